@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/tcpstate: any privileged opener may ask for the ring's layout; the
+ * first one to mmap() the ring holds it until its file is released, and
+ * only while a reader holds the ring are events produced.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+static DEFINE_MUTEX(tcpstate_owner_lock);
+/* The file whose mappings hold the ring; NULL when nobody reads. */
+static struct file *tcpstate_owner;
+
+static int tcpstate_open(struct inode *inode, struct file *file)
+{
+	/* capable() checks the initial user namespace. */
+	if (!capable(CAP_NET_ADMIN) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return nonseekable_open(inode, file);
+}
+
+static int tcpstate_release(struct inode *inode, struct file *file)
+{
+	mutex_lock(&tcpstate_owner_lock);
+	if (tcpstate_owner == file) {
+		tcpstate_ring_stop(&tcpstate_ring);
+		tcpstate_owner = NULL;
+	}
+	mutex_unlock(&tcpstate_owner_lock);
+	return 0;
+}
+
+static int tcpstate_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	int err;
+
+	mutex_lock(&tcpstate_owner_lock);
+	if (tcpstate_owner && tcpstate_owner != file) {
+		err = -EBUSY;
+		goto out_unlock;
+	}
+	err = tcpstate_ring_mmap(&tcpstate_ring, vma);
+	if (!err && !tcpstate_owner) {
+		tcpstate_ring_start(&tcpstate_ring);
+		tcpstate_owner = file;
+	}
+out_unlock:
+	mutex_unlock(&tcpstate_owner_lock);
+	return err;
+}
+
+static __poll_t tcpstate_poll(struct file *file, poll_table *wait)
+{
+	poll_wait(file, &tcpstate_ring.waitq, wait);
+	/* Only the reader that holds the ring ever gets data. */
+	if (READ_ONCE(tcpstate_owner) != file)
+		return EPOLLERR;
+	if (tcpstate_ring_readable(&tcpstate_ring))
+		return EPOLLIN | EPOLLRDNORM;
+	return 0;
+}
+
+static long tcpstate_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct tcpstate_info info;
+
+	switch (cmd) {
+	case TCPSTATE_IOC_GET_INFO:
+		info = (struct tcpstate_info) {
+			.magic = TCPSTATE_MAGIC,
+			.abi_version = TCPSTATE_ABI_VERSION,
+			.page_size = PAGE_SIZE,
+			.record_size = sizeof(struct tcpstate_event),
+			.data_size = tcpstate_ring_data_size(&tcpstate_ring),
+			.consumer_off = TCPSTATE_CONSUMER_PGOFF << PAGE_SHIFT,
+			.ctrl_off = TCPSTATE_CTRL_PGOFF << PAGE_SHIFT,
+		};
+		if (copy_to_user((void __user *)arg, &info, sizeof(info)))
+			return -EFAULT;
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations tcpstate_fops = {
+	.owner = THIS_MODULE,
+	.open = tcpstate_open,
+	.release = tcpstate_release,
+	.mmap = tcpstate_mmap,
+	.poll = tcpstate_poll,
+	.unlocked_ioctl = tcpstate_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice tcpstate_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "tcpstate",
+	.fops = &tcpstate_fops,
+	.mode = 0600,
+};
+
+int tcpstate_device_register(void)
+{
+	return misc_register(&tcpstate_miscdev);
+}
+
+void tcpstate_device_unregister(void)
+{
+	misc_deregister(&tcpstate_miscdev);
+}

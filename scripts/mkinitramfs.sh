@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the guest's base initramfs (gzip'd newc cpio) from the host's
+# busybox, kmod, iproute2, kernel modules and the repo's build outputs.
+# Usage: scripts/mkinitramfs.sh OUT.cpio.gz    (env KVER overrides the kernel)
+set -eu
+
+die() {
+	echo "mkinitramfs: $*" >&2
+	exit 1
+}
+
+[ $# -eq 1 ] || die "usage: $0 OUT.cpio.gz"
+out=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+# depmod lives in sbin, which a non-root PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
+KVER=${KVER:-$("$root/scripts/kver.sh")}
+moddir=/lib/modules/$KVER
+
+# Modules the tests need; ss needs the *_diag ones (the kernel asks for
+# them through /sbin/modprobe the first time a diag socket is opened).
+MODULES="dummy veth sch_netem inet_diag tcp_diag udp_diag raw_diag unix_diag"
+# Tools that must be the real ones, not busybox's applets of the same name.
+KMOD_LINKS="insmod rmmod modinfo modprobe lsmod depmod"
+IPROUTE_TOOLS="/usr/sbin/ip /usr/bin/ss /usr/bin/nstat /usr/sbin/tc"
+
+ko=$root/module/tcpstate.ko
+watch=$root/userspace/tcpstate-watch
+for f in "$ko" "$watch"; do
+	[ -f "$f" ] || die "missing ${f#"$root"/}: run make first"
+done
+mapfile -t selftests < <(find "$root/selftests" -maxdepth 1 -type f -perm -u+x 2>/dev/null | LC_ALL=C sort)
+[ ${#selftests[@]} -gt 0 ] || die "no executables in selftests/: run make first"
+[ -d "$moddir/kernel" ] || die "no $moddir: run scripts/install-deps.sh"
+busybox=$(command -v busybox) || die "no busybox: run scripts/install-deps.sh"
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/tcpstate-initramfs.XXXXXX")
+tmp_out=$out.tmp.$$
+trap 'rm -rf "$stage" "$tmp_out"' EXIT
+# Real directories, not Debian's merged-/usr symlinks: the applet paths
+# busybox reports then work as they are.
+mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,root,proc,sys,dev,run,tmp} \
+	"$stage/tcpstate/module" "$stage/tcpstate/selftests" "$stage/tcpstate/guest"
+chmod 1777 "$stage/tmp"
+chmod 700 "$stage/root"
+
+# Copy a file (following symlinks) to the same path under $stage.
+copy_file() {
+	mkdir -p "$stage$(dirname "$2")"
+	cp -L "$1" "$stage$2"
+}
+
+# Copy an executable to DEST and, if it is dynamic, every library ldd lists
+# plus the loader, at their host paths.
+copy_exe() {
+	copy_file "$1" "$2"
+	local libs
+	# ldd fails for static binaries and scripts: nothing more to copy.
+	libs=$(ldd "$1" 2>/dev/null) || return 0
+	printf '%s\n' "$libs" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
+		$1 ~ /^\// { print $1 }' | while read -r lib; do
+		[ -e "$stage$lib" ] || copy_file "$lib" "$lib"
+	done
+}
+
+copy_exe "$busybox" /bin/busybox
+
+copy_exe "$(command -v kmod)" /bin/kmod
+for l in $KMOD_LINKS; do
+	ln -s /bin/kmod "$stage/sbin/$l"
+done
+for t in $IPROUTE_TOOLS; do
+	[ -x "$t" ] || die "no $t: run scripts/install-deps.sh"
+	copy_exe "$t" "$t"
+done
+# netem's delay distributions and iproute2's name tables.
+# glibc dlopen()s libgcc_s for pthread_cancel and unwinding; ldd misses it.
+for f in /usr/lib/*/tc/*.dist /lib/x86_64-linux-gnu/libgcc_s.so.1; do
+	if [ -f "$f" ]; then
+		copy_file "$f" "$f"
+	fi
+done
+if [ -d /etc/iproute2 ]; then
+	cp -R /etc/iproute2 "$stage/etc/"
+fi
+
+# Applet symlinks, skipping any name kmod or iproute2 already provides.
+taken=" $KMOD_LINKS "
+for t in $IPROUTE_TOOLS; do
+	taken="$taken${t##*/} "
+done
+for applet in $("$busybox" --list-full); do
+	case $taken in
+	*" ${applet##*/} "*) continue ;;
+	esac
+	[ -e "$stage/$applet" ] || [ -L "$stage/$applet" ] ||
+		ln -s /bin/busybox "$stage/$applet"
+done
+
+# Kernel modules with their dependencies from modules.dep; files may be
+# compressed (.ko.xz/.ko.zst/.ko.gz): copy them as they are, kmod copes.
+for m in $MODULES; do
+	deps=$(awk -v m="$m" '{ k = $1; sub(/:$/, "", k); n = k; sub(/.*\//, "", n);
+		sub(/\.ko(\.[a-z]+)?$/, "", n); gsub(/-/, "_", n) }
+		n == m { $1 = k; print; exit }' "$moddir/modules.dep")
+	if [ -z "$deps" ]; then
+		grep -Eq "/$m\.ko$" "$moddir/modules.builtin" ||
+			die "module $m is neither in $moddir/modules.dep nor built in"
+		continue
+	fi
+	for d in $deps; do
+		copy_file "$moddir/$d" "$moddir/$d"
+	done
+done
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	if [ -f "$moddir/$f" ]; then
+		copy_file "$moddir/$f" "$moddir/$f"
+	fi
+done
+depmod -b "$stage" "$KVER"
+
+# The project's build outputs.
+cp "$ko" "$stage/tcpstate/module/tcpstate.ko"
+copy_exe "$watch" /usr/sbin/tcpstate-watch
+for f in "${selftests[@]}" "$root/selftests/settings"; do
+	# Compiled tests are dynamic: copy_exe brings their libraries too.
+	if [ -f "$f" ]; then
+		copy_exe "$f" "/tcpstate/selftests/${f##*/}"
+	fi
+done
+cp -R "$root/scripts/guest/." "$stage/tcpstate/guest/"
+cp "$root/scripts/guest/init" "$stage/init"
+chmod 755 "$stage/init"
+
+cat >"$stage/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+cat >"$stage/etc/group" <<'EOF'
+root:x:0:
+nogroup:x:65534:
+nobody:x:65534:
+EOF
+cat >"$stage/etc/hosts" <<'EOF'
+127.0.0.1	localhost
+::1	localhost ip6-localhost ip6-loopback
+EOF
+cat >"$stage/etc/nsswitch.conf" <<'EOF'
+passwd: files
+group: files
+hosts: files
+EOF
+
+# Fixed mtimes, sorted names, root owner: same inputs give the same archive.
+find "$stage" -exec touch -h -d "@${SOURCE_DATE_EPOCH:-0}" {} +
+mkdir -p "$(dirname "$out")"
+(cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --reproducible --quiet) |
+	gzip -n -6 >"$tmp_out"
+# Rename so a concurrent vm-run.sh never boots a half-written archive.
+mv -f "$tmp_out" "$out"

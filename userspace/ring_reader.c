@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reader side of the tcpstate ring. See module/uapi/tcpstate.h for the
+ * protocol; the comments here explain only why the code does what it does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "ring_reader.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Explain a failed step of opening the ring. The module may refuse a
+ * reader at open, ioctl or mmap time, so permission and ring-ownership
+ * errors get the same message whichever step reports them.
+ */
+static int step_failed(const char *path, const char *step, int e,
+		       char *err, size_t errlen)
+{
+	switch (e) {
+	case EACCES:
+	case EPERM:
+		set_err(err, errlen,
+			"%s: permission denied: needs root (CAP_NET_ADMIN)",
+			path);
+		break;
+	case EBUSY:
+		set_err(err, errlen,
+			"%s: another reader holds the ring (EBUSY)", path);
+		break;
+	default:
+		set_err(err, errlen, "%s: %s: %s", path, step, strerror(e));
+		break;
+	}
+	return -e;
+}
+
+static int is_pow2(__u64 x)
+{
+	return x && !(x & (x - 1));
+}
+
+/* mmap() takes an off_t, which may be narrower than the ABI's __u64. */
+static int fits_off_t(__u64 off)
+{
+	return off <= (__u64)INT64_MAX && (__u64)(off_t)off == off;
+}
+
+/*
+ * Reject an info block we cannot map safely, before trusting its sizes for
+ * mmap lengths and for the drain loop's index arithmetic.
+ */
+static int check_info(const struct tcpstate_info *info, const char *path,
+		      char *err, size_t errlen)
+{
+	if (info->magic != TCPSTATE_MAGIC) {
+		set_err(err, errlen,
+			"%s: bad magic 0x%08x (expected 0x%08x): not a tcpstate device",
+			path, info->magic, TCPSTATE_MAGIC);
+		return -ENODEV;
+	}
+	if (info->abi_version != TCPSTATE_ABI_VERSION) {
+		set_err(err, errlen,
+			"%s: ABI mismatch: module has ABI v%u, this reader v%u: rebuild/reload",
+			path, info->abi_version, TCPSTATE_ABI_VERSION);
+		return -EPROTO;
+	}
+	if (info->record_size < sizeof(struct tcpstate_event)) {
+		set_err(err, errlen,
+			"%s: ABI mismatch: module records are %u bytes, this reader needs at least %zu: rebuild/reload",
+			path, info->record_size, sizeof(struct tcpstate_event));
+		return -EPROTO;
+	}
+	if (!is_pow2(info->page_size) ||
+	    info->page_size < sizeof(struct tcpstate_ctrl) ||
+	    !is_pow2(info->data_size) ||
+	    info->data_size < TCPSTATE_REC_SPAN(info->record_size) ||
+	    info->data_size > (SIZE_MAX - info->page_size) / 2 ||
+	    info->consumer_off % info->page_size ||
+	    info->ctrl_off % info->page_size ||
+	    !fits_off_t(info->consumer_off) || !fits_off_t(info->ctrl_off)) {
+		set_err(err, errlen,
+			"%s: module reports an unusable ring (page_size %u, data_size %llu, offsets %llu/%llu)",
+			path, info->page_size,
+			(unsigned long long)info->data_size,
+			(unsigned long long)info->consumer_off,
+			(unsigned long long)info->ctrl_off);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* The control page must describe the same ring GET_INFO did. */
+static int check_ctrl(const struct tcpstate_ctrl *ctrl,
+		      const struct tcpstate_info *info, const char *path,
+		      char *err, size_t errlen)
+{
+	if (ctrl->magic != TCPSTATE_MAGIC ||
+	    ctrl->abi_version != info->abi_version ||
+	    ctrl->record_size != info->record_size ||
+	    ctrl->data_size != info->data_size) {
+		set_err(err, errlen,
+			"%s: control page disagrees with GET_INFO (magic 0x%08x, ABI v%u, record_size %u, data_size %llu)",
+			path, ctrl->magic, ctrl->abi_version,
+			ctrl->record_size,
+			(unsigned long long)ctrl->data_size);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
+			 char *err, size_t errlen)
+{
+	void *map;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+	set_err(err, errlen, "%s", "");
+
+	r->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (r->fd < 0) {
+		ret = -errno;
+		if (ret == -ENOENT || ret == -ENXIO || ret == -ENODEV) {
+			set_err(err, errlen,
+				"%s: no such device: is tcpstate.ko loaded? (insmod tcpstate.ko)",
+				path);
+			return ret;
+		}
+		return step_failed(path, "open", -ret, err, errlen);
+	}
+
+	if (ioctl(r->fd, TCPSTATE_IOC_GET_INFO, &r->info) < 0) {
+		ret = -errno;
+		/*
+		 * The ioctl number encodes sizeof(struct tcpstate_info), so a
+		 * module with another layout does not recognise ours at all.
+		 */
+		if (ret == -ENOTTY)
+			set_err(err, errlen,
+				"%s: ABI mismatch: module does not know this reader's GET_INFO (ABI v%u): rebuild/reload",
+				path, TCPSTATE_ABI_VERSION);
+		else
+			step_failed(path, "TCPSTATE_IOC_GET_INFO", -ret,
+				    err, errlen);
+		goto fail;
+	}
+	ret = check_info(&r->info, path, err, errlen);
+	if (ret)
+		goto fail;
+
+	/* Mapping the consumer page is what claims the ring. */
+	r->cons_len = r->info.page_size;
+	map = mmap(NULL, r->cons_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   r->fd, (off_t)r->info.consumer_off);
+	if (map == MAP_FAILED) {
+		ret = step_failed(path, "mmap consumer page", errno,
+				  err, errlen);
+		goto fail;
+	}
+	r->cons_map = map;
+
+	r->ctrl_len = r->info.page_size + 2 * (size_t)r->info.data_size;
+	map = mmap(NULL, r->ctrl_len, PROT_READ, MAP_SHARED, r->fd,
+		   (off_t)r->info.ctrl_off);
+	if (map == MAP_FAILED) {
+		ret = step_failed(path, "mmap control and data pages", errno,
+				  err, errlen);
+		goto fail;
+	}
+	r->ctrl_map = map;
+
+	ret = check_ctrl(r->ctrl_map, &r->info, path, err, errlen);
+	if (ret)
+		goto fail;
+
+	r->ring.ctrl = r->ctrl_map;
+	r->ring.cons = r->cons_map;
+	r->ring.data = (const unsigned char *)r->ctrl_map + r->info.page_size;
+	r->ring.data_size = r->info.data_size;
+	r->ring.consumed = 0;
+	return 0;
+
+fail:
+	tcpstate_reader_close(r);
+	return ret;
+}
+
+void tcpstate_reader_close(struct tcpstate_reader *r)
+{
+	if (r->ctrl_map)
+		munmap(r->ctrl_map, r->ctrl_len);
+	if (r->cons_map)
+		munmap(r->cons_map, r->cons_len);
+	if (r->fd >= 0)
+		close(r->fd);
+	memset(r, 0, sizeof(*r));
+	r->fd = -1;
+}
+
+long tcpstate_ring_drain(struct tcpstate_ring *ring, tcpstate_event_fn fn,
+			 void *arg)
+{
+	const __u64 mask = ring->data_size - 1;
+	/* Only this reader writes consumer_pos, so a plain load is enough. */
+	const __u64 start = __atomic_load_n(&ring->cons->consumer_pos,
+					    __ATOMIC_RELAXED);
+	/* Pairs with the producer's release of producer_pos: the headers of
+	 * the records it reserved are visible from here on.
+	 */
+	const __u64 prod = __atomic_load_n(&ring->ctrl->producer_pos,
+					   __ATOMIC_ACQUIRE);
+	__u64 pos = start;
+	long consumed = 0;
+	long ret = 0;
+
+	/*
+	 * The producer never runs more than one ring ahead of us, and every
+	 * span is a multiple of 8; anything else means the positions are
+	 * corrupt and indexing with them would read garbage.
+	 */
+	if (prod - start > ring->data_size || (start & 7))
+		return -EPROTO;
+
+	while (pos != prod) {
+		const struct tcpstate_rec_hdr *hdr = (const void *)
+			(ring->data + (pos & mask));
+		/* Pairs with the producer's release clearing BUSY: the
+		 * payload is complete once we see the bit clear.
+		 */
+		const __u32 len = __atomic_load_n(&hdr->len, __ATOMIC_ACQUIRE);
+		const __u64 span = TCPSTATE_REC_SPAN(len);
+
+		/* Later records may be complete, but consuming past this one
+		 * would free its space to the producer while it writes.
+		 */
+		if (len & TCPSTATE_REC_BUSY)
+			break;
+		/* A record must hold a whole event and lie within what the
+		 * producer reserved, hence within one ring's length: the
+		 * double mapping then makes it readable in one piece.
+		 */
+		if (len < sizeof(struct tcpstate_event) || span > prod - pos) {
+			ret = -EPROTO;
+			break;
+		}
+
+		pos += span;
+		consumed++;
+		if (fn((const struct tcpstate_event *)(hdr + 1), arg))
+			break;
+	}
+
+	/* Once per batch: each store may wake or unblock the producer. */
+	if (pos != start)
+		__atomic_store_n(&ring->cons->consumer_pos, pos,
+				 __ATOMIC_RELEASE);
+	ring->consumed += consumed;
+	return ret ? ret : consumed;
+}
+
+int tcpstate_reader_wait(struct tcpstate_reader *r, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	int rc = poll(&pfd, 1, timeout_ms);
+
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (rc == 0)
+		return 0;
+	if (pfd.revents & POLLIN)
+		return rc;
+	return -EIO;
+}
+
+void tcpstate_ring_stats(const struct tcpstate_ring *ring, __u64 *produced,
+			 __u64 *dropped)
+{
+	if (produced)
+		*produced = __atomic_load_n(&ring->ctrl->produced,
+					    __ATOMIC_RELAXED);
+	if (dropped)
+		*dropped = __atomic_load_n(&ring->ctrl->dropped,
+					   __ATOMIC_RELAXED);
+}
+
+/* Indexed by the kernel's TCP state numbers, include/net/tcp_states.h. */
+static const char *const tcp_state_names[] = {
+	[1] = "ESTABLISHED",
+	[2] = "SYN_SENT",
+	[3] = "SYN_RECV",
+	[4] = "FIN_WAIT1",
+	[5] = "FIN_WAIT2",
+	[6] = "TIME_WAIT",
+	[7] = "CLOSE",
+	[8] = "CLOSE_WAIT",
+	[9] = "LAST_ACK",
+	[10] = "LISTEN",
+	[11] = "CLOSING",
+	[12] = "NEW_SYN_RECV",
+};
+
+const char *tcpstate_state_name(unsigned int state)
+{
+	if (state >= ARRAY_SIZE(tcp_state_names) || !tcp_state_names[state])
+		return "UNKNOWN";
+	return tcp_state_names[state];
+}

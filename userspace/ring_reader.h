@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reader side of the tcpstate ring: open and map /dev/tcpstate, drain
+ * committed records, wait for more. The protocol is the one described in
+ * module/uapi/tcpstate.h; tcpstate-watch and the kselftests share this code
+ * so that there is one implementation of it to get right.
+ */
+#ifndef TCPSTATE_RING_READER_H
+#define TCPSTATE_RING_READER_H
+
+#include <stddef.h>
+
+#include "tcpstate.h"
+
+/*
+ * A mapped ring, device or fake. Only the pointers and data_size describe
+ * the ring; the read position lives in cons->consumer_pos, which only this
+ * reader writes.
+ */
+struct tcpstate_ring {
+	const struct tcpstate_ctrl *ctrl;
+	struct tcpstate_consumer *cons;
+	const unsigned char *data;	/* 2 * data_size bytes, double-mapped */
+	__u64 data_size;		/* a power of two */
+	__u64 consumed;			/* records consumed by this reader */
+};
+
+struct tcpstate_reader {
+	int fd;				/* -1 when closed */
+	struct tcpstate_info info;
+	struct tcpstate_ring ring;
+	void *cons_map;
+	size_t cons_len;
+	void *ctrl_map;
+	size_t ctrl_len;
+};
+
+/*
+ * Open @path (normally TCPSTATE_DEVICE), check its ABI and map the ring.
+ * Returns 0, or -errno with a user-facing explanation in @err (@errlen
+ * bytes, always NUL-terminated when @errlen > 0). On failure @r is left
+ * closed; tcpstate_reader_close() on it is harmless.
+ */
+int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
+			 char *err, size_t errlen);
+
+/* Unmap and close. Safe on a reader that failed to open or is closed. */
+void tcpstate_reader_close(struct tcpstate_reader *r);
+
+/*
+ * Called once per record; @ev points into the ring and is valid only during
+ * the call. Only the first sizeof(struct tcpstate_event) bytes are
+ * guaranteed: a newer module may append fields, which are not shown.
+ * Return non-zero to stop draining after this record.
+ */
+typedef int (*tcpstate_event_fn)(const struct tcpstate_event *ev, void *arg);
+
+/*
+ * Consume every record committed when the call starts, in order, stopping
+ * at the first one still being written (TCPSTATE_REC_BUSY) or after @fn
+ * returns non-zero (that record counts as consumed). consumer_pos is
+ * published with release order once, after the batch, not per record.
+ * Returns the number of records consumed, or -EPROTO if a record header is
+ * corrupt; the records before the corrupt one are consumed and published.
+ */
+long tcpstate_ring_drain(struct tcpstate_ring *ring, tcpstate_event_fn fn,
+			 void *arg);
+
+/*
+ * poll() the device for POLLIN for up to @timeout_ms (-1: forever).
+ * Returns > 0 when records may be ready, 0 on timeout or when a signal
+ * interrupted the wait (so callers can check their stop flag), -errno on
+ * error (-EIO if poll reports POLLERR, POLLHUP or POLLNVAL).
+ */
+int tcpstate_reader_wait(struct tcpstate_reader *r, int timeout_ms);
+
+/* Snapshot of ctrl->produced and ctrl->dropped; either pointer may be NULL. */
+void tcpstate_ring_stats(const struct tcpstate_ring *ring, __u64 *produced,
+			 __u64 *dropped);
+
+/*
+ * Name of a kernel TCP state number (include/net/tcp_states.h, as ss and
+ * the sock:inet_sock_set_state tracepoint name them, without "TCP_"):
+ * 1 -> "ESTABLISHED" ... 12 -> "NEW_SYN_RECV"; anything else -> "UNKNOWN".
+ */
+const char *tcpstate_state_name(unsigned int state);
+
+#endif /* TCPSTATE_RING_READER_H */
