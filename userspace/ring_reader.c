@@ -19,6 +19,15 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The ABI's sizes, as the module asserts them too (module/main.c). */
+_Static_assert(sizeof(struct tcpstate_info) == TCPSTATE_INFO_SIZE, "info");
+_Static_assert(sizeof(struct tcpstate_ctrl) == TCPSTATE_CTRL_SIZE, "ctrl");
+_Static_assert(sizeof(struct tcpstate_rec_hdr) == TCPSTATE_REC_HDR_SIZE,
+	       "record header");
+_Static_assert(sizeof(struct tcpstate_event) == TCPSTATE_EVENT_SIZE, "event");
+_Static_assert(TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event)) ==
+	       TCPSTATE_RECORD_SPAN, "record span");
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -34,20 +43,14 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 }
 
 /*
- * Explain a failed step of opening the ring. The module may refuse a
- * reader at open, ioctl or mmap time, so permission and ring-ownership
- * errors get the same message whichever step reports them.
+ * Explain a failed step of opening the ring. Privilege is checked when the
+ * device is opened, the claim on the ring when the consumer page is
+ * mapped; EBUSY gets its message at any step all the same.
  */
 static int step_failed(const char *path, const char *step, int e,
 		       char *err, size_t errlen)
 {
 	switch (e) {
-	case EACCES:
-	case EPERM:
-		set_err(err, errlen,
-			"%s: permission denied: needs root (CAP_NET_ADMIN)",
-			path);
-		break;
 	case EBUSY:
 		set_err(err, errlen,
 			"%s: another reader holds the ring (EBUSY)", path);
@@ -152,6 +155,13 @@ int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
 				path);
 			return ret;
 		}
+		/* EACCES: the node's mode (0600); EPERM: the module's check. */
+		if (ret == -EACCES || ret == -EPERM) {
+			set_err(err, errlen,
+				"%s: permission denied: needs root (CAP_NET_ADMIN)",
+				path);
+			return ret;
+		}
 		return step_failed(path, "open", -ret, err, errlen);
 	}
 
@@ -163,7 +173,7 @@ int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
 		 */
 		if (ret == -ENOTTY)
 			set_err(err, errlen,
-				"%s: ABI mismatch: module does not know this reader's GET_INFO (ABI v%u): rebuild/reload",
+				"%s: ABI mismatch: module does not know this reader's GET_INFO (ABI v%u), or not a tcpstate device: rebuild/reload",
 				path, TCPSTATE_ABI_VERSION);
 		else
 			step_failed(path, "TCPSTATE_IOC_GET_INFO", -ret,
@@ -272,7 +282,8 @@ long tcpstate_ring_drain(struct tcpstate_ring *ring, tcpstate_event_fn fn,
 
 		pos += span;
 		consumed++;
-		if (fn((const struct tcpstate_event *)(hdr + 1), arg))
+		/* pos is a multiple of 8, so the payload is 8-aligned. */
+		if (fn((const void *)(hdr + 1), arg))
 			break;
 	}
 
@@ -280,7 +291,7 @@ long tcpstate_ring_drain(struct tcpstate_ring *ring, tcpstate_event_fn fn,
 	if (pos != start)
 		__atomic_store_n(&ring->cons->consumer_pos, pos,
 				 __ATOMIC_RELEASE);
-	ring->consumed += consumed;
+	ring->consumed += (__u64)consumed;
 	return ret ? ret : consumed;
 }
 

@@ -41,9 +41,10 @@ static const char usage_text[] =
 "  -V, --version      show the version and ABI version and exit\n"
 "\n"
 "EXAMPLES:\n"
-"    " PROG "                 # print every TCP state change\n"
-"    " PROG " -c 10           # exit after 10 events\n"
-"    " PROG " -d /dev/tcpstate  # read a given device node\n"
+"    " PROG "                            # print every TCP state change\n"
+"    " PROG " -c 10                      # exit after 10 events\n"
+"    " PROG " -d /dev/tcpstate           # read a given device node\n"
+"    " PROG " | grep 'ESTABLISHED -> '   # connections leaving ESTABLISHED\n"
 "    " PROG " | grep -- '-> CLOSE_WAIT'  # peers closing on us\n";
 
 static const struct option long_options[] = {
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{ "version", no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
 /* Leading ':' makes getopt report a missing argument as ':' and stay
  * quiet, so every usage error gets our wording.
  */
@@ -133,8 +135,9 @@ static int parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case 'c':
 			if (parse_count(optarg, &opts->count))
-				return usage_error("-c: invalid count '%s': expected a positive integer",
-						   optarg);
+				return usage_error("-c: invalid count '%s': %s",
+						   optarg,
+						   "expected a positive integer");
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -256,8 +256,8 @@ TEST_F(ring, record_wrapping_the_end_reads_contiguous)
 	off = produce(&self->f, EV_LEN, 42);
 	ASSERT_EQ(4032, off);
 	ASSERT_GT(off + (long)EV_SPAN, (long)DATA_SIZE);
-	ASSERT_LE(0, produce(&self->f, EV_LEN, 43));
-	ASSERT_EQ(64, produce(&self->f, EV_LEN, 44));
+	ASSERT_EQ(32, produce(&self->f, EV_LEN, 43));
+	ASSERT_EQ(128, produce(&self->f, EV_LEN, 44));
 
 	ASSERT_EQ(3, drain(&self->f, &self->seen));
 	ASSERT_TRUE(event_matches(&self->seen.ev[0], 42));
@@ -396,12 +396,37 @@ TEST_F(ring, len_past_producer_pos_is_eproto)
 	ASSERT_EQ(0ULL, self->f.cons.consumer_pos);
 }
 
+/*
+ * Positions more than a ring apart are corrupt even when the records in
+ * between look fine: nothing may be delivered from them.
+ */
 TEST_F(ring, producer_more_than_a_ring_ahead_is_eproto)
 {
-	self->f.ctrl.producer_pos = DATA_SIZE + 8;
+	unsigned int i;
+
+	for (i = 0; i < 42; i++)
+		ASSERT_LE(0, produce(&self->f, EV_LEN, i));
+	self->f.ctrl.producer_pos = DATA_SIZE + 2 * EV_SPAN;
 	ASSERT_EQ(-EPROTO, drain(&self->f, &self->seen));
 	ASSERT_EQ(0U, self->seen.n);
 	ASSERT_EQ(0ULL, self->f.cons.consumer_pos);
+}
+
+/* Every span is a multiple of 8, so a misaligned consumer_pos is corrupt. */
+TEST_F(ring, misaligned_consumer_pos_is_eproto)
+{
+	struct tcpstate_rec_hdr *hdr;
+	long off = produce(&self->f, EV_LEN, 0);
+
+	ASSERT_LE(0, off);
+	ASSERT_LE(0, produce(&self->f, EV_LEN, 1));
+	/* Make the bytes at the bad position look like a valid header. */
+	hdr = (struct tcpstate_rec_hdr *)(self->f.data + off);
+	hdr->__pad = EV_LEN;
+	self->f.cons.consumer_pos = 4;
+	ASSERT_EQ(-EPROTO, drain(&self->f, &self->seen));
+	ASSERT_EQ(0U, self->seen.n);
+	ASSERT_EQ(4ULL, self->f.cons.consumer_pos);
 }
 
 /* A newer module may append fields: read the known prefix, skip by span. */

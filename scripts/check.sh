@@ -1,0 +1,62 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Everything `make check` runs, in order, each as TAP: host-side unit tests
+# of tcpstate-watch, the module's build and style gates, then the selftests
+# in a VM booting the kernel tcpstate.ko was built for. Ends with the line
+# "N passed, N failed, N skipped"; exits non-zero if anything failed.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+mkdir -p build
+log=$top/build/check.log
+: > "$log"
+
+# One check as a TAP stream of its own; its output becomes diagnostics.
+gate() {
+	local name=$1 out rc
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	{
+		echo "1..1"
+		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
+		if [ $rc -eq 0 ]; then echo "ok 1 $name"; else echo "not ok 1 $name"; fi
+	} | tee -a "$log"
+}
+
+module_w1_clean() {
+	local out
+	make -s -C "$KDIR" M="$top" clean >/dev/null 2>&1
+	out=$(make -C "$top" KDIR="$KDIR" module 2>&1) || { printf '%s\n' "$out"; return 1; }
+	! printf '%s\n' "$out" | grep -iE 'warning|error'
+}
+
+KDIR=${KDIR:-/lib/modules/$(scripts/kver.sh)/build}
+
+echo "== host: unit tests"
+make -s -C userspace check KSFT_DIR="$top/build/kselftest" 2>&1 | tee -a "$log"
+
+echo "== host: build and style gates"
+gate "module builds with W=1 and no warning" module_w1_clean
+gate "checkpatch --strict is clean on module/" scripts/checkpatch.sh
+
+echo "== VM: selftests"
+scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-900}" scripts/guest/check.sh 2>&1 |
+	tee -a "$log"
+vm_status=${PIPESTATUS[0]}
+# 124: timeout, 125: the guest died without a status (panic): the run
+# itself failed, whatever its TAP said so far.
+{
+	echo "1..1"
+	if [ "$vm_status" -eq 124 ] || [ "$vm_status" -eq 125 ]; then
+		echo "not ok 1 VM ran to the end (vm-run status $vm_status)"
+	else
+		echo "ok 1 VM ran to the end (guest status $vm_status)"
+	fi
+} | tee -a "$log"
+
+echo "== summary"
+summary=$(awk -f scripts/tap-summary.awk "$log")
+echo "$summary"
+[[ "$summary" == *" 0 failed"* ]]

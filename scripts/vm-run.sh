@@ -1,0 +1,287 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the Debian kernel in QEMU with the tcpstate initramfs, run one guest
+# script there, stream the guest console to stdout and exit with the guest
+# script's exit status. Used by make demo, make check and the benchmarks.
+set -eu
+
+prog=vm-run
+usage() {
+	cat <<EOF
+usage: scripts/vm-run.sh [--timeout SECONDS] [--mem MB] [--smp N] [--lenient]
+                         [--] GUEST_SCRIPT [ARGS...]
+
+Runs GUEST_SCRIPT with busybox sh as /tcpstate/run.sh in a fresh VM (cwd
+/tcpstate) and exits with its status; 124 if the guest timed out (default
+900 s), 125 if it panicked or died without reporting a status.
+--lenient lets the kernel carry on after an oops or WARN.
+Environment: MEM, SMP (defaults for --mem, --smp), TCPSTATE_VM_TIMEOUT
+(default for --timeout), TCPSTATE_ACCEL=kvm|tcg (skip the KVM probe),
+KVER (kernel version; default from scripts/kver.sh).
+EOF
+	exit "${1:-2}"
+}
+
+die() {
+	echo "$prog: $*" >&2
+	exit 1
+}
+
+is_uint() {
+	case $1 in
+	'' | *[!0-9]*) return 1 ;;
+	esac
+}
+
+timeout=${TCPSTATE_VM_TIMEOUT:-900}
+mem=${MEM:-1024}
+smp=${SMP:-2}
+lenient=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--timeout)
+		[ $# -ge 2 ] || usage >&2
+		timeout=$2
+		shift 2
+		;;
+	--mem)
+		[ $# -ge 2 ] || usage >&2
+		mem=$2
+		shift 2
+		;;
+	--smp)
+		[ $# -ge 2 ] || usage >&2
+		smp=$2
+		shift 2
+		;;
+	--lenient)
+		lenient=1
+		shift
+		;;
+	-h | --help) usage 0 >&2 ;;
+	--)
+		shift
+		break
+		;;
+	-*) usage >&2 ;;
+	*) break ;;
+	esac
+done
+[ $# -ge 1 ] || usage >&2
+script=$1
+shift
+is_uint "$timeout" && [ "$timeout" -gt 0 ] || die "--timeout wants seconds > 0, got '$timeout'"
+is_uint "$mem" && [ "$mem" -gt 0 ] || die "--mem wants megabytes, got '$mem'"
+is_uint "$smp" && [ "$smp" -gt 0 ] || die "--smp wants a CPU count, got '$smp'"
+# -r, not -f: a <(process substitution) is a pipe, and works too.
+[ -r "$script" ] || die "cannot read guest script '$script'"
+for arg in "$@"; do
+	case $arg in
+	*$'\n'*) die "guest arguments cannot contain newlines" ;;
+	esac
+done
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$root/build
+KVER=${KVER:-$("$root/scripts/kver.sh")}
+export KVER
+kernel=/boot/vmlinuz-$KVER
+[ -e "$kernel" ] || die "no $kernel: run scripts/install-deps.sh"
+# Debian installs kernel images readable by root only.
+[ -r "$kernel" ] || die "cannot read $kernel: run as root or chmod a+r it"
+command -v qemu-system-x86_64 >/dev/null ||
+	die "no qemu-system-x86_64: run scripts/install-deps.sh"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/tcpstate-vm.XXXXXX")
+tpid=
+rpid=
+
+# Stop QEMU (through timeout(1), which forwards the signal) and the console
+# reader, then drop the temp files. Runs on every exit path.
+cleanup() {
+	local qpid
+	if [ -n "$tpid" ] && kill -0 "$tpid" 2>/dev/null; then
+		kill -TERM "$tpid" 2>/dev/null || true
+		qpid=$(cat "$tmp/qemu.pid" 2>/dev/null) || qpid=
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$tpid" 2>/dev/null || break
+			sleep 0.2
+		done
+		if [ -n "$qpid" ]; then
+			kill -KILL "$qpid" 2>/dev/null || true
+		fi
+		kill -KILL "$tpid" 2>/dev/null || true
+	fi
+	if [ -n "$rpid" ]; then
+		kill "$rpid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "$prog: interrupted, QEMU stopped" >&2; exit 130' INT
+trap 'echo "$prog: terminated, QEMU stopped" >&2; exit 143' TERM HUP
+
+# Rebuild the base initramfs when any of its inputs changed or the kernel
+# version did.
+base=$build/initramfs-base.cpio.gz
+base_stale() {
+	[ -f "$base" ] || return 0
+	[ "$(cat "$base.kver" 2>/dev/null)" = "$KVER" ] || return 0
+	[ -n "$(find "$root/module/tcpstate.ko" "$root/userspace/tcpstate-watch" \
+		"$root/selftests" "$root/scripts/guest" "$root/scripts/mkinitramfs.sh" \
+		"$root/scripts/vm-run.sh" "$root/scripts/kver.sh" \
+		-newer "$base" -print -quit 2>/dev/null)" ]
+}
+if base_stale; then
+	echo "$prog: building ${base#"$root"/}" >&2
+	"$root/scripts/mkinitramfs.sh" "$base"
+	echo "$KVER" >"$base.kver"
+fi
+
+# Per-run overlay: the guest script and its arguments. The kernel unpacks
+# concatenated archives in order, so these land on top of the base.
+mkdir -p "$tmp/overlay/tcpstate"
+cat "$script" >"$tmp/overlay/tcpstate/run.sh"
+if [ $# -gt 0 ]; then
+	printf '%s\n' "$@" >"$tmp/overlay/tcpstate/run.args"
+fi
+(cd "$tmp/overlay" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$tmp/overlay.cpio.gz"
+cat "$base" "$tmp/overlay.cpio.gz" >"$tmp/initrd"
+
+# Does a KVM guest get as far as running init? Here /dev/kvm can exist while
+# KVM guests hang in early boot, so only a real boot tells.
+probe_kvm() {
+	local p=$tmp/probe start rc
+	if [ ! -e /dev/kvm ]; then
+		echo "tcg no /dev/kvm"
+		return
+	fi
+	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+		echo "tcg /dev/kvm is not accessible to $(id -un)"
+		return
+	fi
+	mkdir -p "$p/root/bin" "$p/root/dev"
+	cp -L "$(command -v busybox)" "$p/root/bin/busybox"
+	cat >"$p/root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+exec >/dev/console 2>&1
+echo TCPSTATE-KVM-PROBE-OK
+/bin/busybox poweroff -f
+EOF
+	chmod 755 "$p/root/init"
+	(cd "$p/root" && find . -mindepth 1 | cpio -o -H newc -R 0:0 --quiet) |
+		gzip -1 >"$p/initrd"
+	start=$SECONDS
+	# Same -cpu as the real run: on some hosts QEMU aborts at once on an MSR
+	# that -cpu max asks KVM for.
+	rc=0
+	timeout -k 5 15 qemu-system-x86_64 -accel kvm -cpu max -m 256 -smp 1 \
+		-display none -nodefaults -no-user-config -no-reboot \
+		-kernel "$kernel" -initrd "$p/initrd" \
+		-append "console=ttyS0 panic=-1 quiet" \
+		-serial "file:$p/console" </dev/null >/dev/null 2>"$p/err" || rc=$?
+	if grep -q TCPSTATE-KVM-PROBE-OK "$p/console" 2>/dev/null; then
+		echo "kvm a KVM test boot reached init in $((SECONDS - start)) s"
+	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "tcg a KVM test boot did not reach init within 15 s"
+	else
+		echo "tcg QEMU with KVM failed (status $rc): $(head -n 1 "$p/err")"
+	fi
+}
+
+if [ -n "${TCPSTATE_ACCEL:-}" ]; then
+	case $TCPSTATE_ACCEL in
+	kvm | tcg) ;;
+	*) die "TCPSTATE_ACCEL must be kvm or tcg, not '$TCPSTATE_ACCEL'" ;;
+	esac
+	accel=$TCPSTATE_ACCEL
+	why="set by TCPSTATE_ACCEL"
+else
+	answer=$(head -n 1 "$build/accel" 2>/dev/null) || answer=
+	case $answer in
+	kvm\ * | tcg\ *)
+		why="${answer#* } (cached in build/accel)"
+		;;
+	*)
+		answer=$(probe_kvm)
+		mkdir -p "$build"
+		echo "$answer" >"$build/accel"
+		why=${answer#* }
+		;;
+	esac
+	accel=${answer%% *}
+fi
+echo "$prog: accel $accel: $why" >&2
+
+append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
+if [ "$lenient" = 1 ]; then
+	append="console=ttyS0 panic=-1 quiet loglevel=4"
+fi
+
+# Console reader: strip the serial console's \r, pass lines through live,
+# and keep the guest's exit status from the marker line instead of
+# printing it. The marker may end a line the script left unterminated.
+read_console() {
+	local line seen=0 re='^(.*)TCPSTATE-VM-EXIT ([0-9]+)$'
+	local off='^\[ *[0-9.]+\] reboot: Power down$'
+	while IFS= read -r line || [ -n "$line" ]; do
+		while [[ $line == *$'\r' ]]; do
+			line=${line%$'\r'}
+		done
+		# The kernel's last words after a clean poweroff are just noise.
+		if [ "$seen" = 1 ] && [[ $line =~ $off ]]; then
+			continue
+		fi
+		if [ "$seen" = 0 ] && [[ $line =~ $re ]]; then
+			seen=1
+			echo "${BASH_REMATCH[2]}" >"$tmp/status"
+			if [ -n "${BASH_REMATCH[1]}" ]; then
+				printf '%s\n' "${BASH_REMATCH[1]}"
+			fi
+			continue
+		fi
+		printf '%s\n' "$line"
+	done
+}
+
+# The serial console goes to a FIFO rather than a terminal: QEMU never
+# touches the host terminal's mode, stdin can be anything (CI's </dev/null),
+# and the reader sees EOF as soon as QEMU exits, even if QEMU fails early.
+mkfifo "$tmp/console"
+read_console <"$tmp/console" &
+rpid=$!
+start=$SECONDS
+timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" -cpu max \
+	-m "$mem" -smp "$smp" -display none -nodefaults -no-user-config \
+	-no-reboot -kernel "$kernel" -initrd "$tmp/initrd" -append "$append" \
+	-serial stdio -pidfile "$tmp/qemu.pid" \
+	</dev/null >"$tmp/console" 2>"$tmp/qemu.err" &
+tpid=$!
+qrc=0
+wait "$tpid" || qrc=$?
+tpid=
+wait "$rpid" || true
+rpid=
+elapsed=$((SECONDS - start))
+
+if [ -s "$tmp/status" ]; then
+	status=$(cat "$tmp/status")
+	echo "$prog: guest exited with status $status after $elapsed s" >&2
+	exit "$status"
+fi
+# timeout(1) says 124 when it had to stop QEMU, 137 when QEMU also ignored
+# SIGTERM.
+if [ "$qrc" = 124 ] || { [ "$qrc" = 137 ] && [ "$elapsed" -ge "$timeout" ]; }; then
+	echo "$prog: guest timed out after $timeout s, killed" >&2
+	exit 124
+fi
+if [ -s "$tmp/qemu.err" ]; then
+	cat "$tmp/qemu.err" >&2
+fi
+if [ "$qrc" != 0 ]; then
+	echo "$prog: qemu-system-x86_64 exited with status $qrc" >&2
+fi
+echo "$prog: guest panicked or died without an exit status" >&2
+exit 125

@@ -1,0 +1,811 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpstate selftests, run as root in the VM (scripts/guest/check.sh).
+ *
+ * Every expectation is checked against the kernel's own account of the
+ * same traffic: the sock:inet_sock_set_state tracefs event, recorded while
+ * the test runs (the guest runs nothing else), and the TCP state machine
+ * (include/net/tcp_states.h) for the per-socket sequences.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "ring_reader.h"
+#include "tcpstate.h"
+
+#define TRACEFS		"/sys/kernel/tracing"
+#define SET_STATE_EVENT	TRACEFS "/events/sock/inet_sock_set_state/enable"
+#define MAX_EVENTS	4096
+#define WAIT_MS		10000
+
+/* ---- module control ---- */
+
+static const char *module_path(void)
+{
+	const char *p = getenv("TCPSTATE_KO");
+
+	return p ? p : "/tcpstate/module/tcpstate.ko";
+}
+
+static bool module_loaded(void)
+{
+	return access("/sys/module/tcpstate", F_OK) == 0;
+}
+
+static int run(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Load with @params ("" for defaults); returns insmod's exit status. */
+static int load_module(const char *params)
+{
+	if (module_loaded() && run("rmmod tcpstate"))
+		return -1;
+	return run("insmod %s %s 2>/dev/null", module_path(), params);
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+/* ---- the kernel's own record: the tracefs event ---- */
+
+struct transition {
+	unsigned int family, sport, dport, oldstate, newstate;
+};
+
+static bool tracefs_start(void)
+{
+	return access(SET_STATE_EVENT, W_OK) == 0 &&
+	       !write_file(TRACEFS "/trace_clock", "global") &&
+	       !write_file(TRACEFS "/trace", "") &&
+	       !write_file(TRACEFS "/tracing_on", "1") &&
+	       !write_file(SET_STATE_EVENT, "1");
+}
+
+static int state_from_name(const char *name)
+{
+	unsigned int s;
+
+	for (s = 1; s <= 12; s++)
+		if (!strcmp(name, tcpstate_state_name(s)))
+			return s;
+	return -1;
+}
+
+/* Stop recording and return the TCP transitions tracefs saw, in order. */
+static int tracefs_collect(struct transition *out, int max)
+{
+	char line[1024], old[32], new[32], fam[16];
+	FILE *f;
+	int n = 0;
+
+	write_file(SET_STATE_EVENT, "0");
+	f = fopen(TRACEFS "/trace", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		const char *p = strstr(line, "inet_sock_set_state: family=");
+		struct transition *t = &out[n];
+
+		if (!p || !strstr(p, "protocol=IPPROTO_TCP"))
+			continue;
+		if (sscanf(p, "inet_sock_set_state: family=%15s", fam) != 1 ||
+		    sscanf(strstr(p, "sport="), "sport=%u dport=%u",
+			   &t->sport, &t->dport) != 2 ||
+		    sscanf(strstr(p, "oldstate="),
+			   "oldstate=TCP_%31s newstate=TCP_%31s", old, new) != 2)
+			continue;
+		t->family = strcmp(fam, "AF_INET6") ? AF_INET : AF_INET6;
+		t->oldstate = state_from_name(old);
+		t->newstate = state_from_name(new);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+/* ---- the ring ---- */
+
+struct event_log {
+	struct tcpstate_event ev[MAX_EVENTS];
+	int n;
+};
+
+static int log_event(const struct tcpstate_event *ev, void *arg)
+{
+	struct event_log *log = arg;
+
+	if (log->n < MAX_EVENTS)
+		log->ev[log->n++] = *ev;
+	return 0;
+}
+
+/* Drain into @log until it holds @want events; false on timeout. */
+static bool wait_events(struct tcpstate_reader *r, struct event_log *log,
+			int want)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (tcpstate_ring_drain(&r->ring, log_event, log) < 0)
+			return false;
+		if (log->n >= want)
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 > WAIT_MS)
+			return false;
+		tcpstate_reader_wait(r, 100);
+	}
+}
+
+static struct transition to_transition(const struct tcpstate_event *ev)
+{
+	return (struct transition) {
+		.family = ev->family, .sport = ev->sport, .dport = ev->dport,
+		.oldstate = ev->oldstate, .newstate = ev->newstate,
+	};
+}
+
+static bool same_socket_key(const struct transition *a,
+			    const struct transition *b)
+{
+	return a->family == b->family && a->sport == b->sport &&
+	       a->dport == b->dport;
+}
+
+/*
+ * tcpstate's transitions equal tracefs's: the same multiset, and for each
+ * (family, sport, dport) the same order. Events of one socket are ordered
+ * by its lock in both; across CPUs the two clocks may order ties apart.
+ */
+static bool same_as_tracefs(struct __test_metadata *_metadata,
+			    const struct event_log *log,
+			    const struct transition *tr, int ntr)
+{
+	bool used[MAX_EVENTS] = { false };
+	int i, j;
+
+	if (log->n != ntr) {
+		TH_LOG("tcpstate saw %d transitions, tracefs %d", log->n, ntr);
+		return false;
+	}
+	for (i = 0; i < log->n; i++) {
+		struct transition t = to_transition(&log->ev[i]);
+
+		/* The first unused tracefs row of the same socket key. */
+		for (j = 0; j < ntr; j++)
+			if (!used[j] && same_socket_key(&t, &tr[j]))
+				break;
+		if (j == ntr || memcmp(&t, &tr[j], sizeof(t))) {
+			TH_LOG("event %d (%u:%u %s -> %s) differs from tracefs",
+			       i, t.sport, t.dport,
+			       tcpstate_state_name(t.oldstate),
+			       tcpstate_state_name(t.newstate));
+			return false;
+		}
+		used[j] = true;
+	}
+	return true;
+}
+
+/* ---- loopback traffic ---- */
+
+struct conn_ports {
+	unsigned short listen, client;
+};
+
+static socklen_t loopback(int family, unsigned short port,
+			  struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	sin6->sin6_addr = in6addr_loopback;
+	return sizeof(*sin6);
+}
+
+static unsigned short local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET ?
+		     ((struct sockaddr_in *)&ss)->sin_port :
+		     ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/*
+ * One connection, start to end: listen, connect, accept, one byte each
+ * way, then @closer_is_server closes first and the other side closes once
+ * it has read EOF. Returns 0 or -errno.
+ */
+static int one_connection(int family, bool closer_is_server,
+			  struct conn_ports *ports)
+{
+	int lfd = -1, cfd = -1, afd = -1, err = -EIO;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char byte = 'x';
+
+	lfd = socket(family, SOCK_STREAM, 0);
+	cfd = socket(family, SOCK_STREAM, 0);
+	if (lfd < 0 || cfd < 0)
+		goto out;
+	len = loopback(family, 0, &ss);
+	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 8))
+		goto out;
+	ports->listen = local_port(lfd);
+	len = loopback(family, ports->listen, &ss);
+	if (connect(cfd, (struct sockaddr *)&ss, len))
+		goto out;
+	afd = accept(lfd, NULL, NULL);
+	if (afd < 0)
+		goto out;
+	ports->client = local_port(cfd);
+	if (write(cfd, &byte, 1) != 1 || read(afd, &byte, 1) != 1 ||
+	    write(afd, &byte, 1) != 1 || read(cfd, &byte, 1) != 1)
+		goto out;
+
+	if (closer_is_server) {
+		close(afd);
+		afd = -1;
+		if (read(cfd, &byte, 1) != 0)
+			goto out;
+	} else {
+		close(cfd);
+		cfd = -1;
+		if (read(afd, &byte, 1) != 0)
+			goto out;
+	}
+	err = 0;
+out:
+	if (err && errno)
+		err = -errno;
+	if (afd >= 0)
+		close(afd);
+	if (cfd >= 0)
+		close(cfd);
+	if (lfd >= 0)
+		close(lfd);
+	return err;
+}
+
+/* ---- the TCP state machine's sequences (include/net/tcp_states.h) ---- */
+
+struct step {
+	unsigned char oldstate, newstate;
+};
+
+static const struct step listener_steps[] = {
+	{ TCP_CLOSE, TCP_LISTEN }, { TCP_LISTEN, TCP_CLOSE },
+};
+
+/* Client: connect(); it closes first. Its FIN_WAIT2 -> CLOSE is the moment
+ * tcp_time_wait() hands the connection to a timewait sock. */
+static const struct step active_open_active_close[] = {
+	{ TCP_CLOSE, TCP_SYN_SENT }, { TCP_SYN_SENT, TCP_ESTABLISHED },
+	{ TCP_ESTABLISHED, TCP_FIN_WAIT1 }, { TCP_FIN_WAIT1, TCP_FIN_WAIT2 },
+	{ TCP_FIN_WAIT2, TCP_CLOSE },
+};
+
+static const struct step active_open_passive_close[] = {
+	{ TCP_CLOSE, TCP_SYN_SENT }, { TCP_SYN_SENT, TCP_ESTABLISHED },
+	{ TCP_ESTABLISHED, TCP_CLOSE_WAIT }, { TCP_CLOSE_WAIT, TCP_LAST_ACK },
+	{ TCP_LAST_ACK, TCP_CLOSE },
+};
+
+/* Accepted child: cloned from the listener at the third ACK. */
+static const struct step passive_open_active_close[] = {
+	{ TCP_LISTEN, TCP_SYN_RECV }, { TCP_SYN_RECV, TCP_ESTABLISHED },
+	{ TCP_ESTABLISHED, TCP_FIN_WAIT1 }, { TCP_FIN_WAIT1, TCP_FIN_WAIT2 },
+	{ TCP_FIN_WAIT2, TCP_CLOSE },
+};
+
+static const struct step passive_open_passive_close[] = {
+	{ TCP_LISTEN, TCP_SYN_RECV }, { TCP_SYN_RECV, TCP_ESTABLISHED },
+	{ TCP_ESTABLISHED, TCP_CLOSE_WAIT }, { TCP_CLOSE_WAIT, TCP_LAST_ACK },
+	{ TCP_LAST_ACK, TCP_CLOSE },
+};
+
+#define EVENTS_PER_CONNECTION \
+	(ARRAY_SIZE(listener_steps) + 2 * ARRAY_SIZE(active_open_active_close))
+
+/* Events of socket @sock_id, in ring order, equal @steps exactly. */
+static bool socket_follows(struct __test_metadata *_metadata,
+			   const struct event_log *log, __u64 sock_id,
+			   const struct step *steps, size_t nsteps,
+			   const char *who)
+{
+	size_t k = 0;
+	int i;
+
+	for (i = 0; i < log->n; i++) {
+		const struct tcpstate_event *ev = &log->ev[i];
+
+		if (ev->sock_id != sock_id)
+			continue;
+		if (k == nsteps || ev->oldstate != steps[k].oldstate ||
+		    ev->newstate != steps[k].newstate) {
+			TH_LOG("%s: step %zu is %s -> %s", who, k,
+			       tcpstate_state_name(ev->oldstate),
+			       tcpstate_state_name(ev->newstate));
+			return false;
+		}
+		k++;
+	}
+	if (k != nsteps)
+		TH_LOG("%s: %zu of %zu steps seen", who, k, nsteps);
+	return k == nsteps;
+}
+
+static __u64 first_sock_with(const struct event_log *log, int oldstate,
+			     int newstate, __u64 not_this)
+{
+	int i;
+
+	for (i = 0; i < log->n; i++)
+		if (log->ev[i].oldstate == oldstate &&
+		    log->ev[i].newstate == newstate &&
+		    log->ev[i].sock_id != not_this)
+			return log->ev[i].sock_id;
+	return 0;
+}
+
+static unsigned int netns_inode(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
+}
+
+/* ---- module lifecycle ---- */
+
+TEST(module_loads_and_unloads)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, access(TCPSTATE_DEVICE, F_OK));
+	ASSERT_EQ(0, read_file("/sys/module/tcpstate/parameters/ring_size_kb",
+			       buf, sizeof(buf)));
+	EXPECT_EQ(16384, atoi(buf));
+	ASSERT_EQ(0, run("rmmod tcpstate"));
+	EXPECT_FALSE(module_loaded());
+	EXPECT_NE(0, access(TCPSTATE_DEVICE, F_OK));
+	ASSERT_EQ(0, load_module(""));
+}
+
+TEST(modinfo_describes_module)
+{
+	static const char *const fields[] = {
+		"description", "license", "version", "parm", "author",
+	};
+	char cmd[256], out[512];
+	unsigned int i;
+	FILE *p;
+
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		snprintf(cmd, sizeof(cmd), "modinfo -F %s %s", fields[i],
+			 module_path());
+		p = popen(cmd, "r");
+		ASSERT_NE(NULL, p);
+		out[0] = '\0';
+		if (!fgets(out, sizeof(out), p))
+			out[0] = '\0';
+		pclose(p);
+		TH_LOG("%s: %s", fields[i], out);
+		EXPECT_NE(0, strlen(out));
+		if (!strcmp(fields[i], "parm"))
+			EXPECT_NE(NULL, strstr(out, "ring_size_kb:Event ring size"));
+		if (!strcmp(fields[i], "license"))
+			EXPECT_EQ(0, strcmp(out, "GPL\n"));
+	}
+}
+
+TEST(bad_ring_size_fails_insmod_clearly)
+{
+	static const struct {
+		const char *value, *dmesg;
+	} bad[] = {
+		{ "3", "ring_size_kb=3: must be a power of two" },
+		{ "2", "ring_size_kb=2: must be a power of two" },
+		{ "2097152", "ring_size_kb=2097152: must be a power of two" },
+		{ "lots", "ring_size_kb=lots: not a number" },
+	};
+	unsigned int i;
+
+	ASSERT_EQ(0, run("rmmod tcpstate"));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_NE(0, run("dmesg -c >/dev/null; insmod %s ring_size_kb=%s 2>/dev/null",
+				 module_path(), bad[i].value));
+		EXPECT_FALSE(module_loaded());
+		EXPECT_EQ(0, run("dmesg | grep -q 'tcpstate: %s'", bad[i].dmesg))
+			TH_LOG("no dmesg line for ring_size_kb=%s", bad[i].value);
+	}
+	ASSERT_EQ(0, load_module(""));
+}
+
+TEST(rmmod_refused_while_device_open)
+{
+	int fd = open(TCPSTATE_DEVICE, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	EXPECT_NE(0, run("rmmod tcpstate 2>/dev/null"));
+	EXPECT_TRUE(module_loaded());
+	close(fd);
+	EXPECT_EQ(0, run("rmmod tcpstate"));
+	ASSERT_EQ(0, load_module(""));
+}
+
+/* ---- the device's interface ---- */
+
+TEST(info_describes_ring)
+{
+	struct tcpstate_info info;
+	int fd = open(TCPSTATE_DEVICE, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, TCPSTATE_IOC_GET_INFO, &info));
+	EXPECT_EQ(TCPSTATE_MAGIC, info.magic);
+	EXPECT_EQ(TCPSTATE_ABI_VERSION, info.abi_version);
+	EXPECT_EQ(sysconf(_SC_PAGESIZE), info.page_size);
+	EXPECT_EQ(sizeof(struct tcpstate_event), info.record_size);
+	EXPECT_EQ(16384 * 1024ULL, info.data_size);
+	EXPECT_NE(info.consumer_off, info.ctrl_off);
+
+	/* Unknown commands and bad pointers are errors, never ignored. */
+	EXPECT_EQ(-1, ioctl(fd, _IOR(TCPSTATE_IOC_MAGIC, 99, int), &info));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(fd, TCPSTATE_IOC_GET_INFO, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(fd, TCPSTATE_IOC_GET_INFO, (void *)16));
+	EXPECT_EQ(EFAULT, errno);
+	/* Nothing to read or write: events come through mmap. */
+	EXPECT_EQ(-1, read(fd, &info, sizeof(info)));
+	EXPECT_EQ(-1, write(fd, &info, sizeof(info)));
+	close(fd);
+}
+
+TEST(mappings_are_checked)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	struct tcpstate_info info;
+	size_t ro_len;
+	int fd, fd2;
+	void *p;
+
+	fd = open(TCPSTATE_DEVICE, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioctl(fd, TCPSTATE_IOC_GET_INFO, &info));
+	ro_len = info.page_size + 2 * info.data_size;
+
+	/* Control page and data: never writable, never executable. */
+	p = mmap(NULL, ro_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 info.ctrl_off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+	p = mmap(NULL, ro_len, PROT_READ | PROT_EXEC, MAP_SHARED, fd,
+		 info.ctrl_off);
+	EXPECT_EQ(MAP_FAILED, p);
+	/* Private mappings would not share the consumer position. */
+	p = mmap(NULL, info.page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		 fd, info.consumer_off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/* Wrong sizes and offsets. */
+	p = mmap(NULL, 2 * info.page_size, PROT_READ, MAP_SHARED, fd,
+		 info.consumer_off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, ro_len + info.page_size, PROT_READ, MAP_SHARED, fd,
+		 info.ctrl_off);
+	EXPECT_EQ(MAP_FAILED, p);
+	p = mmap(NULL, info.page_size, PROT_READ, MAP_SHARED, fd,
+		 info.ctrl_off + info.page_size);
+	EXPECT_EQ(MAP_FAILED, p);
+
+	/* A read-only mapping cannot be made writable later. */
+	p = mmap(NULL, ro_len, PROT_READ, MAP_SHARED, fd, info.ctrl_off);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, mprotect(p, info.page_size, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(TCPSTATE_MAGIC, ((struct tcpstate_ctrl *)p)->magic);
+	/* Nor grown. */
+	EXPECT_EQ(MAP_FAILED, mremap(p, ro_len, ro_len + info.page_size, 0));
+
+	/* This file holds the ring now: another one cannot map it. */
+	fd2 = open(TCPSTATE_DEVICE, O_RDWR);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, info.page_size, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd2, info.consumer_off));
+	EXPECT_EQ(EBUSY, errno);
+	/* Polling a file that does not hold the ring is an error. */
+	pfd.fd = fd2;
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLERR, pfd.revents);
+	munmap(p, ro_len);
+	close(fd);
+	/* Released: the other file may take it. */
+	p = mmap(NULL, info.page_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd2,
+		 info.consumer_off);
+	EXPECT_NE(MAP_FAILED, p);
+	if (p != MAP_FAILED)
+		munmap(p, info.page_size);
+	close(fd2);
+}
+
+static int open_as(uid_t uid, bool drop_caps)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct __user_cap_header_struct hdr = {
+			.version = _LINUX_CAPABILITY_VERSION_3,
+		};
+		struct __user_cap_data_struct data[2] = { };
+
+		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+			_exit(100);
+		if (drop_caps && syscall(SYS_capset, &hdr, data))
+			_exit(101);
+		_exit(open(TCPSTATE_DEVICE, O_RDWR) < 0 ? errno : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+TEST(unprivileged_open_refused)
+{
+	/* An ordinary user: the node's mode (0600) refuses. */
+	EXPECT_EQ(EACCES, open_as(65534, false));
+	/* Root without CAP_NET_ADMIN and CAP_SYS_ADMIN: the module refuses. */
+	EXPECT_EQ(EPERM, open_as(0, true));
+	EXPECT_EQ(0, open_as(0, false));
+}
+
+/* ---- events against the kernel's own record ---- */
+
+FIXTURE(loopback)
+{
+	struct tcpstate_reader reader;
+	struct event_log log;
+	struct transition trace[MAX_EVENTS];
+};
+
+FIXTURE_VARIANT(loopback)
+{
+	int family;
+	bool server_closes;
+};
+
+FIXTURE_VARIANT_ADD(loopback, ipv4_client_closes) {
+	.family = AF_INET, .server_closes = false,
+};
+
+FIXTURE_VARIANT_ADD(loopback, ipv4_server_closes) {
+	.family = AF_INET, .server_closes = true,
+};
+
+FIXTURE_VARIANT_ADD(loopback, ipv6_client_closes) {
+	.family = AF_INET6, .server_closes = false,
+};
+
+FIXTURE_VARIANT_ADD(loopback, ipv6_server_closes) {
+	.family = AF_INET6, .server_closes = true,
+};
+
+FIXTURE_SETUP(loopback)
+{
+	char err[256];
+
+	if (!module_loaded())
+		ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, tcpstate_reader_open(&self->reader, TCPSTATE_DEVICE,
+					  err, sizeof(err)))
+		TH_LOG("%s", err);
+	self->log.n = 0;
+}
+
+FIXTURE_TEARDOWN(loopback)
+{
+	tcpstate_reader_close(&self->reader);
+}
+
+TEST_F(loopback, one_connection_both_sides)
+{
+	const struct step *client_steps, *server_steps;
+	__u64 listener, client, child, produced, dropped;
+	unsigned char loop[16] = { 0 };
+	struct conn_ports ports;
+	int i, ntr;
+
+	if (!tracefs_start())
+		SKIP(return, "tracefs event sock/inet_sock_set_state unavailable");
+	ASSERT_EQ(0, one_connection(variant->family, variant->server_closes,
+				    &ports));
+	ASSERT_TRUE(wait_events(&self->reader, &self->log,
+				EVENTS_PER_CONNECTION))
+		TH_LOG("only %d events", self->log.n);
+	/* Let stray late events show, then compare with the kernel's record. */
+	tcpstate_reader_wait(&self->reader, 200);
+	tcpstate_ring_drain(&self->reader.ring, log_event, &self->log);
+	ntr = tracefs_collect(self->trace, MAX_EVENTS);
+	EXPECT_EQ((int)EVENTS_PER_CONNECTION, self->log.n);
+	EXPECT_TRUE(same_as_tracefs(_metadata, &self->log, self->trace, ntr));
+
+	/* Each socket's whole life, in order. */
+	listener = first_sock_with(&self->log, TCP_CLOSE, TCP_LISTEN, 0);
+	client = first_sock_with(&self->log, TCP_CLOSE, TCP_SYN_SENT, 0);
+	child = first_sock_with(&self->log, TCP_LISTEN, TCP_SYN_RECV, listener);
+	ASSERT_NE(0, listener);
+	ASSERT_NE(0, client);
+	ASSERT_NE(0, child);
+	EXPECT_NE(listener, child);
+	client_steps = variant->server_closes ? active_open_passive_close :
+						active_open_active_close;
+	server_steps = variant->server_closes ? passive_open_active_close :
+						passive_open_passive_close;
+	EXPECT_TRUE(socket_follows(_metadata, &self->log, listener,
+				   listener_steps, ARRAY_SIZE(listener_steps),
+				   "listener"));
+	EXPECT_TRUE(socket_follows(_metadata, &self->log, client, client_steps,
+				   ARRAY_SIZE(active_open_active_close),
+				   "client"));
+	EXPECT_TRUE(socket_follows(_metadata, &self->log, child, server_steps,
+				   ARRAY_SIZE(passive_open_active_close),
+				   "server"));
+
+	if (variant->family == AF_INET)
+		*(in_addr_t *)loop = htonl(INADDR_LOOPBACK);
+	else
+		memcpy(loop, &in6addr_loopback, sizeof(loop));
+	for (i = 0; i < self->log.n; i++) {
+		const struct tcpstate_event *ev = &self->log.ev[i];
+
+		EXPECT_EQ(TCPSTATE_EV_STATE, ev->type);
+		EXPECT_EQ(variant->family, ev->family);
+		EXPECT_EQ(netns_inode(), ev->netns);
+		if (i)
+			EXPECT_LE(self->log.ev[i - 1].ts_ns, ev->ts_ns);
+		/* Once established, both ends carry the full tuple. */
+		if (ev->newstate != TCP_ESTABLISHED)
+			continue;
+		EXPECT_EQ(0, memcmp(loop, ev->saddr, sizeof(loop)));
+		EXPECT_EQ(0, memcmp(loop, ev->daddr, sizeof(loop)));
+		EXPECT_EQ(ev->sock_id == client ? ports.client : ports.listen,
+			  ev->sport);
+		EXPECT_EQ(ev->sock_id == client ? ports.listen : ports.client,
+			  ev->dport);
+	}
+
+	tcpstate_ring_stats(&self->reader.ring, &produced, &dropped);
+	EXPECT_EQ(0, dropped);
+	EXPECT_EQ(self->reader.ring.consumed, produced);
+}
+
+/*
+ * A ring too small for the traffic: events are dropped, never lost
+ * silently. produced = consumed + dropped, and produced is what the
+ * kernel's tracepoint fired.
+ */
+TEST(tiny_ring_books_balance)
+{
+	static struct transition trace[MAX_EVENTS];
+	static struct event_log log;
+	struct tcpstate_reader reader;
+	const int connections = 20;
+	__u64 produced, dropped;
+	struct conn_ports ports;
+	char err[256];
+	int i, ntr;
+
+	ASSERT_EQ(0, load_module("ring_size_kb=4"));
+	ASSERT_EQ(0, tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err,
+					  sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(4096, reader.info.data_size);
+	if (!tracefs_start())
+		SKIP(return, "tracefs event sock/inet_sock_set_state unavailable");
+
+	/* Nobody drains while the connections run. */
+	for (i = 0; i < connections; i++)
+		ASSERT_EQ(0, one_connection(i % 2 ? AF_INET6 : AF_INET,
+					    i % 3 == 0, &ports));
+	/* The last connection's final ACK may still be in flight. */
+	for (i = 0; i < 100; i++) {
+		tcpstate_ring_stats(&reader.ring, &produced, &dropped);
+		if (produced >= connections * EVENTS_PER_CONNECTION)
+			break;
+		usleep(10000);
+	}
+	log.n = 0;
+	tcpstate_ring_drain(&reader.ring, log_event, &log);
+	tcpstate_ring_stats(&reader.ring, &produced, &dropped);
+	ntr = tracefs_collect(trace, MAX_EVENTS);
+
+	TH_LOG("produced %llu consumed %llu dropped %llu tracefs %d",
+	       (unsigned long long)produced,
+	       (unsigned long long)reader.ring.consumed,
+	       (unsigned long long)dropped, ntr);
+	EXPECT_EQ(connections * (int)EVENTS_PER_CONNECTION, ntr);
+	EXPECT_EQ((__u64)ntr, produced);
+	EXPECT_EQ(produced, reader.ring.consumed + dropped);
+	EXPECT_LT(0, dropped);
+	/* The ring holds at most (data_size - 1) / record span records. */
+	EXPECT_EQ((4096 - 1) / TCPSTATE_RECORD_SPAN, (int)reader.ring.consumed);
+	EXPECT_EQ(reader.ring.consumed, (__u64)log.n);
+
+	tcpstate_reader_close(&reader);
+	ASSERT_EQ(0, load_module(""));
+}
+
+TEST_HARNESS_MAIN
