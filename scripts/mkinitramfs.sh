@@ -21,9 +21,19 @@ moddir=/lib/modules/$KVER
 # Modules the tests need; ss needs the *_diag ones (the kernel asks for
 # them through /sbin/modprobe the first time a diag socket is opened).
 MODULES="dummy veth sch_netem inet_diag tcp_diag udp_diag raw_diag unix_diag"
-# Tools that must be the real ones, not busybox's applets of the same name.
+# Real tools, by guest path; the host binary of the same name is copied.
+# busybox-static's shell and its exec wrappers (timeout, env, xargs, ...)
+# run busybox's own applet for a name even when PATH has a real tool, so
+# the guest's sh is bash and the wrappers are the real ones too. Every
+# name here (and in KMOD_LINKS) replaces busybox's applet of that name.
+TOOLS="
+	/bin/kmod
+	/bin/bash
+	/usr/sbin/ip /usr/bin/ss /usr/bin/nstat /usr/sbin/tc
+	/usr/bin/timeout /usr/bin/env /usr/bin/nice /usr/bin/nohup /usr/bin/xargs
+	/usr/bin/setsid /usr/bin/unshare /usr/bin/nsenter /usr/bin/taskset
+"
 KMOD_LINKS="insmod rmmod modinfo modprobe lsmod depmod"
-IPROUTE_TOOLS="/usr/sbin/ip /usr/bin/ss /usr/bin/nstat /usr/sbin/tc"
 
 ko=$root/module/tcpstate.ko
 watch=$root/userspace/tcpstate-watch
@@ -66,16 +76,17 @@ copy_exe() {
 
 copy_exe "$busybox" /bin/busybox
 
-copy_exe "$(command -v kmod)" /bin/kmod
+for t in $TOOLS; do
+	host=$(PATH=/usr/sbin:/usr/bin:/sbin:/bin command -v "${t##*/}") ||
+		die "no ${t##*/} on this machine: run scripts/install-deps.sh"
+	copy_exe "$host" "$t"
+done
+ln -s bash "$stage/bin/sh"
 for l in $KMOD_LINKS; do
 	ln -s /bin/kmod "$stage/sbin/$l"
 done
-for t in $IPROUTE_TOOLS; do
-	[ -x "$t" ] || die "no $t: run scripts/install-deps.sh"
-	copy_exe "$t" "$t"
-done
-# netem's delay distributions and iproute2's name tables.
-# glibc dlopen()s libgcc_s for pthread_cancel and unwinding; ldd misses it.
+# netem's delay distributions, iproute2's name tables, and libgcc_s that
+# glibc dlopen()s for pthread_cancel and unwinding (ldd cannot see it).
 for f in /usr/lib/*/tc/*.dist /lib/x86_64-linux-gnu/libgcc_s.so.1; do
 	if [ -f "$f" ]; then
 		copy_file "$f" "$f"
@@ -85,9 +96,9 @@ if [ -d /etc/iproute2 ]; then
 	cp -R /etc/iproute2 "$stage/etc/"
 fi
 
-# Applet symlinks, skipping any name kmod or iproute2 already provides.
-taken=" $KMOD_LINKS "
-for t in $IPROUTE_TOOLS; do
+# Applet symlinks, except for names a real tool above provides.
+taken=" sh $KMOD_LINKS "
+for t in $TOOLS; do
 	taken="$taken${t##*/} "
 done
 for applet in $("$busybox" --list-full); do

@@ -11,13 +11,15 @@ usage() {
 usage: scripts/vm-run.sh [--timeout SECONDS] [--mem MB] [--smp N] [--lenient]
                          [--] GUEST_SCRIPT [ARGS...]
 
-Runs GUEST_SCRIPT with busybox sh as /tcpstate/run.sh in a fresh VM (cwd
-/tcpstate) and exits with its status; 124 if the guest timed out (default
-900 s), 125 if it panicked or died without reporting a status.
---lenient lets the kernel carry on after an oops or WARN.
+Runs GUEST_SCRIPT as /tcpstate/run.sh with the guest's sh (bash), cwd
+/tcpstate, stdin /dev/null, in a fresh VM, and exits with its status; 124
+if the guest timed out (default 900 s, boot included), 125 if it panicked
+or died without reporting a status. A kernel oops or WARN panics the guest
+unless --lenient is given.
 Environment: MEM, SMP (defaults for --mem, --smp), TCPSTATE_VM_TIMEOUT
 (default for --timeout), TCPSTATE_ACCEL=kvm|tcg (skip the KVM probe),
-KVER (kernel version; default from scripts/kver.sh).
+TCPSTATE_VM_APPEND (extra kernel arguments, e.g. loglevel=7), KVER (kernel
+version; default from scripts/kver.sh).
 EOF
 	exit "${1:-2}"
 }
@@ -27,9 +29,10 @@ die() {
 	exit 1
 }
 
-is_uint() {
-	case $1 in
-	'' | *[!0-9]*) return 1 ;;
+# need_count OPTION VALUE: VALUE must be a whole number above zero.
+need_count() {
+	case $2 in
+	'' | *[!0-9]* | 0 | 00*) die "$1 wants a whole number above 0, got '$2'" ;;
 	esac
 }
 
@@ -70,9 +73,9 @@ done
 [ $# -ge 1 ] || usage >&2
 script=$1
 shift
-is_uint "$timeout" && [ "$timeout" -gt 0 ] || die "--timeout wants seconds > 0, got '$timeout'"
-is_uint "$mem" && [ "$mem" -gt 0 ] || die "--mem wants megabytes, got '$mem'"
-is_uint "$smp" && [ "$smp" -gt 0 ] || die "--smp wants a CPU count, got '$smp'"
+need_count --timeout "$timeout"
+need_count --mem "$mem"
+need_count --smp "$smp"
 # -r, not -f: a <(process substitution) is a pipe, and works too.
 [ -r "$script" ] || die "cannot read guest script '$script'"
 for arg in "$@"; do
@@ -87,7 +90,7 @@ KVER=${KVER:-$("$root/scripts/kver.sh")}
 export KVER
 kernel=/boot/vmlinuz-$KVER
 [ -e "$kernel" ] || die "no $kernel: run scripts/install-deps.sh"
-# Debian installs kernel images readable by root only.
+# Some distributions install kernel images readable by root only.
 [ -r "$kernel" ] || die "cannot read $kernel: run as root or chmod a+r it"
 command -v qemu-system-x86_64 >/dev/null ||
 	die "no qemu-system-x86_64: run scripts/install-deps.sh"
@@ -98,6 +101,7 @@ rpid=
 
 # Stop QEMU (through timeout(1), which forwards the signal) and the console
 # reader, then drop the temp files. Runs on every exit path.
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
 	local qpid
 	if [ -n "$tpid" ] && kill -0 "$tpid" 2>/dev/null; then
@@ -118,8 +122,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'echo "$prog: interrupted, QEMU stopped" >&2; exit 130' INT
-trap 'echo "$prog: terminated, QEMU stopped" >&2; exit 143' TERM HUP
+trap 'echo "$prog: interrupted" >&2; exit 130' INT
+trap 'echo "$prog: terminated" >&2; exit 143' TERM HUP
 
 # Rebuild the base initramfs when any of its inputs changed or the kernel
 # version did.
@@ -150,15 +154,17 @@ fi
 cat "$base" "$tmp/overlay.cpio.gz" >"$tmp/initrd"
 
 # Does a KVM guest get as far as running init? Here /dev/kvm can exist while
-# KVM guests hang in early boot, so only a real boot tells.
+# KVM guests hang in early boot, so only a real boot tells. Sets $answer
+# to "kvm|tcg REASON". Runs in this shell, not $(...), so that the traps
+# above also stop a probe that is under way.
 probe_kvm() {
 	local p=$tmp/probe start rc
 	if [ ! -e /dev/kvm ]; then
-		echo "tcg no /dev/kvm"
+		answer="tcg no /dev/kvm"
 		return
 	fi
 	if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
-		echo "tcg /dev/kvm is not accessible to $(id -un)"
+		answer="tcg /dev/kvm is not accessible to $(id -un)"
 		return
 	fi
 	mkdir -p "$p/root/bin" "$p/root/dev"
@@ -176,19 +182,25 @@ EOF
 	start=$SECONDS
 	# Same -cpu as the real run: on some hosts QEMU aborts at once on an MSR
 	# that -cpu max asks KVM for.
-	rc=0
 	timeout -k 5 15 qemu-system-x86_64 -accel kvm -cpu max -m 256 -smp 1 \
 		-display none -nodefaults -no-user-config -no-reboot \
 		-kernel "$kernel" -initrd "$p/initrd" \
-		-append "console=ttyS0 panic=-1 quiet" \
-		-serial "file:$p/console" </dev/null >/dev/null 2>"$p/err" || rc=$?
+		-append "console=ttyS0 panic=-1 quiet" -serial "file:$p/console" \
+		-pidfile "$tmp/qemu.pid" </dev/null >/dev/null 2>"$p/err" &
+	tpid=$!
+	rc=0
+	# 2>/dev/null: no "Aborted" job notice from bash; QEMU's own messages
+	# went to a file.
+	wait "$tpid" 2>/dev/null || rc=$?
+	tpid=
 	if grep -q TCPSTATE-KVM-PROBE-OK "$p/console" 2>/dev/null; then
-		echo "kvm a KVM test boot reached init in $((SECONDS - start)) s"
+		answer="kvm a KVM test boot reached init in $((SECONDS - start)) s"
 	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		echo "tcg a KVM test boot did not reach init within 15 s"
+		answer="tcg a KVM test boot did not reach init within 15 s"
 	else
-		echo "tcg QEMU with KVM failed (status $rc): $(head -n 1 "$p/err")"
+		answer="tcg QEMU with KVM failed (status $rc): $(head -n 1 "$p/err")"
 	fi
+	rm -f "$tmp/qemu.pid"
 }
 
 if [ -n "${TCPSTATE_ACCEL:-}" ]; then
@@ -205,7 +217,7 @@ else
 		why="${answer#* } (cached in build/accel)"
 		;;
 	*)
-		answer=$(probe_kvm)
+		probe_kvm
 		mkdir -p "$build"
 		echo "$answer" >"$build/accel"
 		why=${answer#* }
@@ -219,6 +231,7 @@ append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
 if [ "$lenient" = 1 ]; then
 	append="console=ttyS0 panic=-1 quiet loglevel=4"
 fi
+append="$append ${TCPSTATE_VM_APPEND:-}"
 
 # Console reader: strip the serial console's \r, pass lines through live,
 # and keep the guest's exit status from the marker line instead of
@@ -260,7 +273,7 @@ timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" -cpu max \
 	</dev/null >"$tmp/console" 2>"$tmp/qemu.err" &
 tpid=$!
 qrc=0
-wait "$tpid" || qrc=$?
+wait "$tpid" 2>/dev/null || qrc=$?
 tpid=
 wait "$rpid" || true
 rpid=
