@@ -12,8 +12,10 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/nsproxy.h>
 #include <linux/poll.h>
 #include <linux/uaccess.h>
+#include <net/net_namespace.h>
 
 #include "internal.h"
 
@@ -73,6 +75,7 @@ static __poll_t tcpstate_poll(struct file *file, poll_table *wait)
 static long tcpstate_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
+	struct tcpstate_counters counters;
 	struct tcpstate_info info;
 
 	switch (cmd) {
@@ -87,6 +90,11 @@ static long tcpstate_ioctl(struct file *file, unsigned int cmd,
 			.ctrl_off = TCPSTATE_CTRL_PGOFF << PAGE_SHIFT,
 		};
 		if (copy_to_user((void __user *)arg, &info, sizeof(info)))
+			return -EFAULT;
+		return 0;
+	case TCPSTATE_IOC_GET_COUNTERS:
+		tcpstate_counters_get(current->nsproxy->net_ns, &counters);
+		if (copy_to_user((void __user *)arg, &counters, sizeof(counters)))
 			return -EFAULT;
 		return 0;
 	default:

@@ -2,15 +2,47 @@
 #ifndef _TCPSTATE_INTERNAL_H
 #define _TCPSTATE_INTERNAL_H
 
+#include <linux/types.h>
+
 #include "ring.h"
+
+struct net;
+struct sock;
+struct sock_common;
+struct request_sock;
 
 /* The one ring all probes write to; owned by main.c. */
 extern struct tcpstate_ring tcpstate_ring;
 
+/* device.c */
 int tcpstate_device_register(void);
 void tcpstate_device_unregister(void);
 
-int tcpstate_probes_attach(void);
-void tcpstate_probes_detach(void);
+/* counters.c */
+int tcpstate_counters_init(void);
+void tcpstate_counters_exit(void);
+int tcpstate_counters_seed(void);
+void tcpstate_count(const struct net *net, enum tcpstate_counter c, int delta);
+void tcpstate_counters_get(const struct net *net,
+			   struct tcpstate_counters *out);
+
+/* probes.c: events, and the tracepoints */
+void tcpstate_probes_init(void);
+u64 tcpstate_sock_id(const void *sk);
+struct tcpstate_event *tcpstate_event_reserve(const struct net *net, u16 type);
+void tcpstate_event_commit(struct tcpstate_event *ev);
+void tcpstate_event_tuple_sk(struct tcpstate_event *ev, const struct sock *sk);
+void tcpstate_event_tuple_common(struct tcpstate_event *ev,
+				 const struct sock_common *skc);
+void tcpstate_report_state(const struct sock *sk, int oldstate, int newstate);
+void tcpstate_report_synack_retrans(const struct sock *listener,
+				    const struct request_sock *req);
+bool tcpstate_tracepoints_present(void);
+int tcpstate_tracepoints_attach(void);
+void tcpstate_tracepoints_detach(void);
+
+/* kprobes.c */
+int tcpstate_kprobes_attach(bool kprobe_mode);
+void tcpstate_kprobes_detach(void);
 
 #endif /* _TCPSTATE_INTERNAL_H */

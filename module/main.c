@@ -10,6 +10,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 
 #include "internal.h"
 
@@ -52,6 +54,74 @@ __MODULE_PARM_TYPE(ring_size_kb, "uint");
 MODULE_PARM_DESC(ring_size_kb,
 		 "Event ring size in KiB, a power of two (default 16384: 16 MiB, about 174k events)");
 
+enum tcpstate_attach {
+	TCPSTATE_ATTACH_AUTO,
+	TCPSTATE_ATTACH_TRACEPOINT,
+	TCPSTATE_ATTACH_KPROBE,
+};
+
+static const char *const tcpstate_attach_names[] = {
+	[TCPSTATE_ATTACH_AUTO] = "auto",
+	[TCPSTATE_ATTACH_TRACEPOINT] = "tracepoint",
+	[TCPSTATE_ATTACH_KPROBE] = "kprobe",
+};
+
+static int attach = TCPSTATE_ATTACH_AUTO;
+
+static int tcpstate_set_attach(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(tcpstate_attach_names, val);
+
+	if (i < 0) {
+		pr_err("attach=%s: must be auto, tracepoint or kprobe\n", val);
+		return -EINVAL;
+	}
+	*(int *)kp->arg = i;
+	return 0;
+}
+
+static int tcpstate_get_attach(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", tcpstate_attach_names[*(int *)kp->arg]);
+}
+
+static const struct kernel_param_ops tcpstate_attach_ops = {
+	.set = tcpstate_set_attach,
+	.get = tcpstate_get_attach,
+};
+
+module_param_cb(attach, &tcpstate_attach_ops, &attach, 0444);
+__MODULE_PARM_TYPE(attach, "charp");
+MODULE_PARM_DESC(attach,
+		 "How state changes and SYN-ACK retransmits are hooked: auto (tracepoints if the kernel has them, else kprobes), tracepoint, or kprobe");
+
+/* Whether the tracepoints are in use; decided once, at load. */
+static bool tcpstate_use_tracepoints;
+
+static int tcpstate_attach_hooks(void)
+{
+	int err;
+
+	tcpstate_use_tracepoints = attach == TCPSTATE_ATTACH_TRACEPOINT ||
+		(attach == TCPSTATE_ATTACH_AUTO && tcpstate_tracepoints_present());
+	if (tcpstate_use_tracepoints) {
+		err = tcpstate_tracepoints_attach();
+		if (err)
+			return err;
+	}
+	err = tcpstate_kprobes_attach(!tcpstate_use_tracepoints);
+	if (err && tcpstate_use_tracepoints)
+		tcpstate_tracepoints_detach();
+	return err;
+}
+
+static void tcpstate_detach_hooks(void)
+{
+	tcpstate_kprobes_detach();
+	if (tcpstate_use_tracepoints)
+		tcpstate_tracepoints_detach();
+}
+
 static int __init tcpstate_init(void)
 {
 	int err;
@@ -62,26 +132,41 @@ static int __init tcpstate_init(void)
 	BUILD_BUG_ON(sizeof(struct tcpstate_event) != TCPSTATE_EVENT_SIZE);
 	BUILD_BUG_ON(TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event)) !=
 		     TCPSTATE_RECORD_SPAN);
+	BUILD_BUG_ON(sizeof(struct tcpstate_counters) != TCPSTATE_COUNTERS_SIZE);
 
+	tcpstate_probes_init();
 	err = tcpstate_ring_alloc(&tcpstate_ring, (size_t)ring_size_kb * 1024);
 	if (err) {
 		pr_err("cannot allocate a %u KiB ring\n", ring_size_kb);
 		return err;
 	}
-	err = tcpstate_probes_attach();
-	if (err)
+	err = tcpstate_counters_init();
+	if (err) {
+		pr_err("cannot set up per-netns counters: %d\n", err);
 		goto out_free_ring;
+	}
+	err = tcpstate_attach_hooks();
+	if (err)
+		goto out_exit_counters;
+	/* Hooked first, then count what exists: see counters.c. */
+	err = tcpstate_counters_seed();
+	if (err) {
+		pr_err("cannot count existing sockets: %d\n", err);
+		goto out_detach_hooks;
+	}
 	err = tcpstate_device_register();
 	if (err) {
 		pr_err("cannot register /dev/tcpstate: %d\n", err);
-		goto out_detach_probes;
+		goto out_detach_hooks;
 	}
-	pr_info("version %s loaded, ring %u KiB\n", TCPSTATE_VERSION,
-		ring_size_kb);
+	pr_info("version %s loaded, ring %u KiB, %s\n", TCPSTATE_VERSION,
+		ring_size_kb, tcpstate_use_tracepoints ? "tracepoints" : "kprobes");
 	return 0;
 
-out_detach_probes:
-	tcpstate_probes_detach();
+out_detach_hooks:
+	tcpstate_detach_hooks();
+out_exit_counters:
+	tcpstate_counters_exit();
 out_free_ring:
 	tcpstate_ring_free(&tcpstate_ring);
 	return err;
@@ -91,7 +176,8 @@ static void __exit tcpstate_exit(void)
 {
 	/* No file is open (each holds a module reference): no reader. */
 	tcpstate_device_unregister();
-	tcpstate_probes_detach();
+	tcpstate_detach_hooks();
+	tcpstate_counters_exit();
 	tcpstate_ring_free(&tcpstate_ring);
 }
 

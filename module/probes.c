@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Where events come from. Every hook is one row of tcpstate_tracepoints;
- * the tracepoints are not exported to modules, so they are found by name.
+ * Building events, and the two tracepoints they come from when the kernel
+ * has them: sock:inet_sock_set_state and tcp:tcp_retransmit_synack. They
+ * are not exported to modules, so they are found by name.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/in.h>
 #include <linux/random.h>
 #include <linux/siphash.h>
@@ -14,22 +16,54 @@
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
+#include <net/request_sock.h>
 #include <net/sock.h>
 #include <trace/events/sock.h>
+#include <trace/events/tcp.h>
 
 #include "internal.h"
 
 /* Drawn at load: socket ids reveal nothing about kernel addresses. */
 static siphash_key_t tcpstate_sock_id_key;
 
-static u64 tcpstate_sock_id(const void *sk)
+u64 tcpstate_sock_id(const void *sk)
 {
-	return siphash_1u64((u64)(unsigned long)sk, &tcpstate_sock_id_key);
+	return sk ? siphash_1u64((u64)(unsigned long)sk, &tcpstate_sock_id_key) : 0;
 }
 
-/* The same addresses the tracepoint reports, in the ABI's layout. */
-static void tcpstate_fill_tuple(struct tcpstate_event *ev,
-				const struct sock *sk)
+/*
+ * Reserve an event of @type for a socket of @net, with time, netns and
+ * type filled and every other byte zero. NULL when no reader holds the
+ * ring or the ring is full; a full ring is counted against @net.
+ */
+struct tcpstate_event *tcpstate_event_reserve(const struct net *net, u16 type)
+{
+	struct tcpstate_event *ev;
+	u64 ts_ns;
+
+	ev = tcpstate_ring_reserve(&tcpstate_ring, &ts_ns);
+	if (IS_ERR(ev)) {
+		tcpstate_count(net, TCPSTATE_C_RING_DROPS, 1);
+		return NULL;
+	}
+	if (!ev)
+		return NULL;
+	/* Every byte is a named field: this writes all of the record. */
+	*ev = (struct tcpstate_event) {
+		.ts_ns = ts_ns,
+		.netns = net->ns.inum,
+		.type = type,
+	};
+	return ev;
+}
+
+void tcpstate_event_commit(struct tcpstate_event *ev)
+{
+	tcpstate_ring_commit(&tcpstate_ring, ev);
+}
+
+/* A full socket's tuple, as the inet_sock_set_state tracepoint reports it. */
+void tcpstate_event_tuple_sk(struct tcpstate_event *ev, const struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 
@@ -47,31 +81,70 @@ static void tcpstate_fill_tuple(struct tcpstate_event *ev,
 	memcpy(ev->daddr, &inet->inet_daddr, sizeof(inet->inet_daddr));
 }
 
-static void tcpstate_probe_set_state(void *data, const struct sock *sk,
-				     const int oldstate, const int newstate)
+/* The tuple of a request or timewait sock: only sock_common is theirs. */
+void tcpstate_event_tuple_common(struct tcpstate_event *ev,
+				 const struct sock_common *skc)
+{
+	ev->family = skc->skc_family;
+	ev->sport = skc->skc_num;
+	ev->dport = ntohs(skc->skc_dport);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (skc->skc_family == AF_INET6) {
+		memcpy(ev->saddr, &skc->skc_v6_rcv_saddr, sizeof(ev->saddr));
+		memcpy(ev->daddr, &skc->skc_v6_daddr, sizeof(ev->daddr));
+		return;
+	}
+#endif
+	memcpy(ev->saddr, &skc->skc_rcv_saddr, sizeof(skc->skc_rcv_saddr));
+	memcpy(ev->daddr, &skc->skc_daddr, sizeof(skc->skc_daddr));
+}
+
+void tcpstate_report_state(const struct sock *sk, int oldstate, int newstate)
 {
 	struct tcpstate_event *ev;
-	u64 ts_ns;
 
 	/* The tracepoint also fires for SCTP, DCCP and MPTCP. */
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
 
-	ev = tcpstate_ring_reserve(&tcpstate_ring, &ts_ns);
+	ev = tcpstate_event_reserve(sock_net(sk), TCPSTATE_EV_STATE);
 	if (!ev)
 		return;
+	ev->sock_id = tcpstate_sock_id(sk);
+	ev->oldstate = oldstate;
+	ev->newstate = newstate;
+	tcpstate_event_tuple_sk(ev, sk);
+	tcpstate_event_commit(ev);
+}
 
-	/* Every byte is a named field: this writes all of the record. */
-	*ev = (struct tcpstate_event) {
-		.ts_ns = ts_ns,
-		.sock_id = tcpstate_sock_id(sk),
-		.netns = sock_net(sk)->ns.inum,
-		.type = TCPSTATE_EV_STATE,
-		.oldstate = oldstate,
-		.newstate = newstate,
-	};
-	tcpstate_fill_tuple(ev, sk);
-	tcpstate_ring_commit(&tcpstate_ring, ev);
+/* Called before req->num_retrans counts this retransmit. */
+void tcpstate_report_synack_retrans(const struct sock *listener,
+				    const struct request_sock *req)
+{
+	const struct net *net = sock_net(listener);
+	struct tcpstate_event *ev;
+
+	tcpstate_count(net, TCPSTATE_C_SYNACK_RETRANS, 1);
+	ev = tcpstate_event_reserve(net, TCPSTATE_EV_SYNACK_RETRANS);
+	if (!ev)
+		return;
+	ev->sock_id = tcpstate_sock_id(req);
+	ev->peer_id = tcpstate_sock_id(listener);
+	ev->count = req->num_retrans + 1;
+	tcpstate_event_tuple_common(ev, &req->__req_common);
+	tcpstate_event_commit(ev);
+}
+
+static void tcpstate_tp_set_state(void *data, const struct sock *sk,
+				  const int oldstate, const int newstate)
+{
+	tcpstate_report_state(sk, oldstate, newstate);
+}
+
+static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
+					  const struct request_sock *req)
+{
+	tcpstate_report_synack_retrans(sk, req);
 }
 
 struct tcpstate_tracepoint {
@@ -82,7 +155,9 @@ struct tcpstate_tracepoint {
 };
 
 static struct tcpstate_tracepoint tcpstate_tracepoints[] = {
-	{ .name = "inet_sock_set_state", .probe = tcpstate_probe_set_state },
+	{ .name = "inet_sock_set_state", .probe = tcpstate_tp_set_state },
+	{ .name = "tcp_retransmit_synack",
+	  .probe = tcpstate_tp_retransmit_synack },
 };
 
 static void tcpstate_find_tracepoint(struct tracepoint *tp, void *unused)
@@ -94,7 +169,7 @@ static void tcpstate_find_tracepoint(struct tracepoint *tp, void *unused)
 			tcpstate_tracepoints[i].tp = tp;
 }
 
-void tcpstate_probes_detach(void)
+void tcpstate_tracepoints_detach(void)
 {
 	unsigned int i;
 
@@ -109,22 +184,33 @@ void tcpstate_probes_detach(void)
 	tracepoint_synchronize_unregister();
 }
 
-int tcpstate_probes_attach(void)
+/* Whether this kernel has every tracepoint tcpstate can use. */
+bool tcpstate_tracepoints_present(void)
+{
+	unsigned int i;
+
+	for_each_kernel_tracepoint(tcpstate_find_tracepoint, NULL);
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
+		if (!tcpstate_tracepoints[i].tp)
+			return false;
+	return true;
+}
+
+int tcpstate_tracepoints_attach(void)
 {
 	unsigned int i;
 	int err;
 
 	/* A probe whose prototype drifts from the tracepoint's fails here. */
-	check_trace_callback_type_inet_sock_set_state(tcpstate_probe_set_state);
+	check_trace_callback_type_inet_sock_set_state(tcpstate_tp_set_state);
+	check_trace_callback_type_tcp_retransmit_synack(tcpstate_tp_retransmit_synack);
 
-	get_random_bytes(&tcpstate_sock_id_key, sizeof(tcpstate_sock_id_key));
 	for_each_kernel_tracepoint(tcpstate_find_tracepoint, NULL);
-
 	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
 		struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
 
 		if (!t->tp) {
-			pr_err("tracepoint %s not found in this kernel\n",
+			pr_err("tracepoint %s not found in this kernel (try attach=kprobe)\n",
 			       t->name);
 			err = -ENOENT;
 			goto out_detach;
@@ -140,6 +226,11 @@ int tcpstate_probes_attach(void)
 	return 0;
 
 out_detach:
-	tcpstate_probes_detach();
+	tcpstate_tracepoints_detach();
 	return err;
+}
+
+void tcpstate_probes_init(void)
+{
+	get_random_bytes(&tcpstate_sock_id_key, sizeof(tcpstate_sock_id_key));
 }

@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/err.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -129,7 +130,8 @@ void tcpstate_ring_stop(struct tcpstate_ring *ring)
 
 /*
  * Reserve room for one event. Returns NULL when no reader holds the ring,
- * or when the ring is full, which is counted in ctrl->dropped. *ts_ns gets
+ * ERR_PTR(-ENOSPC) when the ring is full, which is counted in
+ * ctrl->dropped. *ts_ns gets
  * the event's time, taken under the lock so that the ring's order is the
  * order of the timestamps.
  */
@@ -178,7 +180,7 @@ struct tcpstate_event *tcpstate_ring_reserve(struct tcpstate_ring *ring,
 	    prod_pos + TCPSTATE_RECORD_SPAN - pend_pos > ring->mask) {
 		WRITE_ONCE(ctrl->dropped, ctrl->dropped + 1);
 		raw_spin_unlock_irqrestore(&ring->lock, flags);
-		return NULL;
+		return ERR_PTR(-ENOSPC);
 	}
 
 	hdr = ring->data + (prod_pos & ring->mask);

@@ -100,6 +100,47 @@ static int write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -EIO;
 }
 
+/*
+ * A counter from a /proc/net/{snmp,netstat,sockstat} style file: a line
+ * "@prefix name name..." followed by "@prefix value value...", or for
+ * sockstat "@prefix name value name value...".
+ */
+static long long proc_net_value(const char *path, const char *prefix,
+				const char *name)
+{
+	char names[4096], values[4096], *n, *v, *sn, *sv;
+	long long found = -1;
+	size_t plen = strlen(prefix);
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (found < 0 && fgets(names, sizeof(names), f)) {
+		if (strncmp(names, prefix, plen))
+			continue;
+		if (!strcmp(prefix, "TCP:")) {
+			/* sockstat: pairs on one line */
+			for (n = strtok_r(names + plen, " \n", &sn); n;
+			     n = strtok_r(NULL, " \n", &sn)) {
+				v = strtok_r(NULL, " \n", &sn);
+				if (v && !strcmp(n, name))
+					found = atoll(v);
+			}
+			break;
+		}
+		if (!fgets(values, sizeof(values), f))
+			break;
+		n = strtok_r(names + plen, " \n", &sn);
+		v = strtok_r(values + plen, " \n", &sv);
+		for (; n && v; n = strtok_r(NULL, " \n", &sn),
+			       v = strtok_r(NULL, " \n", &sv))
+			if (!strcmp(n, name))
+				found = atoll(v);
+	}
+	fclose(f);
+	return found;
+}
+
 /* ---- the kernel's own record: the tracefs event ---- */
 
 struct transition {
@@ -164,26 +205,38 @@ struct event_log {
 	int n;
 };
 
-static int log_event(const struct tcpstate_event *ev, void *arg)
-{
-	struct event_log *log = arg;
+/* Every event, and the state changes alone (what tracefs also sees). */
+struct event_logs {
+	struct event_log all, state;
+};
 
+static void log_append(struct event_log *log, const struct tcpstate_event *ev)
+{
 	if (log->n < MAX_EVENTS)
 		log->ev[log->n++] = *ev;
+}
+
+static int log_event(const struct tcpstate_event *ev, void *arg)
+{
+	struct event_logs *logs = arg;
+
+	log_append(&logs->all, ev);
+	if (ev->type == TCPSTATE_EV_STATE)
+		log_append(&logs->state, ev);
 	return 0;
 }
 
-/* Drain into @log until it holds @want events; false on timeout. */
-static bool wait_events(struct tcpstate_reader *r, struct event_log *log,
+/* Drain into @logs until they hold @want state changes; false on timeout. */
+static bool wait_events(struct tcpstate_reader *r, struct event_logs *logs,
 			int want)
 {
 	struct timespec start, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		if (tcpstate_ring_drain(&r->ring, log_event, log) < 0)
+		if (tcpstate_ring_drain(&r->ring, log_event, logs) < 0)
 			return false;
-		if (log->n >= want)
+		if (logs->state.n >= want)
 			return true;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - start.tv_sec) * 1000 +
@@ -374,7 +427,7 @@ static const struct step passive_open_passive_close[] = {
 	{ TCP_LAST_ACK, TCP_CLOSE },
 };
 
-#define EVENTS_PER_CONNECTION \
+#define STATE_EVENTS_PER_CONNECTION \
 	(ARRAY_SIZE(listener_steps) + 2 * ARRAY_SIZE(active_open_active_close))
 
 /* Events of socket @sock_id, in ring order, equal @steps exactly. */
@@ -637,7 +690,7 @@ TEST(unprivileged_open_refused)
 FIXTURE(loopback)
 {
 	struct tcpstate_reader reader;
-	struct event_log log;
+	struct event_logs logs;
 	struct transition trace[MAX_EVENTS];
 };
 
@@ -672,7 +725,8 @@ FIXTURE_SETUP(loopback)
 	ASSERT_EQ(0, tcpstate_reader_open(&self->reader, TCPSTATE_DEVICE,
 					  err, sizeof(err)))
 		TH_LOG("%s", err);
-	self->log.n = 0;
+	self->logs.all.n = 0;
+	self->logs.state.n = 0;
 }
 
 FIXTURE_TEARDOWN(loopback)
@@ -680,10 +734,49 @@ FIXTURE_TEARDOWN(loopback)
 	tcpstate_reader_close(&self->reader);
 }
 
+/* The one event of @type in @log, or NULL if there is not exactly one. */
+static const struct tcpstate_event *only_event(const struct event_log *log,
+					       int type)
+{
+	const struct tcpstate_event *found = NULL;
+	int i;
+
+	for (i = 0; i < log->n; i++) {
+		if (log->ev[i].type != type)
+			continue;
+		if (found)
+			return NULL;
+		found = &log->ev[i];
+	}
+	return found;
+}
+
+static int position(const struct event_log *log, const struct tcpstate_event *ev)
+{
+	return ev ? (int)(ev - log->ev) : -1;
+}
+
+static int position_of_step(const struct event_log *log, __u64 sock_id,
+			    int oldstate, int newstate)
+{
+	int i;
+
+	for (i = 0; i < log->n; i++)
+		if (log->ev[i].type == TCPSTATE_EV_STATE &&
+		    log->ev[i].sock_id == sock_id &&
+		    log->ev[i].oldstate == oldstate &&
+		    log->ev[i].newstate == newstate)
+			return i;
+	return -1;
+}
+
 TEST_F(loopback, one_connection_both_sides)
 {
+	const struct tcpstate_event *syn_recv, *completed, *queued, *tw;
 	const struct step *client_steps, *server_steps;
-	__u64 listener, client, child, produced, dropped;
+	__u64 listener, client, child, closer, produced, dropped;
+	const struct event_log *log = &self->logs.state;
+	const struct event_log *all = &self->logs.all;
 	unsigned char loop[16] = { 0 };
 	struct conn_ports ports;
 	int i, ntr;
@@ -692,20 +785,20 @@ TEST_F(loopback, one_connection_both_sides)
 		SKIP(return, "tracefs event sock/inet_sock_set_state unavailable");
 	ASSERT_EQ(0, one_connection(variant->family, variant->server_closes,
 				    &ports));
-	ASSERT_TRUE(wait_events(&self->reader, &self->log,
-				EVENTS_PER_CONNECTION))
-		TH_LOG("only %d events", self->log.n);
+	ASSERT_TRUE(wait_events(&self->reader, &self->logs,
+				STATE_EVENTS_PER_CONNECTION))
+		TH_LOG("only %d state changes", log->n);
 	/* Let stray late events show, then compare with the kernel's record. */
 	tcpstate_reader_wait(&self->reader, 200);
-	tcpstate_ring_drain(&self->reader.ring, log_event, &self->log);
+	tcpstate_ring_drain(&self->reader.ring, log_event, &self->logs);
 	ntr = tracefs_collect(self->trace, MAX_EVENTS);
-	EXPECT_EQ((int)EVENTS_PER_CONNECTION, self->log.n);
-	EXPECT_TRUE(same_as_tracefs(_metadata, &self->log, self->trace, ntr));
+	EXPECT_EQ((int)STATE_EVENTS_PER_CONNECTION, log->n);
+	EXPECT_TRUE(same_as_tracefs(_metadata, log, self->trace, ntr));
 
 	/* Each socket's whole life, in order. */
-	listener = first_sock_with(&self->log, TCP_CLOSE, TCP_LISTEN, 0);
-	client = first_sock_with(&self->log, TCP_CLOSE, TCP_SYN_SENT, 0);
-	child = first_sock_with(&self->log, TCP_LISTEN, TCP_SYN_RECV, listener);
+	listener = first_sock_with(log, TCP_CLOSE, TCP_LISTEN, 0);
+	client = first_sock_with(log, TCP_CLOSE, TCP_SYN_SENT, 0);
+	child = first_sock_with(log, TCP_LISTEN, TCP_SYN_RECV, listener);
 	ASSERT_NE(0, listener);
 	ASSERT_NE(0, client);
 	ASSERT_NE(0, child);
@@ -714,13 +807,13 @@ TEST_F(loopback, one_connection_both_sides)
 						active_open_active_close;
 	server_steps = variant->server_closes ? passive_open_active_close :
 						passive_open_passive_close;
-	EXPECT_TRUE(socket_follows(_metadata, &self->log, listener,
+	EXPECT_TRUE(socket_follows(_metadata, log, listener,
 				   listener_steps, ARRAY_SIZE(listener_steps),
 				   "listener"));
-	EXPECT_TRUE(socket_follows(_metadata, &self->log, client, client_steps,
+	EXPECT_TRUE(socket_follows(_metadata, log, client, client_steps,
 				   ARRAY_SIZE(active_open_active_close),
 				   "client"));
-	EXPECT_TRUE(socket_follows(_metadata, &self->log, child, server_steps,
+	EXPECT_TRUE(socket_follows(_metadata, log, child, server_steps,
 				   ARRAY_SIZE(passive_open_active_close),
 				   "server"));
 
@@ -728,24 +821,63 @@ TEST_F(loopback, one_connection_both_sides)
 		*(in_addr_t *)loop = htonl(INADDR_LOOPBACK);
 	else
 		memcpy(loop, &in6addr_loopback, sizeof(loop));
-	for (i = 0; i < self->log.n; i++) {
-		const struct tcpstate_event *ev = &self->log.ev[i];
+	for (i = 0; i < all->n; i++) {
+		const struct tcpstate_event *ev = &all->ev[i];
+		/* A timewait sock is on the side of the socket it replaces. */
+		bool client_side = ev->sock_id == client ||
+			(ev->type == TCPSTATE_EV_TIMEWAIT && ev->peer_id == client);
 
-		EXPECT_EQ(TCPSTATE_EV_STATE, ev->type);
 		EXPECT_EQ(variant->family, ev->family);
 		EXPECT_EQ(netns_inode(), ev->netns);
 		if (i)
-			EXPECT_LE(self->log.ev[i - 1].ts_ns, ev->ts_ns);
+			EXPECT_LE(all->ev[i - 1].ts_ns, ev->ts_ns);
 		/* Once established, both ends carry the full tuple. */
-		if (ev->newstate != TCP_ESTABLISHED)
+		if (ev->type == TCPSTATE_EV_STATE &&
+		    ev->newstate != TCP_ESTABLISHED)
 			continue;
 		EXPECT_EQ(0, memcmp(loop, ev->saddr, sizeof(loop)));
 		EXPECT_EQ(0, memcmp(loop, ev->daddr, sizeof(loop)));
-		EXPECT_EQ(ev->sock_id == client ? ports.client : ports.listen,
-			  ev->sport);
-		EXPECT_EQ(ev->sock_id == client ? ports.listen : ports.client,
-			  ev->dport);
+		EXPECT_EQ(client_side ? ports.client : ports.listen, ev->sport);
+		EXPECT_EQ(client_side ? ports.listen : ports.client, ev->dport);
 	}
+
+	/*
+	 * The server side's life, stitched by ids: request sock in the SYN
+	 * queue -> the child it became -> the accept queue; and the active
+	 * closer's socket -> its timewait sock.
+	 */
+	syn_recv = only_event(all, TCPSTATE_EV_SYN_RECV);
+	completed = only_event(all, TCPSTATE_EV_SYN_RECV_END);
+	queued = only_event(all, TCPSTATE_EV_ACCEPT_QUEUED);
+	tw = only_event(all, TCPSTATE_EV_TIMEWAIT);
+	ASSERT_NE(NULL, syn_recv);
+	ASSERT_NE(NULL, completed);
+	ASSERT_NE(NULL, queued);
+	ASSERT_NE(NULL, tw);
+	EXPECT_EQ(listener, syn_recv->peer_id);
+	EXPECT_EQ(1, syn_recv->qlen);
+	EXPECT_EQ(8, syn_recv->qmax);	/* listen(fd, 8) */
+	EXPECT_EQ(syn_recv->sock_id, completed->sock_id);
+	EXPECT_EQ(TCPSTATE_SRE_COMPLETED, completed->reason);
+	EXPECT_EQ(child, completed->peer_id);
+	EXPECT_EQ(0, completed->count);
+	EXPECT_EQ(0, completed->qlen);
+	EXPECT_EQ(child, queued->sock_id);
+	EXPECT_EQ(listener, queued->peer_id);
+	EXPECT_EQ(1, queued->qlen);
+	EXPECT_EQ(8, queued->qmax);
+	closer = variant->server_closes ? child : client;
+	EXPECT_EQ(closer, tw->peer_id);
+	EXPECT_EQ(TCP_FIN_WAIT2, tw->oldstate);
+	EXPECT_EQ(TCP_TIME_WAIT, tw->newstate);
+	/* In the order the kernel does it. */
+	EXPECT_LT(position(all, syn_recv),
+		  position_of_step(all, child, TCP_LISTEN, TCP_SYN_RECV));
+	EXPECT_LT(position_of_step(all, child, TCP_LISTEN, TCP_SYN_RECV),
+		  position(all, completed));
+	EXPECT_LT(position(all, completed), position(all, queued));
+	EXPECT_LT(position(all, tw),
+		  position_of_step(all, closer, TCP_FIN_WAIT2, TCP_CLOSE));
 
 	tcpstate_ring_stats(&self->reader.ring, &produced, &dropped);
 	EXPECT_EQ(0, dropped);
@@ -754,13 +886,16 @@ TEST_F(loopback, one_connection_both_sides)
 
 /*
  * A ring too small for the traffic: events are dropped, never lost
- * silently. produced = consumed + dropped, and produced is what the
- * kernel's tracepoint fired.
+ * silently. produced = consumed + dropped, and produced is what the kernel
+ * did: each state change tracefs saw, and per passive open (Tcp
+ * PassiveOpens) a request sock queued, completed and accepted, and per
+ * timewait sock (sockstat tw) its creation.
  */
 TEST(tiny_ring_books_balance)
 {
 	static struct transition trace[MAX_EVENTS];
-	static struct event_log log;
+	static struct event_logs logs;
+	long long passive_opens, tw, expected;
 	struct tcpstate_reader reader;
 	const int connections = 20;
 	__u64 produced, dropped;
@@ -776,6 +911,10 @@ TEST(tiny_ring_books_balance)
 	if (!tracefs_start())
 		SKIP(return, "tracefs event sock/inet_sock_set_state unavailable");
 
+	passive_opens = proc_net_value("/proc/net/snmp", "Tcp:", "PassiveOpens");
+	tw = proc_net_value("/proc/net/sockstat", "TCP:", "tw");
+	ASSERT_LE(0, passive_opens);
+	ASSERT_LE(0, tw);
 	/* Nobody drains while the connections run. */
 	for (i = 0; i < connections; i++)
 		ASSERT_EQ(0, one_connection(i % 2 ? AF_INET6 : AF_INET,
@@ -783,26 +922,32 @@ TEST(tiny_ring_books_balance)
 	/* The last connection's final ACK may still be in flight. */
 	for (i = 0; i < 100; i++) {
 		tcpstate_ring_stats(&reader.ring, &produced, &dropped);
-		if (produced >= connections * EVENTS_PER_CONNECTION)
+		if (produced >= connections * (STATE_EVENTS_PER_CONNECTION + 4))
 			break;
 		usleep(10000);
 	}
-	log.n = 0;
-	tcpstate_ring_drain(&reader.ring, log_event, &log);
+	logs.all.n = 0;
+	tcpstate_ring_drain(&reader.ring, log_event, &logs);
 	tcpstate_ring_stats(&reader.ring, &produced, &dropped);
 	ntr = tracefs_collect(trace, MAX_EVENTS);
+	passive_opens = proc_net_value("/proc/net/snmp", "Tcp:", "PassiveOpens") -
+			passive_opens;
+	tw = proc_net_value("/proc/net/sockstat", "TCP:", "tw") - tw;
+	expected = ntr + 3 * passive_opens + tw;
 
-	TH_LOG("produced %llu consumed %llu dropped %llu tracefs %d",
+	TH_LOG("produced %llu consumed %llu dropped %llu; tracefs %d, passive opens %lld, tw %lld",
 	       (unsigned long long)produced,
 	       (unsigned long long)reader.ring.consumed,
-	       (unsigned long long)dropped, ntr);
-	EXPECT_EQ(connections * (int)EVENTS_PER_CONNECTION, ntr);
-	EXPECT_EQ((__u64)ntr, produced);
+	       (unsigned long long)dropped, ntr, passive_opens, tw);
+	EXPECT_EQ(connections * (int)STATE_EVENTS_PER_CONNECTION, ntr);
+	EXPECT_EQ(connections, passive_opens);
+	EXPECT_EQ(connections, tw);
+	EXPECT_EQ((__u64)expected, produced);
 	EXPECT_EQ(produced, reader.ring.consumed + dropped);
 	EXPECT_LT(0, dropped);
 	/* The ring holds at most (data_size - 1) / record span records. */
 	EXPECT_EQ((4096 - 1) / TCPSTATE_RECORD_SPAN, (int)reader.ring.consumed);
-	EXPECT_EQ(reader.ring.consumed, (__u64)log.n);
+	EXPECT_EQ(reader.ring.consumed, (__u64)logs.all.n);
 
 	tcpstate_reader_close(&reader);
 	ASSERT_EQ(0, load_module(""));

@@ -37,7 +37,7 @@ echo > $T/trace
 echo 1 > $T/tracing_on
 echo 1 > "$EVENT"
 
-tcpstate-watch -c $want > "$work/watch" 2> "$work/watch.err" &
+tcpstate-watch > "$work/watch" 2> "$work/watch.err" &
 watch_pid=$!
 # The header line is printed once the ring is mapped: only then is it safe
 # to start traffic.
@@ -56,13 +56,20 @@ done
 "$here/tcpstate_traffic" -6 -n 1 -c server > /dev/null ||
 	fail "tcpstate_traffic failed"
 
-# -c makes tcpstate-watch exit after $want events; bounded wait.
+# tcpstate-watch also prints SYN queue, accept queue and timewait events:
+# stop it once it has printed every state change (bounded wait).
+state_lines() {
+	awk 'NR > 1 && $5 == "->" && $8 == "->"' "$work/watch" | wc -l
+}
 i=0
-while kill -0 "$watch_pid" 2>/dev/null; do
+while [ "$(state_lines)" -lt $want ]; do
 	i=$((i + 1))
-	[ $i -le 1000 ] || fail "tcpstate-watch printed $(($(wc -l < "$work/watch") - 1)) of $want events"
+	[ $i -le 1000 ] || fail "tcpstate-watch printed $(state_lines) of $want state changes"
+	kill -0 "$watch_pid" 2>/dev/null ||
+		fail "tcpstate-watch exited: $(cat "$work/watch.err")"
 	usleep 10000 2>/dev/null || sleep 0.01
 done
+kill -INT "$watch_pid"
 wait "$watch_pid"
 rc=$?
 watch_pid=

@@ -112,11 +112,102 @@ struct tcpstate_rec_hdr {
 
 /**
  * enum tcpstate_event_type - what a record reports
+ *
+ * Every type carries the socket tuple, netns and ids of struct
+ * tcpstate_event; the fields named here are the per-type ones. Ids stitch
+ * a connection's life together: request sock (SYN_RECV) -> child socket
+ * (SYN_RECV_END completed: @peer_id) -> timewait sock (TIMEWAIT: @peer_id
+ * is the full socket).
+ *
  * @TCPSTATE_EV_STATE: a TCP socket changed state (@oldstate -> @newstate),
- *                     as the sock:inet_sock_set_state tracepoint reports it
+ *	as the sock:inet_sock_set_state tracepoint reports it.
+ * @TCPSTATE_EV_SYN_RECV: a request sock joined the SYN queue. @sock_id:
+ *	the request sock, @peer_id: the listener, @qlen: the listener's SYN
+ *	queue length after, @qmax: the listener's backlog limit.
+ * @TCPSTATE_EV_SYN_RECV_END: a request sock left the SYN queue; @reason:
+ *	enum tcpstate_syn_recv_end. @peer_id: the child socket when
+ *	completed, the listener otherwise. @count: SYN-ACK retransmits it
+ *	had. @qlen: the listener's SYN queue length after.
+ * @TCPSTATE_EV_SYNACK_RETRANS: a SYN-ACK was retransmitted for a request
+ *	sock. @count: which retransmit (1 for the first). @peer_id: the
+ *	listener.
+ * @TCPSTATE_EV_ACCEPT_QUEUED: a connection joined the accept queue.
+ *	@sock_id: the child socket, @peer_id: the listener, @qlen: the
+ *	accept queue length after, @qmax: its limit.
+ * @TCPSTATE_EV_ACK_DROP: the third ACK was dropped, no child socket made;
+ *	@reason: enum tcpstate_drop_reason. @sock_id: the request sock,
+ *	@peer_id: the listener, @qlen/@qmax: the accept queue.
+ * @TCPSTATE_EV_SYN_DROP: a SYN was dropped by a listener; @reason: enum
+ *	tcpstate_drop_reason. @sock_id: 0 (no socket exists), @peer_id: the
+ *	listener, tuple from the SYN. @qlen/@qmax: the queue that was full
+ *	(SYN queue or accept queue), else the SYN queue.
+ * @TCPSTATE_EV_SYNCOOKIE_SENT: a SYN cookie was sent instead of queueing
+ *	the SYN. @sock_id: 0, @peer_id: the listener, tuple from the SYN.
+ * @TCPSTATE_EV_TIMEWAIT: a timewait sock was created. @sock_id: the
+ *	timewait sock, @peer_id: the full socket it replaces, @oldstate: that
+ *	socket's state, @newstate: the substate (TCP_TIME_WAIT, or
+ *	TCP_FIN_WAIT2 for an orphaned socket).
+ * @TCPSTATE_EV_TIMEWAIT_END: a timewait sock ended; @reason: enum
+ *	tcpstate_timewait_end. @newstate: its substate.
  */
 enum tcpstate_event_type {
 	TCPSTATE_EV_STATE = 1,
+	TCPSTATE_EV_SYN_RECV = 2,
+	TCPSTATE_EV_SYN_RECV_END = 3,
+	TCPSTATE_EV_SYNACK_RETRANS = 4,
+	TCPSTATE_EV_ACCEPT_QUEUED = 5,
+	TCPSTATE_EV_ACK_DROP = 6,
+	TCPSTATE_EV_SYN_DROP = 7,
+	TCPSTATE_EV_SYNCOOKIE_SENT = 8,
+	TCPSTATE_EV_TIMEWAIT = 9,
+	TCPSTATE_EV_TIMEWAIT_END = 10,
+};
+
+/**
+ * enum tcpstate_syn_recv_end - why a request sock left the SYN queue
+ * @TCPSTATE_SRE_COMPLETED: the third ACK made a child socket
+ * @TCPSTATE_SRE_EXPIRED: its SYN-ACK retries ran out (or it was pruned
+ *	from a crowded queue)
+ * @TCPSTATE_SRE_DROPPED: reset by the peer, a bad ACK, or an ICMP error
+ * @TCPSTATE_SRE_LISTENER_CLOSED: its listener closed
+ * @TCPSTATE_SRE_MIGRATED: moved to another SO_REUSEPORT listener (a
+ *	TCPSTATE_EV_SYN_RECV for the new request sock follows)
+ */
+enum tcpstate_syn_recv_end {
+	TCPSTATE_SRE_COMPLETED = 1,
+	TCPSTATE_SRE_EXPIRED = 2,
+	TCPSTATE_SRE_DROPPED = 3,
+	TCPSTATE_SRE_LISTENER_CLOSED = 4,
+	TCPSTATE_SRE_MIGRATED = 5,
+};
+
+/**
+ * enum tcpstate_drop_reason - why a listener dropped a SYN or third ACK
+ * @TCPSTATE_DROP_ACCEPT_QUEUE_FULL: the accept queue was full
+ *	(TcpExt ListenOverflows)
+ * @TCPSTATE_DROP_SYN_QUEUE_FULL: the SYN queue was full and SYN cookies
+ *	were off (TcpExt TCPReqQFullDrop)
+ * @TCPSTATE_DROP_OTHER: any other listen drop (no memory, no route, ...)
+ */
+enum tcpstate_drop_reason {
+	TCPSTATE_DROP_ACCEPT_QUEUE_FULL = 1,
+	TCPSTATE_DROP_SYN_QUEUE_FULL = 2,
+	TCPSTATE_DROP_OTHER = 3,
+};
+
+/**
+ * enum tcpstate_timewait_end - why a timewait sock ended
+ * @TCPSTATE_TWE_EXPIRED: its timer ran out
+ * @TCPSTATE_TWE_REUSED: a new connection took over its tuple (a SYN, or a
+ *	connect() reusing the port)
+ * @TCPSTATE_TWE_RST: an RST killed it
+ * @TCPSTATE_TWE_NETNS_EXIT: its network namespace was deleted
+ */
+enum tcpstate_timewait_end {
+	TCPSTATE_TWE_EXPIRED = 1,
+	TCPSTATE_TWE_REUSED = 2,
+	TCPSTATE_TWE_RST = 3,
+	TCPSTATE_TWE_NETNS_EXIT = 4,
 };
 
 /**
@@ -164,21 +255,92 @@ struct tcpstate_event {
 	__u32 __pad;
 };
 
+/**
+ * enum tcpstate_counter - per network namespace counters
+ *
+ * Gauges count what exists now; the others count since the module loaded.
+ * /proc/net/tcpstate shows them as "name value" lines, named as below in
+ * lower case without the prefix.
+ *
+ * @TCPSTATE_C_SYN_RECV: request socks in the SYN queue now (gauge)
+ * @TCPSTATE_C_TIME_WAIT: timewait socks now (gauge)
+ * @TCPSTATE_C_SYN_QUEUE_ADDED: request socks added to a SYN queue
+ * @TCPSTATE_C_SYN_QUEUE_COMPLETED: ... that left it as a connection
+ * @TCPSTATE_C_SYN_QUEUE_EXPIRED: ... that left it after their retries
+ * @TCPSTATE_C_SYN_QUEUE_DROPPED: ... that left it reset, dropped, or with
+ *	their listener
+ * @TCPSTATE_C_SYN_QUEUE_MIGRATED: ... that moved to another listener
+ * @TCPSTATE_C_SYNACK_RETRANS: SYN-ACK retransmits
+ * @TCPSTATE_C_ACCEPT_QUEUED: connections added to an accept queue
+ * @TCPSTATE_C_ACCEPT_OVERFLOWS: SYNs and third ACKs dropped because the
+ *	accept queue was full (= TcpExt ListenOverflows)
+ * @TCPSTATE_C_LISTEN_DROPS: SYNs and third ACKs a listener dropped, for
+ *	any reason (= TcpExt ListenDrops)
+ * @TCPSTATE_C_SYN_QUEUE_FULL_DROPS: SYNs dropped because the SYN queue was
+ *	full (= TcpExt TCPReqQFullDrop)
+ * @TCPSTATE_C_SYNCOOKIES_SENT: SYN cookies sent (= TcpExt SyncookiesSent)
+ * @TCPSTATE_C_TIMEWAIT_CREATED: timewait socks created
+ * @TCPSTATE_C_TIMEWAIT_EXPIRED: timewait socks whose timer ran out
+ * @TCPSTATE_C_TIMEWAIT_ENDED_EARLY: timewait socks reused, reset, or
+ *	purged with their netns
+ * @TCPSTATE_C_RING_DROPS: events of this netns dropped by a full ring
+ */
+enum tcpstate_counter {
+	TCPSTATE_C_SYN_RECV,
+	TCPSTATE_C_TIME_WAIT,
+	TCPSTATE_C_SYN_QUEUE_ADDED,
+	TCPSTATE_C_SYN_QUEUE_COMPLETED,
+	TCPSTATE_C_SYN_QUEUE_EXPIRED,
+	TCPSTATE_C_SYN_QUEUE_DROPPED,
+	TCPSTATE_C_SYN_QUEUE_MIGRATED,
+	TCPSTATE_C_SYNACK_RETRANS,
+	TCPSTATE_C_ACCEPT_QUEUED,
+	TCPSTATE_C_ACCEPT_OVERFLOWS,
+	TCPSTATE_C_LISTEN_DROPS,
+	TCPSTATE_C_SYN_QUEUE_FULL_DROPS,
+	TCPSTATE_C_SYNCOOKIES_SENT,
+	TCPSTATE_C_TIMEWAIT_CREATED,
+	TCPSTATE_C_TIMEWAIT_EXPIRED,
+	TCPSTATE_C_TIMEWAIT_ENDED_EARLY,
+	TCPSTATE_C_RING_DROPS,
+	TCPSTATE_NR_COUNTERS,
+};
+
+#define TCPSTATE_MAX_COUNTERS	32
+
+/**
+ * struct tcpstate_counters - what TCPSTATE_IOC_GET_COUNTERS returns
+ * @netns:   inode number of the caller's network namespace, whose
+ *           counters these are
+ * @nr:      how many entries of @value this module fills
+ *           (TCPSTATE_NR_COUNTERS of the module; the rest are zero)
+ * @value:   indexed by enum tcpstate_counter
+ */
+struct tcpstate_counters {
+	__u32 netns;
+	__u32 nr;
+	__u64 value[TCPSTATE_MAX_COUNTERS];
+};
+
 #define TCPSTATE_IOC_MAGIC	0xb7
 /* Fills struct tcpstate_info. */
 #define TCPSTATE_IOC_GET_INFO	_IOR(TCPSTATE_IOC_MAGIC, 1, struct tcpstate_info)
+/* Fills struct tcpstate_counters for the caller's network namespace. */
+#define TCPSTATE_IOC_GET_COUNTERS \
+	_IOR(TCPSTATE_IOC_MAGIC, 2, struct tcpstate_counters)
 
 /*
  * The sizes are part of the ABI: a change to any of them is a new
  * TCPSTATE_ABI_VERSION. Both sides assert them: struct tcpstate_info 40
  * bytes, struct tcpstate_ctrl 48, struct tcpstate_rec_hdr 8, struct
- * tcpstate_event 88, and TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event))
- * 96.
+ * tcpstate_event 88, TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event))
+ * 96, and struct tcpstate_counters 264.
  */
 #define TCPSTATE_INFO_SIZE	40
 #define TCPSTATE_CTRL_SIZE	48
 #define TCPSTATE_REC_HDR_SIZE	8
 #define TCPSTATE_EVENT_SIZE	88
 #define TCPSTATE_RECORD_SPAN	96
+#define TCPSTATE_COUNTERS_SIZE	264
 
 #endif /* _UAPI_LINUX_TCPSTATE_H */
