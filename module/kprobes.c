@@ -351,8 +351,11 @@ static int tcpstate_listen_call_end(struct tcpstate_mib_args *a,
 	unsigned int i;
 
 	this_cpu_write(tcpstate_in_listen_call, false);
-	/* Softirq does not migrate; should it ever, attribute nothing. */
-	if (WARN_ON_ONCE(a->cpu != smp_processor_id()))
+	/*
+	 * These run in softirq, which does not migrate; were one ever called
+	 * where it could, another CPU's counters would tell nothing.
+	 */
+	if (a->cpu != smp_processor_id())
 		return 0;
 	memcpy(before, a->mib, sizeof(before));
 	tcpstate_mib_snapshot(a);
