@@ -15,6 +15,13 @@
 #define NSEC_PER_SEC	1000000000LL
 #define NSEC_PER_USEC	1000LL
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Room for the longest TRANSITION text (a completed SYN_RECV_END with
+ * every number at its maximum is about 80 bytes).
+ */
+#define TRANSITION_MAX	128
+
 /* Turn an snprintf() result into our return convention. */
 static int fitted(int n, size_t len)
 {
@@ -100,11 +107,152 @@ int tcpstate_format_endpoint(char *buf, size_t len, unsigned int family,
 	return fitted(snprintf(buf, len, "family=%u", family), len);
 }
 
+/*
+ * One table per enum, indexed by its values. The enums start at 1, 0
+ * meaning "not applicable", so slot 0 stays NULL like any other hole.
+ */
+static const char *const event_type_names[] = {
+	[TCPSTATE_EV_STATE] = "STATE",
+	[TCPSTATE_EV_SYN_RECV] = "SYN_RECV",
+	[TCPSTATE_EV_SYN_RECV_END] = "SYN_RECV_END",
+	[TCPSTATE_EV_SYNACK_RETRANS] = "SYNACK_RETRANS",
+	[TCPSTATE_EV_ACCEPT_QUEUED] = "ACCEPT_QUEUED",
+	[TCPSTATE_EV_ACK_DROP] = "ACK_DROP",
+	[TCPSTATE_EV_SYN_DROP] = "SYN_DROP",
+	[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
+	[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
+	[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
+};
+
+static const char *const syn_recv_end_names[] = {
+	[TCPSTATE_SRE_COMPLETED] = "completed",
+	[TCPSTATE_SRE_EXPIRED] = "expired",
+	[TCPSTATE_SRE_DROPPED] = "dropped",
+	[TCPSTATE_SRE_LISTENER_CLOSED] = "listener_closed",
+	[TCPSTATE_SRE_MIGRATED] = "migrated",
+};
+
+static const char *const drop_reason_names[] = {
+	[TCPSTATE_DROP_ACCEPT_QUEUE_FULL] = "accept_queue_full",
+	[TCPSTATE_DROP_SYN_QUEUE_FULL] = "syn_queue_full",
+	[TCPSTATE_DROP_OTHER] = "other",
+};
+
+static const char *const timewait_end_names[] = {
+	[TCPSTATE_TWE_EXPIRED] = "expired",
+	[TCPSTATE_TWE_REUSED] = "reused",
+	[TCPSTATE_TWE_RST] = "rst",
+	[TCPSTATE_TWE_NETNS_EXIT] = "netns_exit",
+};
+
+/* Values come from the kernel: never index a table with one unchecked. */
+static const char *lookup(const char *const *names, size_t n,
+			  unsigned int idx)
+{
+	return idx < n ? names[idx] : NULL;
+}
+
+const char *tcpstate_event_type_name(unsigned int type)
+{
+	return lookup(event_type_names, ARRAY_SIZE(event_type_names), type);
+}
+
+const char *tcpstate_syn_recv_end_name(unsigned int reason)
+{
+	return lookup(syn_recv_end_names, ARRAY_SIZE(syn_recv_end_names),
+		      reason);
+}
+
+const char *tcpstate_drop_reason_name(unsigned int reason)
+{
+	return lookup(drop_reason_names, ARRAY_SIZE(drop_reason_names),
+		      reason);
+}
+
+const char *tcpstate_timewait_end_name(unsigned int reason)
+{
+	return lookup(timewait_end_names, ARRAY_SIZE(timewait_end_names),
+		      reason);
+}
+
+/*
+ * @name, or "unknown(N)" in @buf: a newer module may add reasons, and the
+ * number is what one needs to look them up.
+ */
+static const char *reason_text(const char *name, unsigned int reason,
+			       char *buf, size_t len)
+{
+	if (name)
+		return name;
+	snprintf(buf, len, "unknown(%u)", reason);
+	return buf;
+}
+
+/* The TRANSITION column; see format.h for the forms. */
+static void format_transition(char *buf, size_t len,
+			      const struct tcpstate_event *ev)
+{
+	const char *type = tcpstate_event_type_name(ev->type);
+	char unknown[24];
+	const char *reason;
+
+	switch (ev->type) {
+	case TCPSTATE_EV_STATE:
+		snprintf(buf, len, "%s -> %s",
+			 tcpstate_state_name(ev->oldstate),
+			 tcpstate_state_name(ev->newstate));
+		return;
+	case TCPSTATE_EV_SYN_RECV:
+	case TCPSTATE_EV_ACCEPT_QUEUED:
+		snprintf(buf, len, "%s qlen=%u/%u", type, ev->qlen, ev->qmax);
+		return;
+	case TCPSTATE_EV_SYN_RECV_END:
+		reason = reason_text(tcpstate_syn_recv_end_name(ev->reason),
+				     ev->reason, unknown, sizeof(unknown));
+		/* Only a completed request sock has a child to follow. */
+		if (ev->reason == TCPSTATE_SRE_COMPLETED)
+			snprintf(buf, len, "%s %s retrans=%u qlen=%u child=%0*llx",
+				 type, reason, ev->count, ev->qlen,
+				 TCPSTATE_COL_SKID,
+				 (unsigned long long)ev->peer_id);
+		else
+			snprintf(buf, len, "%s %s retrans=%u qlen=%u",
+				 type, reason, ev->count, ev->qlen);
+		return;
+	case TCPSTATE_EV_SYNACK_RETRANS:
+		snprintf(buf, len, "%s #%u", type, ev->count);
+		return;
+	case TCPSTATE_EV_ACK_DROP:
+	case TCPSTATE_EV_SYN_DROP:
+		reason = reason_text(tcpstate_drop_reason_name(ev->reason),
+				     ev->reason, unknown, sizeof(unknown));
+		snprintf(buf, len, "%s %s qlen=%u/%u", type, reason, ev->qlen,
+			 ev->qmax);
+		return;
+	case TCPSTATE_EV_SYNCOOKIE_SENT:
+		snprintf(buf, len, "%s", type);
+		return;
+	case TCPSTATE_EV_TIMEWAIT:
+		snprintf(buf, len, "%s %s -> %s from=%0*llx", type,
+			 tcpstate_state_name(ev->oldstate),
+			 tcpstate_state_name(ev->newstate),
+			 TCPSTATE_COL_SKID, (unsigned long long)ev->peer_id);
+		return;
+	case TCPSTATE_EV_TIMEWAIT_END:
+		reason = reason_text(tcpstate_timewait_end_name(ev->reason),
+				     ev->reason, unknown, sizeof(unknown));
+		snprintf(buf, len, "%s %s %s", type, reason,
+			 tcpstate_state_name(ev->newstate));
+		return;
+	}
+	snprintf(buf, len, "type=%u", ev->type);
+}
+
 int tcpstate_format_event(char *buf, size_t len,
 			  const struct tcpstate_event *ev,
 			  __s64 mono_to_real_ns)
 {
-	char when[32], local[64], remote[64], transition[40];
+	char when[32], local[64], remote[64], transition[TRANSITION_MAX];
 
 	/* The parts are sized for their longest value and cannot fail. */
 	tcpstate_format_time(when, sizeof(when), ev->ts_ns, mono_to_real_ns);
@@ -112,12 +260,7 @@ int tcpstate_format_event(char *buf, size_t len,
 				 ev->saddr, ev->sport);
 	tcpstate_format_endpoint(remote, sizeof(remote), ev->family,
 				 ev->daddr, ev->dport);
-	if (ev->type == TCPSTATE_EV_STATE)
-		snprintf(transition, sizeof(transition), "%s -> %s",
-			 tcpstate_state_name(ev->oldstate),
-			 tcpstate_state_name(ev->newstate));
-	else
-		snprintf(transition, sizeof(transition), "type=%u", ev->type);
+	format_transition(transition, sizeof(transition), ev);
 
 	return fitted(snprintf(buf, len, "%-*s %-*u %0*llx %-*s -> %-*s %s",
 			       TCPSTATE_COL_TIME, when,
@@ -127,4 +270,42 @@ int tcpstate_format_event(char *buf, size_t len,
 			       TCPSTATE_COL_ENDPOINT, local,
 			       TCPSTATE_COL_ENDPOINT, remote,
 			       transition), len);
+}
+
+/* How much @idx grew from @prev to @now; a counter never shrinks, but a
+ * bogus reading must not print as 18446744073709551615.
+ */
+static __u64 counter_delta(const struct tcpstate_counters *prev,
+			   const struct tcpstate_counters *now,
+			   unsigned int idx)
+{
+	return now->value[idx] > prev->value[idx] ?
+	       now->value[idx] - prev->value[idx] : 0;
+}
+
+static double per_second(__u64 delta, __u64 elapsed_ns)
+{
+	return elapsed_ns ? (double)delta * NSEC_PER_SEC / (double)elapsed_ns
+			  : 0.0;
+}
+
+int tcpstate_format_status(char *buf, size_t len,
+			   const struct tcpstate_counters *prev,
+			   const struct tcpstate_counters *now,
+			   __u64 elapsed_ns)
+{
+	__u64 syn = counter_delta(prev, now, TCPSTATE_C_SYN_QUEUE_ADDED);
+	__u64 tw = counter_delta(prev, now, TCPSTATE_C_TIMEWAIT_CREATED);
+
+	return fitted(snprintf(buf, len,
+			       "netns %u SYN_RECV %llu TIME_WAIT %llu | +%.1f syn/s +%.1f tw/s, %llu overflows, %llu ring drops",
+			       now->netns,
+			       (unsigned long long)now->value[TCPSTATE_C_SYN_RECV],
+			       (unsigned long long)now->value[TCPSTATE_C_TIME_WAIT],
+			       per_second(syn, elapsed_ns),
+			       per_second(tw, elapsed_ns),
+			       (unsigned long long)counter_delta(prev, now,
+						TCPSTATE_C_ACCEPT_OVERFLOWS),
+			       (unsigned long long)counter_delta(prev, now,
+						TCPSTATE_C_RING_DROPS)), len);
 }

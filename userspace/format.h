@@ -5,8 +5,30 @@
  *
  * TIME            NETNS      SKID             LOCAL                    REMOTE                TRANSITION
  * 12:01:02.123456 4026531840 1a2b3c4d5e6f7a8b 127.0.0.1:41234       -> 127.0.0.1:8080        CLOSE -> SYN_SENT
+ * 12:01:02.123457 4026531840 00000000000000a1 127.0.0.1:8080        -> 127.0.0.1:41234       SYN_RECV qlen=1/128
  *
  * IPv6 endpoints print as [ADDR]:PORT and may overflow their column.
+ *
+ * The TRANSITION column describes the event, by type:
+ *
+ *   STATE            OLD -> NEW
+ *   SYN_RECV         SYN_RECV qlen=QLEN/QMAX
+ *   SYN_RECV_END     SYN_RECV_END REASON retrans=COUNT qlen=QLEN
+ *                    ... child=PEER when REASON is "completed"
+ *   SYNACK_RETRANS   SYNACK_RETRANS #COUNT
+ *   ACCEPT_QUEUED    ACCEPT_QUEUED qlen=QLEN/QMAX
+ *   ACK_DROP         ACK_DROP REASON qlen=QLEN/QMAX
+ *   SYN_DROP         SYN_DROP REASON qlen=QLEN/QMAX
+ *   SYNCOOKIE_SENT   SYNCOOKIE_SENT
+ *   TIMEWAIT         TIMEWAIT OLD -> NEW from=PEER
+ *   TIMEWAIT_END     TIMEWAIT_END REASON NEW
+ *   anything else    type=N
+ *
+ * PEER is a socket id printed like SKID, so that grepping one id follows a
+ * connection from its request sock to its timewait sock. There is no PEER
+ * column: most types' peer is the listener, which LOCAL already names, and
+ * a column would move the fields of the STATE lines that scripts split.
+ * A reason outside its enum prints as unknown(N), a state as UNKNOWN.
  */
 #ifndef TCPSTATE_FORMAT_H
 #define TCPSTATE_FORMAT_H
@@ -51,11 +73,39 @@ int tcpstate_format_endpoint(char *buf, size_t len, unsigned int family,
 			     const __u8 *addr, unsigned int port);
 
 /*
- * One event line, without newline. The last column is "OLD -> NEW" for a
- * state change and "type=N" for an event type this reader does not know.
+ * One event line, without newline; the last column as described at the top
+ * of this file.
  */
 int tcpstate_format_event(char *buf, size_t len,
 			  const struct tcpstate_event *ev,
 			  __s64 mono_to_real_ns);
+
+/*
+ * Name of an event type ("STATE", "SYN_RECV", ... "TIMEWAIT_END", as in
+ * enum tcpstate_event_type without TCPSTATE_EV_), or of a reason of the
+ * enum each function is named after ("completed", "accept_queue_full",
+ * "expired", ...: lower case, without the prefix). NULL for a value the
+ * enum does not have, 0 included.
+ */
+const char *tcpstate_event_type_name(unsigned int type);
+const char *tcpstate_syn_recv_end_name(unsigned int reason);
+const char *tcpstate_drop_reason_name(unsigned int reason);
+const char *tcpstate_timewait_end_name(unsigned int reason);
+
+/*
+ * The periodic status line for two readings of the same netns' counters
+ * @elapsed_ns apart, without newline:
+ *
+ *   netns N SYN_RECV G TIME_WAIT G | +R syn/s +R tw/s, D overflows, D ring drops
+ *
+ * G: the gauges in @now; R: syn_queue_added and timewait_created per
+ * second over the interval, one decimal; D: accept_overflows and
+ * ring_drops added during the interval. A counter that went down counts
+ * as 0; @elapsed_ns 0 gives rates of 0.
+ */
+int tcpstate_format_status(char *buf, size_t len,
+			   const struct tcpstate_counters *prev,
+			   const struct tcpstate_counters *now,
+			   __u64 elapsed_ns);
 
 #endif /* TCPSTATE_FORMAT_H */

@@ -27,6 +27,10 @@ _Static_assert(sizeof(struct tcpstate_rec_hdr) == TCPSTATE_REC_HDR_SIZE,
 _Static_assert(sizeof(struct tcpstate_event) == TCPSTATE_EVENT_SIZE, "event");
 _Static_assert(TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event)) ==
 	       TCPSTATE_RECORD_SPAN, "record span");
+_Static_assert(sizeof(struct tcpstate_counters) == TCPSTATE_COUNTERS_SIZE,
+	       "counters");
+_Static_assert(TCPSTATE_NR_COUNTERS <= TCPSTATE_MAX_COUNTERS,
+	       "counters outgrew struct tcpstate_counters");
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -73,12 +77,9 @@ static int fits_off_t(__u64 off)
 	return off <= (__u64)INT64_MAX && (__u64)(off_t)off == off;
 }
 
-/*
- * Reject an info block we cannot map safely, before trusting its sizes for
- * mmap lengths and for the drain loop's index arithmetic.
- */
-static int check_info(const struct tcpstate_info *info, const char *path,
-		      char *err, size_t errlen)
+/* Is this a tcpstate device speaking our ABI version at all? */
+static int check_identity(const struct tcpstate_info *info, const char *path,
+			  char *err, size_t errlen)
 {
 	if (info->magic != TCPSTATE_MAGIC) {
 		set_err(err, errlen,
@@ -92,6 +93,16 @@ static int check_info(const struct tcpstate_info *info, const char *path,
 			path, info->abi_version, TCPSTATE_ABI_VERSION);
 		return -EPROTO;
 	}
+	return 0;
+}
+
+/*
+ * Reject an info block we cannot map safely, before trusting its sizes for
+ * mmap lengths and for the drain loop's index arithmetic.
+ */
+static int check_layout(const struct tcpstate_info *info, const char *path,
+			char *err, size_t errlen)
+{
 	if (info->record_size < sizeof(struct tcpstate_event)) {
 		set_err(err, errlen,
 			"%s: ABI mismatch: module records are %u bytes, this reader needs at least %zu: rebuild/reload",
@@ -136,18 +147,16 @@ static int check_ctrl(const struct tcpstate_ctrl *ctrl,
 	return 0;
 }
 
-int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
+int tcpstate_device_open(const char *path, struct tcpstate_info *info,
 			 char *err, size_t errlen)
 {
-	void *map;
-	int ret;
+	int fd, ret;
 
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
+	memset(info, 0, sizeof(*info));
 	set_err(err, errlen, "%s", "");
 
-	r->fd = open(path, O_RDWR | O_CLOEXEC);
-	if (r->fd < 0) {
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ENXIO || ret == -ENODEV) {
 			set_err(err, errlen,
@@ -165,7 +174,7 @@ int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
 		return step_failed(path, "open", -ret, err, errlen);
 	}
 
-	if (ioctl(r->fd, TCPSTATE_IOC_GET_INFO, &r->info) < 0) {
+	if (ioctl(fd, TCPSTATE_IOC_GET_INFO, info) < 0) {
 		ret = -errno;
 		/*
 		 * The ioctl number encodes sizeof(struct tcpstate_info), so a
@@ -178,9 +187,31 @@ int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
 		else
 			step_failed(path, "TCPSTATE_IOC_GET_INFO", -ret,
 				    err, errlen);
-		goto fail;
+		close(fd);
+		return ret;
 	}
-	ret = check_info(&r->info, path, err, errlen);
+	ret = check_identity(info, path, err, errlen);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
+			 char *err, size_t errlen)
+{
+	void *map;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = tcpstate_device_open(path, &r->info, err, errlen);
+	if (r->fd < 0) {
+		ret = r->fd;
+		r->fd = -1;
+		return ret;
+	}
+	ret = check_layout(&r->info, path, err, errlen);
 	if (ret)
 		goto fail;
 
@@ -341,4 +372,55 @@ const char *tcpstate_state_name(unsigned int state)
 	if (state >= ARRAY_SIZE(tcp_state_names) || !tcp_state_names[state])
 		return "UNKNOWN";
 	return tcp_state_names[state];
+}
+
+int tcpstate_counters_read(int fd, struct tcpstate_counters *c)
+{
+	/* A module that fills fewer entries must not leave our stack
+	 * garbage in the rest.
+	 */
+	memset(c, 0, sizeof(*c));
+	if (ioctl(fd, TCPSTATE_IOC_GET_COUNTERS, c) < 0)
+		return -errno;
+	/* Callers index value[] below nr: never past the array. */
+	if (c->nr > TCPSTATE_MAX_COUNTERS)
+		return -EPROTO;
+	return 0;
+}
+
+/*
+ * Indexed by enum tcpstate_counter. These are the names /proc/net/tcpstate
+ * prints, so that a script can read either source with the same keys.
+ */
+static const char *const counter_names[] = {
+	[TCPSTATE_C_SYN_RECV] = "syn_recv",
+	[TCPSTATE_C_TIME_WAIT] = "time_wait",
+	[TCPSTATE_C_SYN_QUEUE_ADDED] = "syn_queue_added",
+	[TCPSTATE_C_SYN_QUEUE_COMPLETED] = "syn_queue_completed",
+	[TCPSTATE_C_SYN_QUEUE_EXPIRED] = "syn_queue_expired",
+	[TCPSTATE_C_SYN_QUEUE_DROPPED] = "syn_queue_dropped",
+	[TCPSTATE_C_SYN_QUEUE_MIGRATED] = "syn_queue_migrated",
+	[TCPSTATE_C_SYNACK_RETRANS] = "synack_retrans",
+	[TCPSTATE_C_ACCEPT_QUEUED] = "accept_queued",
+	[TCPSTATE_C_ACCEPT_OVERFLOWS] = "accept_overflows",
+	[TCPSTATE_C_LISTEN_DROPS] = "listen_drops",
+	[TCPSTATE_C_SYN_QUEUE_FULL_DROPS] = "syn_queue_full_drops",
+	[TCPSTATE_C_SYNCOOKIES_SENT] = "syncookies_sent",
+	[TCPSTATE_C_TIMEWAIT_CREATED] = "timewait_created",
+	[TCPSTATE_C_TIMEWAIT_EXPIRED] = "timewait_expired",
+	[TCPSTATE_C_TIMEWAIT_ENDED_EARLY] = "timewait_ended_early",
+	[TCPSTATE_C_RING_DROPS] = "ring_drops",
+};
+
+/* A counter appended to the enum without a name here fails the build;
+ * one inserted leaves a NULL hole, which the unit tests catch.
+ */
+_Static_assert(ARRAY_SIZE(counter_names) == TCPSTATE_NR_COUNTERS,
+	       "counter_names does not cover enum tcpstate_counter");
+
+const char *tcpstate_counter_name(unsigned int idx)
+{
+	if (idx >= ARRAY_SIZE(counter_names))
+		return NULL;
+	return counter_names[idx];
 }

@@ -36,6 +36,16 @@ struct tcpstate_reader {
 };
 
 /*
+ * Open @path (normally TCPSTATE_DEVICE) and check with TCPSTATE_IOC_GET_INFO
+ * that it is a tcpstate device of our ABI version, without mapping
+ * anything: the ring stays free for another reader. Fills @info. Returns
+ * the fd, or -errno with a user-facing explanation in @err (@errlen bytes,
+ * always NUL-terminated when @errlen > 0).
+ */
+int tcpstate_device_open(const char *path, struct tcpstate_info *info,
+			 char *err, size_t errlen);
+
+/*
  * Open @path (normally TCPSTATE_DEVICE), check its ABI and map the ring.
  * Returns 0, or -errno with a user-facing explanation in @err (@errlen
  * bytes, always NUL-terminated when @errlen > 0). On failure @r is left
@@ -84,5 +94,20 @@ void tcpstate_ring_stats(const struct tcpstate_ring *ring, __u64 *produced,
  * 1 -> "ESTABLISHED" ... 12 -> "NEW_SYN_RECV"; anything else -> "UNKNOWN".
  */
 const char *tcpstate_state_name(unsigned int state);
+
+/*
+ * TCPSTATE_IOC_GET_COUNTERS on @fd, any open file of the device (no ring
+ * needed): the counters of the caller's network namespace. Entries from
+ * c->nr on are zero. Returns 0, or -errno: -ENOTTY from a module older
+ * than this reader, -EPROTO if it claims more than TCPSTATE_MAX_COUNTERS.
+ */
+int tcpstate_counters_read(int fd, struct tcpstate_counters *c);
+
+/*
+ * Name of counter @idx (enum tcpstate_counter) as /proc/net/tcpstate
+ * prints it: the enum name in lower case without TCPSTATE_C_
+ * ("syn_recv", ..., "ring_drops"). NULL from TCPSTATE_NR_COUNTERS on.
+ */
+const char *tcpstate_counter_name(unsigned int idx);
 
 #endif /* TCPSTATE_RING_READER_H */

@@ -19,15 +19,22 @@ trap 'kill $watch 2>/dev/null' EXIT
 # The header is printed once the ring is mapped.
 while [ ! -s "$out" ]; do usleep 10000; done
 
+state_changes() {
+	awk 'NR > 1 && $5 == "->" && $8 == "->"' "$out" | wc -l
+}
+
 # Show what tcpstate-watch printed since last time, once it has printed
-# $1 more transitions (bounded wait).
+# $1 more state changes (bounded wait); the SYN queue, accept queue and
+# timewait events of the same connections come with them.
+seen=0
 show() {
-	want=$((shown + $1))
+	want=$((seen + $1))
 	i=0
-	while [ $(($(wc -l < "$out") - 1)) -lt $want ] && [ $i -lt 500 ]; do
+	while [ "$(state_changes)" -lt $want ] && [ $i -lt 500 ]; do
 		usleep 10000
 		i=$((i + 1))
 	done
+	seen=$want
 	[ $shown -gt 0 ] || head -n 1 "$out"
 	tail -n +$((shown + 2)) "$out"
 	shown=$(($(wc -l < "$out") - 1))
@@ -51,9 +58,12 @@ echo "### IPv4: the client aborts with an RST (SO_LINGER 0)"
 $traffic -4 -c reset > /dev/null
 show 8
 
-echo "### The FIN_WAIT2 -> CLOSE lines above are where the kernel hands each"
-echo "### active closer to a timewait sock; ss still lists them:"
+echo "### Each active closer's FIN_WAIT2 -> CLOSE hands it to a timewait sock"
+echo "### (the TIMEWAIT lines: from= is the socket it replaces). ss agrees:"
 ss -tan state time-wait
+echo
+echo "### Counters of this netns (tcpstate-watch --counters, as /proc/net/tcpstate):"
+tcpstate-watch --counters | grep -E '^(syn_recv|time_wait|syn_queue_added|syn_queue_completed|accept_queued|timewait_created) '
 echo
 
 kill -INT $watch

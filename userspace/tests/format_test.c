@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The text form of events: endpoints, times, transitions and the column
- * layout tcpstate-watch prints.
+ * The text form of events: endpoints, times, transitions, the column
+ * layout tcpstate-watch prints, the name tables behind them and the -i
+ * status line.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -241,6 +243,470 @@ TEST(longest_line_fits_line_max)
 	ev.newstate = 12;
 	ASSERT_LT(0, tcpstate_format_event(line, sizeof(line), &ev, 0));
 	ASSERT_NE(NULL, strstr(line, "NEW_SYN_RECV -> NEW_SYN_RECV"));
+}
+
+/* Everything before the TRANSITION column of a v4_event() line in UTC. */
+#define V4_PREFIX	"12:01:02.123456 4026531840 1a2b3c4d5e6f7a8b " \
+			"127.0.0.1:41234       -> 127.0.0.1:8080        "
+
+/* v4_event() turned into @type with the per-type fields cleared. */
+static struct tcpstate_event typed_event(unsigned int type)
+{
+	struct tcpstate_event ev = v4_event();
+
+	ev.type = (__u16)type;
+	ev.oldstate = 0;
+	ev.newstate = 0;
+	return ev;
+}
+
+/* Format @ev in UTC against WALL_BASE_NS, as the line tests expect. */
+static const char *line_of(const struct tcpstate_event *ev, char *line)
+{
+	int n;
+
+	use_utc();
+	n = tcpstate_format_event(line, TCPSTATE_LINE_MAX, ev, WALL_BASE_NS);
+	if (n < 0 || n != (int)strlen(line))
+		return "(format failed)";
+	return line;
+}
+
+TEST(syn_recv_line)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_SYN_RECV);
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.qlen = 3;
+	ev.qmax = 128;
+	ev.peer_id = 0x99;	/* the listener: not shown */
+	ASSERT_STREQ(V4_PREFIX "SYN_RECV qlen=3/128", line_of(&ev, line));
+}
+
+TEST(syn_recv_end_completed_names_the_child)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_SYN_RECV_END);
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.reason = TCPSTATE_SRE_COMPLETED;
+	ev.count = 0;
+	ev.qlen = 2;
+	ev.peer_id = 0xc41d;
+	ASSERT_STREQ(V4_PREFIX "SYN_RECV_END completed retrans=0 qlen=2 "
+		     "child=000000000000c41d", line_of(&ev, line));
+}
+
+/* Otherwise peer_id is the listener, which LOCAL already shows. */
+TEST(syn_recv_end_other_reasons)
+{
+	static const struct {
+		unsigned int reason;
+		const char *want;
+	} cases[] = {
+		{ TCPSTATE_SRE_EXPIRED,
+		  V4_PREFIX "SYN_RECV_END expired retrans=5 qlen=7" },
+		{ TCPSTATE_SRE_DROPPED,
+		  V4_PREFIX "SYN_RECV_END dropped retrans=5 qlen=7" },
+		{ TCPSTATE_SRE_LISTENER_CLOSED,
+		  V4_PREFIX "SYN_RECV_END listener_closed retrans=5 qlen=7" },
+		{ TCPSTATE_SRE_MIGRATED,
+		  V4_PREFIX "SYN_RECV_END migrated retrans=5 qlen=7" },
+		{ 0, V4_PREFIX "SYN_RECV_END unknown(0) retrans=5 qlen=7" },
+		{ 6, V4_PREFIX "SYN_RECV_END unknown(6) retrans=5 qlen=7" },
+		{ 255, V4_PREFIX "SYN_RECV_END unknown(255) retrans=5 qlen=7" },
+	};
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_SYN_RECV_END);
+	char line[TCPSTATE_LINE_MAX];
+	unsigned int i;
+
+	ev.count = 5;
+	ev.qlen = 7;
+	ev.peer_id = 0x99;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		ev.reason = (__u8)cases[i].reason;
+		ASSERT_STREQ(cases[i].want, line_of(&ev, line));
+	}
+}
+
+TEST(synack_retrans_line)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_SYNACK_RETRANS);
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.count = 2;
+	ASSERT_STREQ(V4_PREFIX "SYNACK_RETRANS #2", line_of(&ev, line));
+}
+
+TEST(accept_queued_line)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_ACCEPT_QUEUED);
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.qlen = 1;
+	ev.qmax = 1;
+	ASSERT_STREQ(V4_PREFIX "ACCEPT_QUEUED qlen=1/1", line_of(&ev, line));
+}
+
+TEST(ack_drop_line)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_ACK_DROP);
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.reason = TCPSTATE_DROP_ACCEPT_QUEUE_FULL;
+	ev.qlen = 1;
+	ev.qmax = 1;
+	ASSERT_STREQ(V4_PREFIX "ACK_DROP accept_queue_full qlen=1/1",
+		     line_of(&ev, line));
+	ev.reason = TCPSTATE_DROP_OTHER;
+	ev.qlen = 0;
+	ASSERT_STREQ(V4_PREFIX "ACK_DROP other qlen=0/1", line_of(&ev, line));
+	ev.reason = 4;
+	ASSERT_STREQ(V4_PREFIX "ACK_DROP unknown(4) qlen=0/1",
+		     line_of(&ev, line));
+}
+
+/* No socket exists for a dropped SYN: the SKID column shows zeros. */
+TEST(syn_drop_line)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_SYN_DROP);
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.sock_id = 0;
+	ev.reason = TCPSTATE_DROP_SYN_QUEUE_FULL;
+	ev.qlen = 128;
+	ev.qmax = 128;
+	ASSERT_STREQ("12:01:02.123456 4026531840 0000000000000000 "
+		     "127.0.0.1:41234       -> 127.0.0.1:8080        "
+		     "SYN_DROP syn_queue_full qlen=128/128",
+		     line_of(&ev, line));
+	ev.reason = TCPSTATE_DROP_ACCEPT_QUEUE_FULL;
+	ev.qlen = 4;
+	ev.qmax = 4;
+	ASSERT_NE(NULL, strstr(line_of(&ev, line),
+			       " SYN_DROP accept_queue_full qlen=4/4"));
+	ev.reason = 0;
+	ASSERT_NE(NULL, strstr(line_of(&ev, line),
+			       " SYN_DROP unknown(0) qlen=4/4"));
+}
+
+TEST(syncookie_sent_line)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_SYNCOOKIE_SENT);
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.sock_id = 0;
+	ev.peer_id = 0x99;
+	ASSERT_STREQ("12:01:02.123456 4026531840 0000000000000000 "
+		     "127.0.0.1:41234       -> 127.0.0.1:8080        "
+		     "SYNCOOKIE_SENT", line_of(&ev, line));
+}
+
+TEST(timewait_line_names_the_full_socket)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_TIMEWAIT);
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.oldstate = 5;	/* FIN_WAIT2 */
+	ev.newstate = 6;	/* TIME_WAIT */
+	ev.peer_id = 0xfeedfacecafebeefULL;
+	ASSERT_STREQ(V4_PREFIX "TIMEWAIT FIN_WAIT2 -> TIME_WAIT "
+		     "from=feedfacecafebeef", line_of(&ev, line));
+
+	/* An orphaned socket's timewait sock stays in FIN_WAIT2. */
+	ev.oldstate = 4;	/* FIN_WAIT1 */
+	ev.newstate = 5;	/* FIN_WAIT2 */
+	ASSERT_STREQ(V4_PREFIX "TIMEWAIT FIN_WAIT1 -> FIN_WAIT2 "
+		     "from=feedfacecafebeef", line_of(&ev, line));
+
+	ev.oldstate = 0;
+	ev.newstate = 200;
+	ASSERT_STREQ(V4_PREFIX "TIMEWAIT UNKNOWN -> UNKNOWN "
+		     "from=feedfacecafebeef", line_of(&ev, line));
+}
+
+TEST(timewait_end_line)
+{
+	static const struct {
+		unsigned int reason, substate;
+		const char *want;
+	} cases[] = {
+		{ TCPSTATE_TWE_EXPIRED, 6,
+		  V4_PREFIX "TIMEWAIT_END expired TIME_WAIT" },
+		{ TCPSTATE_TWE_REUSED, 6,
+		  V4_PREFIX "TIMEWAIT_END reused TIME_WAIT" },
+		{ TCPSTATE_TWE_RST, 5,
+		  V4_PREFIX "TIMEWAIT_END rst FIN_WAIT2" },
+		{ TCPSTATE_TWE_NETNS_EXIT, 6,
+		  V4_PREFIX "TIMEWAIT_END netns_exit TIME_WAIT" },
+		{ 5, 6, V4_PREFIX "TIMEWAIT_END unknown(5) TIME_WAIT" },
+		{ 0, 0, V4_PREFIX "TIMEWAIT_END unknown(0) UNKNOWN" },
+	};
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_TIMEWAIT_END);
+	char line[TCPSTATE_LINE_MAX];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		ev.reason = (__u8)cases[i].reason;
+		ev.newstate = (__u8)cases[i].substate;
+		ASSERT_STREQ(cases[i].want, line_of(&ev, line));
+	}
+}
+
+/* The new types fill in the gaps; 0 and the first number after them
+ * are still "type=N".
+ */
+TEST(types_around_the_known_ones_print_type_number)
+{
+	struct tcpstate_event ev = typed_event(0);
+	char line[TCPSTATE_LINE_MAX];
+
+	ASSERT_STREQ(V4_PREFIX "type=0", line_of(&ev, line));
+	ev.type = TCPSTATE_EV_TIMEWAIT_END + 1;
+	ASSERT_STREQ(V4_PREFIX "type=11", line_of(&ev, line));
+	ev.type = 65535;
+	ASSERT_STREQ(V4_PREFIX "type=65535", line_of(&ev, line));
+}
+
+/*
+ * selftests/watch_matches_tracefs.sh takes a line for a state change when
+ * awk's $5 and $8 are "->". No other type may look like one, whatever its
+ * fields hold, or the VM test would count it.
+ */
+TEST(only_state_lines_have_the_state_shape)
+{
+	struct tcpstate_event ev;
+	char line[TCPSTATE_LINE_MAX], *field[16], *save, *tok;
+	unsigned int type, nf;
+
+	for (type = 0; type <= 12; type++) {
+		ev = typed_event(type);
+		ev.oldstate = 1;
+		ev.newstate = 8;
+		ev.reason = 1;
+		ev.qlen = 1;
+		ev.qmax = 2;
+		ev.count = 3;
+		ev.peer_id = 4;
+		line_of(&ev, line);
+		nf = 0;
+		for (tok = strtok_r(line, " ", &save); tok && nf < 16;
+		     tok = strtok_r(NULL, " ", &save))
+			field[nf++] = tok;
+		ASSERT_LE(6, nf);
+		ASSERT_STREQ("->", field[4]);
+		ASSERT_EQ(type == TCPSTATE_EV_STATE,
+			  nf >= 8 && !strcmp(field[7], "->"))
+			TH_LOG("type %u", type);
+	}
+}
+
+/* Every type with every field at its widest still fits TCPSTATE_LINE_MAX
+ * whole: the description is the end of the line, so truncation would cut
+ * what matters most.
+ */
+TEST(longest_line_of_every_type_fits)
+{
+	static const char *const tails[] = {
+		[TCPSTATE_EV_STATE] = " NEW_SYN_RECV -> NEW_SYN_RECV",
+		[TCPSTATE_EV_SYN_RECV] = " SYN_RECV qlen=4294967295/4294967295",
+		[TCPSTATE_EV_SYN_RECV_END] = " SYN_RECV_END completed retrans=4294967295 qlen=4294967295 child=ffffffffffffffff",
+		[TCPSTATE_EV_SYNACK_RETRANS] = " SYNACK_RETRANS #4294967295",
+		[TCPSTATE_EV_ACCEPT_QUEUED] = " ACCEPT_QUEUED qlen=4294967295/4294967295",
+		[TCPSTATE_EV_ACK_DROP] = " ACK_DROP accept_queue_full qlen=4294967295/4294967295",
+		[TCPSTATE_EV_SYN_DROP] = " SYN_DROP accept_queue_full qlen=4294967295/4294967295",
+		[TCPSTATE_EV_SYNCOOKIE_SENT] = " SYNCOOKIE_SENT",
+		[TCPSTATE_EV_TIMEWAIT] = " TIMEWAIT NEW_SYN_RECV -> NEW_SYN_RECV from=ffffffffffffffff",
+		[TCPSTATE_EV_TIMEWAIT_END] = " TIMEWAIT_END netns_exit NEW_SYN_RECV",
+	};
+	struct tcpstate_event ev = v4_event();
+	char line[TCPSTATE_LINE_MAX];
+	unsigned int type;
+	size_t n;
+	int len;
+
+	ev.family = AF_INET6;
+	inet_pton(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",
+		  ev.saddr);
+	memcpy(ev.daddr, ev.saddr, 16);
+	ev.sport = 65535;
+	ev.dport = 65535;
+	ev.netns = 0xffffffffU;
+	ev.sock_id = ~0ULL;
+	ev.peer_id = ~0ULL;
+	ev.ts_ns = ~0ULL;
+	ev.oldstate = 12;
+	ev.newstate = 12;
+	ev.qlen = UINT_MAX;
+	ev.qmax = UINT_MAX;
+	ev.count = UINT_MAX;
+
+	for (type = TCPSTATE_EV_STATE; type < ARRAY_SIZE(tails); type++) {
+		ev.type = (__u16)type;
+		/* The longest reason name of the type's enum. */
+		switch (type) {
+		case TCPSTATE_EV_SYN_RECV_END:
+			ev.reason = TCPSTATE_SRE_COMPLETED;
+			break;
+		case TCPSTATE_EV_TIMEWAIT_END:
+			ev.reason = TCPSTATE_TWE_NETNS_EXIT;
+			break;
+		default:
+			ev.reason = TCPSTATE_DROP_ACCEPT_QUEUE_FULL;
+			break;
+		}
+		len = tcpstate_format_event(line, sizeof(line), &ev, 0);
+		ASSERT_LT(0, len) TH_LOG("type %u", type);
+		n = strlen(tails[type]);
+		ASSERT_LE(n, (size_t)len);
+		ASSERT_STREQ(tails[type], line + len - n);
+	}
+	/* unknown(255) with the widest numbers, for each reason enum. */
+	ev.reason = 255;
+	ev.type = TCPSTATE_EV_SYN_RECV_END;
+	ASSERT_LT(0, tcpstate_format_event(line, sizeof(line), &ev, 0));
+	ASSERT_NE(NULL, strstr(line, " SYN_RECV_END unknown(255) retrans=4294967295 qlen=4294967295"));
+	ev.type = TCPSTATE_EV_SYN_DROP;
+	ASSERT_LT(0, tcpstate_format_event(line, sizeof(line), &ev, 0));
+	ASSERT_NE(NULL, strstr(line, " SYN_DROP unknown(255) qlen="));
+	ev.type = TCPSTATE_EV_TIMEWAIT_END;
+	ASSERT_LT(0, tcpstate_format_event(line, sizeof(line), &ev, 0));
+	ASSERT_NE(NULL, strstr(line, " TIMEWAIT_END unknown(255) NEW_SYN_RECV"));
+}
+
+TEST(event_type_names)
+{
+	static const char *const want[] = {
+		[TCPSTATE_EV_STATE] = "STATE",
+		[TCPSTATE_EV_SYN_RECV] = "SYN_RECV",
+		[TCPSTATE_EV_SYN_RECV_END] = "SYN_RECV_END",
+		[TCPSTATE_EV_SYNACK_RETRANS] = "SYNACK_RETRANS",
+		[TCPSTATE_EV_ACCEPT_QUEUED] = "ACCEPT_QUEUED",
+		[TCPSTATE_EV_ACK_DROP] = "ACK_DROP",
+		[TCPSTATE_EV_SYN_DROP] = "SYN_DROP",
+		[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
+		[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
+		[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
+	};
+	unsigned int i;
+
+	for (i = 1; i < ARRAY_SIZE(want); i++)
+		ASSERT_STREQ(want[i], tcpstate_event_type_name(i));
+	ASSERT_EQ(NULL, tcpstate_event_type_name(0));
+	ASSERT_EQ(NULL, tcpstate_event_type_name(11));
+	ASSERT_EQ(NULL, tcpstate_event_type_name(65535));
+	ASSERT_EQ(NULL, tcpstate_event_type_name(UINT_MAX));
+}
+
+/* Each reason table: every value named, nothing outside, 0 included. */
+TEST(syn_recv_end_names)
+{
+	ASSERT_STREQ("completed",
+		     tcpstate_syn_recv_end_name(TCPSTATE_SRE_COMPLETED));
+	ASSERT_STREQ("expired", tcpstate_syn_recv_end_name(TCPSTATE_SRE_EXPIRED));
+	ASSERT_STREQ("dropped", tcpstate_syn_recv_end_name(TCPSTATE_SRE_DROPPED));
+	ASSERT_STREQ("listener_closed",
+		     tcpstate_syn_recv_end_name(TCPSTATE_SRE_LISTENER_CLOSED));
+	ASSERT_STREQ("migrated",
+		     tcpstate_syn_recv_end_name(TCPSTATE_SRE_MIGRATED));
+	ASSERT_EQ(NULL, tcpstate_syn_recv_end_name(0));
+	ASSERT_EQ(NULL, tcpstate_syn_recv_end_name(TCPSTATE_SRE_MIGRATED + 1));
+	ASSERT_EQ(NULL, tcpstate_syn_recv_end_name(255));
+	ASSERT_EQ(NULL, tcpstate_syn_recv_end_name(UINT_MAX));
+}
+
+TEST(drop_reason_names)
+{
+	ASSERT_STREQ("accept_queue_full",
+		     tcpstate_drop_reason_name(TCPSTATE_DROP_ACCEPT_QUEUE_FULL));
+	ASSERT_STREQ("syn_queue_full",
+		     tcpstate_drop_reason_name(TCPSTATE_DROP_SYN_QUEUE_FULL));
+	ASSERT_STREQ("other", tcpstate_drop_reason_name(TCPSTATE_DROP_OTHER));
+	ASSERT_EQ(NULL, tcpstate_drop_reason_name(0));
+	ASSERT_EQ(NULL, tcpstate_drop_reason_name(TCPSTATE_DROP_OTHER + 1));
+	ASSERT_EQ(NULL, tcpstate_drop_reason_name(255));
+	ASSERT_EQ(NULL, tcpstate_drop_reason_name(UINT_MAX));
+}
+
+TEST(timewait_end_names)
+{
+	ASSERT_STREQ("expired", tcpstate_timewait_end_name(TCPSTATE_TWE_EXPIRED));
+	ASSERT_STREQ("reused", tcpstate_timewait_end_name(TCPSTATE_TWE_REUSED));
+	ASSERT_STREQ("rst", tcpstate_timewait_end_name(TCPSTATE_TWE_RST));
+	ASSERT_STREQ("netns_exit",
+		     tcpstate_timewait_end_name(TCPSTATE_TWE_NETNS_EXIT));
+	ASSERT_EQ(NULL, tcpstate_timewait_end_name(0));
+	ASSERT_EQ(NULL,
+		  tcpstate_timewait_end_name(TCPSTATE_TWE_NETNS_EXIT + 1));
+	ASSERT_EQ(NULL, tcpstate_timewait_end_name(255));
+	ASSERT_EQ(NULL, tcpstate_timewait_end_name(UINT_MAX));
+}
+
+static void counters_at(struct tcpstate_counters *c, __u64 base)
+{
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	c->netns = 4026531840U;
+	c->nr = TCPSTATE_NR_COUNTERS;
+	for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
+		c->value[i] = base;
+}
+
+TEST(status_line)
+{
+	struct tcpstate_counters prev, now;
+	char line[TCPSTATE_LINE_MAX];
+
+	counters_at(&prev, 1000);
+	counters_at(&now, 1000);
+	now.value[TCPSTATE_C_SYN_RECV] = 12;
+	now.value[TCPSTATE_C_TIME_WAIT] = 2000;
+	now.value[TCPSTATE_C_SYN_QUEUE_ADDED] += 35;
+	now.value[TCPSTATE_C_TIMEWAIT_CREATED] += 120;
+	now.value[TCPSTATE_C_ACCEPT_OVERFLOWS] += 4;
+	now.value[TCPSTATE_C_RING_DROPS] += 0;
+	ASSERT_LT(0, tcpstate_format_status(line, sizeof(line), &prev, &now,
+					    1000000000ULL));
+	ASSERT_STREQ("netns 4026531840 SYN_RECV 12 TIME_WAIT 2000 | "
+		     "+35.0 syn/s +120.0 tw/s, 4 overflows, 0 ring drops", line);
+
+	/* Rates are per second of the time that really elapsed; the counts
+	 * are for the whole interval.
+	 */
+	now.value[TCPSTATE_C_SYN_QUEUE_ADDED] = 1003;
+	now.value[TCPSTATE_C_TIMEWAIT_CREATED] = 1001;
+	now.value[TCPSTATE_C_RING_DROPS] = 1007;
+	tcpstate_format_status(line, sizeof(line), &prev, &now, 2000000000ULL);
+	ASSERT_STREQ("netns 4026531840 SYN_RECV 12 TIME_WAIT 2000 | "
+		     "+1.5 syn/s +0.5 tw/s, 4 overflows, 7 ring drops", line);
+}
+
+TEST(status_line_edge_cases)
+{
+	struct tcpstate_counters prev, now;
+	char line[TCPSTATE_LINE_MAX];
+
+	/* No time elapsed: no rate, rather than a division by zero. */
+	counters_at(&prev, 5);
+	counters_at(&now, 9);
+	tcpstate_format_status(line, sizeof(line), &prev, &now, 0);
+	ASSERT_STREQ("netns 4026531840 SYN_RECV 9 TIME_WAIT 9 | "
+		     "+0.0 syn/s +0.0 tw/s, 4 overflows, 4 ring drops", line);
+
+	/* A counter that went down counts as no change, not 2^64 - 4. */
+	tcpstate_format_status(line, sizeof(line), &now, &prev, 1000000000ULL);
+	ASSERT_STREQ("netns 4026531840 SYN_RECV 5 TIME_WAIT 5 | "
+		     "+0.0 syn/s +0.0 tw/s, 0 overflows, 0 ring drops", line);
+
+	/* The widest line fits a TCPSTATE_LINE_MAX buffer. */
+	counters_at(&prev, 0);
+	counters_at(&now, ~0ULL);
+	now.netns = 0xffffffffU;
+	ASSERT_LT(0, tcpstate_format_status(line, sizeof(line), &prev, &now, 1));
+	ASSERT_NE(NULL, strstr(line, ", 18446744073709551615 ring drops"));
+
+	ASSERT_EQ(-ENOSPC, tcpstate_format_status(line, 16, &prev, &now, 1));
+	ASSERT_EQ('\0', line[15]);
 }
 
 TEST_HARNESS_MAIN
