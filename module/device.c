@@ -14,6 +14,9 @@
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
 #include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 
@@ -33,13 +36,52 @@ static int tcpstate_open(struct inode *inode, struct file *file)
 
 static int tcpstate_release(struct inode *inode, struct file *file)
 {
+	struct tcpstate_filter *old = NULL;
+
 	mutex_lock(&tcpstate_owner_lock);
 	if (tcpstate_owner == file) {
+		old = tcpstate_filter_swap(NULL);
+		/* Waits for every probe: none still reads @old. */
 		tcpstate_ring_stop(&tcpstate_ring);
 		tcpstate_owner = NULL;
 	}
 	mutex_unlock(&tcpstate_owner_lock);
+	kfree(old);
 	return 0;
+}
+
+static int tcpstate_set_filter(struct file *file, const void __user *arg)
+{
+	struct tcpstate_filter *f, *old;
+	int err = 0;
+
+	f = memdup_user(arg, sizeof(*f));
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	if ((f->family && f->family != AF_INET && f->family != AF_INET6) ||
+	    f->nr_lports > TCPSTATE_FILTER_PORTS ||
+	    f->nr_rports > TCPSTATE_FILTER_PORTS ||
+	    f->__pad[0] || f->__pad[1] || f->__pad[2]) {
+		kfree(f);
+		return -EINVAL;
+	}
+
+	mutex_lock(&tcpstate_owner_lock);
+	if (tcpstate_owner == file) {
+		old = tcpstate_filter_swap(f);
+		f = NULL;
+	} else {
+		err = -EPERM;
+		old = NULL;
+	}
+	mutex_unlock(&tcpstate_owner_lock);
+	kfree(f);
+	if (old) {
+		/* Probes read the filter under RCU-sched. */
+		synchronize_rcu();
+		kfree(old);
+	}
+	return err;
 }
 
 static int tcpstate_mmap(struct file *file, struct vm_area_struct *vma)
@@ -97,6 +139,8 @@ static long tcpstate_ioctl(struct file *file, unsigned int cmd,
 		if (copy_to_user((void __user *)arg, &counters, sizeof(counters)))
 			return -EFAULT;
 		return 0;
+	case TCPSTATE_IOC_SET_FILTER:
+		return tcpstate_set_filter(file, (const void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -29,8 +29,10 @@ void tcpstate_counters_get(const struct net *net,
 /* probes.c: events, and the tracepoints */
 void tcpstate_probes_init(void);
 u64 tcpstate_sock_id(const void *sk);
-struct tcpstate_event *tcpstate_event_reserve(const struct net *net, u16 type);
-void tcpstate_event_commit(struct tcpstate_event *ev);
+struct tcpstate_event *tcpstate_event_begin(struct tcpstate_event *buf,
+					    const struct net *net, u16 type);
+void tcpstate_event_send(const struct net *net, struct tcpstate_event *ev);
+struct tcpstate_filter *tcpstate_filter_swap(struct tcpstate_filter *f);
 void tcpstate_event_tuple_sk(struct tcpstate_event *ev, const struct sock *sk);
 void tcpstate_event_tuple_common(struct tcpstate_event *ev,
 				 const struct sock_common *skc);

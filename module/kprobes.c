@@ -36,14 +36,15 @@ static u32 tcpstate_synq_len(const struct sock *listener)
 	return reqsk_queue_len(&inet_csk(listener)->icsk_accept_queue);
 }
 
-/* An event about request sock @req of @listener, ready to send. */
-static struct tcpstate_event *tcpstate_req_event(u16 type,
+/* An event about request sock @req of @listener, built in @buf. */
+static struct tcpstate_event *tcpstate_req_event(struct tcpstate_event *buf,
+						 u16 type,
 						 const struct request_sock *req,
 						 const struct sock *listener)
 {
 	struct tcpstate_event *ev;
 
-	ev = tcpstate_event_reserve(sock_net(listener), type);
+	ev = tcpstate_event_begin(buf, sock_net(listener), type);
 	if (!ev)
 		return NULL;
 	ev->sock_id = tcpstate_sock_id(req);
@@ -56,17 +57,17 @@ static struct tcpstate_event *tcpstate_req_event(u16 type,
 static void tcpstate_report_syn_recv(const struct request_sock *req,
 				     const struct sock *listener)
 {
-	struct tcpstate_event *ev;
+	struct tcpstate_event buf, *ev;
 
 	tcpstate_count(sock_net(listener), TCPSTATE_C_SYN_RECV, 1);
 	tcpstate_count(sock_net(listener), TCPSTATE_C_SYN_QUEUE_ADDED, 1);
-	ev = tcpstate_req_event(TCPSTATE_EV_SYN_RECV, req, listener);
+	ev = tcpstate_req_event(&buf, TCPSTATE_EV_SYN_RECV, req, listener);
 	if (!ev)
 		return;
 	ev->count = 0;
 	ev->qlen = tcpstate_synq_len(listener);
 	ev->qmax = READ_ONCE(listener->sk_max_ack_backlog);
-	tcpstate_event_commit(ev);
+	tcpstate_event_send(sock_net(listener), ev);
 }
 
 /* @qlen: the listener's SYN queue length once @req is gone. */
@@ -83,19 +84,19 @@ static void tcpstate_report_syn_recv_end(const struct request_sock *req,
 		[TCPSTATE_SRE_MIGRATED] = TCPSTATE_C_SYN_QUEUE_MIGRATED,
 	};
 	const struct net *net = sock_net(listener);
-	struct tcpstate_event *ev;
+	struct tcpstate_event buf, *ev;
 
 	if (reason != TCPSTATE_SRE_MIGRATED)
 		tcpstate_count(net, TCPSTATE_C_SYN_RECV, -1);
 	tcpstate_count(net, counter[reason], 1);
-	ev = tcpstate_req_event(TCPSTATE_EV_SYN_RECV_END, req, listener);
+	ev = tcpstate_req_event(&buf, TCPSTATE_EV_SYN_RECV_END, req, listener);
 	if (!ev)
 		return;
 	ev->reason = reason;
 	ev->peer_id = peer_id;
 	ev->qlen = qlen;
 	ev->qmax = READ_ONCE(listener->sk_max_ack_backlog);
-	tcpstate_event_commit(ev);
+	tcpstate_event_send(net, ev);
 }
 
 /* ---- SYN queue ---- */
@@ -158,11 +159,11 @@ static int tcpstate_complete_entry(struct kretprobe_instance *ri,
 static void tcpstate_report_accept_queued(struct sock *listener,
 					  struct sock *child)
 {
-	struct tcpstate_event *ev;
+	struct tcpstate_event buf, *ev;
 
 	tcpstate_count(sock_net(listener), TCPSTATE_C_ACCEPT_QUEUED, 1);
-	ev = tcpstate_event_reserve(sock_net(listener),
-				    TCPSTATE_EV_ACCEPT_QUEUED);
+	ev = tcpstate_event_begin(&buf, sock_net(listener),
+				  TCPSTATE_EV_ACCEPT_QUEUED);
 	if (!ev)
 		return;
 	ev->sock_id = tcpstate_sock_id(child);
@@ -170,7 +171,7 @@ static void tcpstate_report_accept_queued(struct sock *listener,
 	ev->qlen = READ_ONCE(listener->sk_ack_backlog);
 	ev->qmax = READ_ONCE(listener->sk_max_ack_backlog);
 	tcpstate_event_tuple_sk(ev, child);
-	tcpstate_event_commit(ev);
+	tcpstate_event_send(sock_net(listener), ev);
 }
 
 static int tcpstate_complete_ret(struct kretprobe_instance *ri,
@@ -381,15 +382,12 @@ static int tcpstate_listen_call_end(struct tcpstate_mib_args *a,
 static void tcpstate_send_prepared(const struct tcpstate_mib_args *a, u16 type,
 				   int reason)
 {
-	struct tcpstate_event *ev;
-	u64 ts_ns;
+	struct tcpstate_event buf, *ev;
 
-	ev = tcpstate_event_reserve(a->net, type);
+	ev = tcpstate_event_begin(&buf, a->net, type);
 	if (!ev)
 		return;
-	ts_ns = ev->ts_ns;
 	*ev = a->ev;
-	ev->ts_ns = ts_ns;
 	ev->netns = a->net->ns.inum;
 	ev->type = type;
 	ev->reason = reason;
@@ -400,7 +398,7 @@ static void tcpstate_send_prepared(const struct tcpstate_mib_args *a, u16 type,
 		ev->qlen = tcpstate_synq_len(a->listener);
 		ev->qmax = READ_ONCE(a->listener->sk_max_ack_backlog);
 	}
-	tcpstate_event_commit(ev);
+	tcpstate_event_send(a->net, ev);
 }
 
 /* int tcp_v{4,6}_conn_request(sk, skb): a SYN reached a listener. */
@@ -512,12 +510,13 @@ static bool tcpstate_is_tcp_tw(const struct inet_timewait_sock *tw)
 	return tw->tw_dr == &twsk_net(tw)->ipv4.tcp_death_row;
 }
 
-static struct tcpstate_event *tcpstate_tw_event(u16 type,
+static struct tcpstate_event *tcpstate_tw_event(struct tcpstate_event *buf,
+						u16 type,
 						const struct inet_timewait_sock *tw)
 {
 	struct tcpstate_event *ev;
 
-	ev = tcpstate_event_reserve(twsk_net(tw), type);
+	ev = tcpstate_event_begin(buf, twsk_net(tw), type);
 	if (!ev)
 		return NULL;
 	ev->sock_id = tcpstate_sock_id(tw);
@@ -531,18 +530,18 @@ static int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 {
 	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
 	struct sock *sk = (struct sock *)arg(regs, 1);
-	struct tcpstate_event *ev;
+	struct tcpstate_event buf, *ev;
 
 	if (!tcpstate_is_tcp(sk))
 		return 0;
 	tcpstate_count(sock_net(sk), TCPSTATE_C_TIME_WAIT, 1);
 	tcpstate_count(sock_net(sk), TCPSTATE_C_TIMEWAIT_CREATED, 1);
-	ev = tcpstate_tw_event(TCPSTATE_EV_TIMEWAIT, tw);
+	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT, tw);
 	if (!ev)
 		return 0;
 	ev->peer_id = tcpstate_sock_id(sk);
 	ev->oldstate = sk->sk_state;
-	tcpstate_event_commit(ev);
+	tcpstate_event_send(sock_net(sk), ev);
 	return 0;
 }
 
@@ -573,7 +572,7 @@ static int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs)
 	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
 	const struct net *net = twsk_net(tw);
 	enum tcpstate_timewait_end reason;
-	struct tcpstate_event *ev;
+	struct tcpstate_event buf, *ev;
 
 	if (!tcpstate_is_tcp_tw(tw))
 		return 0;
@@ -596,11 +595,11 @@ static int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs)
 	tcpstate_count(net, reason == TCPSTATE_TWE_EXPIRED ?
 			    TCPSTATE_C_TIMEWAIT_EXPIRED :
 			    TCPSTATE_C_TIMEWAIT_ENDED_EARLY, 1);
-	ev = tcpstate_tw_event(TCPSTATE_EV_TIMEWAIT_END, tw);
+	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT_END, tw);
 	if (!ev)
 		return 0;
 	ev->reason = reason;
-	tcpstate_event_commit(ev);
+	tcpstate_event_send(net, ev);
 	return 0;
 }
 

@@ -133,6 +133,7 @@ static int __init tcpstate_init(void)
 	BUILD_BUG_ON(TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event)) !=
 		     TCPSTATE_RECORD_SPAN);
 	BUILD_BUG_ON(sizeof(struct tcpstate_counters) != TCPSTATE_COUNTERS_SIZE);
+	BUILD_BUG_ON(sizeof(struct tcpstate_filter) != TCPSTATE_FILTER_SIZE);
 
 	tcpstate_probes_init();
 	err = tcpstate_ring_alloc(&tcpstate_ring, (size_t)ring_size_kb * 1024);

@@ -9,6 +9,7 @@
 #include <linux/err.h>
 #include <linux/in.h>
 #include <linux/random.h>
+#include <linux/rcupdate.h>
 #include <linux/siphash.h>
 #include <linux/socket.h>
 #include <linux/string.h>
@@ -31,35 +32,77 @@ u64 tcpstate_sock_id(const void *sk)
 	return sk ? siphash_1u64((u64)(unsigned long)sk, &tcpstate_sock_id_key) : 0;
 }
 
-/*
- * Reserve an event of @type for a socket of @net, with time, netns and
- * type filled and every other byte zero. NULL when no reader holds the
- * ring or the ring is full; a full ring is counted against @net.
- */
-struct tcpstate_event *tcpstate_event_reserve(const struct net *net, u16 type)
-{
-	struct tcpstate_event *ev;
-	u64 ts_ns;
+/* The reader's filter; NULL: every event. Read in probe context. */
+static struct tcpstate_filter __rcu *tcpstate_filter;
 
-	ev = tcpstate_ring_reserve(&tcpstate_ring, &ts_ns);
-	if (IS_ERR(ev)) {
-		tcpstate_count(net, TCPSTATE_C_RING_DROPS, 1);
+/*
+ * Start an event of @type for a socket of @net in @buf: netns and type
+ * filled, every other byte zero. NULL when no reader holds the ring, so
+ * that nothing more is built.
+ */
+struct tcpstate_event *tcpstate_event_begin(struct tcpstate_event *buf,
+					    const struct net *net, u16 type)
+{
+	if (!tcpstate_ring_running(&tcpstate_ring))
 		return NULL;
-	}
-	if (!ev)
-		return NULL;
-	/* Every byte is a named field: this writes all of the record. */
-	*ev = (struct tcpstate_event) {
-		.ts_ns = ts_ns,
+	*buf = (struct tcpstate_event) {
 		.netns = net->ns.inum,
 		.type = type,
 	};
-	return ev;
+	return buf;
 }
 
-void tcpstate_event_commit(struct tcpstate_event *ev)
+static bool tcpstate_port_in(u16 port, const u16 *ports, unsigned int n)
 {
-	tcpstate_ring_commit(&tcpstate_ring, ev);
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (ports[i] == port)
+			return true;
+	return false;
+}
+
+static bool tcpstate_filter_takes(const struct tcpstate_filter *f,
+				  const struct tcpstate_event *ev)
+{
+	return (!f->netns || f->netns == ev->netns) &&
+	       (!f->family || f->family == ev->family) &&
+	       (!f->nr_lports || tcpstate_port_in(ev->sport, f->lports, f->nr_lports)) &&
+	       (!f->nr_rports || tcpstate_port_in(ev->dport, f->rports, f->nr_rports));
+}
+
+/*
+ * Put @ev into the ring if the reader's filter takes it: the filter
+ * decides before anything is reserved. A full ring is counted against
+ * @net.
+ */
+void tcpstate_event_send(const struct net *net, struct tcpstate_event *ev)
+{
+	const struct tcpstate_filter *f;
+	struct tcpstate_event *rec;
+
+	/* Probes run with preemption disabled: an RCU-sched read side. */
+	f = rcu_dereference_sched(tcpstate_filter);
+	if (f && !tcpstate_filter_takes(f, ev))
+		return;
+	rec = tcpstate_ring_reserve(&tcpstate_ring, &ev->ts_ns);
+	if (IS_ERR(rec)) {
+		tcpstate_count(net, TCPSTATE_C_RING_DROPS, 1);
+		return;
+	}
+	if (!rec)
+		return;
+	*rec = *ev;
+	tcpstate_ring_commit(&tcpstate_ring, rec);
+}
+
+/*
+ * Install @f (NULL: none) as the reader's filter; returns the one it
+ * replaces, to be freed after a grace period. Callers serialize.
+ */
+struct tcpstate_filter *tcpstate_filter_swap(struct tcpstate_filter *f)
+{
+	return rcu_replace_pointer(tcpstate_filter, f, true);
 }
 
 /* A full socket's tuple, as the inet_sock_set_state tracepoint reports it. */
@@ -101,20 +144,20 @@ void tcpstate_event_tuple_common(struct tcpstate_event *ev,
 
 void tcpstate_report_state(const struct sock *sk, int oldstate, int newstate)
 {
-	struct tcpstate_event *ev;
+	struct tcpstate_event buf, *ev;
 
 	/* The tracepoint also fires for SCTP, DCCP and MPTCP. */
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return;
 
-	ev = tcpstate_event_reserve(sock_net(sk), TCPSTATE_EV_STATE);
+	ev = tcpstate_event_begin(&buf, sock_net(sk), TCPSTATE_EV_STATE);
 	if (!ev)
 		return;
 	ev->sock_id = tcpstate_sock_id(sk);
 	ev->oldstate = oldstate;
 	ev->newstate = newstate;
 	tcpstate_event_tuple_sk(ev, sk);
-	tcpstate_event_commit(ev);
+	tcpstate_event_send(sock_net(sk), ev);
 }
 
 /* Called before req->num_retrans counts this retransmit. */
@@ -122,17 +165,17 @@ void tcpstate_report_synack_retrans(const struct sock *listener,
 				    const struct request_sock *req)
 {
 	const struct net *net = sock_net(listener);
-	struct tcpstate_event *ev;
+	struct tcpstate_event buf, *ev;
 
 	tcpstate_count(net, TCPSTATE_C_SYNACK_RETRANS, 1);
-	ev = tcpstate_event_reserve(net, TCPSTATE_EV_SYNACK_RETRANS);
+	ev = tcpstate_event_begin(&buf, net, TCPSTATE_EV_SYNACK_RETRANS);
 	if (!ev)
 		return;
 	ev->sock_id = tcpstate_sock_id(req);
 	ev->peer_id = tcpstate_sock_id(listener);
 	ev->count = req->num_retrans + 1;
 	tcpstate_event_tuple_common(ev, &req->__req_common);
-	tcpstate_event_commit(ev);
+	tcpstate_event_send(net, ev);
 }
 
 static void tcpstate_tp_set_state(void *data, const struct sock *sk,

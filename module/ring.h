@@ -50,6 +50,13 @@ struct tcpstate_event *tcpstate_ring_reserve(struct tcpstate_ring *ring,
 void tcpstate_ring_commit(struct tcpstate_ring *ring,
 			  struct tcpstate_event *ev);
 bool tcpstate_ring_readable(struct tcpstate_ring *ring);
+
+/* Whether a reader holds the ring: if not, events need not be built. */
+static inline bool tcpstate_ring_running(const struct tcpstate_ring *ring)
+{
+	return READ_ONCE(ring->enabled);
+}
+
 int tcpstate_ring_mmap(struct tcpstate_ring *ring, struct vm_area_struct *vma);
 size_t tcpstate_ring_data_size(const struct tcpstate_ring *ring);
 

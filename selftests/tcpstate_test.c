@@ -334,25 +334,38 @@ static unsigned short local_port(int fd)
 		     ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-/*
- * One connection, start to end: listen, connect, accept, one byte each
- * way, then @closer_is_server closes first and the other side closes once
- * it has read EOF. Returns 0 or -errno.
- */
-static int one_connection(int family, bool closer_is_server,
-			  struct conn_ports *ports)
+/* A listener on the loopback address, its port in *@port; -errno. */
+static int open_listener(int family, unsigned short *port)
 {
-	int lfd = -1, cfd = -1, afd = -1, err = -EIO;
+	struct sockaddr_storage ss;
+	socklen_t len = loopback(family, 0, &ss);
+	int lfd = socket(family, SOCK_STREAM, 0);
+
+	if (lfd < 0)
+		return -errno;
+	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 8)) {
+		close(lfd);
+		return -errno;
+	}
+	*port = local_port(lfd);
+	return lfd;
+}
+
+/*
+ * One connection to listener @lfd, start to end: connect, accept, one byte
+ * each way, then @closer_is_server closes first and the other side closes
+ * once it has read EOF. Returns 0 or -errno.
+ */
+static int connect_to(int lfd, int family, bool closer_is_server,
+		      struct conn_ports *ports)
+{
+	int cfd = -1, afd = -1, err = -EIO;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char byte = 'x';
 
-	lfd = socket(family, SOCK_STREAM, 0);
 	cfd = socket(family, SOCK_STREAM, 0);
-	if (lfd < 0 || cfd < 0)
-		goto out;
-	len = loopback(family, 0, &ss);
-	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 8))
+	if (cfd < 0)
 		goto out;
 	ports->listen = local_port(lfd);
 	len = loopback(family, ports->listen, &ss);
@@ -385,8 +398,20 @@ out:
 		close(afd);
 	if (cfd >= 0)
 		close(cfd);
-	if (lfd >= 0)
-		close(lfd);
+	return err;
+}
+
+/* A listener, one connection to it, and the listener closed. */
+static int one_connection(int family, bool closer_is_server,
+			  struct conn_ports *ports)
+{
+	int lfd = open_listener(family, &ports->listen);
+	int err;
+
+	if (lfd < 0)
+		return lfd;
+	err = connect_to(lfd, family, closer_is_server, ports);
+	close(lfd);
 	return err;
 }
 
@@ -951,6 +976,84 @@ TEST(tiny_ring_books_balance)
 
 	tcpstate_reader_close(&reader);
 	ASSERT_EQ(0, load_module(""));
+}
+
+/*
+ * The kernel-side filter: with {IPv6, local port P} the ring carries
+ * exactly the events with that family and local port. The state changes
+ * among them are the tracefs rows with the same family and sport.
+ */
+TEST(kernel_filter_decides_before_the_ring)
+{
+	static struct transition trace[MAX_EVENTS], want[MAX_EVENTS];
+	struct tcpstate_filter filter = { .family = AF_INET6, .nr_lports = 1 };
+	static struct event_logs logs;
+	struct tcpstate_reader reader;
+	int i, ntr, nwant = 0, lfd, fd2;
+	struct conn_ports ports;
+	char err[256];
+
+	if (!module_loaded())
+		ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err,
+					  sizeof(err)))
+		TH_LOG("%s", err);
+
+	/* Bad filters change nothing; only the ring's holder may set one. */
+	filter.family = AF_UNIX;
+	EXPECT_EQ(-1, ioctl(reader.fd, TCPSTATE_IOC_SET_FILTER, &filter));
+	EXPECT_EQ(EINVAL, errno);
+	filter.family = AF_INET6;
+	filter.nr_lports = TCPSTATE_FILTER_PORTS + 1;
+	EXPECT_EQ(-1, ioctl(reader.fd, TCPSTATE_IOC_SET_FILTER, &filter));
+	EXPECT_EQ(EINVAL, errno);
+	filter.nr_lports = 1;
+	filter.__pad[1] = 1;
+	EXPECT_EQ(-1, ioctl(reader.fd, TCPSTATE_IOC_SET_FILTER, &filter));
+	EXPECT_EQ(EINVAL, errno);
+	filter.__pad[1] = 0;
+	EXPECT_EQ(-1, ioctl(reader.fd, TCPSTATE_IOC_SET_FILTER, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	fd2 = open(TCPSTATE_DEVICE, O_RDWR);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(-1, ioctl(fd2, TCPSTATE_IOC_SET_FILTER, &filter));
+	EXPECT_EQ(EPERM, errno);
+	close(fd2);
+
+	if (!tracefs_start())
+		SKIP(return, "tracefs event sock/inet_sock_set_state unavailable");
+	lfd = open_listener(AF_INET6, &ports.listen);
+	ASSERT_LE(0, lfd);
+	filter.lports[0] = ports.listen;
+	ASSERT_EQ(0, ioctl(reader.fd, TCPSTATE_IOC_SET_FILTER, &filter));
+
+	/* Matching: both closers on the filtered listener; and traffic that
+	 * must not pass: IPv4, and IPv6 on other ports. */
+	ASSERT_EQ(0, connect_to(lfd, AF_INET6, false, &ports));
+	ASSERT_EQ(0, connect_to(lfd, AF_INET6, true, &ports));
+	ASSERT_EQ(0, one_connection(AF_INET, false, &ports));
+	ASSERT_EQ(0, one_connection(AF_INET6, true, &ports));
+	close(lfd);
+
+	ntr = tracefs_collect(trace, MAX_EVENTS);
+	for (i = 0; i < ntr; i++)
+		if (trace[i].family == AF_INET6 && trace[i].sport == filter.lports[0])
+			want[nwant++] = trace[i];
+	ASSERT_TRUE(wait_events(&reader, &logs, nwant));
+	tcpstate_reader_wait(&reader, 200);
+	tcpstate_ring_drain(&reader.ring, log_event, &logs);
+
+	TH_LOG("tracefs %d rows, %d match the filter; ring %d events, %d state changes",
+	       ntr, nwant, logs.all.n, logs.state.n);
+	EXPECT_LT(nwant, ntr);
+	EXPECT_TRUE(same_as_tracefs(_metadata, &logs.state, want, nwant));
+	for (i = 0; i < logs.all.n; i++) {
+		EXPECT_EQ(AF_INET6, logs.all.ev[i].family);
+		EXPECT_EQ(filter.lports[0], logs.all.ev[i].sport);
+	}
+	/* The request socks, accept queue and timewait of the matching side. */
+	EXPECT_LT(logs.state.n, logs.all.n);
+	tcpstate_reader_close(&reader);
 }
 
 TEST_HARNESS_MAIN

@@ -322,19 +322,53 @@ struct tcpstate_counters {
 	__u64 value[TCPSTATE_MAX_COUNTERS];
 };
 
+#define TCPSTATE_FILTER_PORTS	32
+
+/**
+ * struct tcpstate_filter - which events the ring takes, decided in the
+ * kernel before anything is reserved
+ * @netns:    only this network namespace inode (0: any)
+ * @family:   only AF_INET or AF_INET6 (0: any)
+ * @nr_lports: how many of @lports apply (0: any local port)
+ * @nr_rports: how many of @rports apply (0: any remote port)
+ * @__pad:    zero
+ * @lports:   local ports, host byte order
+ * @rports:   remote ports, host byte order
+ *
+ * An event passes when it matches every part that applies. Ports are
+ * those of the event's tuple (struct tcpstate_event @sport, @dport).
+ * Counters are not filtered.
+ */
+struct tcpstate_filter {
+	__u32 netns;
+	__u16 family;
+	__u16 nr_lports;
+	__u16 nr_rports;
+	__u16 __pad[3];
+	__u16 lports[TCPSTATE_FILTER_PORTS];
+	__u16 rports[TCPSTATE_FILTER_PORTS];
+};
+
 #define TCPSTATE_IOC_MAGIC	0xb7
 /* Fills struct tcpstate_info. */
 #define TCPSTATE_IOC_GET_INFO	_IOR(TCPSTATE_IOC_MAGIC, 1, struct tcpstate_info)
 /* Fills struct tcpstate_counters for the caller's network namespace. */
 #define TCPSTATE_IOC_GET_COUNTERS \
 	_IOR(TCPSTATE_IOC_MAGIC, 2, struct tcpstate_counters)
+/*
+ * Sets the filter of the ring this file holds (mmap it first: EPERM
+ * otherwise). EINVAL for a bad family, a count over TCPSTATE_FILTER_PORTS
+ * or non-zero padding.
+ */
+#define TCPSTATE_IOC_SET_FILTER \
+	_IOW(TCPSTATE_IOC_MAGIC, 3, struct tcpstate_filter)
 
 /*
  * The sizes are part of the ABI: a change to any of them is a new
  * TCPSTATE_ABI_VERSION. Both sides assert them: struct tcpstate_info 40
  * bytes, struct tcpstate_ctrl 48, struct tcpstate_rec_hdr 8, struct
  * tcpstate_event 88, TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event))
- * 96, and struct tcpstate_counters 264.
+ * 96, struct tcpstate_counters 264 and struct tcpstate_filter 144.
  */
 #define TCPSTATE_INFO_SIZE	40
 #define TCPSTATE_CTRL_SIZE	48
@@ -342,5 +376,6 @@ struct tcpstate_counters {
 #define TCPSTATE_EVENT_SIZE	88
 #define TCPSTATE_RECORD_SPAN	96
 #define TCPSTATE_COUNTERS_SIZE	264
+#define TCPSTATE_FILTER_SIZE	144
 
 #endif /* _UAPI_LINUX_TCPSTATE_H */
