@@ -37,7 +37,7 @@ echo > $T/trace
 echo 1 > $T/tracing_on
 echo 1 > "$EVENT"
 
-tcpstate-watch > "$work/watch" 2> "$work/watch.err" &
+tcpstate-watch -e > "$work/watch" 2> "$work/watch.err" &
 watch_pid=$!
 # The header line is printed once the ring is mapped: only then is it safe
 # to start traffic.

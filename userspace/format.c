@@ -54,13 +54,18 @@ __s64 tcpstate_mono_to_real_ns(void)
 
 int tcpstate_format_header(char *buf, size_t len)
 {
+	return tcpstate_format_header_w(buf, len, TCPSTATE_COL_ENDPOINT);
+}
+
+int tcpstate_format_header_w(char *buf, size_t len, int endpoint_width)
+{
 	/* The 4 spaces stand over the " -> " between the endpoints. */
 	return fitted(snprintf(buf, len, "%-*s %-*s %-*s %-*s    %-*s %s",
 			       TCPSTATE_COL_TIME, "TIME",
 			       TCPSTATE_COL_NETNS, "NETNS",
 			       TCPSTATE_COL_SKID, "SKID",
-			       TCPSTATE_COL_ENDPOINT, "LOCAL",
-			       TCPSTATE_COL_ENDPOINT, "REMOTE",
+			       endpoint_width, "LOCAL",
+			       endpoint_width, "REMOTE",
 			       "TRANSITION"), len);
 }
 
@@ -252,6 +257,14 @@ int tcpstate_format_event(char *buf, size_t len,
 			  const struct tcpstate_event *ev,
 			  __s64 mono_to_real_ns)
 {
+	return tcpstate_format_event_w(buf, len, ev, mono_to_real_ns,
+				       TCPSTATE_COL_ENDPOINT);
+}
+
+int tcpstate_format_event_w(char *buf, size_t len,
+			    const struct tcpstate_event *ev,
+			    __s64 mono_to_real_ns, int endpoint_width)
+{
 	char when[32], local[64], remote[64], transition[TRANSITION_MAX];
 
 	/* The parts are sized for their longest value and cannot fail. */
@@ -267,8 +280,8 @@ int tcpstate_format_event(char *buf, size_t len,
 			       TCPSTATE_COL_NETNS, ev->netns,
 			       TCPSTATE_COL_SKID,
 			       (unsigned long long)ev->sock_id,
-			       TCPSTATE_COL_ENDPOINT, local,
-			       TCPSTATE_COL_ENDPOINT, remote,
+			       endpoint_width, local,
+			       endpoint_width, remote,
 			       transition), len);
 }
 

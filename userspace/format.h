@@ -42,6 +42,10 @@
 #define TCPSTATE_COL_NETNS	10	/* a 32-bit inode number */
 #define TCPSTATE_COL_SKID	16	/* 64-bit id in hex */
 #define TCPSTATE_COL_ENDPOINT	21	/* 255.255.255.255:65535 */
+/* -w: the longest IPv6 endpoint, [ffff:...:ffff]:65535 (inet_ntop writes
+ * at most 39 characters for an address that is not v4-mapped).
+ */
+#define TCPSTATE_COL_ENDPOINT_WIDE	47
 
 /* Room for any line tcpstate_format_event() writes, NUL included. */
 #define TCPSTATE_LINE_MAX	256
@@ -60,6 +64,8 @@ __s64 tcpstate_mono_to_real_ns(void);
 
 /* The column header line, without newline. */
 int tcpstate_format_header(char *buf, size_t len);
+/* The same with LOCAL and REMOTE @endpoint_width wide (-w). */
+int tcpstate_format_header_w(char *buf, size_t len, int endpoint_width);
 
 /* Local wall-clock time of @mono_ns as HH:MM:SS.uuuuuu. */
 int tcpstate_format_time(char *buf, size_t len, __u64 mono_ns,
@@ -79,6 +85,10 @@ int tcpstate_format_endpoint(char *buf, size_t len, unsigned int family,
 int tcpstate_format_event(char *buf, size_t len,
 			  const struct tcpstate_event *ev,
 			  __s64 mono_to_real_ns);
+/* The same with LOCAL and REMOTE @endpoint_width wide (-w). */
+int tcpstate_format_event_w(char *buf, size_t len,
+			    const struct tcpstate_event *ev,
+			    __s64 mono_to_real_ns, int endpoint_width);
 
 /*
  * Name of an event type ("STATE", "SYN_RECV", ... "TIMEWAIT_END", as in

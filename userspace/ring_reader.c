@@ -29,6 +29,8 @@ _Static_assert(TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event)) ==
 	       TCPSTATE_RECORD_SPAN, "record span");
 _Static_assert(sizeof(struct tcpstate_counters) == TCPSTATE_COUNTERS_SIZE,
 	       "counters");
+_Static_assert(sizeof(struct tcpstate_filter) == TCPSTATE_FILTER_SIZE,
+	       "filter");
 _Static_assert(TCPSTATE_NR_COUNTERS <= TCPSTATE_MAX_COUNTERS,
 	       "counters outgrew struct tcpstate_counters");
 
@@ -250,6 +252,18 @@ int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
 fail:
 	tcpstate_reader_close(r);
 	return ret;
+}
+
+int tcpstate_reader_set_filter(struct tcpstate_reader *r,
+			       const struct tcpstate_filter *f)
+{
+	/* The ioctl takes the struct as is: padding must be zero. */
+	struct tcpstate_filter k = *f;
+
+	memset(k.__pad, 0, sizeof(k.__pad));
+	if (ioctl(r->fd, TCPSTATE_IOC_SET_FILTER, &k) < 0)
+		return -errno;
+	return 0;
 }
 
 void tcpstate_reader_close(struct tcpstate_reader *r)

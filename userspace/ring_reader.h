@@ -54,6 +54,16 @@ int tcpstate_device_open(const char *path, struct tcpstate_info *info,
 int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
 			 char *err, size_t errlen);
 
+/*
+ * TCPSTATE_IOC_SET_FILTER: which events the ring takes from now on, decided
+ * in the kernel. Call it after tcpstate_reader_open() (the module wants the
+ * ring mapped first). Returns 0, or -errno: -ENOTTY from a module older
+ * than the filter (filter in userspace instead), -EINVAL for a filter it
+ * refuses.
+ */
+int tcpstate_reader_set_filter(struct tcpstate_reader *r,
+			       const struct tcpstate_filter *f);
+
 /* Unmap and close. Safe on a reader that failed to open or is closed. */
 void tcpstate_reader_close(struct tcpstate_reader *r);
 

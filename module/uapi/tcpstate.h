@@ -126,7 +126,8 @@ struct tcpstate_rec_hdr {
  *	queue length after, @qmax: the listener's backlog limit.
  * @TCPSTATE_EV_SYN_RECV_END: a request sock left the SYN queue; @reason:
  *	enum tcpstate_syn_recv_end. @peer_id: the child socket when
- *	completed, the listener otherwise. @count: SYN-ACK retransmits it
+ *	completed, the new request sock when migrated, the listener
+ *	otherwise. @count: SYN-ACK retransmits it
  *	had. @qlen: the listener's SYN queue length after.
  * @TCPSTATE_EV_SYNACK_RETRANS: a SYN-ACK was retransmitted for a request
  *	sock. @count: which retransmit (1 for the first). @peer_id: the

@@ -13,7 +13,7 @@ insmod /tcpstate/module/tcpstate.ko
 echo "tcpstate $(modinfo -F version /tcpstate/module/tcpstate.ko) loaded on $(uname -r)"
 echo
 
-tcpstate-watch > "$out" 2> "$err" &
+tcpstate-watch -e > "$out" 2> "$err" &
 watch=$!
 trap 'kill $watch 2>/dev/null' EXIT
 # The header is printed once the ring is mapped.

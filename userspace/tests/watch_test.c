@@ -7,7 +7,11 @@
  *
  * The "fake" tests run it with fake_tcpstate.so (next to this test)
  * preloaded, which makes /dev/null an idle tcpstate device with counters:
- * enough for --counters and -i end to end without the module.
+ * enough for --counters and -i end to end without the module. The
+ * "replay" tests have the fake replay the synthetic stream of synth.h
+ * through its ring: sequences, -e, JSON (parsed by python3 with
+ * check_json.py), filters in the kernel and in userspace, -c, --duration,
+ * --flush, --summary.
  */
 #define _GNU_SOURCE
 #include <libgen.h>
@@ -15,13 +19,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "format.h"
 #include "ring_reader.h"
+#include "sequence.h"
+#include "synth.h"
 
-#define OUT_MAX 8192
+#define OUT_MAX 65536
 
 struct run {
 	int status;		/* exit status, or -1 if it did not exit */
@@ -89,7 +96,7 @@ static void slurp(int fd, char *buf, size_t len)
 static int run_watch(struct run *res, const char *const *env,
 		     const char *const *args)
 {
-	const char *argv[16] = { "tcpstate-watch" };
+	const char *argv[24] = { "tcpstate-watch" };
 	int out = memfd_create("watch-stdout", MFD_CLOEXEC);
 	int err = memfd_create("watch-stderr", MFD_CLOEXEC);
 	unsigned int i;
@@ -545,10 +552,15 @@ TEST_F(fake, interval_enotty_fails_before_the_header)
 /* Without -i the counters are never asked for. */
 TEST_F(fake, no_interval_needs_no_counters)
 {
-	RUN_FAKE(&self->r, "enotty", 300);
+	RUN_FAKE(&self->r, "enotty", 300, "-e");
 	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
 	ASSERT_EQ(0, strncmp(self->r.out, "TIME ", 5));
 	ASSERT_STREQ("tcpstate-watch: 0 events, 0 dropped\n", self->r.err);
+	RUN_FAKE(&self->r, "enotty", 300);
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_EQ(0, strncmp(self->r.out, "KIND ", 5));
+	ASSERT_STREQ("tcpstate-watch: 0 events, 0 dropped, 0 sequences, 0 evicted\n",
+		     self->r.err);
 }
 
 /*
@@ -567,12 +579,12 @@ TEST_F(fake, interval_prints_status_lines)
 
 	RUN_FAKE(&self->r, NULL, 1100, "-i", "0.2");
 	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
-	ASSERT_EQ(0, strncmp(self->r.out, "TIME ", 5));
+	ASSERT_EQ(0, strncmp(self->r.out, "KIND ", 5));
 	ASSERT_EQ(1, count_lines(self->r.out));
 
 	for (line = strtok_r(self->r.err, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (!strcmp(line, "tcpstate-watch: 0 events, 0 dropped"))
+		if (!strncmp(line, "tcpstate-watch: 0 events, 0 dropped", 35))
 			continue;
 		n = -1;
 		sscanf(line, "tcpstate-watch: netns %u SYN_RECV %llu "
@@ -627,6 +639,619 @@ TEST_F(fake, interval_does_not_drift)
 	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
 	ASSERT_EQ(5, status_lines(self->r.err))
 		TH_LOG("stderr '%s'", self->r.err);
+}
+
+/* ---- new options: usage ---- */
+
+TEST_F(cli, filter_arguments_are_checked)
+{
+	static const struct {
+		const char *opt, *arg, *want;
+	} cases[] = {
+		{ "-L", "0", "-L: invalid port list '0'" },
+		{ "-L", "80,", "-L: invalid port list '80,'" },
+		{ "--localport", "65536", "-L: invalid port list '65536'" },
+		{ "-D", "http", "-D: invalid port list 'http'" },
+		{ "--remoteport", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33",
+		  "-D: more than 32 ports" },
+		{ "--laddr", "10.1.2", "--laddr: invalid address '10.1.2'" },
+		{ "--raddr", "example.com", "--raddr: invalid address 'example.com'" },
+		{ "--netns", "0", "--netns: invalid inode '0'" },
+		{ "--netns", "net:[4026531840]", "--netns: invalid inode" },
+		{ "--state", "TIMEWAIT", "--state: unknown TCP state 'TIMEWAIT'" },
+		{ "--duration", "0", "--duration: invalid duration '0'" },
+		{ "--duration", "-1", "--duration: invalid duration '-1'" },
+		{ "--duration", "1.0001", "at most 3 decimals" },
+		{ "--max-conns", "0", "--max-conns: invalid count '0'" },
+		{ "--max-conns", "1048577", "expected 1 to 1048576" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		RUN(&self->r, cases[i].opt, cases[i].arg, "-d", "/nonexistent");
+		ASSERT_USAGE(&self->r, cases[i].want);
+	}
+}
+
+TEST_F(cli, contradictions_are_refused)
+{
+	RUN(&self->r, "-4", "-6");
+	ASSERT_USAGE(&self->r, "-4 and -6 exclude each other");
+	RUN(&self->r, "-e", "--flush");
+	ASSERT_USAGE(&self->r, "--flush shows connections in progress");
+	RUN(&self->r, "-4", "--laddr", "::1");
+	ASSERT_USAGE(&self->r, "-4 with an IPv6 address can match nothing");
+	/* A v4-mapped address is an IPv4 one. */
+	RUN(&self->r, "-4", "--raddr", "::ffff:10.0.0.1", "-d", "/nonexistent");
+	ASSERT_EQ(1, self->r.status);
+	RUN(&self->r, "--counters", "-j");
+	ASSERT_USAGE(&self->r, "--counters cannot be combined with -j/--json");
+	RUN(&self->r, "-L", "80", "--counters");
+	ASSERT_USAGE(&self->r,
+		     "--counters cannot be combined with -L/--localport");
+	RUN(&self->r, "--summary=yes");
+	ASSERT_USAGE(&self->r, "option '--summary' takes no argument");
+	RUN(&self->r, "--state");
+	ASSERT_USAGE(&self->r, "option '--state' needs an argument");
+}
+
+TEST_F(cli, help_lists_the_new_options)
+{
+	static const char *const words[] = {
+		"--events", "--json", "--timestamp", "--wide", "--ipv4",
+		"--ipv6", "--localport", "--remoteport", "--laddr", "--raddr",
+		"--netns", "--state", "--duration", "--summary", "--flush",
+		"--max-conns", "active_open", "passive_open",
+		"connect_refused", "connect_timeout", "half_open_expired",
+		"ack_dropped", "syn_dropped", "orphan_close", "in_progress",
+		"not measurable",
+	};
+	unsigned int i;
+
+	RUN(&self->r, "--help");
+	ASSERT_EQ(0, self->r.status);
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		ASSERT_NE(NULL, strstr(self->r.out, words[i]))
+			TH_LOG("word %u", i);
+}
+
+/* ---- replaying synth.h through the fake ring ---- */
+
+FIXTURE(replay) {
+	struct run r, r2;
+	char events[64], scratch[64], text[64], json[64];
+	unsigned int nr_events;		/* real ones, drop markers not */
+	unsigned int nr_state;		/* STATE events among them */
+};
+
+FIXTURE_SETUP(replay)
+{
+	static struct synth s;
+	unsigned int i;
+	int fd;
+
+	memset(&self->r, 0, sizeof(self->r));
+	ASSERT_EQ(0, access(watch_path(), X_OK));
+	ASSERT_EQ(0, access(fake_so_path(), R_OK));
+	synth_build(&s);
+	self->nr_events = self->nr_state = 0;
+	for (i = 0; i < s.n; i++) {
+		self->nr_events += s.ev[i].type != 0;
+		self->nr_state += s.ev[i].type == TCPSTATE_EV_STATE;
+	}
+	strcpy(self->events, "/tmp/tcpstate-events-XXXXXX");
+	strcpy(self->scratch, "/tmp/tcpstate-scratch-XXXXXX");
+	strcpy(self->text, "/tmp/tcpstate-text-XXXXXX");
+	strcpy(self->json, "/tmp/tcpstate-json-XXXXXX");
+	fd = mkstemp(self->events);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)(s.n * sizeof(s.ev[0])),
+		  write(fd, s.ev, s.n * sizeof(s.ev[0])));
+	close(fd);
+	fd = mkstemp(self->scratch);
+	ASSERT_LE(0, fd);
+	close(fd);
+	fd = mkstemp(self->text);
+	ASSERT_LE(0, fd);
+	close(fd);
+	fd = mkstemp(self->json);
+	ASSERT_LE(0, fd);
+	close(fd);
+}
+
+FIXTURE_TEARDOWN(replay)
+{
+	unlink(self->events);
+	unlink(self->scratch);
+	unlink(self->text);
+	unlink(self->json);
+}
+
+/*
+ * Run on the fake device replaying the events; @filter is
+ * TCPSTATE_FAKE_FILTER ("enotty", "einval" or NULL), @stop_ms when the
+ * fake sends SIGINT once all is replayed (0: never).
+ */
+static int run_replay(struct run *res, const char *events, const char *filter,
+		      const char *filter_log, int stop_ms,
+		      const char *const *args)
+{
+	char preload[PATH_MAX + 16], ev[128], stop[64], fmode[64], flog[128];
+	const char *env[8] = { preload, ev, stop, "TZ=UTC" };
+	const char *argv[24] = { "-d", "/dev/null" };
+	unsigned int n = 4, i;
+
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", fake_so_path());
+	snprintf(ev, sizeof(ev), "TCPSTATE_FAKE_EVENTS=%s", events);
+	snprintf(stop, sizeof(stop), "TCPSTATE_FAKE_STOP_MS=%d", stop_ms);
+	if (filter) {
+		snprintf(fmode, sizeof(fmode), "TCPSTATE_FAKE_FILTER=%s", filter);
+		env[n++] = fmode;
+	}
+	if (filter_log) {
+		snprintf(flog, sizeof(flog), "TCPSTATE_FAKE_FILTER_LOG=%s",
+			 filter_log);
+		env[n++] = flog;
+	}
+	for (i = 0; args[i] && i + 3 < ARRAY_SIZE(argv); i++)
+		argv[i + 2] = args[i];
+	return run_watch(res, env, argv);
+}
+
+#define REPLAY(res, filter, ...) do {					\
+	const char *const _args[] = { __VA_ARGS__, NULL };		\
+	ASSERT_EQ(0, run_replay(res, self->events, filter, NULL, 150,	\
+				_args));				\
+	ASSERT_EQ(0, (res)->status) TH_LOG("stderr '%s'", (res)->err);	\
+} while (0)
+
+/* Line @i (0-based) of @s, copied into @buf. */
+static const char *line_at(const char *s, unsigned int i, char *buf,
+			   size_t len)
+{
+	const char *end;
+	size_t n;
+
+	for (; i && s; i--) {
+		s = strchr(s, '\n');
+		if (s)
+			s++;
+	}
+	if (!s || !*s)
+		return "";
+	end = strchr(s, '\n');
+	n = end ? (size_t)(end - s) : strlen(s);
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The first word of each line after the header: the KIND column. */
+static unsigned int kinds_of(const char *out, const char **kinds,
+			     char (*store)[24], unsigned int max)
+{
+	char line[4096];
+	unsigned int i, n = 0;
+
+	for (i = 1; n < max && *line_at(out, i, line, sizeof(line)); i++) {
+		if (sscanf(line, "%23s", store[n]) != 1)
+			break;
+		kinds[n] = store[n];
+		n++;
+	}
+	return n;
+}
+
+TEST_F(replay, sequences_are_the_default)
+{
+	const char *kinds[64];
+	char store[64][24], want[128];
+	unsigned int n, i;
+
+	REPLAY(&self->r, NULL, "--flush");
+	ASSERT_EQ(0, strncmp(self->r.out, "KIND ", 5));
+	n = kinds_of(self->r.out, kinds, store, 64);
+	ASSERT_EQ(SYNTH_RECORDS + SYNTH_IN_PROGRESS, n) TH_LOG("%s",
+							       self->r.out);
+	for (i = 0; i < SYNTH_RECORDS; i++)
+		ASSERT_STREQ(synth_expect[i].kind, kinds[i]) TH_LOG("%u", i);
+	for (; i < n; i++)
+		ASSERT_STREQ("in_progress", kinds[i]);
+	/* The drop is reported, and marks what it may have cut into. */
+	ASSERT_NE(NULL, strstr(self->r.err,
+			       "tcpstate-watch: 5 events dropped (ring full)\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "reset              client 4026531840 10.0.0.1:40019        10.0.0.2:80           0ns       ESTABLISHED 2.00ms -> CLOSE missing=lost\n"));
+	snprintf(want, sizeof(want),
+		 "tcpstate-watch: %u events, 5 dropped, %zu sequences, 0 evicted\n",
+		 self->nr_events, SYNTH_RECORDS);
+	ASSERT_NE(NULL, strstr(self->r.err, want)) TH_LOG("%s", self->r.err);
+}
+
+/* -e keeps the line format the VM test parses with awk. */
+TEST_F(replay, events_view_keeps_its_format)
+{
+	static struct synth s;
+	char line[4096], want[TCPSTATE_LINE_MAX], f[10][64];
+	unsigned int i, k = 1, states = 0;
+
+	synth_build(&s);
+	REPLAY(&self->r, NULL, "-e");
+	line_at(self->r.out, 0, line, sizeof(line));
+	tcpstate_format_header(want, sizeof(want));
+	ASSERT_STREQ(want, line);
+	for (i = 0; i < s.n; i++) {
+		if (!s.ev[i].type)
+			continue;
+		line_at(self->r.out, k++, line, sizeof(line));
+		tcpstate_format_event(want, sizeof(want), &s.ev[i], 0);
+		/* All but TIME, whose offset the run measured itself. */
+		ASSERT_STREQ(want + 16, line + 16) TH_LOG("event %u", i);
+		if (s.ev[i].type != TCPSTATE_EV_STATE)
+			continue;
+		ASSERT_EQ(9, sscanf(line, "%63s %63s %63s %63s %63s %63s %63s %63s %63s",
+				    f[1], f[2], f[3], f[4], f[5], f[6], f[7],
+				    f[8], f[9]));
+		ASSERT_STREQ("->", f[5]);
+		ASSERT_STREQ("->", f[8]);
+		ASSERT_STREQ(tcpstate_state_name(s.ev[i].oldstate), f[7]);
+		ASSERT_STREQ(tcpstate_state_name(s.ev[i].newstate), f[9]);
+		states++;
+	}
+	ASSERT_EQ(self->nr_state, states);
+	ASSERT_EQ(k, count_lines(self->r.out));
+}
+
+/* Run python3 check_json.py @args; 0 ok, 1 failed, -1 no python3. */
+static int check_json(const char *const *args, char *out, size_t outlen)
+{
+	char script[PATH_MAX];
+	const char *argv[8] = { "python3", script };
+	int pipefd[2], status;
+	ssize_t n, total = 0;
+	unsigned int i;
+	pid_t pid;
+
+	beside_me("check_json.py", script, sizeof(script));
+	for (i = 0; args[i] && i + 3 < ARRAY_SIZE(argv); i++)
+		argv[i + 2] = args[i];
+	if (pipe(pipefd))
+		return 1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		execvp("python3", (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((size_t)total < outlen - 1 &&
+	       (n = read(pipefd[0], out + total, outlen - 1 - total)) > 0)
+		total += n;
+	out[total] = '\0';
+	close(pipefd[0]);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 1;
+	if (WEXITSTATUS(status) == 127)
+		return -1;
+	return WEXITSTATUS(status) ? 1 : 0;
+}
+
+#define CHECK_JSON(...) do {						\
+	const char *const _args[] = { __VA_ARGS__, NULL };		\
+	char _out[4096];						\
+	int _rc = check_json(_args, _out, sizeof(_out));		\
+	if (_rc < 0)							\
+		SKIP(return, "no python3 to parse JSON with");		\
+	ASSERT_EQ(0, _rc) TH_LOG("check_json.py: %s", _out);		\
+} while (0)
+
+static void save(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(s, f);
+		fclose(f);
+	}
+}
+
+/* Every JSON line parses; the text, rebuilt from it, is what -j left. */
+TEST_F(replay, json_lines_carry_the_text)
+{
+	char want[64];
+
+	REPLAY(&self->r, NULL, "--flush");
+	save(self->text, self->r.out);
+	REPLAY(&self->r, NULL, "--flush", "-j");
+	save(self->json, self->r.out);
+	CHECK_JSON("seq-notime", self->text, self->json);
+	CHECK_JSON("lines", self->json);
+	ASSERT_EQ(0, strncmp(self->r.out,
+			     "{\"type\":\"start\",\"view\":\"sequences\",\"kernel_filter\":null}\n",
+			     56));
+	ASSERT_EQ(1 + SYNTH_RECORDS + SYNTH_IN_PROGRESS,
+		  count_lines(self->r.out));
+
+	REPLAY(&self->r, NULL, "-e");
+	save(self->text, self->r.out);
+	REPLAY(&self->r, NULL, "-e", "--json");
+	save(self->json, self->r.out);
+	CHECK_JSON("event-notime", self->text, self->json);
+	ASSERT_EQ(1 + self->nr_events, count_lines(self->r.out));
+
+	REPLAY(&self->r, NULL, "-j", "--summary", "-L", "80");
+	save(self->json, self->r.out);
+	CHECK_JSON("lines", self->json);
+	snprintf(want, sizeof(want), "{\"type\":\"summary\",\"records\":");
+	ASSERT_NE(NULL, strstr(self->r.out, want));
+	ASSERT_NE(NULL, strstr(self->r.out,
+			       "{\"type\":\"start\",\"view\":\"sequences\",\"kernel_filter\":true}"));
+}
+
+/* What the records of synth_expect a port filter keeps, in order. */
+static unsigned int expect_ports(const __u16 *l, unsigned int nl,
+				 const __u16 *r, unsigned int nr,
+				 const char **kinds)
+{
+	unsigned int i, j, n = 0;
+	int ok;
+
+	for (i = 0; i < SYNTH_RECORDS; i++) {
+		for (j = 0, ok = !nl; j < nl; j++)
+			ok |= synth_expect[i].lport == l[j];
+		if (!ok)
+			continue;
+		for (j = 0, ok = !nr; j < nr; j++)
+			ok |= synth_expect[i].rport == r[j];
+		if (ok)
+			kinds[n++] = synth_expect[i].kind;
+	}
+	return n;
+}
+
+/*
+ * The same output whether the module filters too or not (ENOTTY), and
+ * what -L/-D keep is what the table says.
+ */
+TEST_F(replay, filters_in_kernel_and_userspace_agree)
+{
+	static const char *const filters[][5] = {
+		{ "-L", "80" },
+		{ "-L", "8080,443" },
+		{ "-D", "80,443" },
+		{ "-D", "81,82" },
+		{ "-4", "-D", "80,443" },
+		{ "-6" },
+		{ "--netns", "4026532999" },
+		{ "--laddr", "10.0.0.2" },
+		{ "--raddr", "10.0.0.9" },
+		{ "--state", "TIME_WAIT" },
+		{ "--state", "syn-recv" },
+		{ "--state", "LISTEN" },
+	};
+	static const __u16 p80[] = { 80 }, p8080_443[] = { 8080, 443 },
+		p80_443[] = { 80, 443 };
+	const char *got[64], *want[64];
+	char store[64][24];
+	unsigned int i, j, n, nw;
+
+	for (i = 0; i < ARRAY_SIZE(filters); i++) {
+		const char *args[8] = { NULL };
+
+		for (j = 0; j < 5 && filters[i][j]; j++)
+			args[j] = filters[i][j];
+		ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL,
+					150, args));
+		ASSERT_EQ(0, run_replay(&self->r2, self->events, "enotty",
+					NULL, 150, args));
+		ASSERT_EQ(0, self->r.status);
+		ASSERT_EQ(0, self->r2.status);
+		ASSERT_STREQ(self->r2.out, self->r.out) TH_LOG("filter %u", i);
+		args[j] = "-e";
+		ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL,
+					150, args));
+		ASSERT_EQ(0, run_replay(&self->r2, self->events, "enotty",
+					NULL, 150, args));
+		ASSERT_EQ(count_lines(self->r2.out), count_lines(self->r.out))
+			TH_LOG("filter %u -e", i);
+		ASSERT_NE(NULL, strstr(self->r.err, " shown, "));
+	}
+
+	/* The port filters against the table. */
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 150,
+				(const char *const[]){ "-L", "80", NULL }));
+	n = kinds_of(self->r.out, got, store, 64);
+	nw = expect_ports(p80, 1, NULL, 0, want);
+	ASSERT_EQ(nw, n);
+	for (i = 0; i < n; i++)
+		ASSERT_STREQ(want[i], got[i]);
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 150,
+				(const char *const[]){ "-L", "8080,443", NULL }));
+	n = kinds_of(self->r.out, got, store, 64);
+	nw = expect_ports(p8080_443, 2, NULL, 0, want);
+	ASSERT_EQ(nw, n);
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 150,
+				(const char *const[]){ "-D", "80,443", NULL }));
+	n = kinds_of(self->r.out, got, store, 64);
+	nw = expect_ports(NULL, 0, p80_443, 2, want);
+	ASSERT_EQ(nw, n);
+	for (i = 0; i < n; i++)
+		ASSERT_STREQ(want[i], got[i]);
+
+	/* The states: TIME_WAIT is 3 active closes and the simultaneous
+	 * one (the orphan stayed in FIN_WAIT2); the v4-mapped peer matches
+	 * its IPv4 address.
+	 */
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 150,
+				(const char *const[]){ "--state", "TIME_WAIT",
+						       NULL }));
+	n = kinds_of(self->r.out, got, store, 64);
+	ASSERT_EQ(4U, n);
+	ASSERT_STREQ("simultaneous_close", got[1]);
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 150,
+				(const char *const[]){ "--raddr", "10.0.0.9",
+						       NULL }));
+	n = kinds_of(self->r.out, got, store, 64);
+	ASSERT_EQ(1U, n);
+	ASSERT_NE(NULL, strstr(self->r.out, "[::ffff:10.0.0.9]:40014"));
+}
+
+/*
+ * The module filters exactly on the tuple an event carries, and a
+ * client's CLOSE -> SYN_SENT has local port 0: -L on a client's port
+ * loses that first step in the kernel, and the record says so, where
+ * filtering in userspace alone sees it all.
+ */
+TEST_F(replay, kernel_port_filter_and_the_unpicked_port)
+{
+	REPLAY(&self->r, NULL, "-L", "40001");
+	ASSERT_NE(NULL, strstr(self->r.out, "active_open        client 4026531840 10.0.0.1:40001        10.0.0.2:80           -         SYN_SENT ? -> ESTABLISHED missing=start\n"))
+		TH_LOG("%s", self->r.out);
+	REPLAY(&self->r, "enotty", "-L", "40001");
+	ASSERT_NE(NULL, strstr(self->r.out, "active_open        client 4026531840 10.0.0.1:40001        10.0.0.2:80           1.20ms    SYN_SENT 1.20ms -> ESTABLISHED\n"))
+		TH_LOG("%s", self->r.out);
+}
+
+TEST_F(replay, the_kernel_gets_family_ports_and_netns)
+{
+	char log[256];
+	FILE *f;
+	size_t n;
+
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, self->scratch,
+				150, (const char *const[]){
+					"-4", "-L", "80,443", "-D", "53",
+					"--netns", "7", "--laddr", "10.0.0.1",
+					"--state", "ESTABLISHED", NULL }));
+	ASSERT_EQ(0, self->r.status);
+	/* Nothing to show: the events are all of another netns. */
+	ASSERT_EQ(1, count_lines(self->r.out));
+	f = fopen(self->scratch, "r");
+	ASSERT_NE(NULL, f);
+	n = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[n] = '\0';
+	ASSERT_STREQ("netns=7 family=2 lports=80,443 rports=53\n", log);
+
+	/* Nothing the kernel can filter on: no SET_FILTER at all. */
+	truncate(self->scratch, 0);
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, self->scratch,
+				150, (const char *const[]){
+					"--raddr", "10.0.0.9", "--state",
+					"SYN_RECV", NULL }));
+	ASSERT_EQ(0, self->r.status);
+	f = fopen(self->scratch, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0U, fread(log, 1, sizeof(log), f));
+	fclose(f);
+}
+
+/* Refused by the module: a warning, and userspace filters alone. */
+TEST_F(replay, filter_refused_by_the_module)
+{
+	REPLAY(&self->r2, "enotty", "-L", "80");
+	ASSERT_EQ(NULL, strstr(self->r2.err, "SET_FILTER"));
+	REPLAY(&self->r, "einval", "-L", "80");
+	ASSERT_NE(NULL, strstr(self->r.err,
+			       "tcpstate-watch: /dev/null: TCPSTATE_IOC_SET_FILTER: Invalid argument: filtering in userspace only\n"));
+	ASSERT_STREQ(self->r2.out, self->r.out);
+	REPLAY(&self->r, "einval", "-j", "-L", "80");
+	ASSERT_NE(NULL, strstr(self->r.out, "\"kernel_filter\":false"));
+}
+
+TEST_F(replay, count_stops_after_n)
+{
+	/* No stop timer: -c alone must end the run. */
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 0,
+				(const char *const[]){ "-c", "3", NULL }));
+	ASSERT_EQ(0, self->r.status);
+	ASSERT_EQ(4, count_lines(self->r.out));
+	ASSERT_NE(NULL, strstr(self->r.err, ", 3 sequences, "));
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 0,
+				(const char *const[]){ "-e", "-c", "5", NULL }));
+	ASSERT_EQ(0, self->r.status);
+	ASSERT_EQ(6, count_lines(self->r.out));
+	/* The fake booked its drop with the first batch already. */
+	ASSERT_NE(NULL, strstr(self->r.err,
+			       "\ntcpstate-watch: 5 events, 5 dropped\n"));
+	/* --flush still shows what is open, past the count. */
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 0,
+				(const char *const[]){ "-c", "2", "--flush",
+						       NULL }));
+	ASSERT_EQ(0, self->r.status);
+	ASSERT_NE(NULL, strstr(self->r.out, "\nin_progress "));
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+TEST_F(replay, duration_stops_the_run)
+{
+	long long t0 = now_ms(), took;
+
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, NULL, 0,
+				(const char *const[]){ "--duration", "0.4",
+						       NULL }));
+	took = now_ms() - t0;
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_LE(350, took);
+	ASSERT_GT(3000, took);
+	ASSERT_EQ(1 + SYNTH_RECORDS, count_lines(self->r.out));
+}
+
+TEST_F(replay, summary_after_the_records)
+{
+	REPLAY(&self->r, NULL, "--summary", "--flush");
+	ASSERT_NE(NULL, strstr(self->r.out, "\n\nKIND                      COUNT\nactive_open                   7\npassive_open                  3\n"))
+		TH_LOG("%s", self->r.out);
+	ASSERT_NE(NULL, strstr(self->r.out, "\nin_progress                   4\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "\ntotal                        31\n"));
+	/* Handshakes: 125us twice, 1.2ms seven times, 1.000307s: p50 and
+	 * p90 are 1.2 ms (ranks 5 and 9), p99 and max the second.
+	 */
+	ASSERT_NE(NULL, strstr(self->r.out, "\nhandshake                    10     1.20ms     1.20ms     1.000s     1.000s\n"))
+		TH_LOG("%s", self->r.out);
+	ASSERT_NE(NULL, strstr(self->r.out, "\ntime_wait                     5    60.000s    60.000s    60.000s    60.000s\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, " 5 dropped by the ring, 0 connections evicted\n"));
+	/* -e --summary: the events, and the sequences' summary. */
+	REPLAY(&self->r, NULL, "-e", "--summary");
+	ASSERT_NE(NULL, strstr(self->r.out, "\nactive_open                   7\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "SYN_RECV_END completed"));
+}
+
+TEST_F(replay, evictions_are_reported)
+{
+	REPLAY(&self->r, NULL, "--max-conns", "1");
+	ASSERT_NE(NULL, strstr(self->r.err, " connections evicted (more than 1 followed at once; see --max-conns)\n"))
+		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(NULL, strstr(self->r.err, ", 0 evicted\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "missing=start"));
+}
+
+TEST_F(replay, wide_and_timestamps)
+{
+	char line[4096];
+
+	REPLAY(&self->r, NULL, "-w", "-T", "-c", "1");
+	line_at(self->r.out, 0, line, sizeof(line));
+	ASSERT_EQ(0, strncmp(line, "TIME            KIND ", 21));
+	ASSERT_EQ(strstr(line, "REMOTE") - strstr(line, "LOCAL"),
+		  TCPSTATE_COL_ENDPOINT_WIDE + 1);
+	line_at(self->r.out, 1, line, sizeof(line));
+	ASSERT_EQ(':', line[2]);
+	ASSERT_EQ('.', line[8]);
+	ASSERT_NE(NULL, strstr(line, " active_open "));
+	REPLAY(&self->r, NULL, "-e", "-w", "-c", "1");
+	line_at(self->r.out, 0, line, sizeof(line));
+	ASSERT_EQ(strstr(line, "REMOTE") - strstr(line, "LOCAL"),
+		  TCPSTATE_COL_ENDPOINT_WIDE + 4);
 }
 
 TEST_HARNESS_MAIN
