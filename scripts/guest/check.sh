@@ -16,6 +16,25 @@ dmesg -n 1
 
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 ./tcpstate_test || status=1
+# SYN queue, accept queue, TIME_WAIT, per-netns counters and attach=,
+# against the kernel's own figures (each in network namespaces of its own).
+for t in synq_test timewait_test netns_test attach_test; do
+	./$t || status=1
+done
+# The SYN queue and TIME_WAIT tests again with attach=kprobe, where kprobes
+# stand in for the tracepoints (attach=auto picks the tracepoints here).
+echo "TAP version 13"
+echo "1..1"
+if rmmod tcpstate 2>/dev/null; insmod "$KO" attach=kprobe; then
+	echo "ok 1 insmod attach=kprobe: synq_test and timewait_test follow"
+	./synq_test || status=1
+	./timewait_test || status=1
+else
+	echo "not ok 1 insmod attach=kprobe"
+	status=1
+fi
+rmmod tcpstate 2>/dev/null
+insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 ./watch_matches_tracefs.sh || status=1
 
 # A kernel complaint anywhere in the run fails it (oops=panic and

@@ -1,0 +1,768 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SYN queue and accept queue selftests, run as root in the VM
+ * (scripts/guest/check.sh), each in a network namespace of its own.
+ *
+ * Every expectation is the kernel's own figure for the same traffic: rows
+ * of /proc/net/tcp{,6} (a request sock is "st 03"), the listener's accept
+ * queue length (its rx_queue there), and the TcpExt MIBs of
+ * /proc/net/netstat, read before and after. tcpstate's per-netns counters
+ * (/proc/net/tcpstate) and its ring events must tell the same story.
+ *
+ * TCPSTATE_TRAFFIC_ONLY=1 checks the kernel's figures alone.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "tcpstate_net.h"
+
+#define LISTEN_PORT	8080
+#define SPOOF_SPORT	40000
+#define MAX_LOG		16384
+
+/* The MIBs tcpstate's counters mirror, per /proc/net/tcpstate's doc. */
+static const struct {
+	unsigned int counter;
+	const char *mib;
+} mirrors[] = {
+	{ TCPSTATE_C_ACCEPT_OVERFLOWS, "ListenOverflows" },
+	{ TCPSTATE_C_LISTEN_DROPS, "ListenDrops" },
+	{ TCPSTATE_C_SYN_QUEUE_FULL_DROPS, "TCPReqQFullDrop" },
+	{ TCPSTATE_C_SYNCOOKIES_SENT, "SyncookiesSent" },
+};
+
+#define NR_MIRRORS ARRAY_SIZE(mirrors)
+/* Indices in mirrors[]. */
+enum { M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES };
+
+struct snapshot {
+	struct ts_counters c;
+	long long mib[NR_MIRRORS];
+	long long synretrans;
+};
+
+/* What every test here holds; torn down by ctx_teardown(). */
+struct ctx {
+	struct tcpstate_reader reader;
+	bool module;	/* check tcpstate's counters */
+	bool ring;	/* and its events: a reader holds the ring */
+	struct ev_log log;
+	int lfd;
+	struct ts_addr sink;
+	struct snapshot before, after;
+};
+
+/*
+ * Open the ring (in the init netns: the device is global) unless
+ * @no_reader, then move to a new netns with the sink device, where the
+ * test's traffic runs. Without a reader the module makes no events, but
+ * its counters count all the same.
+ */
+static void ctx_setup(struct __test_metadata *_metadata, struct ctx *x,
+		      int family, bool no_reader)
+{
+	char err[256];
+
+	x->lfd = -1;
+	x->module = !traffic_only();
+	x->ring = x->module && !no_reader;
+	if (x->module && !module_loaded())
+		ASSERT_EQ(0, module_reload(""));
+	if (x->ring) {
+		ASSERT_EQ(0, tcpstate_reader_open(&x->reader, TCPSTATE_DEVICE,
+						  err, sizeof(err)))
+			TH_LOG("%s", err);
+	}
+	if (!x->module)
+		TH_LOG("TCPSTATE_TRAFFIC_ONLY: checking the kernel's figures only");
+	else if (!x->ring)
+		TH_LOG("no reader holds the ring: checking the counters only");
+	ASSERT_EQ(0, netns_new());
+	ASSERT_EQ(0, sink_setup());
+	ASSERT_EQ(0, ev_log_init(&x->log, MAX_LOG, netns_inode()));
+	ASSERT_EQ(0, ts_addr_parse(family, family == AF_INET ? SINK_ADDR4 :
+								SINK_ADDR6,
+				   &x->sink));
+}
+
+static void ctx_teardown(struct ctx *x)
+{
+	if (x->lfd >= 0)
+		close(x->lfd);
+	if (x->ring)
+		tcpstate_reader_close(&x->reader);
+	ev_log_free(&x->log);
+}
+
+FIXTURE(half_open)
+{
+	struct ctx x;
+};
+
+FIXTURE_VARIANT(half_open)
+{
+	int family;
+	/* IPv4 traffic to a dual-stack IPv6 listener. */
+	bool mapped;
+	int synack_retries;	/* net.ipv4.tcp_synack_retries */
+};
+
+/* Retransmits at 1 s and 3 s, expiry at 7 s (TCP_TIMEOUT_INIT << i). */
+FIXTURE_VARIANT_ADD(half_open, ipv4) {
+	.family = AF_INET, .synack_retries = 2,
+};
+
+FIXTURE_VARIANT_ADD(half_open, ipv6) {
+	.family = AF_INET6, .synack_retries = 2,
+};
+
+/* A retransmit at 1 s, expiry at 3 s. */
+FIXTURE_VARIANT_ADD(half_open, ipv4_to_dual_stack) {
+	.family = AF_INET, .mapped = true, .synack_retries = 1,
+};
+
+FIXTURE_SETUP(half_open)
+{
+	ctx_setup(_metadata, &self->x, variant->family, false);
+}
+
+FIXTURE_TEARDOWN(half_open)
+{
+	ctx_teardown(&self->x);
+}
+
+FIXTURE(syn_queue_full)
+{
+	struct ctx x;
+};
+
+FIXTURE_VARIANT(syn_queue_full)
+{
+	int family;
+	int syncookies;		/* net.ipv4.tcp_syncookies */
+	bool no_reader;		/* counters only, nobody holds the ring */
+};
+
+FIXTURE_VARIANT_ADD(syn_queue_full, ipv4_cookies) {
+	.family = AF_INET, .syncookies = 1,
+};
+
+FIXTURE_VARIANT_ADD(syn_queue_full, ipv6_cookies) {
+	.family = AF_INET6, .syncookies = 1,
+};
+
+FIXTURE_VARIANT_ADD(syn_queue_full, ipv4_no_cookies) {
+	.family = AF_INET, .syncookies = 0,
+};
+
+FIXTURE_VARIANT_ADD(syn_queue_full, ipv6_no_cookies) {
+	.family = AF_INET6, .syncookies = 0,
+};
+
+FIXTURE_VARIANT_ADD(syn_queue_full, ipv4_cookies_no_reader) {
+	.family = AF_INET, .syncookies = 1, .no_reader = true,
+};
+
+FIXTURE_VARIANT_ADD(syn_queue_full, ipv4_no_cookies_no_reader) {
+	.family = AF_INET, .syncookies = 0, .no_reader = true,
+};
+
+FIXTURE_SETUP(syn_queue_full)
+{
+	ctx_setup(_metadata, &self->x, variant->family, variant->no_reader);
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_syncookies",
+				variant->syncookies ? "1" : "0"));
+}
+
+FIXTURE_TEARDOWN(syn_queue_full)
+{
+	ctx_teardown(&self->x);
+}
+
+FIXTURE(accept_overflow)
+{
+	struct ctx x;
+};
+
+FIXTURE_VARIANT(accept_overflow)
+{
+	int family;
+	int lo_delay_ms;	/* netem delay on lo, 0: none */
+	bool mapped;		/* IPv4 to a dual-stack IPv6 listener */
+	bool no_reader;		/* counters only, nobody holds the ring */
+};
+
+FIXTURE_VARIANT_ADD(accept_overflow, ipv4) {
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(accept_overflow, ipv6) {
+	.family = AF_INET6,
+};
+
+FIXTURE_VARIANT_ADD(accept_overflow, ipv4_lo_delayed) {
+	.family = AF_INET, .lo_delay_ms = 50,
+};
+
+FIXTURE_VARIANT_ADD(accept_overflow, ipv6_lo_delayed) {
+	.family = AF_INET6, .lo_delay_ms = 50,
+};
+
+FIXTURE_VARIANT_ADD(accept_overflow, ipv4_to_dual_stack) {
+	.family = AF_INET, .mapped = true,
+};
+
+FIXTURE_VARIANT_ADD(accept_overflow, ipv4_to_dual_stack_lo_delayed) {
+	.family = AF_INET, .lo_delay_ms = 50, .mapped = true,
+};
+
+FIXTURE_VARIANT_ADD(accept_overflow, ipv4_no_reader) {
+	.family = AF_INET, .no_reader = true,
+};
+
+FIXTURE_VARIANT_ADD(accept_overflow, ipv4_lo_delayed_no_reader) {
+	.family = AF_INET, .lo_delay_ms = 50, .no_reader = true,
+};
+
+FIXTURE_SETUP(accept_overflow)
+{
+	ctx_setup(_metadata, &self->x, variant->family, variant->no_reader);
+}
+
+FIXTURE_TEARDOWN(accept_overflow)
+{
+	ctx_teardown(&self->x);
+}
+
+static void take(struct __test_metadata *_metadata, bool module,
+		 struct snapshot *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_MIRRORS; i++) {
+		s->mib[i] = mib_get("TcpExt", mirrors[i].mib);
+		ASSERT_LE(0, s->mib[i]) TH_LOG("no TcpExt %s", mirrors[i].mib);
+	}
+	s->synretrans = mib_get("TcpExt", "TCPSynRetrans");
+	ASSERT_LE(0, s->synretrans);
+	if (module)
+		ASSERT_EQ(0, counters_proc(&s->c))
+			TH_LOG("/proc/net/tcpstate unreadable or malformed");
+}
+
+#define CDELTA(x, idx) \
+	((long long)((x)->after.c.v[idx] - (x)->before.c.v[idx]))
+#define MDELTA(x, m) ((x)->after.mib[m] - (x)->before.mib[m])
+
+/* Each MIB-mirroring counter moved exactly as its TcpExt MIB did. */
+static void expect_mirrors(struct __test_metadata *_metadata,
+			   const struct snapshot *b, const struct snapshot *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_MIRRORS; i++) {
+		long long mib = a->mib[i] - b->mib[i];
+		long long cnt = a->c.v[mirrors[i].counter] -
+				b->c.v[mirrors[i].counter];
+
+		EXPECT_EQ(mib, cnt)
+			TH_LOG("%s moved by %lld, TcpExt %s by %lld",
+			       counter_name(mirrors[i].counter), cnt,
+			       mirrors[i].mib, mib);
+	}
+}
+
+static bool mirrors_settled(struct __test_metadata *_metadata,
+			    struct snapshot *b, struct snapshot *a)
+{
+	unsigned int i;
+
+	take(_metadata, true, a);
+	for (i = 0; i < NR_MIRRORS; i++)
+		if (a->mib[i] - b->mib[i] !=
+		    (long long)(a->c.v[mirrors[i].counter] -
+				b->c.v[mirrors[i].counter]))
+			return false;
+	return true;
+}
+
+/*
+ * The listener's accept queue and SYN queue (st 03 rows) read the same
+ * twice around tcpstate's counters, which agree with them and with the
+ * MIBs. Fills @x->after.
+ */
+static bool overflow_settled(struct __test_metadata *_metadata,
+			     struct ctx *x, int lfam, unsigned short port,
+			     int *acceptq, int *rows)
+{
+	*acceptq = proc_tcp_listen_rxq(lfam, port);
+	*rows = proc_tcp_rows(lfam, 3, port);
+	if (!mirrors_settled(_metadata, &x->before, &x->after))
+		return false;
+	return *acceptq == proc_tcp_listen_rxq(lfam, port) &&
+	       *rows == proc_tcp_rows(lfam, 3, port) &&
+	       CDELTA(x, TCPSTATE_C_ACCEPT_QUEUED) == *acceptq &&
+	       x->after.c.v[TCPSTATE_C_SYN_RECV] == (unsigned long long)*rows;
+}
+
+static __u64 listener_id(const struct ev_log *log, unsigned short port)
+{
+	int i;
+
+	for (i = 0; i < log->n; i++)
+		if (log->ev[i].type == TCPSTATE_EV_STATE &&
+		    log->ev[i].oldstate == TCP_CLOSE &&
+		    log->ev[i].newstate == TCP_LISTEN &&
+		    log->ev[i].sport == port)
+			return log->ev[i].sock_id;
+	return 0;
+}
+
+struct want {
+	unsigned int type;
+	int reason;
+	int n;
+};
+
+static bool have_events(const struct ev_log *log, void *arg)
+{
+	const struct want *w = arg;
+
+	return ev_count(log, w->type, w->reason) >= w->n;
+}
+
+static void dump_log(struct __test_metadata *_metadata,
+		     const struct ev_log *log)
+{
+	char buf[256];
+	int i;
+
+	for (i = 0; i < log->n && i < 200; i++)
+		TH_LOG("ev %d: %s", i, ev_str(&log->ev[i], buf, sizeof(buf)));
+}
+
+/*
+ * N half-open connections whose SYN-ACKs vanish into the sink device: each
+ * request sock is retransmitted k times (net.ipv4.tcp_synack_retries) and
+ * then expires. Ground truth: the st 03 rows of /proc/net/tcp{,6} and
+ * TcpExt TCPSynRetrans (no client exists, so every SYN retransmit counted
+ * in this netns is a SYN-ACK's).
+ */
+TEST_F_TIMEOUT(half_open, expire, 60)
+{
+	struct ctx *x = &self->x;
+	const int n = 16, k = variant->synack_retries;
+	/* The listener's family: request socks show in its /proc file. */
+	const int lfam = variant->mapped ? AF_INET6 : variant->family;
+	struct ts_addr esink;
+	struct want want;
+	__u64 listener;
+	char text[16];
+	int i, rows;
+
+	snprintf(text, sizeof(text), "%d", k);
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_synack_retries", text));
+	if (variant->mapped) {
+		x->lfd = tcp_listen_dual(LISTEN_PORT, 64);
+		ts_addr_v4mapped(&x->sink, &esink);
+	} else {
+		x->lfd = tcp_listen(variant->family, &x->sink, LISTEN_PORT, 64);
+		esink = x->sink;
+	}
+	ASSERT_LE(0, x->lfd);
+	take(_metadata, x->module, &x->before);
+
+	for (i = 1; i <= n; i++) {
+		struct ts_addr src;
+
+		spoof_addr(variant->family, i, &src);
+		ASSERT_EQ(0, raw_syn_send(&src, SPOOF_SPORT + i, &x->sink,
+					  LISTEN_PORT, 0x01000000U * i));
+	}
+	/* The first retransmit is 1 s away: all N are in the queue now. */
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(lfam, 3,
+					     LISTEN_PORT) == n, 5000));
+	rows = proc_tcp_rows(lfam, 3, LISTEN_PORT);
+	TH_LOG("st 03 rows: %d", rows);
+	ASSERT_EQ(n, rows);
+	if (x->module) {
+		take(_metadata, true, &x->after);
+		EXPECT_EQ(rows, x->after.c.v[TCPSTATE_C_SYN_RECV]);
+		EXPECT_EQ(rows, CDELTA(x, TCPSTATE_C_SYN_QUEUE_ADDED));
+	}
+
+	/* Expiry after 2^(k+1) - 1 s. */
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(lfam, 3,
+					     LISTEN_PORT) == 0, 20000))
+		TH_LOG("%d st 03 rows left", proc_tcp_rows(lfam,
+							   3, LISTEN_PORT));
+	take(_metadata, false, &x->after);
+	TH_LOG("TCPSynRetrans +%lld",
+	       x->after.synretrans - x->before.synretrans);
+	/* The scenario: every request sock had its k retransmits. */
+	ASSERT_EQ(n * k, x->after.synretrans - x->before.synretrans);
+	if (!x->module)
+		return;
+
+	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000))
+		TH_LOG("syn_recv gauge %llu after every request expired",
+		       counter_get(TCPSTATE_C_SYN_RECV));
+	take(_metadata, true, &x->after);
+	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_SYN_RECV]);
+	EXPECT_EQ(n, CDELTA(x, TCPSTATE_C_SYN_QUEUE_EXPIRED));
+	EXPECT_EQ(x->after.synretrans - x->before.synretrans,
+		  CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
+	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_COMPLETED));
+	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_DROPPED));
+	expect_mirrors(_metadata, &x->before, &x->after);
+
+	/* The ring: per request sock, SYN_RECV, k retransmits, the end. */
+	if (!x->ring)
+		return;
+	want = (struct want){ TCPSTATE_EV_SYN_RECV_END, -1, n };
+	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+				5000));
+	EXPECT_EQ(0, x->log.dropped);
+	listener = listener_id(&x->log, LISTEN_PORT);
+	EXPECT_NE(0, listener);
+	EXPECT_EQ(n, ev_count(&x->log, TCPSTATE_EV_SYN_RECV, -1));
+	EXPECT_EQ(n * k, ev_count(&x->log, TCPSTATE_EV_SYNACK_RETRANS, -1));
+	EXPECT_EQ(n, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END,
+			      TCPSTATE_SRE_EXPIRED));
+	EXPECT_EQ(n, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END, -1));
+
+	bool seen[64] = { false };
+	unsigned int maxq = 0;
+
+	for (i = 0; i < x->log.n; i++) {
+		const struct tcpstate_event *ev = &x->log.ev[i];
+		unsigned int src = ev->dport - SPOOF_SPORT;
+		struct ts_addr spoof;
+		int j, retrans = 0;
+		char buf[256];
+		bool ended = false;
+
+		if (ev->type != TCPSTATE_EV_SYN_RECV)
+			continue;
+		EXPECT_TRUE(src >= 1 && src <= (unsigned int)n)
+			TH_LOG("%s", ev_str(ev, buf, sizeof(buf)));
+		if (src < 1 || src > (unsigned int)n)
+			continue;
+		EXPECT_FALSE(seen[src]);
+		seen[src] = true;
+		spoof_addr(variant->family, src, &spoof);
+		if (variant->mapped) {
+			struct ts_addr v4 = spoof;
+
+			ts_addr_v4mapped(&v4, &spoof);
+		}
+		EXPECT_EQ(lfam, ev->family);
+		EXPECT_TRUE(ts_addr_eq_raw(&esink, ev->saddr))
+			TH_LOG("%s", ev_str(ev, buf, sizeof(buf)));
+		EXPECT_TRUE(ts_addr_eq_raw(&spoof, ev->daddr))
+			TH_LOG("%s", ev_str(ev, buf, sizeof(buf)));
+		EXPECT_EQ(LISTEN_PORT, ev->sport);
+		EXPECT_NE(0, ev->sock_id);
+		EXPECT_EQ(listener, ev->peer_id);
+		EXPECT_EQ(64, ev->qmax);
+		EXPECT_LE(1, ev->qlen);
+		EXPECT_GE(n, ev->qlen);
+		if (ev->qlen > maxq)
+			maxq = ev->qlen;
+
+		for (j = i + 1; j < x->log.n; j++) {
+			const struct tcpstate_event *e = &x->log.ev[j];
+
+			if (e->sock_id != ev->sock_id)
+				continue;
+			EXPECT_FALSE(ended)
+				TH_LOG("after its end: %s",
+				       ev_str(e, buf, sizeof(buf)));
+			if (e->type == TCPSTATE_EV_SYNACK_RETRANS) {
+				EXPECT_EQ(++retrans, (int)e->count);
+				EXPECT_EQ(listener, e->peer_id);
+				EXPECT_EQ(LISTEN_PORT, e->sport);
+				EXPECT_EQ(ev->dport, e->dport);
+			} else if (e->type == TCPSTATE_EV_SYN_RECV_END) {
+				EXPECT_EQ(TCPSTATE_SRE_EXPIRED, e->reason);
+				EXPECT_EQ(k, (int)e->count);
+				EXPECT_EQ(listener, e->peer_id);
+				EXPECT_GT(n, (int)e->qlen);
+				ended = true;
+			} else {
+				EXPECT_TRUE(false)
+					TH_LOG("unexpected %s",
+					       ev_str(e, buf, sizeof(buf)));
+			}
+		}
+		EXPECT_EQ(k, retrans) TH_LOG("source %u", src);
+		EXPECT_TRUE(ended) TH_LOG("source %u never ended", src);
+	}
+	EXPECT_EQ((unsigned int)n, maxq);
+	if (_metadata->passed == 0)
+		dump_log(_metadata, &x->log);
+}
+
+/*
+ * A listener with backlog 1 holds two request socks (the SYN queue is full
+ * when its length exceeds the backlog). More SYNs get SYN cookies
+ * (tcp_syncookies=1) or are dropped (0). Closing the listener ends the
+ * queued request socks. Ground truth: st 03 rows, TcpExt SyncookiesSent,
+ * TCPReqQFullDrop, ListenDrops.
+ */
+TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
+{
+	struct ctx *x = &self->x;
+	const int n = 6;
+	int i, rows, accounted;
+	struct want want;
+	__u64 listener;
+
+	x->lfd = tcp_listen(variant->family, &x->sink, LISTEN_PORT, 1);
+	ASSERT_LE(0, x->lfd);
+	take(_metadata, x->module, &x->before);
+
+	for (i = 1; i <= n; i++) {
+		struct ts_addr src;
+
+		spoof_addr(variant->family, i, &src);
+		ASSERT_EQ(0, raw_syn_send(&src, SPOOF_SPORT + i, &x->sink,
+					  LISTEN_PORT, 0x01000000U * i));
+	}
+	/* Every SYN is accounted for: queued, cookied or dropped. */
+	accounted = POLL_UNTIL(
+		(take(_metadata, false, &x->after),
+		 proc_tcp_rows(variant->family, 3, LISTEN_PORT) +
+		 MDELTA(x, M_COOKIES) +
+		 MDELTA(x, M_QFULL) == n), 5000);
+	rows = proc_tcp_rows(variant->family, 3, LISTEN_PORT);
+	TH_LOG("st 03 rows %d, SyncookiesSent +%lld, TCPReqQFullDrop +%lld, ListenDrops +%lld",
+	       rows, MDELTA(x, M_COOKIES),
+	       MDELTA(x, M_QFULL),
+	       MDELTA(x, M_DROPS));
+	EXPECT_TRUE(accounted);
+	/* The scenario: the queue filled, and the rest took the path chosen. */
+	EXPECT_LT(0, rows);
+	EXPECT_GT(n, rows);
+	EXPECT_EQ(n - rows, MDELTA(x, variant->syncookies ? M_COOKIES :
+							    M_QFULL));
+
+	if (x->module) {
+		take(_metadata, true, &x->after);
+		EXPECT_EQ(rows, x->after.c.v[TCPSTATE_C_SYN_RECV]);
+		EXPECT_EQ(rows, CDELTA(x, TCPSTATE_C_SYN_QUEUE_ADDED));
+		expect_mirrors(_metadata, &x->before, &x->after);
+	}
+
+	/* The listener goes: its request socks go with it. */
+	close(x->lfd);
+	x->lfd = -1;
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(variant->family, 3,
+					     LISTEN_PORT) == 0, 5000));
+	if (!x->module)
+		return;
+	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000));
+	take(_metadata, true, &x->after);
+	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_SYN_RECV]);
+	EXPECT_EQ(rows, CDELTA(x, TCPSTATE_C_SYN_QUEUE_DROPPED));
+	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_EXPIRED));
+	/* None if the listener closed within 1 s, but TCG is slow. */
+	EXPECT_EQ(x->after.synretrans - x->before.synretrans,
+		  CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
+	expect_mirrors(_metadata, &x->before, &x->after);
+
+	if (!x->ring)
+		return;
+	want = (struct want){ TCPSTATE_EV_SYN_RECV_END, -1, rows };
+	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+				5000));
+	EXPECT_EQ(0, x->log.dropped);
+	listener = listener_id(&x->log, LISTEN_PORT);
+	EXPECT_NE(0, listener);
+	EXPECT_EQ(rows, ev_count(&x->log, TCPSTATE_EV_SYN_RECV, -1));
+	EXPECT_EQ(rows, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END,
+				 TCPSTATE_SRE_LISTENER_CLOSED));
+	EXPECT_EQ(CDELTA(x, TCPSTATE_C_SYNCOOKIES_SENT),
+		  ev_count(&x->log, TCPSTATE_EV_SYNCOOKIE_SENT, -1));
+	EXPECT_EQ(CDELTA(x, TCPSTATE_C_SYN_QUEUE_FULL_DROPS),
+		  ev_count(&x->log, TCPSTATE_EV_SYN_DROP,
+			   TCPSTATE_DROP_SYN_QUEUE_FULL));
+	for (i = 0; i < x->log.n; i++) {
+		const struct tcpstate_event *ev = &x->log.ev[i];
+
+		if (ev->type == TCPSTATE_EV_SYN_RECV) {
+			EXPECT_EQ(1, ev->qmax);
+			EXPECT_EQ(listener, ev->peer_id);
+		}
+		if (ev->type == TCPSTATE_EV_SYNCOOKIE_SENT ||
+		    ev->type == TCPSTATE_EV_SYN_DROP) {
+			EXPECT_EQ(0, ev->sock_id);
+			EXPECT_EQ(listener, ev->peer_id);
+			EXPECT_EQ(LISTEN_PORT, ev->sport);
+			EXPECT_TRUE(ev->dport > SPOOF_SPORT &&
+				    ev->dport <= SPOOF_SPORT + n);
+		}
+		if (ev->type == TCPSTATE_EV_SYN_DROP) {
+			/* The SYN queue's limit, and a length past it. */
+			EXPECT_EQ(1, ev->qmax);
+			EXPECT_LT(ev->qmax, ev->qlen);
+			EXPECT_GE(rows, (int)ev->qlen);
+		}
+	}
+	if (_metadata->passed == 0)
+		dump_log(_metadata, &x->log);
+}
+
+/*
+ * A listener with backlog 1 that never accepts, and K clients: the accept
+ * queue takes two (it is full when its length exceeds the backlog), the
+ * rest overflow. With lo undelayed the handshakes run one after the other
+ * and later SYNs are dropped; with lo delayed, all SYNs arrive first and
+ * the third ACKs overflow. Ground truth: TcpExt ListenOverflows and
+ * ListenDrops, and the listener's accept queue length.
+ */
+TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
+{
+	struct ctx *x = &self->x;
+	const int lfam = variant->mapped ? AF_INET6 : variant->family;
+	const int k = 8;
+	int fds[8], i, acceptq = -1, rows = -1, drops;
+	struct want want;
+	__u64 listener;
+	unsigned short port;
+
+	for (i = 0; i < k; i++)
+		fds[i] = -1;
+	if (variant->lo_delay_ms)
+		ASSERT_EQ(0, sh("tc qdisc add dev lo root netem delay %dms",
+				variant->lo_delay_ms));
+	x->lfd = variant->mapped ? tcp_listen_dual(0, 1) :
+				   tcp_listen(variant->family, NULL, 0, 1);
+	ASSERT_LE(0, x->lfd);
+	port = sock_port(x->lfd);
+	take(_metadata, x->module, &x->before);
+
+	for (i = 0; i < k; i++) {
+		fds[i] = tcp_connect_nb(variant->family, port);
+		ASSERT_LE(0, fds[i]);
+	}
+	/*
+	 * The accept queue fills past the backlog (to backlog + 1, or more
+	 * when handshakes complete at once: the check is not atomic with
+	 * the add) and every other client overflows at least once.
+	 */
+	EXPECT_TRUE(POLL_UNTIL((acceptq = proc_tcp_listen_rxq(lfam, port),
+				acceptq >= 2 &&
+				mib_get("TcpExt", "ListenOverflows") -
+				x->before.mib[M_OVERFLOWS] >= k - acceptq),
+			       10000));
+	TH_LOG("accept queue %d, ListenOverflows +%lld", acceptq,
+	       mib_get("TcpExt", "ListenOverflows") - x->before.mib[M_OVERFLOWS]);
+	ASSERT_LE(2, acceptq);
+
+	/*
+	 * Quiescence: the clients go (an RST or nothing at all), so nothing
+	 * more reaches the listener; it stays, for its queues to be read.
+	 */
+	for (i = 0; i < k; i++)
+		tcp_abort(fds[i]);
+	if (variant->lo_delay_ms)
+		sh("tc qdisc del dev lo root");
+	take(_metadata, false, &x->after);
+	TH_LOG("TcpExt ListenOverflows +%lld ListenDrops +%lld TCPReqQFullDrop +%lld SyncookiesSent +%lld",
+	       MDELTA(x, M_OVERFLOWS),
+	       MDELTA(x, M_DROPS),
+	       MDELTA(x, M_QFULL),
+	       MDELTA(x, M_COOKIES));
+	EXPECT_LT(0, MDELTA(x, M_OVERFLOWS));
+	if (!x->module) {
+		close(x->lfd);
+		x->lfd = -1;
+		return;
+	}
+
+	/* Every MIB mirrored, every queued connection counted. */
+	EXPECT_TRUE(POLL_UNTIL(overflow_settled(_metadata, x, lfam, port,
+						&acceptq, &rows), 3000));
+	TH_LOG("accept queue %d, st 03 rows %d; accept_queued +%lld, syn_recv %llu",
+	       acceptq, rows, CDELTA(x, TCPSTATE_C_ACCEPT_QUEUED),
+	       x->after.c.v[TCPSTATE_C_SYN_RECV]);
+	expect_mirrors(_metadata, &x->before, &x->after);
+	EXPECT_EQ(acceptq, CDELTA(x, TCPSTATE_C_ACCEPT_QUEUED));
+	EXPECT_EQ(rows, x->after.c.v[TCPSTATE_C_SYN_RECV]);
+
+	/* Closing the listener drops nothing more. */
+	close(x->lfd);
+	x->lfd = -1;
+	EXPECT_TRUE(POLL_UNTIL(mirrors_settled(_metadata, &x->before,
+					       &x->after), 3000));
+	expect_mirrors(_metadata, &x->before, &x->after);
+	drops = CDELTA(x, TCPSTATE_C_LISTEN_DROPS);
+	if (!x->ring)
+		return;
+	want = (struct want){ TCPSTATE_EV_ACCEPT_QUEUED, -1, acceptq };
+	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+				3000));
+	EXPECT_EQ(0, x->log.dropped);
+	listener = listener_id(&x->log, port);
+	EXPECT_NE(0, listener);
+	TH_LOG("events: SYN_DROP %d ACK_DROP %d (accept queue full: %d + %d), ACCEPT_QUEUED %d, SYNCOOKIE_SENT %d",
+	       ev_count(&x->log, TCPSTATE_EV_SYN_DROP, -1),
+	       ev_count(&x->log, TCPSTATE_EV_ACK_DROP, -1),
+	       ev_count(&x->log, TCPSTATE_EV_SYN_DROP,
+			TCPSTATE_DROP_ACCEPT_QUEUE_FULL),
+	       ev_count(&x->log, TCPSTATE_EV_ACK_DROP,
+			TCPSTATE_DROP_ACCEPT_QUEUE_FULL),
+	       ev_count(&x->log, TCPSTATE_EV_ACCEPT_QUEUED, -1),
+	       ev_count(&x->log, TCPSTATE_EV_SYNCOOKIE_SENT, -1));
+	/* One event per overflow, per drop. */
+	EXPECT_EQ(CDELTA(x, TCPSTATE_C_ACCEPT_OVERFLOWS),
+		  ev_count(&x->log, TCPSTATE_EV_SYN_DROP,
+			   TCPSTATE_DROP_ACCEPT_QUEUE_FULL) +
+		  ev_count(&x->log, TCPSTATE_EV_ACK_DROP,
+			   TCPSTATE_DROP_ACCEPT_QUEUE_FULL));
+	EXPECT_EQ(drops, ev_count(&x->log, TCPSTATE_EV_SYN_DROP, -1) +
+			 ev_count(&x->log, TCPSTATE_EV_ACK_DROP, -1));
+	/* Delayed: the third ACKs overflow; else the later SYNs do. */
+	EXPECT_LT(0, ev_count(&x->log, variant->lo_delay_ms ?
+				       TCPSTATE_EV_ACK_DROP :
+				       TCPSTATE_EV_SYN_DROP,
+			      TCPSTATE_DROP_ACCEPT_QUEUE_FULL));
+	EXPECT_EQ(acceptq, ev_count(&x->log, TCPSTATE_EV_ACCEPT_QUEUED, -1));
+
+	unsigned int maxq = 0;
+
+	for (i = 0; i < x->log.n; i++) {
+		const struct tcpstate_event *ev = &x->log.ev[i];
+
+		if (ev->type == TCPSTATE_EV_ACCEPT_QUEUED) {
+			EXPECT_EQ(listener, ev->peer_id);
+			EXPECT_EQ(1, ev->qmax);
+			EXPECT_TRUE(ev->qlen >= 1 && ev->qlen <= (unsigned int)acceptq);
+			if (ev->qlen > maxq)
+				maxq = ev->qlen;
+		}
+		if ((ev->type == TCPSTATE_EV_SYN_DROP ||
+		     ev->type == TCPSTATE_EV_ACK_DROP) &&
+		    ev->reason == TCPSTATE_DROP_ACCEPT_QUEUE_FULL) {
+			EXPECT_EQ(listener, ev->peer_id);
+			EXPECT_EQ(port, ev->sport);
+			EXPECT_EQ(1, ev->qmax);
+			/* Full: longer than the backlog. */
+			EXPECT_LT(ev->qmax, ev->qlen);
+		}
+	}
+	/* The last one in saw the queue as long as the kernel shows it. */
+	EXPECT_EQ((unsigned int)acceptq, maxq);
+	if (_metadata->passed == 0)
+		dump_log(_metadata, &x->log);
+}
+
+TEST_HARNESS_MAIN

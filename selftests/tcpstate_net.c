@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared helpers of the queue, TIME_WAIT and counter selftests; see
+ * tcpstate_net.h.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tcpstate_net.h"
+
+/* ---- time, processes, files ---- */
+
+long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+char *slurp(const char *path)
+{
+	size_t len = 0, cap = 8192;
+	char *buf = malloc(cap);
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	/* seq_file: read until EOF, a page or so at a time. */
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *more = realloc(buf, cap * 2);
+
+			if (!more)
+				break;
+			buf = more;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+static void sysctl_path(const char *name, char *path, size_t len)
+{
+	char *p;
+
+	snprintf(path, len, "/proc/sys/%s", name);
+	for (p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+}
+
+int sysctl_set(const char *name, const char *value)
+{
+	char path[256];
+
+	sysctl_path(name, path, sizeof(path));
+	return write_text(path, value);
+}
+
+long sysctl_get(const char *name)
+{
+	char path[256], *text;
+	long v;
+
+	sysctl_path(name, path, sizeof(path));
+	text = slurp(path);
+	if (!text)
+		return -1;
+	v = strtol(text, NULL, 10);
+	free(text);
+	return v;
+}
+
+/* ---- the module ---- */
+
+const char *module_path(void)
+{
+	const char *p = getenv("TCPSTATE_KO");
+
+	return p ? p : TS_MODULE_DEFAULT;
+}
+
+bool module_loaded(void)
+{
+	return access("/sys/module/tcpstate", F_OK) == 0;
+}
+
+int module_reload(const char *params)
+{
+	if (module_loaded() && sh("rmmod tcpstate"))
+		return -1;
+	return sh("insmod %s %s 2>/dev/null", module_path(), params);
+}
+
+bool traffic_only(void)
+{
+	const char *v = getenv("TCPSTATE_TRAFFIC_ONLY");
+
+	return v && *v && strcmp(v, "0");
+}
+
+/* ---- network namespaces ---- */
+
+unsigned int netns_inode(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
+}
+
+int netns_fd(void)
+{
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int netns_new(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	return sh("ip link set lo up") ? -EIO : 0;
+}
+
+int netns_enter(int fd)
+{
+	return setns(fd, CLONE_NEWNET) ? -errno : 0;
+}
+
+int netns_new_ehash(unsigned int buckets)
+{
+	int parent, child, err;
+	char text[16];
+
+	if (!buckets)
+		return netns_new();
+	parent = netns_fd();
+	if (parent < 0)
+		return parent;
+	snprintf(text, sizeof(text), "%u", buckets);
+	err = sysctl_set("net.ipv4.tcp_child_ehash_entries", text);
+	if (!err)
+		err = netns_new();
+	if (err) {
+		close(parent);
+		return err;
+	}
+	child = netns_fd();
+	/* Back in the parent: later netns share its hash again. */
+	err = child < 0 ? child : netns_enter(parent);
+	if (!err)
+		err = sysctl_set("net.ipv4.tcp_child_ehash_entries", "0");
+	if (!err)
+		err = netns_enter(child);
+	close(parent);
+	if (child >= 0)
+		close(child);
+	return err;
+}
+
+int sink_setup(void)
+{
+	static const char *const cmds[] = {
+		"ip link add " SINK_DEV " type dummy",
+		"ip link set " SINK_DEV " up",
+		"ip addr add " SINK_ADDR4 "/24 dev " SINK_DEV,
+		"ip -6 addr add " SINK_ADDR6 "/64 dev " SINK_DEV " nodad",
+		"ip route add " SPOOF_PREFIX4 " dev " SINK_DEV,
+		"ip -6 route add " SPOOF_PREFIX6 " dev " SINK_DEV,
+	};
+	static bool loaded;
+	unsigned int i;
+	int rc;
+
+	if (!loaded) {
+		/* Also makes dummy0 in the init netns: harmless. */
+		sh("modprobe dummy 2>/dev/null");
+		loaded = true;
+	}
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		rc = sh("%s", cmds[i]);
+		if (rc) {
+			fprintf(stderr, "# sink device: '%s' failed: %d\n",
+				cmds[i], rc);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- addresses ---- */
+
+int ts_addr_parse(int family, const char *text, struct ts_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	return inet_pton(family, text, &a->v6) == 1 ? 0 : -EINVAL;
+}
+
+void spoof_addr(int family, unsigned int i, struct ts_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	if (family == AF_INET) {
+		a->v4.s_addr = htonl((10U << 24) | (99U << 16) | (i & 0xffff));
+	} else {
+		inet_pton(AF_INET6, "fd99::", &a->v6);
+		a->v6.s6_addr[14] = i >> 8;
+		a->v6.s6_addr[15] = i & 0xff;
+	}
+}
+
+void ts_addr_loopback(int family, struct ts_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	if (family == AF_INET)
+		a->v4.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		a->v6 = in6addr_loopback;
+}
+
+socklen_t ts_sockaddr(const struct ts_addr *a, unsigned short port,
+		      struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		sin->sin_addr = a->v4;
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	sin6->sin6_addr = a->v6;
+	return sizeof(*sin6);
+}
+
+void ts_addr_v4mapped(const struct ts_addr *v4, struct ts_addr *v6)
+{
+	memset(v6, 0, sizeof(*v6));
+	v6->family = AF_INET6;
+	v6->v6.s6_addr[10] = 0xff;
+	v6->v6.s6_addr[11] = 0xff;
+	memcpy(&v6->v6.s6_addr[12], &v4->v4, 4);
+}
+
+bool ts_addr_eq_raw(const struct ts_addr *a, const unsigned char raw[16])
+{
+	unsigned char want[16] = { 0 };
+
+	if (a->family == AF_INET)
+		memcpy(want, &a->v4, 4);
+	else
+		memcpy(want, &a->v6, 16);
+	return !memcmp(want, raw, 16);
+}
+
+/* ---- raw SYN sender ---- */
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 1) {
+		sum += (p[0] << 8) | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += p[0] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons(~sum & 0xffff);
+}
+
+int raw_syn_send(const struct ts_addr *src, unsigned short sport,
+		 const struct ts_addr *dst, unsigned short dport,
+		 uint32_t seq)
+{
+	unsigned char pkt[sizeof(struct ip6_hdr) + sizeof(struct tcphdr) + 4];
+	const size_t tcplen = sizeof(struct tcphdr) + 4;
+	struct sockaddr_storage ss;
+	struct tcphdr *th;
+	unsigned char *opt;
+	uint32_t sum = 0;
+	size_t iplen;
+	socklen_t sl;
+	ssize_t n;
+	int fd;
+
+	if (src->family != dst->family)
+		return -EINVAL;
+	memset(pkt, 0, sizeof(pkt));
+	iplen = src->family == AF_INET ? sizeof(struct iphdr) :
+					 sizeof(struct ip6_hdr);
+	th = (struct tcphdr *)(pkt + iplen);
+	th->source = htons(sport);
+	th->dest = htons(dport);
+	th->seq = htonl(seq);
+	th->doff = tcplen / 4;
+	th->syn = 1;
+	th->window = htons(64240);
+	opt = (unsigned char *)(th + 1);
+	opt[0] = TCPOPT_MAXSEG;
+	opt[1] = TCPOLEN_MAXSEG;
+	opt[2] = 1460 >> 8;
+	opt[3] = 1460 & 0xff;
+
+	if (src->family == AF_INET) {
+		struct iphdr *ip = (struct iphdr *)pkt;
+		uint16_t len = htons(tcplen);
+
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_TCP;
+		ip->tot_len = htons(iplen + tcplen);
+		ip->saddr = src->v4.s_addr;
+		ip->daddr = dst->v4.s_addr;
+		/*
+		 * The kernel fills in the IP checksum (and id) for
+		 * IP_HDRINCL; compute it anyway so the header is complete.
+		 */
+		ip->check = csum_fold(csum_add(0, ip, sizeof(*ip)));
+		sum = csum_add(sum, &ip->saddr, 4);
+		sum = csum_add(sum, &ip->daddr, 4);
+		sum += IPPROTO_TCP;
+		sum = csum_add(sum, &len, 2);
+	} else {
+		struct ip6_hdr *ip6 = (struct ip6_hdr *)pkt;
+		uint32_t len = htonl(tcplen);
+
+		ip6->ip6_flow = htonl(6U << 28);
+		ip6->ip6_plen = htons(tcplen);
+		ip6->ip6_nxt = IPPROTO_TCP;
+		ip6->ip6_hlim = 64;
+		ip6->ip6_src = src->v6;
+		ip6->ip6_dst = dst->v6;
+		sum = csum_add(sum, &ip6->ip6_src, 16);
+		sum = csum_add(sum, &ip6->ip6_dst, 16);
+		sum = csum_add(sum, &len, 4);
+		sum += IPPROTO_TCP;
+	}
+	sum = csum_add(sum, th, tcplen);
+	th->check = csum_fold(sum);
+
+	fd = socket(src->family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0)
+		return -errno;
+	sl = ts_sockaddr(dst, 0, &ss);
+	n = sendto(fd, pkt, iplen + tcplen, 0, (struct sockaddr *)&ss, sl);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n == (ssize_t)(iplen + tcplen) ? 0 : (n < 0 ? n : -EIO);
+}
+
+/* ---- sockets ---- */
+
+int tcp_listen(int family, const struct ts_addr *addr, unsigned short port,
+	       int backlog)
+{
+	struct sockaddr_storage ss;
+	struct ts_addr lo;
+	int fd, one = 1;
+	socklen_t len;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (!addr) {
+		ts_addr_loopback(family, &lo);
+		addr = &lo;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	len = ts_sockaddr(addr, port, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, backlog)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int tcp_listen_dual(unsigned short port, int backlog)
+{
+	struct sockaddr_in6 sin6 = {
+		.sin6_family = AF_INET6, .sin6_port = htons(port),
+		.sin6_addr = IN6ADDR_ANY_INIT,
+	};
+	int fd, one = 1, zero = 0;
+
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) ||
+	    bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) ||
+	    listen(fd, backlog)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+unsigned short sock_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		return 0;
+	return ntohs(ss.ss_family == AF_INET ?
+		     ((struct sockaddr_in *)&ss)->sin_port :
+		     ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static int tcp_connect_flags(int family, unsigned short cport,
+			     unsigned short port, int flags)
+{
+	struct sockaddr_storage ss;
+	struct ts_addr lo;
+	int fd, one = 1;
+	socklen_t len;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	if (fd < 0)
+		return -errno;
+	ts_addr_loopback(family, &lo);
+	if (cport) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		len = ts_sockaddr(&lo, cport, &ss);
+		if (bind(fd, (struct sockaddr *)&ss, len))
+			goto fail;
+	}
+	len = ts_sockaddr(&lo, port, &ss);
+	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
+		goto fail;
+	return fd;
+fail:
+	one = -errno;
+	close(fd);
+	return one;
+}
+
+int tcp_connect(int family, unsigned short cport, unsigned short port)
+{
+	return tcp_connect_flags(family, cport, port, 0);
+}
+
+int tcp_connect_nb(int family, unsigned short port)
+{
+	return tcp_connect_flags(family, 0, port, SOCK_NONBLOCK);
+}
+
+void tcp_abort(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+int client_closed_connections(int lfd, int family, int n,
+			      unsigned short *cports, int *server_fds)
+{
+	unsigned short lport = sock_port(lfd);
+	int i, cfd, afd;
+	char byte = 'x';
+
+	for (i = 0; i < n; i++) {
+		cfd = tcp_connect(family, cports ? cports[i] : 0, lport);
+		if (cfd < 0)
+			return cfd;
+		afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (afd < 0) {
+			close(cfd);
+			return -errno;
+		}
+		if (cports)
+			cports[i] = sock_port(cfd);
+		/* One byte each way: both ends hold the other's timestamp. */
+		if (write(cfd, &byte, 1) != 1 || read(afd, &byte, 1) != 1 ||
+		    write(afd, &byte, 1) != 1 || read(cfd, &byte, 1) != 1) {
+			close(cfd);
+			close(afd);
+			return -EIO;
+		}
+		close(cfd);
+		if (server_fds) {
+			server_fds[i] = afd;
+			continue;
+		}
+		if (read(afd, &byte, 1) != 0) {
+			close(afd);
+			return -EIO;
+		}
+		close(afd);
+	}
+	return 0;
+}
+
+/* ---- the kernel's figures ---- */
+
+long long mib_get(const char *section, const char *field)
+{
+	static const char *const files[] = { "/proc/net/netstat",
+					     "/proc/net/snmp" };
+	size_t slen = strlen(section);
+	long long value = -1;
+	unsigned int f;
+
+	for (f = 0; f < 2 && value < 0; f++) {
+		char *text = slurp(files[f]), *line, *save = NULL;
+		char *names = NULL;
+
+		if (!text)
+			continue;
+		/* A line of names, then a line of values, each "Section: ..." */
+		for (line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char *ns, *vs, *nt, *vt;
+
+			if (strncmp(line, section, slen) || line[slen] != ':')
+				continue;
+			if (!names) {
+				names = line + slen + 1;
+				continue;
+			}
+			nt = strtok_r(names, " ", &ns);
+			vt = strtok_r(line + slen + 1, " ", &vs);
+			while (nt && vt) {
+				if (!strcmp(nt, field)) {
+					value = strtoll(vt, NULL, 10);
+					break;
+				}
+				nt = strtok_r(NULL, " ", &ns);
+				vt = strtok_r(NULL, " ", &vs);
+			}
+			break;
+		}
+		free(text);
+	}
+	return value;
+}
+
+long long sockstat_tw(void)
+{
+	char *text = slurp("/proc/net/sockstat"), *p;
+	long long tw = -1;
+
+	if (!text)
+		return -1;
+	p = strstr(text, "\nTCP: ");
+	if (p) {
+		p = strstr(p, " tw ");
+		if (p)
+			tw = strtoll(p + 4, NULL, 10);
+	}
+	free(text);
+	return tw;
+}
+
+/* Calls @fn for each row of /proc/net/tcp{,6}: state, local port, rx_queue. */
+static int proc_tcp_scan(int family,
+			 void (*fn)(unsigned int st, unsigned int lport,
+				    unsigned int rxq, void *arg), void *arg)
+{
+	char *text = slurp(family == AF_INET ? "/proc/net/tcp" :
+					       "/proc/net/tcp6");
+	char *line, *save = NULL;
+	bool header = true;
+
+	if (!text)
+		return -1;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned int lport, rport, st, txq, rxq;
+		char laddr[40], raddr[40];
+
+		if (header) {
+			header = false;
+			continue;
+		}
+		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %x:%x",
+			   laddr, &lport, raddr, &rport, &st, &txq, &rxq) != 7)
+			continue;
+		fn(st, lport, rxq, arg);
+	}
+	free(text);
+	return 0;
+}
+
+struct row_count {
+	unsigned int st, lport;
+	int n, rxq;
+};
+
+static void count_row(unsigned int st, unsigned int lport, unsigned int rxq,
+		      void *arg)
+{
+	struct row_count *rc = arg;
+
+	if (st == rc->st && (!rc->lport || lport == rc->lport)) {
+		rc->n++;
+		rc->rxq = rxq;
+	}
+}
+
+int proc_tcp_rows(int family, unsigned int st, unsigned short lport)
+{
+	struct row_count rc = { .st = st, .lport = lport };
+
+	if (proc_tcp_scan(family, count_row, &rc))
+		return -1;
+	return rc.n;
+}
+
+int proc_tcp_listen_rxq(int family, unsigned short lport)
+{
+	struct row_count rc = { .st = 0x0a, .lport = lport, .rxq = -1 };
+
+	if (proc_tcp_scan(family, count_row, &rc) || rc.n != 1)
+		return -1;
+	return rc.rxq;
+}
+
+/* ---- tcpstate's figures ---- */
+
+static const char *const counter_names[TCPSTATE_NR_COUNTERS] = {
+	[TCPSTATE_C_SYN_RECV] = "syn_recv",
+	[TCPSTATE_C_TIME_WAIT] = "time_wait",
+	[TCPSTATE_C_SYN_QUEUE_ADDED] = "syn_queue_added",
+	[TCPSTATE_C_SYN_QUEUE_COMPLETED] = "syn_queue_completed",
+	[TCPSTATE_C_SYN_QUEUE_EXPIRED] = "syn_queue_expired",
+	[TCPSTATE_C_SYN_QUEUE_DROPPED] = "syn_queue_dropped",
+	[TCPSTATE_C_SYN_QUEUE_MIGRATED] = "syn_queue_migrated",
+	[TCPSTATE_C_SYNACK_RETRANS] = "synack_retrans",
+	[TCPSTATE_C_ACCEPT_QUEUED] = "accept_queued",
+	[TCPSTATE_C_ACCEPT_OVERFLOWS] = "accept_overflows",
+	[TCPSTATE_C_LISTEN_DROPS] = "listen_drops",
+	[TCPSTATE_C_SYN_QUEUE_FULL_DROPS] = "syn_queue_full_drops",
+	[TCPSTATE_C_SYNCOOKIES_SENT] = "syncookies_sent",
+	[TCPSTATE_C_TIMEWAIT_CREATED] = "timewait_created",
+	[TCPSTATE_C_TIMEWAIT_EXPIRED] = "timewait_expired",
+	[TCPSTATE_C_TIMEWAIT_ENDED_EARLY] = "timewait_ended_early",
+	[TCPSTATE_C_RING_DROPS] = "ring_drops",
+};
+
+const char *counter_name(unsigned int idx)
+{
+	return idx < TCPSTATE_NR_COUNTERS ? counter_names[idx] : "?";
+}
+
+int counters_proc(struct ts_counters *c)
+{
+	char *text = slurp("/proc/net/tcpstate"), *line, *save = NULL;
+	bool seen[TCPSTATE_NR_COUNTERS] = { false };
+	int err = 0;
+	unsigned int i;
+
+	if (!text)
+		return -ENOENT;
+	memset(c, 0, sizeof(*c));
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[64];
+		unsigned long long v;
+
+		if (sscanf(line, "%63s %llu", name, &v) != 2) {
+			err = -EPROTO;
+			continue;
+		}
+		for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
+			if (!strcmp(name, counter_names[i]))
+				break;
+		if (i == TCPSTATE_NR_COUNTERS || seen[i]) {
+			err = -EPROTO;
+			continue;
+		}
+		seen[i] = true;
+		c->v[i] = v;
+	}
+	free(text);
+	for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
+		if (!seen[i])
+			err = -EPROTO;
+	return err;
+}
+
+int counters_ioctl(struct ts_counters *c, struct tcpstate_counters *raw)
+{
+	struct tcpstate_counters tc;
+	int fd = open(TCPSTATE_DEVICE, O_RDWR | O_CLOEXEC), err = 0;
+	unsigned int i;
+
+	if (fd < 0)
+		return -errno;
+	memset(&tc, 0xa5, sizeof(tc));
+	if (ioctl(fd, TCPSTATE_IOC_GET_COUNTERS, &tc))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
+		c->v[i] = tc.value[i];
+	if (raw)
+		*raw = tc;
+	return 0;
+}
+
+unsigned long long counter_get(unsigned int idx)
+{
+	struct ts_counters c;
+
+	if (counters_proc(&c))
+		return -1ULL;
+	return c.v[idx];
+}
+
+/* ---- the ring ---- */
+
+int ev_log_init(struct ev_log *log, int cap, unsigned int netns)
+{
+	memset(log, 0, sizeof(*log));
+	log->ev = calloc(cap, sizeof(*log->ev));
+	if (!log->ev)
+		return -ENOMEM;
+	log->cap = cap;
+	log->netns = netns;
+	return 0;
+}
+
+void ev_log_free(struct ev_log *log)
+{
+	free(log->ev);
+	log->ev = NULL;
+	log->n = log->cap = 0;
+}
+
+static int ev_log_add(const struct tcpstate_event *ev, void *arg)
+{
+	struct ev_log *log = arg;
+
+	if (log->netns && ev->netns != log->netns)
+		return 0;
+	if (log->n < log->cap)
+		log->ev[log->n++] = *ev;
+	return 0;
+}
+
+long ev_log_drain(struct tcpstate_reader *r, struct ev_log *log)
+{
+	long n = tcpstate_ring_drain(&r->ring, ev_log_add, log);
+
+	tcpstate_ring_stats(&r->ring, NULL, &log->dropped);
+	return n;
+}
+
+bool ev_log_wait(struct tcpstate_reader *r, struct ev_log *log,
+		 bool (*pred)(const struct ev_log *, void *), void *arg,
+		 int timeout_ms)
+{
+	long long deadline = now_ms() + timeout_ms;
+
+	for (;;) {
+		if (ev_log_drain(r, log) < 0)
+			return false;
+		if (pred(log, arg))
+			return true;
+		if (now_ms() > deadline)
+			return false;
+		tcpstate_reader_wait(r, 50);
+	}
+}
+
+int ev_count(const struct ev_log *log, unsigned int type, int reason)
+{
+	int i, n = 0;
+
+	for (i = 0; i < log->n; i++)
+		if ((!type || log->ev[i].type == type) &&
+		    (reason < 0 || log->ev[i].reason == reason))
+			n++;
+	return n;
+}
+
+const char *ev_type_name(unsigned int type)
+{
+	static const char *const names[] = {
+		[TCPSTATE_EV_STATE] = "STATE",
+		[TCPSTATE_EV_SYN_RECV] = "SYN_RECV",
+		[TCPSTATE_EV_SYN_RECV_END] = "SYN_RECV_END",
+		[TCPSTATE_EV_SYNACK_RETRANS] = "SYNACK_RETRANS",
+		[TCPSTATE_EV_ACCEPT_QUEUED] = "ACCEPT_QUEUED",
+		[TCPSTATE_EV_ACK_DROP] = "ACK_DROP",
+		[TCPSTATE_EV_SYN_DROP] = "SYN_DROP",
+		[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
+		[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
+		[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
+	};
+
+	if (type < ARRAY_SIZE(names) && names[type])
+		return names[type];
+	return "UNKNOWN";
+}
+
+const char *ev_str(const struct tcpstate_event *ev, char *buf, size_t len)
+{
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+
+	inet_ntop(ev->family == AF_INET6 ? AF_INET6 : AF_INET, ev->saddr, sa,
+		  sizeof(sa));
+	inet_ntop(ev->family == AF_INET6 ? AF_INET6 : AF_INET, ev->daddr, da,
+		  sizeof(da));
+	snprintf(buf, len,
+		 "%s fam %u id %016llx peer %016llx %s:%u -> %s:%u %s -> %s reason %u count %u qlen %u qmax %u",
+		 ev_type_name(ev->type), ev->family,
+		 (unsigned long long)ev->sock_id,
+		 (unsigned long long)ev->peer_id, sa, ev->sport, da, ev->dport,
+		 tcpstate_state_name(ev->oldstate),
+		 tcpstate_state_name(ev->newstate), ev->reason, ev->count,
+		 ev->qlen, ev->qmax);
+	return buf;
+}

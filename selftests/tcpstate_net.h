@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers of the SYN queue, accept queue, TIME_WAIT and per-netns
+ * counter selftests: network namespaces, a raw-socket SYN sender, the
+ * kernel's own figures (/proc/net/{netstat,sockstat,tcp,tcp6}) and
+ * tcpstate's (/proc/net/tcpstate, TCPSTATE_IOC_GET_COUNTERS, the ring).
+ *
+ * Every figure read here is the calling thread's network namespace's: the
+ * /proc/net files follow /proc/self/net.
+ */
+#ifndef TCPSTATE_NET_H
+#define TCPSTATE_NET_H
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "ring_reader.h"
+#include "tcpstate.h"
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
+#define TS_MODULE_DEFAULT	"/tcpstate/module/tcpstate.ko"
+
+/*
+ * The sink: a dummy device in the test's netns. SYNs from the spoofed
+ * prefix reach the listener through the local route; the SYN-ACKs are
+ * routed into the dummy device, which drops them.
+ */
+#define SINK_DEV		"tssink"
+#define SINK_ADDR4		"10.77.0.1"
+#define SINK_ADDR6		"fd77::1"
+#define SPOOF_PREFIX4		"10.99.0.0/16"
+#define SPOOF_PREFIX6		"fd99::/64"
+
+/* ---- time and polling ---- */
+
+long long now_ms(void);
+
+/*
+ * Evaluate @cond every 20 ms until it holds or @timeout_ms passed; the
+ * value is the last evaluation. The figures it reads are the kernel's, so
+ * a condition that never holds fails the test after a bounded wait.
+ */
+#define POLL_UNTIL(cond, timeout_ms) ({					\
+	long long __deadline = now_ms() + (timeout_ms);			\
+	bool __ok;							\
+	for (;;) {							\
+		__ok = (cond);						\
+		if (__ok || now_ms() > __deadline)			\
+			break;						\
+		usleep(20000);						\
+	}								\
+	__ok;								\
+})
+
+/* ---- processes, files, sysctls ---- */
+
+/* system() of a formatted command; its exit status, -1 if it died. */
+int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int write_text(const char *path, const char *text);
+/* Whole file into a malloc()ed NUL-terminated buffer; NULL on error. */
+char *slurp(const char *path);
+/* "net.ipv4.tcp_fin_timeout" -> /proc/sys/net/ipv4/tcp_fin_timeout */
+int sysctl_set(const char *name, const char *value);
+long sysctl_get(const char *name);
+
+/* ---- the module ---- */
+
+const char *module_path(void);
+bool module_loaded(void);
+/* rmmod if loaded, then insmod with @params; insmod's exit status. */
+int module_reload(const char *params);
+/*
+ * TCPSTATE_TRAFFIC_ONLY=1: check only the kernel's figures, not tcpstate's
+ * (to tell a traffic problem from a module problem).
+ */
+bool traffic_only(void);
+
+/* ---- network namespaces ---- */
+
+unsigned int netns_inode(void);
+/* An fd of the current netns (O_RDONLY /proc/self/ns/net), or -errno. */
+int netns_fd(void);
+/* unshare(CLONE_NEWNET) and bring lo up; 0 or -errno. */
+int netns_new(void);
+/* setns() to @fd; 0 or -errno. */
+int netns_enter(int fd);
+/*
+ * netns_new(), the new netns owning its established hash table, of
+ * @buckets entries (net.ipv4.tcp_child_ehash_entries, set in the parent
+ * around the unshare() and restored), when @buckets is not 0. 0 or -errno.
+ */
+int netns_new_ehash(unsigned int buckets);
+/*
+ * In the current netns: the dummy sink device with SINK_ADDR4/6 and the
+ * spoofed prefixes routed into it. 0 or the failing command's status.
+ */
+int sink_setup(void);
+
+/* ---- addresses ---- */
+
+struct ts_addr {
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	};
+};
+
+int ts_addr_parse(int family, const char *text, struct ts_addr *a);
+/* The @i-th spoofed source of @family (i >= 1): 10.99.x.y / fd99::i. */
+void spoof_addr(int family, unsigned int i, struct ts_addr *a);
+socklen_t ts_sockaddr(const struct ts_addr *a, unsigned short port,
+		      struct sockaddr_storage *ss);
+void ts_addr_loopback(int family, struct ts_addr *a);
+/* ::ffff:a.b.c.d of an IPv4 address. */
+void ts_addr_v4mapped(const struct ts_addr *v4, struct ts_addr *v6);
+/* Compare with an event's 16-byte address field. */
+bool ts_addr_eq_raw(const struct ts_addr *a, const unsigned char raw[16]);
+
+/* ---- raw SYN sender ---- */
+
+/*
+ * Send one SYN (MSS option, correct IP and TCP checksums) from @src:@sport
+ * to @dst:@dport through an IPPROTO_RAW socket of @dst's family (the
+ * header is ours, so the source can be any address). 0 or -errno.
+ */
+int raw_syn_send(const struct ts_addr *src, unsigned short sport,
+		 const struct ts_addr *dst, unsigned short dport,
+		 uint32_t seq);
+
+/* ---- sockets ---- */
+
+/*
+ * A listener of @family bound to @addr (NULL: loopback) and @port (0: any),
+ * with @backlog. Returns the fd or -errno.
+ */
+int tcp_listen(int family, const struct ts_addr *addr, unsigned short port,
+	       int backlog);
+/* An IPv6 listener on [::]:@port that takes IPv4 too (IPV6_V6ONLY 0). */
+int tcp_listen_dual(unsigned short port, int backlog);
+unsigned short sock_port(int fd);
+/*
+ * Blocking connect from loopback port @cport (0: any; bound with
+ * SO_REUSEADDR otherwise) to @port on loopback. fd or -errno.
+ */
+int tcp_connect(int family, unsigned short cport, unsigned short port);
+/* Non-blocking connect; fd or -errno (EINPROGRESS is success). */
+int tcp_connect_nb(int family, unsigned short port);
+/* close() with SO_LINGER 0: an RST, no TIME_WAIT. */
+void tcp_abort(int fd);
+
+/*
+ * @n connections to listener @lfd, each closed by the client first:
+ * connect (from @cports[i] when @cports and @cports[i] are set; the port
+ * used is stored back), accept, client close. When @server_fds is NULL the
+ * server closes once it has read EOF (the client's socket then becomes a
+ * TIME_WAIT timewait sock); otherwise the accepted sockets are kept open
+ * in @server_fds (the client's becomes an orphaned FIN_WAIT2 timewait sock).
+ * 0 or -errno.
+ */
+int client_closed_connections(int lfd, int family, int n,
+			      unsigned short *cports, int *server_fds);
+
+/* ---- the kernel's figures ---- */
+
+/*
+ * A field of /proc/net/netstat or /proc/net/snmp: ("TcpExt", "ListenDrops").
+ * -1 if absent.
+ */
+long long mib_get(const char *section, const char *field);
+/* "TCP: ... tw N" of /proc/net/sockstat; -1 on error. */
+long long sockstat_tw(void);
+/*
+ * Rows of /proc/net/tcp (AF_INET) or tcp6 with state @st, and local port
+ * @lport unless 0; -1 on error.
+ */
+int proc_tcp_rows(int family, unsigned int st, unsigned short lport);
+/* rx_queue of the listener on @lport: its accept queue length. */
+int proc_tcp_listen_rxq(int family, unsigned short lport);
+
+/* ---- tcpstate's figures ---- */
+
+struct ts_counters {
+	unsigned long long v[TCPSTATE_NR_COUNTERS];
+};
+
+const char *counter_name(unsigned int idx);
+/*
+ * Parse /proc/net/tcpstate. Returns 0, or -ENOENT if the file is missing,
+ * -EPROTO if a counter name is missing, repeated or unknown.
+ */
+int counters_proc(struct ts_counters *c);
+/*
+ * TCPSTATE_IOC_GET_COUNTERS on a fresh open of the device (ring not
+ * claimed). Fills @raw when not NULL. 0 or -errno.
+ */
+int counters_ioctl(struct ts_counters *c, struct tcpstate_counters *raw);
+/*
+ * Same as counters_proc() but aborting the calling test on error is the
+ * caller's business: returns -1ULL for each value when unreadable.
+ */
+unsigned long long counter_get(unsigned int idx);
+
+/* ---- the ring ---- */
+
+struct ev_log {
+	struct tcpstate_event *ev;
+	int n, cap;
+	unsigned int netns;	/* keep only this netns (0: all) */
+	__u64 dropped;		/* ring drops seen (ctrl->dropped) */
+};
+
+int ev_log_init(struct ev_log *log, int cap, unsigned int netns);
+void ev_log_free(struct ev_log *log);
+/* Drain the ring into @log; events of other netns are skipped. */
+long ev_log_drain(struct tcpstate_reader *r, struct ev_log *log);
+/* Drain until @pred(log, arg) holds or @timeout_ms passed. */
+bool ev_log_wait(struct tcpstate_reader *r, struct ev_log *log,
+		 bool (*pred)(const struct ev_log *, void *), void *arg,
+		 int timeout_ms);
+/* Events of @type (0: any) with @reason (-1: any). */
+int ev_count(const struct ev_log *log, unsigned int type, int reason);
+
+const char *ev_type_name(unsigned int type);
+/* One line describing @ev, for TH_LOG. */
+const char *ev_str(const struct tcpstate_event *ev, char *buf, size_t len);
+
+#endif /* TCPSTATE_NET_H */
