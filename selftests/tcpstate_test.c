@@ -894,7 +894,13 @@ TEST_F(loopback, one_connection_both_sides)
 	closer = variant->server_closes ? child : client;
 	EXPECT_EQ(closer, tw->peer_id);
 	EXPECT_EQ(TCP_FIN_WAIT2, tw->oldstate);
-	EXPECT_EQ(TCP_TIME_WAIT, tw->newstate);
+	/*
+	 * The closer's socket is orphaned: if the ACK of its FIN comes before
+	 * the peer's FIN (a delayed ACK under load), it becomes a timewait
+	 * sock in substate FIN_WAIT2, which that FIN moves on to TIME_WAIT.
+	 */
+	EXPECT_TRUE(tw->newstate == TCP_TIME_WAIT ||
+		    tw->newstate == TCP_FIN_WAIT2);
 	/* In the order the kernel does it. */
 	EXPECT_LT(position(all, syn_recv),
 		  position_of_step(all, child, TCP_LISTEN, TCP_SYN_RECV));

@@ -4,17 +4,23 @@
  * other, so that the demo and the tests have known traffic to trace.
  *
  *   tcpstate_traffic [-4|-6] [-n COUNT] [-c client|server|reset] [-p PORT]
+ *   tcpstate_traffic [-4|-6] -l -p PORT
  *
  * Each connection: connect, accept, one byte each way, then the chosen
  * side closes first and the other closes once it has read EOF ("reset":
  * the client aborts with an RST, SO_LINGER 0). Prints one line per
  * connection: "<family> <listen port> <client port> <close>".
+ *
+ * -l only listens, on every address, with a backlog of 1024 (room for
+ * half-open connections), printing "listening" when ready and never
+ * accepting, until it is killed.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +125,8 @@ static void one_connection(int lfd, int family, enum closer closer)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"USAGE: tcpstate_traffic [-4|-6] [-n COUNT] [-c client|server|reset] [-p PORT]\n");
+		"USAGE: tcpstate_traffic [-4|-6] [-n COUNT] [-c client|server|reset] [-p PORT]\n"
+		"       tcpstate_traffic [-4|-6] -l -p PORT\n");
 }
 
 static long parse_num(const char *arg, long max, const char *what)
@@ -143,8 +150,9 @@ int main(int argc, char **argv)
 	int family = AF_INET, opt, lfd;
 	socklen_t len;
 	long count = 1, port = 0, i;
+	bool listen_only = false;
 
-	while ((opt = getopt(argc, argv, "46n:c:p:h")) != -1) {
+	while ((opt = getopt(argc, argv, "46n:c:p:lh")) != -1) {
 		switch (opt) {
 		case '4':
 			family = AF_INET;
@@ -168,6 +176,9 @@ int main(int argc, char **argv)
 			}
 			closer = i;
 			break;
+		case 'l':
+			listen_only = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -187,8 +198,22 @@ int main(int argc, char **argv)
 	opt = 1;
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &opt, sizeof(opt));
 	len = loopback(family, port, &ss);
-	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 64))
+	if (listen_only) {
+		/* Every address: spoofed SYNs come to a non-loopback one. */
+		if (family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_ANY);
+		else
+			((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_any;
+	}
+	if (bind(lfd, (struct sockaddr *)&ss, len) ||
+	    listen(lfd, listen_only ? 1024 : 64))
 		die("listen");
+	if (listen_only) {
+		printf("listening\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	for (i = 0; i < count; i++)
 		one_connection(lfd, family, closer);
 	close(lfd);
