@@ -3,10 +3,20 @@
 # make            build module/tcpstate.ko, userspace/tcpstate-watch, selftests
 # make demo       install what is missing, boot a VM and show tcpstate-watch live
 # make check      install what is missing, run every test (host and VM)
+# make bench      install what is missing, run the benchmarks in a VM and
+#                 print the table (scripts/bench.sh; README "Performance")
 # make clean      remove everything the build made
+# make install    the module into /lib/modules/<v>/extra/module/ (kbuild's
+#                 modules_install, then depmod), tcpstate-watch into
+#                 PREFIX/sbin, its man page into PREFIX/share/man/man8
+# make uninstall  remove exactly those, depmod again
+# make dkms-source  the module's sources as dkms takes them, into DKMS_SRC
+#                 (default /usr/src/tcpstate-<version>; README "Install")
 #
 # KDIR defaults to the build tree of the newest kernel that has both
 # /boot/vmlinuz-<v> and /lib/modules/<v>/build (scripts/kver.sh).
+# PREFIX defaults to /usr/local; DESTDIR stages an install (the module goes
+# to DESTDIR/lib/modules, and depmod is left to the target).
 
 KVER ?= $(shell scripts/kver.sh)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -15,10 +25,30 @@ LINUX_SOURCE ?= $(firstword $(wildcard /usr/src/linux-source-*.tar.xz))
 BUILD := $(CURDIR)/build
 KSFT_DIR := $(BUILD)/kselftest
 
-.PHONY: all module userspace selftests kselftest-headers deps demo check \
-	check-host check-vm checkpatch clean
+PREFIX ?= /usr/local
+INSTALL_MOD_DIR ?= extra
+# The release the module is built for (its vermagic): KDIR may be given
+# without KVER. (Debian's include/config/kernel.release is not it.)
+KREL = $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KVER))
+MODDIR = $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
+SBINDIR = $(DESTDIR)$(PREFIX)/sbin
+MAN8DIR = $(DESTDIR)$(PREFIX)/share/man/man8
+TCPSTATE_VERSION = $(shell sed -n 's/^\#define TCPSTATE_VERSION[[:space:]]*"\(.*\)"/\1/p' module/main.c)
+DKMS_SRC ?= $(DESTDIR)/usr/src/tcpstate-$(TCPSTATE_VERSION)
+# kbuild signs at modules_install with the kernel's own key
+# (CONFIG_MODULE_SIG_ALL); distribution headers have none, and the attempt
+# only prints SSL errors, so it is made only where the key is there.
+# Signing for Secure Boot: DKMS (README "Install").
+SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' $(KDIR)/include/config/auto.conf 2>/dev/null)
+NO_SIGN = $(if $(SIG_KEY),$(if $(wildcard $(SIG_KEY) $(KDIR)/$(SIG_KEY)),,CONFIG_MODULE_SIG_ALL=),)
+# depmod on this machine; a staged install leaves it to the target.
+DEPMOD = $(if $(DESTDIR),@echo "DESTDIR given: run depmod -a $(KREL) on the target",depmod -a $(KREL))
 
-all: module userspace selftests
+.PHONY: all module userspace selftests bench-tools kselftest-headers deps \
+	demo check bench check-host check-vm checkpatch clean install \
+	uninstall dkms-source
+
+all: module userspace selftests bench-tools
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
@@ -40,6 +70,9 @@ $(KSFT_DIR)/kselftest_harness.h:
 selftests: kselftest-headers
 	$(MAKE) -C selftests KSFT_DIR=$(KSFT_DIR)
 
+bench-tools:
+	$(MAKE) -C bench
+
 deps:
 	scripts/install-deps.sh
 
@@ -53,11 +86,42 @@ check: deps
 	$(MAKE) all
 	scripts/check.sh
 
+bench: deps
+	$(MAKE) all
+	scripts/bench.sh
+
 checkpatch:
 	scripts/checkpatch.sh
+
+# kbuild's modules_install puts the module under INSTALL_MOD_DIR with its
+# path in the tree: extra/module/tcpstate.ko.
+install: module userspace
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) $(NO_SIGN) modules_install
+	$(DEPMOD)
+	install -d $(SBINDIR) $(MAN8DIR)
+	install -m 0755 userspace/tcpstate-watch $(SBINDIR)/tcpstate-watch
+	install -m 0644 userspace/tcpstate-watch.8 $(MAN8DIR)/tcpstate-watch.8
+
+uninstall:
+	rm -f $(addprefix $(MODDIR)/module/tcpstate.ko,'' .gz .xz .zst)
+	for d in $(MODDIR)/module $(MODDIR); do \
+		[ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+	$(DEPMOD)
+	rm -f $(SBINDIR)/tcpstate-watch $(MAN8DIR)/tcpstate-watch.8
+
+# What dkms builds from: dkms.conf, Kbuild and the module's sources (no
+# build products).
+dkms-source:
+	install -d $(DKMS_SRC)/module/uapi
+	install -m 0644 dkms.conf Kbuild $(DKMS_SRC)/
+	install -m 0644 module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
+		$(DKMS_SRC)/module/
+	install -m 0644 $(wildcard module/uapi/*.h) $(DKMS_SRC)/module/uapi/
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C bench clean
 	rm -rf $(BUILD)

@@ -504,6 +504,7 @@ static int tcpstate_req_err_ret(struct kretprobe_instance *ri,
 static DEFINE_PER_CPU(struct inet_timewait_sock *, tcpstate_tw_expiring);
 static DEFINE_PER_CPU(struct inet_timewait_sock *, tcpstate_tw_segment);
 static DEFINE_PER_CPU(bool, tcpstate_tw_segment_rst);
+static DEFINE_PER_CPU(u8, tcpstate_tw_segment_substate);
 
 static bool tcpstate_is_tcp_tw(const struct inet_timewait_sock *tw)
 {
@@ -558,11 +559,35 @@ static int tcpstate_tw_timer(struct kprobe *p, struct pt_regs *regs)
 /* tcp_timewait_state_process(tw, skb, th): a segment for @tw arrived. */
 static int tcpstate_tw_segment_seen(struct kprobe *p, struct pt_regs *regs)
 {
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
 	const struct tcphdr *th = (const struct tcphdr *)arg(regs, 2);
 
-	this_cpu_write(tcpstate_tw_segment,
-		       (struct inet_timewait_sock *)arg(regs, 0));
+	this_cpu_write(tcpstate_tw_segment, tw);
 	this_cpu_write(tcpstate_tw_segment_rst, th->rst);
+	this_cpu_write(tcpstate_tw_segment_substate, tw->tw_substate);
+	return 0;
+}
+
+/*
+ * __inet_twsk_schedule(tw, timeo, rearm): rearmed while a segment for @tw
+ * is processed that found it in FIN_WAIT2 and left it in TIME_WAIT: the
+ * peer's FIN (tcp_timewait_state_process()).
+ */
+static int tcpstate_tw_rescheduled(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
+	struct tcpstate_event buf, *ev;
+
+	if (!(arg(regs, 2) & 0xff) || this_cpu_read(tcpstate_tw_segment) != tw ||
+	    this_cpu_read(tcpstate_tw_segment_substate) != TCP_FIN_WAIT2 ||
+	    tw->tw_substate != TCP_TIME_WAIT || !tcpstate_is_tcp_tw(tw))
+		return 0;
+	this_cpu_write(tcpstate_tw_segment_substate, TCP_TIME_WAIT);
+	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT_SUBSTATE, tw);
+	if (!ev)
+		return 0;
+	ev->oldstate = TCP_FIN_WAIT2;
+	tcpstate_event_send(twsk_net(tw), ev);
 	return 0;
 }
 
@@ -693,6 +718,8 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 	TCPSTATE_KPROBE("tcp_timewait_state_process", tcpstate_tw_segment_seen,
 			TCPSTATE_HOOK_ALWAYS),
 	TCPSTATE_KPROBE("inet_twsk_kill", tcpstate_tw_kill,
+			TCPSTATE_HOOK_ALWAYS),
+	TCPSTATE_KPROBE("__inet_twsk_schedule", tcpstate_tw_rescheduled,
 			TCPSTATE_HOOK_ALWAYS),
 	TCPSTATE_KPROBE("inet_sk_set_state", tcpstate_kp_set_state,
 			TCPSTATE_HOOK_KPROBE_MODE),

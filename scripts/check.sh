@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Everything `make check` runs, in order, each as TAP: host-side unit tests
-# of tcpstate-watch, the module's build and style gates, then the selftests
-# in a VM booting the kernel tcpstate.ko was built for. Ends with the line
+# of tcpstate-watch, the module's build and style gates, make install, DKMS
+# and the Prometheus export against node_exporter, then the selftests in a
+# VM booting the kernel tcpstate.ko was built for. Ends with the line
 # "N passed, N failed, N skipped"; exits non-zero if anything failed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +42,15 @@ echo "== host: build and style gates"
 gate "module builds with W=1 and no warning" module_w1_clean
 gate "checkpatch --strict is clean on module/" scripts/checkpatch.sh
 
+# Each leaves the machine as it was: temporary trees, processes stopped.
+echo "== host: install, DKMS, Prometheus"
+gate "make install/uninstall: exactly the module, tcpstate-watch and its man page (DESTDIR, PREFIX)" \
+	scripts/install-test.sh "$KDIR"
+gate "dkms.conf: dkms add, build (signed, modinfo version), install, remove --all for the installed headers" \
+	scripts/dkms-test.sh
+gate "tcpstate-watch --prometheus: promtool accepts it, node_exporter's textfile collector serves its values" \
+	scripts/prometheus-test.sh
+
 echo "== VM: selftests"
 scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-900}" scripts/guest/check.sh 2>&1 |
 	tee -a "$log"
@@ -55,6 +65,11 @@ vm_status=${PIPESTATUS[0]}
 		echo "ok 1 VM ran to the end (guest status $vm_status)"
 	fi
 } | tee -a "$log"
+
+# The JSON lines sequences_test.sh printed, through a real JSON parser:
+# every line an object with its type's documented keys, in order.
+gate "VM: tcpstate-watch -j lines of sequences_test.sh parse, with every documented key" \
+	sh -c 'grep "^# JSON " "$1" | cut -c 8- > build/sequences.jsonl && test -s build/sequences.jsonl && python3 userspace/tests/check_json.py lines build/sequences.jsonl' - "$log"
 
 echo "== summary"
 summary=$(awk -f scripts/tap-summary.awk "$log")

@@ -10,6 +10,8 @@ PACKAGES="
 	busybox-static cpio kmod iproute2 xz-utils gzip
 	gcc make libc6-dev
 	perl python3
+	libbpf-tools
+	dkms prometheus-node-exporter prometheus curl
 "
 # The groups above, in order:
 #  - the VM:                qemu-system-x86
@@ -18,6 +20,11 @@ PACKAGES="
 #  - the guest initramfs:   busybox-static cpio kmod iproute2 xz-utils gzip
 #  - the compiler:          gcc make libc6-dev
 #  - test and lint tooling: perl python3
+#  - the benchmarks' BPF tracer to compare with: libbpf-tools (tcpstates)
+#  - packaging and export tests: dkms (dkms.conf), prometheus-node-exporter
+#    (serves --prometheus's file), prometheus (for promtool), curl. On a
+#    host running systemd, Debian starts their services (prometheus on
+#    :9090, node_exporter on :9100); the tests use neither.
 
 missing=
 total=0

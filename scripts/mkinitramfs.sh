@@ -140,6 +140,20 @@ for f in "${selftests[@]}" "$root/selftests/settings"; do
 		copy_exe "$f" "/tcpstate/selftests/${f##*/}"
 	fi
 done
+# The benchmark tools (make -C bench), when built: scripts/bench.sh.
+for f in "$root"/bench/*; do
+	if [ -f "$f" ] && [ -x "$f" ]; then
+		copy_exe "$f" "/tcpstate/bench/${f##*/}"
+	fi
+done
+# libbpf-tools' tcpstates, the BPF tracer the benchmarks compare with
+# (from the Debian package libbpf-tools; skipped with a note if missing).
+tcpstates=$(dpkg -L libbpf-tools 2>/dev/null | grep -m 1 '/tcpstates$') || tcpstates=
+if [ -n "$tcpstates" ] && [ -x "$tcpstates" ]; then
+	copy_exe "$tcpstates" /usr/sbin/tcpstates
+else
+	echo "mkinitramfs: no tcpstates (libbpf-tools): the benchmarks mark it n/a" >&2
+fi
 cp -R "$root/scripts/guest/." "$stage/tcpstate/guest/"
 cp "$root/scripts/guest/init" "$stage/init"
 chmod 755 "$stage/init"

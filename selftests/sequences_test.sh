@@ -16,6 +16,13 @@
 # by deleting the namespace (reason=netns_exit), and with --flush while it
 # still runs (in_progress); an orphaned FIN_WAIT2 timewait sock ends by
 # itself after net.ipv4.tcp_fin_timeout=1 (orphan_close, reason=expired).
+#
+# Orderly closes of single connections use tcpstate_seqgen pair (shutdown,
+# wait for the peer's FIN, close): with close() first, as tcpstate_traffic
+# does, an ACK that comes after close() returned (a delayed ACK, under
+# load) makes the closer an orphaned FIN_WAIT2 timewait sock that the
+# peer's FIN then turns to TIME_WAIT. The mixed burst uses tcpstate_traffic
+# and accepts either; test 6 makes that case on purpose.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 GEN=$here/tcpstate_seqgen
@@ -45,7 +52,7 @@ trap cleanup EXIT
 
 # ---- TAP ----
 
-NTESTS=12
+NTESTS=13
 ntest=0
 status=0
 errs=
@@ -91,14 +98,16 @@ ns_new() {
 	stat -L -c %i "/run/netns/$1"
 }
 
+# in_ns NS CMD...: CMD in the netns NS.
 in_ns() {
 	local n=$1
 	shift
 	nsenter --net="/run/netns/$n" "$@"
 }
 
+# ns_sysctl NS NAME VALUE: net.ipv4.NAME=VALUE in NS.
 ns_sysctl() {
-	in_ns "$1" sh -c "echo $3 > /proc/sys/net/ipv4/$2"
+	in_ns "$1" sh -c "echo $3 > /proc/sys/net/ipv4/$2" || bad "net.ipv4.$2=$3 in $1"
 }
 
 ns_del() {
@@ -131,14 +140,14 @@ tcp_rows() {
 }
 
 # wait_until MS CMD...: run CMD (a command or a function of this script)
-# every 20 ms until it succeeds or MS passed.
+# every 50 ms until it succeeds or MS passed.
 wait_until() {
 	local ms=$1 i=0
 	shift
 	while ! "$@"; do
-		i=$((i + 20))
+		i=$((i + 50))
 		[ $i -le "$ms" ] || return 1
-		msleep 20
+		msleep 50
 	done
 }
 
@@ -298,10 +307,25 @@ qmax=N($20); reason=$21; twsub=$22; partial=$23; missing=$24; path=$25;
 nsl=$26; suma=N($27); sumr=N($28); req=$29; twid=$30; sock=$31;
 keys_ok=$32+0; idx=$33+0; tsl=$34'
 
+# freeze FILE: the records are final (tcpstate-watch stopped): keep flat's
+# lines in FILE.flat, which sel reads from then on.
+freeze() {
+	flat "$1" > "$1.flat"
+}
+
+# flat_of FILE: flat's lines of FILE, frozen or not.
+flat_of() {
+	if [ -f "$1.flat" ]; then
+		cat "$1.flat"
+	else
+		flat "$1"
+	fi
+}
+
 # sel FILE COND: the flat lines of FILE where the awk condition holds
 # (COND may be a pattern, a pattern and an action, or more).
 sel() {
-	flat "$1" | awk -F '\t' "function N(x) { return x == \"null\" ? -1 : x + 0 } { $VARS } $2"
+	flat_of "$1" | awk -F '\t' "function N(x) { return x == \"null\" ? -1 : x + 0 } { $VARS } $2"
 }
 
 cnt() {
@@ -317,7 +341,7 @@ expect_n() {
 
 # dump FILE: the records in the text view's order, as diagnostics.
 dump() {
-	flat "$1" | awk -F '\t' '{ print "#   " $1, $2, $5 ":" $6, $7 ":" $8, "dur=" $11, $25, $26, "reason=" $21, "missing=" $24 }'
+	flat_of "$1" | awk -F '\t' '{ print "#   " $1, $2, $5 ":" $6, $7 ":" $8, "dur=" $11, $25, $26, "reason=" $21, "missing=" $24 }'
 }
 
 # Checks every record of FILE must pass whatever the test: the documented
@@ -325,10 +349,11 @@ dump() {
 # Durations of a handshake or failure: the sum of all steps; of a
 # teardown: the steps after ESTABLISHED (established_ns is that first
 # step); time_wait_ns: the timewait step's. A last step has no time.
-# end_ns - start_ns is the sum of all steps.
+# end_ns - start_ns is the sum of all steps. Records matching the awk
+# condition EXCLUDE, if given, are left out.
 check_common() {
 	local out
-	out=$(sel "$1" '
+	out=$(sel "$1" "${2:-0} { next }"'
 	function fail(m) { printf "%s %s:%s->%s:%s: %s\n", kind, laddr, lport, raddr, rport, m; bad = 1 }
 	{
 		split(nsl, sn, ","); nst = split(path, sp, ">")
@@ -360,8 +385,9 @@ check_common() {
 }
 
 # story FILE FAM LADDR LPORT RADDR RPORT SIDE "KIND KIND...": the records
-# of that tuple, in output order, are exactly those kinds; each says SIDE;
-# each phase starts when the one before ended (end_ns == start_ns).
+# of that tuple, in output order, are exactly those kinds (an extended
+# regular expression matching the whole list); each says SIDE; each phase
+# starts when the one before ended (end_ns == start_ns).
 story() {
 	local got
 	got=$(sel "$1" "fam == \"$2\" && laddr == \"$3\" && lport == ${4:-0} && raddr == \"$5\" && rport == ${6:-0}" |
@@ -371,7 +397,7 @@ story() {
 			if (NR > 1 && $9 != pend) k = k "(start_ns " $9 " != previous end_ns " pend ")"
 			pend = $10
 		} END { print k }')
-	[ "$got" = "$8" ] || bad "$2 $3:$4 -> $5:$6: records '$got', expected '$8' (side $7)"
+	echo "$got" | grep -Eqx "$8" || bad "$2 $3:$4 -> $5:$6: records '$got', expected '$8' (side $7)"
 }
 
 # ts_of FILE COND STATE: when the record matching COND entered STATE.
@@ -387,16 +413,19 @@ lt() {
 	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "" && b != "" && a + 0 < b + 0) }'
 }
 
-# The records of both sides of the loopback connections in FILE's lines
-# "FAMILY LPORT CPORT CLOSER" (tcpstate_traffic's output) tell their
-# story: handshake, then the teardown its closer makes.
+# traffic_stories FILE LINES [racy]: the records of both sides of the
+# loopback connections in LINES ("FAMILY LPORT CPORT CLOSER", as
+# tcpstate_traffic and tcpstate_seqgen pair print them) tell their story:
+# handshake, then the teardown its closer makes. With "racy" (close()
+# first), the active closer's may be orphan_close (see the top).
 traffic_stories() {
-	local fam lport cport closer lo ck sk
+	local fam lport cport closer lo ck sk ac=active_close
+	[ "${3:-}" = racy ] && ac="(active_close|orphan_close)"
 	while read -r fam lport cport closer; do
 		[ "$fam" = ipv4 ] && lo=127.0.0.1 || lo=::1
 		case $closer in
-		client) ck=active_close sk=passive_close ;;
-		server) ck=passive_close sk=active_close ;;
+		client) ck=$ac sk=passive_close ;;
+		server) ck=passive_close sk=$ac ;;
 		reset) ck=reset sk=reset ;;
 		esac
 		story "$1" "$fam" "$lo" "$cport" "$lo" "$lport" client "active_open $ck"
@@ -411,10 +440,10 @@ traffic_stories() {
 # ESTABLISHED (the SYN, SYN-ACK and ACK in flight, each after the other).
 opens_true() {
 	local out
-	out=$(sel "$1" 'kind == "active_open" && (side != "client" || path != "SYN_SENT>ESTABLISHED" || synq != -1 || req != "null" || queue != "null" || retrans != -1)
-		|| kind == "passive_open" && (side != "server" || path != "SYN_RECV>ESTABLISHED" || synq <= 0 || synq > hs || req == "null" || retrans != 0 || ackd != 0 || queue != "accept" || qlen < 1)')
+	out=$(sel "$1" 'kind == "active_open" && (side != "client" || path != "SYN_SENT>ESTABLISHED" || synq != -1 || req != "null" || queue != "null" || retrans != -1) ||
+		kind == "passive_open" && (side != "server" || path != "SYN_RECV>ESTABLISHED" || synq <= 0 || synq > hs || req == "null" || retrans != 0 || ackd != 0 || queue != "accept" || qlen < 1)')
 	[ -z "$out" ] || bad "opens not as a loopback handshake: $out"
-	out=$(flat "$1" | awk -F '\t' '
+	out=$(flat_of "$1" | awk -F '\t' '
 		$1 == "active_open" { k = $4 " " $5 " " $6 " " $7 " " $8; as[k] = $9 + 0; ae[k] = $10 + 0 }
 		$1 == "passive_open" { k = $4 " " $7 " " $8 " " $5 " " $6; ps[k] = $9 + 0; pe[k] = $10 + 0 }
 		END {
@@ -474,6 +503,7 @@ t_opens() {
 	wait_records "$f" 12 'kind == "reset"' 10000 || bad "timed out waiting for the records"
 	ns_del opens
 	watch_stop "$f"
+	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 6 'kind == "active_open"' "active_open"
 	expect_n "$f" 6 'kind == "passive_open"' "passive_open"
@@ -492,9 +522,9 @@ t_close() {
 	local closer=$1 ino f=$work/close_$1.json fam lport cport n ap
 	ino=$(ns_new "cl$closer") || { bad "ip netns add"; return; }
 	watch_start "$f" --netns "$ino" || return
-	in_ns "cl$closer" "$TRAFFIC" -4 -n 1 -c "$closer" > "$work/cl$closer.t" &&
-		in_ns "cl$closer" "$TRAFFIC" -6 -n 1 -c "$closer" >> "$work/cl$closer.t" ||
-		bad "tcpstate_traffic failed"
+	in_ns "cl$closer" "$GEN" pair -4 -n 1 -c "$closer" > "$work/cl$closer.t" &&
+		in_ns "cl$closer" "$GEN" pair -6 -n 1 -c "$closer" >> "$work/cl$closer.t" ||
+		bad "tcpstate_seqgen pair failed"
 	wait_records "$f" 2 'kind == "passive_close"' 5000 || bad "timed out waiting for passive_close"
 	# The kernel holds both active closers in TIME_WAIT (st 06).
 	while read -r fam lport cport _; do
@@ -506,6 +536,7 @@ t_close() {
 	ns_del "cl$closer"
 	wait_records "$f" 2 'kind == "active_close"' 10000 || bad "timed out waiting for active_close (netns exit)"
 	watch_stop "$f"
+	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 8 '1' "records in all"
 	traffic_stories "$f" "$work/cl$closer.t"
@@ -528,12 +559,13 @@ t_flush() {
 	local ino f=$work/flush.json fam lport cport
 	ino=$(ns_new flush) || { bad "ip netns add"; return; }
 	watch_start "$f" --netns "$ino" --flush || return
-	in_ns flush "$TRAFFIC" -4 -n 1 -c client > "$work/flush.t" || bad "tcpstate_traffic failed"
+	in_ns flush "$GEN" pair -4 -n 1 -c client > "$work/flush.t" || bad "tcpstate_seqgen pair failed"
 	read -r fam lport cport _ < "$work/flush.t"
 	wait_records "$f" 1 'kind == "passive_close"' 5000 || bad "timed out waiting for passive_close"
 	[ "$(tcp_rows flush 06 "$cport")" -eq 1 ] || bad "the kernel shows no TIME_WAIT for client port $cport"
 	watch_stop "$f"
 	ns_del flush
+	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 4 '1' "records in all"
 	story "$f" ipv4 127.0.0.1 "$cport" 127.0.0.1 "$lport" client "active_open in_progress"
@@ -560,6 +592,7 @@ t_orphan() {
 	wait_records "$f" 3 'kind == "passive_close"' 5000 || bad "timed out waiting for the records"
 	watch_stop "$f"
 	ns_del orphan
+	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 12 '1' "records in all"
 	while read -r fam lport cport; do
@@ -574,7 +607,51 @@ t_orphan() {
 	[ -z "$errs" ] || dump "$f"
 }
 
-# ---- 6: reset ----
+# ---- 6: an orphaned FIN_WAIT2 timewait sock gets the peer's FIN ----
+
+# The client closes first and its socket is orphaned in FIN_WAIT1 (the
+# server's ACK comes after close()): a timewait sock in substate
+# FIN_WAIT2. The server's FIN then turns it to TIME_WAIT (the kernel shows
+# st 06); it lasts 60 s, ended here by the netns exit. The client's
+# record must show that TIME_WAIT: the step before CLOSE is TIME_WAIT, and
+# no step claims the TIME_WAIT's time as FIN_WAIT2's. Its kind may be
+# orphan_close (the application closed in FIN_WAIT1) or active_close (the
+# peer's FIN came: an orderly active close).
+t_orphan_fin() {
+	local ino f=$work/orphanfin.json fam lport cport lo
+	ino=$(ns_new orphfin) || { bad "ip netns add"; return; }
+	watch_start "$f" --netns "$ino" || return
+	in_ns orphfin "$GEN" orphan -k -4 -n 1 > "$work/of4" 2> "$work/orphanfin.err" &&
+		in_ns orphfin "$GEN" orphan -k -6 -n 1 > "$work/of6" 2>> "$work/orphanfin.err" ||
+		bad "tcpstate_seqgen orphan -k failed: $(cat "$work/orphanfin.err")"
+	sed 's/^#/# kernel:/' "$work/orphanfin.err" | grep '^# kernel' || true
+	{ sed 's/^/ipv4 /' "$work/of4"; sed 's/^/ipv6 /' "$work/of6"; } > "$work/orphanfin.t"
+	wait_records "$f" 2 'kind == "passive_close"' 5000 || bad "timed out waiting for passive_close"
+	[ "$(tcp_rows orphfin 06 0)" -eq 2 ] || bad "the kernel shows $(tcp_rows orphfin 06 0) TIME_WAIT sockets, expected 2"
+	ns_del orphfin
+	wait_records "$f" 2 'side == "client" && (kind == "orphan_close" || kind == "active_close")' 10000 ||
+		bad "timed out waiting for the client's teardown"
+	watch_stop "$f"
+	freeze "$f"
+	check_common "$f" 'side == "client" && (kind == "orphan_close" || kind == "active_close")'
+	expect_n "$f" 8 '1' "records in all"
+	while read -r fam lport cport; do
+		[ "$fam" = ipv4 ] && lo=127.0.0.1 || lo=::1
+		story "$f" "$fam" "$lo" "$cport" "$lo" "$lport" client "active_open (orphan_close|active_close)"
+		story "$f" "$fam" "$lo" "$lport" "$lo" "$cport" server "passive_open passive_close"
+	done < "$work/orphanfin.t"
+	expect_n "$f" 2 'side == "client" && (kind == "orphan_close" || kind == "active_close") && reason == "netns_exit" && twsub == "TIME_WAIT" && tw > 0 && path ~ /^ESTABLISHED>FIN_WAIT1>FIN_WAIT2>/' \
+		"client teardown: its timewait sock ended in TIME_WAIT (netns exit)"
+	expect_n "$f" 2 'side == "client" && twsub == "TIME_WAIT" && path ~ /TIME_WAIT>CLOSE$/' \
+		"the client's path ends TIME_WAIT -> CLOSE, as the kernel's timewait sock did"
+	expect_n "$f" 0 'side == "client" && twsub == "TIME_WAIT" {
+		n = split(path, sp, ">"); split(nsl, sn, ",")
+		for (i = 1; i <= n; i++) if (sp[i] == "FIN_WAIT2(tw)" && sn[i] != "null" && sn[i] + 0 >= tw) print }' \
+		"a FIN_WAIT2(tw) step that claims the timewait sock's whole life, TIME_WAIT included"
+	[ -z "$errs" ] || dump "$f"
+}
+
+# ---- 7: reset ----
 
 t_reset() {
 	local ino f=$work/reset.json n
@@ -588,6 +665,7 @@ t_reset() {
 	n=$(mib reset Tcp EstabResets)
 	watch_stop "$f"
 	ns_del reset
+	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 16 '1' "records in all"
 	expect_n "$f" "$n" 'kind == "reset" && path == "ESTABLISHED>CLOSE" && dur == 0 && est > 0' "reset records (Tcp EstabResets is $n)"
@@ -596,7 +674,7 @@ t_reset() {
 	[ -z "$errs" ] || dump "$f"
 }
 
-# ---- 7: refused ----
+# ---- 8: refused ----
 
 t_refused() {
 	local ino f=$work/refused.json c4 c6 n
@@ -605,20 +683,25 @@ t_refused() {
 	# Port 1 of a fresh netns: nothing listens, the SYN gets an RST.
 	c4=$(in_ns refused "$GEN" connect -4 -x refused 127.0.0.1 1) || bad "IPv4 connect not refused"
 	c6=$(in_ns refused "$GEN" connect -6 -x refused ::1 1) || bad "IPv6 connect not refused"
+	: "${c4:=0 0}" "${c6:=0 0}"
 	wait_records "$f" 2 '1' 5000 || bad "timed out waiting for the records"
 	n=$(mib refused Tcp AttemptFails)
 	watch_stop "$f"
 	ns_del refused
+	freeze "$f"
 	check_common "$f"
 	[ "$n" -eq 2 ] || bad "Tcp AttemptFails $n, expected 2"
 	expect_n "$f" 2 '1' "records in all"
 	story "$f" ipv4 127.0.0.1 "${c4%% *}" 127.0.0.1 1 client connect_refused
 	story "$f" ipv6 ::1 "${c6%% *}" ::1 1 client connect_refused
 	expect_n "$f" 2 'kind == "connect_refused" && path == "SYN_SENT>CLOSE" && dur > 0 && dur < 1000000000' "connect_refused SYN_SENT -> CLOSE in under 1 s"
+	# Within connect()'s own time.
+	expect_n "$f" 1 'fam == "ipv4" && dur / 1000000 <= '"${c4##* }"' + 1' "IPv4 connect_refused within connect()'s ${c4##* } ms"
+	expect_n "$f" 1 'fam == "ipv6" && dur / 1000000 <= '"${c6##* }"' + 1' "IPv6 connect_refused within connect()'s ${c6##* } ms"
 	[ -z "$errs" ] || dump "$f"
 }
 
-# ---- 8: SYN timeout ----
+# ---- 9: SYN timeout ----
 
 # with_sink NS: the dummy device tssink of tcpstate_synsend in NS: SINK
 # addresses 10.77.0.1 and fd77::1 on it; 10.99.0.0/16 and fd99::/64 routed
@@ -651,17 +734,19 @@ t_syn_timeout() {
 	[ "$n" -eq 2 ] || bad "Tcp AttemptFails $n, expected 2"
 	watch_stop "$f"
 	ns_del syntmo
+	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 2 '1' "records in all"
 	story "$f" ipv4 10.77.0.1 "${c4:-0}" 10.99.200.1 80 client connect_timeout
 	story "$f" ipv6 fd77::1 "${c6:-0}" fd99::c8:1 80 client connect_timeout
-	# As long as connect() took, within 100 ms: 1 s + 2 s of RTOs.
-	expect_n "$f" 1 'kind == "connect_timeout" && fam == "ipv4" && path == "SYN_SENT>CLOSE" && dur >= 2900000000 && dur / 1000000 - '"${ms4:-0}"' < 100 && '"${ms4:-0}"' - dur / 1000000 < 100' "IPv4 connect_timeout lasting connect()'s ${ms4:-?} ms"
-	expect_n "$f" 1 'kind == "connect_timeout" && fam == "ipv6" && path == "SYN_SENT>CLOSE" && dur >= 2900000000 && dur / 1000000 - '"${ms6:-0}"' < 100 && '"${ms6:-0}"' - dur / 1000000 < 100' "IPv6 connect_timeout lasting connect()'s ${ms6:-?} ms"
+	# 1 s + 2 s of RTOs, within connect()'s own time (and at most 300 ms
+	# shorter: the syscall's entry and wake-up).
+	expect_n "$f" 1 'kind == "connect_timeout" && fam == "ipv4" && path == "SYN_SENT>CLOSE" && dur >= 2900000000 && dur / 1000000 <= '"${ms4:-0}"' + 1 && '"${ms4:-0}"' - dur / 1000000 < 300' "IPv4 connect_timeout lasting connect()'s ${ms4:-?} ms"
+	expect_n "$f" 1 'kind == "connect_timeout" && fam == "ipv6" && path == "SYN_SENT>CLOSE" && dur >= 2900000000 && dur / 1000000 <= '"${ms6:-0}"' + 1 && '"${ms6:-0}"' - dur / 1000000 < 300' "IPv6 connect_timeout lasting connect()'s ${ms6:-?} ms"
 	[ -z "$errs" ] || dump "$f"
 }
 
-# ---- 9: half-open expiry ----
+# ---- 10: half-open expiry ----
 
 t_half_open() {
 	local ino f=$work/halfopen.json l4 l6 n k
@@ -691,6 +776,7 @@ t_half_open() {
 	bg_pids=
 	watch_stop "$f"
 	ns_del halfopen
+	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 5 '1' "records in all"
 	for k in 1 2 3; do
@@ -708,7 +794,7 @@ t_half_open() {
 	[ -z "$errs" ] || dump "$f"
 }
 
-# ---- 10: accept-queue overflow ----
+# ---- 11: accept-queue overflow ----
 
 t_overflow() {
 	local ino f=$work/overflow.json lport z c1 c2 c3 over n L
@@ -730,6 +816,7 @@ t_overflow() {
 	wait_records "$f" 5 'kind == "reset"' 5000 || bad "timed out waiting for the records"
 	watch_stop "$f"
 	ns_del overflow
+	freeze "$f"
 	check_common "$f"
 	L=127.0.0.1
 	story "$f" ipv4 $L "$z" $L "$lport" client "active_open reset"
@@ -757,7 +844,7 @@ t_overflow() {
 	[ -z "$errs" ] || dump "$f"
 }
 
-# ---- 11: simultaneous close ----
+# ---- 12: simultaneous close ----
 
 t_simclose() {
 	local ia ib f=$work/simclose.json c4 c6 p n
@@ -803,6 +890,7 @@ t_simclose() {
 	# Only these two namespaces' records.
 	awk -v a="\"netns\":$ia," -v b="\"netns\":$ib," '!/"type":"sequence"/ || index($0, a) || index($0, b)' "$f" > "$f.2" &&
 		mv "$f.2" "$f"
+	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 8 '1' "records in all"
 	story "$f" ipv4 10.88.0.1 "$c4" 10.88.0.2 5555 client "active_open simultaneous_close"
@@ -820,7 +908,7 @@ t_simclose() {
 	[ -z "$errs" ] || dump "$f"
 }
 
-# ---- 12: mixed burst ----
+# ---- 13: mixed burst ----
 
 t_mixed() {
 	local ino f=$work/mixed.json pids='' p i k n l4 l6 tw_rows active passive fails resets synretrans
@@ -872,11 +960,17 @@ t_mixed() {
 	ns_del mixed
 	wait_records "$f" 92 '1' 10000 || bad "timed out waiting for the TIME_WAITs' ends"
 	watch_stop "$f"
-	check_common "$f"
+	freeze "$f"
+	# Closers that raced into an orphaned FIN_WAIT2 timewait sock: their
+	# timings are test 6's business.
+	check_common "$f" 'path ~ /FIN_WAIT2\(tw\)/ && twsub == "TIME_WAIT"'
+	n=$(cnt "$f" 'kind == "orphan_close"')
+	[ "$n" -eq 0 ] || echo "# $n of the 14 active closers went through an orphaned FIN_WAIT2 timewait sock (their peer's ACK came after close())"
 	echo "# kernel: ActiveOpens $active PassiveOpens $passive AttemptFails $fails EstabResets $resets TIME_WAIT $tw_rows TCPSynRetrans $synretrans"
-	for k in active_open:20 passive_open:20 active_close:14 passive_close:14 reset:12 connect_refused:6 connect_timeout:2 half_open_expired:4; do
+	for k in active_open:20 passive_open:20 passive_close:14 reset:12 connect_refused:6 connect_timeout:2 half_open_expired:4; do
 		expect_n "$f" "${k#*:}" "kind == \"${k%:*}\"" "${k%:*}"
 	done
+	expect_n "$f" 14 'kind == "active_close" || kind == "orphan_close"' "active_close (or orphan_close)"
 	expect_n "$f" 92 '1' "records in all"
 	# The kernel's counts of the same.
 	n=$(cnt "$f" 'kind == "active_open" || kind == "connect_refused" || kind == "connect_timeout"')
@@ -884,11 +978,11 @@ t_mixed() {
 	[ "$passive" -eq "$(cnt "$f" 'kind == "passive_open"')" ] || bad "Tcp PassiveOpens $passive"
 	[ "$fails" -eq "$(cnt "$f" 'kind == "connect_refused" || kind == "connect_timeout"')" ] || bad "Tcp AttemptFails $fails"
 	[ "$resets" -eq "$(cnt "$f" 'kind == "reset"')" ] || bad "Tcp EstabResets $resets"
-	[ "$tw_rows" -eq "$(cnt "$f" 'kind == "active_close"')" ] || bad "TIME_WAIT rows $tw_rows"
+	[ "$tw_rows" -eq "$(cnt "$f" 'twsub == "TIME_WAIT"')" ] || bad "TIME_WAIT rows $tw_rows, records ending in TIME_WAIT $(cnt "$f" 'twsub == "TIME_WAIT"')"
 	n=$(sel "$f" 'kind == "half_open_expired" { s += retrans } kind == "connect_timeout" { s++ } END { print s + 0 }')
 	[ "$synretrans" -eq "$n" ] || bad "TcpExt TCPSynRetrans $synretrans, records: SYN-ACK retransmits + one SYN retransmit per timeout = $n"
 	# Every connection's own story, on both sides.
-	traffic_stories "$f" "$work/mixed.t"
+	traffic_stories "$f" "$work/mixed.t" racy
 	for i in 1 2 3; do
 		read -r p _ < "$work/mr4.$i"
 		story "$f" ipv4 127.0.0.1 "${p:-0}" 127.0.0.1 1 client connect_refused
@@ -903,33 +997,32 @@ t_mixed() {
 		story "$f" ipv4 10.77.0.1 8080 10.99.0.$k $((40000 + k - 1)) server half_open_expired
 		story "$f" ipv6 fd77::1 8080 fd99::$k $((41000 + k - 1)) server half_open_expired
 	done
-	expect_n "$f" 14 'kind == "active_close" && reason == "netns_exit" && path == "ESTABLISHED>FIN_WAIT1>FIN_WAIT2>TIME_WAIT>CLOSE"' "active_close ended by the netns exit"
+	expect_n "$f" 14 '(kind == "active_close" || kind == "orphan_close") && reason == "netns_exit" && twsub == "TIME_WAIT" && path ~ /^ESTABLISHED>FIN_WAIT1>FIN_WAIT2>/' "active closers' timewait socks ended by the netns exit in TIME_WAIT"
 	opens_true "$f"
 	[ -z "$errs" ] || dump "$f"
 }
 
-t_opens
-finish "sequences: loopback opens: active_open client, passive_open server, handshake and SYN queue times, in causal order"
-t_close client
-finish "sequences: client close: active_close through TIME_WAIT (ended by netns exit), server passive_close"
-t_close server
-finish "sequences: server close: active_close on the server, passive_close on the client"
-t_flush
-finish "sequences: --flush: a TIME_WAIT still running is in_progress"
-t_orphan
-finish "sequences: orphan_close: FIN_WAIT2 timewait sock expires after tcp_fin_timeout=1"
-t_reset
-finish "sequences: reset on both sides of an aborted connection (Tcp EstabResets)"
-t_refused
-finish "sequences: connect_refused (Tcp AttemptFails)"
-t_syn_timeout
-finish "sequences: connect_timeout: SYNs into a dummy device, tcp_syn_retries=1"
-t_half_open
-finish "sequences: half_open_expired: spoofed SYNs, SYN-ACKs lost, tcp_synack_retries=1"
-t_overflow
-finish "sequences: accept queue overflow: ack_dropped, syn_dropped (TcpExt ListenOverflows)"
-t_simclose
-finish "sequences: simultaneous_close through CLOSING on both ends (veth, netem 100 ms)"
-t_mixed
-finish "sequences: mixed burst: per-kind counts equal the traffic and the kernel's counters"
+# run NAME FUNC ARGS...: one test, with its time in the guest.
+run() {
+	local name=$1 t0
+	shift
+	t0=$(cut -d ' ' -f 1 /proc/uptime)
+	"$@"
+	echo "# $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime) s"
+	finish "$name"
+}
+
+run "sequences: loopback opens: active_open client, passive_open server, handshake and SYN queue times, in causal order" t_opens
+run "sequences: client close: active_close through TIME_WAIT (ended by netns exit), server passive_close" t_close client
+run "sequences: server close: active_close on the server, passive_close on the client" t_close server
+run "sequences: --flush: a TIME_WAIT still running is in_progress" t_flush
+run "sequences: orphan_close: FIN_WAIT2 timewait sock expires after tcp_fin_timeout=1" t_orphan
+run "sequences: orphaned FIN_WAIT2 timewait sock turned TIME_WAIT by the peer's FIN: the record shows the TIME_WAIT" t_orphan_fin
+run "sequences: reset on both sides of an aborted connection (Tcp EstabResets)" t_reset
+run "sequences: connect_refused (Tcp AttemptFails)" t_refused
+run "sequences: connect_timeout: SYNs into a dummy device, tcp_syn_retries=1" t_syn_timeout
+run "sequences: half_open_expired: spoofed SYNs, SYN-ACKs lost, tcp_synack_retries=1" t_half_open
+run "sequences: accept queue overflow: ack_dropped, syn_dropped (TcpExt ListenOverflows)" t_overflow
+run "sequences: simultaneous_close through CLOSING on both ends (veth, netem 100 ms)" t_simclose
+run "sequences: mixed burst: per-kind counts equal the traffic and the kernel's counters" t_mixed
 exit $status

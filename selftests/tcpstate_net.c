@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ring_reader.h"
 #include "tcpstate_net.h"
 
 /* ---- time, processes, files ---- */
@@ -695,29 +696,15 @@ int proc_tcp_listen_rxq(int family, unsigned short lport)
 
 /* ---- tcpstate's figures ---- */
 
-static const char *const counter_names[TCPSTATE_NR_COUNTERS] = {
-	[TCPSTATE_C_SYN_RECV] = "syn_recv",
-	[TCPSTATE_C_TIME_WAIT] = "time_wait",
-	[TCPSTATE_C_SYN_QUEUE_ADDED] = "syn_queue_added",
-	[TCPSTATE_C_SYN_QUEUE_COMPLETED] = "syn_queue_completed",
-	[TCPSTATE_C_SYN_QUEUE_EXPIRED] = "syn_queue_expired",
-	[TCPSTATE_C_SYN_QUEUE_DROPPED] = "syn_queue_dropped",
-	[TCPSTATE_C_SYN_QUEUE_MIGRATED] = "syn_queue_migrated",
-	[TCPSTATE_C_SYNACK_RETRANS] = "synack_retrans",
-	[TCPSTATE_C_ACCEPT_QUEUED] = "accept_queued",
-	[TCPSTATE_C_ACCEPT_OVERFLOWS] = "accept_overflows",
-	[TCPSTATE_C_LISTEN_DROPS] = "listen_drops",
-	[TCPSTATE_C_SYN_QUEUE_FULL_DROPS] = "syn_queue_full_drops",
-	[TCPSTATE_C_SYNCOOKIES_SENT] = "syncookies_sent",
-	[TCPSTATE_C_TIMEWAIT_CREATED] = "timewait_created",
-	[TCPSTATE_C_TIMEWAIT_EXPIRED] = "timewait_expired",
-	[TCPSTATE_C_TIMEWAIT_ENDED_EARLY] = "timewait_ended_early",
-	[TCPSTATE_C_RING_DROPS] = "ring_drops",
-};
-
+/*
+ * The reader's names (userspace/ring_reader.c): parsing the module's
+ * /proc/net/tcpstate with them checks that the two tables agree.
+ */
 const char *counter_name(unsigned int idx)
 {
-	return idx < TCPSTATE_NR_COUNTERS ? counter_names[idx] : "?";
+	const char *name = tcpstate_counter_name(idx);
+
+	return name ? name : "?";
 }
 
 int counters_proc(struct ts_counters *c)
@@ -740,7 +727,7 @@ int counters_proc(struct ts_counters *c)
 			continue;
 		}
 		for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
-			if (!strcmp(name, counter_names[i]))
+			if (!strcmp(name, counter_name(i)))
 				break;
 		if (i == TCPSTATE_NR_COUNTERS || seen[i]) {
 			err = -EPROTO;

@@ -11,12 +11,23 @@
  *   tcpstate_seqgen listen [-4|-6] [-q BACKLOG] [-p PORT] ADDR
  *       listen on ADDR:PORT, print "PORT", never accept; wait to be
  *       killed (or 120 s).
- *   tcpstate_seqgen orphan [-4|-6] [-n N]
+ *   tcpstate_seqgen pair [-4|-6] [-n N] -c client|server
+ *       N loopback connections, one after the other, each closed in order
+ *       by the chosen side: shutdown(SHUT_WR), wait for the peer's FIN
+ *       (EOF), close(); the peer closes on EOF. The closer's socket is
+ *       never orphaned before its TIME_WAIT, so its path is always
+ *       FIN_WAIT1 -> FIN_WAIT2 -> TIME_WAIT (a close() first would race:
+ *       an ACK arriving after it makes an orphaned FIN_WAIT2 timewait
+ *       sock). Prints "FAMILY LPORT CPORT CLOSER" per connection, as
+ *       tcpstate_traffic does.
+ *   tcpstate_seqgen orphan [-4|-6] [-n N] [-k]
  *       N loopback connections whose client closes first while the server
  *       keeps its socket open: the client's socket becomes an orphaned
- *       FIN_WAIT2 timewait sock (net.ipv4.tcp_fin_timeout long). Waits
- *       until the kernel showed each (st 05 rows) and until they are gone,
- *       then the server closes. Prints "LPORT CPORT" per connection.
+ *       FIN_WAIT2 timewait sock. Waits until the kernel showed each (st 05
+ *       rows) and until they are gone (net.ipv4.tcp_fin_timeout), then the
+ *       server closes. With -k the server closes as soon as they show:
+ *       its FIN turns each timewait sock to TIME_WAIT (st 06), which is
+ *       waited for. Prints "LPORT CPORT" per connection.
  *   tcpstate_seqgen overflow [-4|-6]
  *       a loopback listener with backlog 1 that never accepts (run it with
  *       a netem delay on lo, tcp_syncookies=0, tcp_syn_retries=1 and
@@ -349,14 +360,70 @@ static int cmd_listen(int argc, char **argv)
 
 #define MAX_CONNS 64
 
+static int cmd_pair(int argc, char **argv)
+{
+	const char *closer = NULL;
+	int opt, n = 1, i, lfd, cfd, afd, first, second;
+	unsigned short lport, cport;
+	char b;
+
+	while ((opt = getopt(argc, argv, "46n:c:")) != -1) {
+		switch (opt) {
+		case '4':
+			family = AF_INET;
+			break;
+		case '6':
+			family = AF_INET6;
+			break;
+		case 'n':
+			n = atoi(optarg);
+			break;
+		case 'c':
+			closer = optarg;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (optind != argc || n < 1 || !closer ||
+	    (strcmp(closer, "client") && strcmp(closer, "server")))
+		return 2;
+	lfd = do_listen(NULL, 0, 64);
+	lport = port_of(lfd);
+	for (i = 0; i < n; i++) {
+		cfd = connect_to(NULL, lport, 0);
+		afd = accept(lfd, NULL, NULL);
+		if (afd < 0)
+			die("accept");
+		cport = port_of(cfd);
+		exchange(cfd, afd);
+		first = strcmp(closer, "client") ? afd : cfd;
+		second = first == cfd ? afd : cfd;
+		if (shutdown(first, SHUT_WR) || read(second, &b, 1) != 0)
+			die("shutdown, then EOF");
+		close(second);
+		if (read(first, &b, 1) != 0)
+			die("the closer's EOF");
+		close(first);
+		printf("%s %u %u %s\n", family == AF_INET ? "ipv4" : "ipv6",
+		       lport, cport, closer);
+	}
+	close(lfd);
+	return 0;
+}
+
 static int cmd_orphan(int argc, char **argv)
 {
 	int opt, n = 1, i, lfd, afd[MAX_CONNS];
 	unsigned short lport, cport[MAX_CONNS];
+	bool peer_fin = false;
 	long long t0;
 
-	while ((opt = getopt(argc, argv, "46n:")) != -1) {
+	while ((opt = getopt(argc, argv, "46n:k")) != -1) {
 		switch (opt) {
+		case 'k':
+			peer_fin = true;
+			break;
 		case '4':
 			family = AF_INET;
 			break;
@@ -394,6 +461,20 @@ static int cmd_orphan(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		if (!WAIT_FOR(proc_rows(5, cport[i]) == 1, 3000))
 			die("client port %u never showed as FIN_WAIT2", cport[i]);
+	if (peer_fin) {
+		/* The server's FIN: each timewait sock goes to TIME_WAIT. */
+		for (i = 0; i < n; i++)
+			close(afd[i]);
+		for (i = 0; i < n; i++)
+			if (!WAIT_FOR(proc_rows(6, cport[i]) == 1 &&
+				      proc_rows(5, cport[i]) == 0, 5000))
+				die("client port %u: no TIME_WAIT after the server's FIN",
+				    cport[i]);
+		fprintf(stderr, "# %d orphaned FIN_WAIT2 timewait socks (st 05 rows) turned TIME_WAIT (st 06) on the server's FIN\n",
+			n);
+		close(lfd);
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		if (!WAIT_FOR(proc_rows(5, cport[i]) == 0, 15000))
 			die("client port %u still FIN_WAIT2 after 15 s", cport[i]);
@@ -550,7 +631,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {
 		{ "connect", cmd_connect }, { "listen", cmd_listen },
-		{ "orphan", cmd_orphan }, { "overflow", cmd_overflow },
+		{ "pair", cmd_pair }, { "orphan", cmd_orphan }, { "overflow", cmd_overflow },
 		{ "simclose", cmd_simclose },
 	};
 	unsigned int i;
@@ -566,6 +647,6 @@ int main(int argc, char **argv)
 				argv[1]);
 		return rc;
 	}
-	fprintf(stderr, "usage: " PROG " connect|listen|orphan|overflow|simclose ...\n");
+	fprintf(stderr, "usage: " PROG " connect|listen|pair|orphan|overflow|simclose ...\n");
 	return 2;
 }

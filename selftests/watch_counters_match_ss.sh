@@ -2,23 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The SYN_RECV and TIME_WAIT numbers tcpstate-watch shows (--counters, and
-# the -i status line) equal what ss lists for the same traffic: half-open
-# connections from spoofed SYNs whose SYN-ACKs a dummy device swallows,
-# and client-closed loopback connections, in a netns of their own. TAP.
+# the -i status line, and --prometheus while another reader holds the ring)
+# equal what ss lists for the same traffic: half-open connections from
+# spoofed SYNs whose SYN-ACKs a dummy device swallows, and client-closed
+# loopback connections, in a netns of their own. TAP.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 ns=tcpstate-ss-$$
 work=$(mktemp -d)
 listener=
+holder=
 cleanup() {
 	[ -n "$listener" ] && kill "$listener" 2>/dev/null
+	[ -n "$holder" ] && kill "$holder" 2>/dev/null
 	ip netns del "$ns" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 n=0
 result() {	# result OK NAME [diagnostics]
 	n=$((n + 1))
@@ -80,3 +83,26 @@ line=$(grep -m1 'SYN_RECV' "$work/status")
 echo "$line" | grep -q "SYN_RECV $ss_syn TIME_WAIT $ss_tw " &&
 	result ok "-i status line shows SYN_RECV $ss_syn TIME_WAIT $ss_tw" "$line" ||
 	result "not ok" "-i status line shows SYN_RECV $ss_syn TIME_WAIT $ss_tw" "$(cat "$work/status")"
+
+# --prometheus needs no ring: with another tcpstate-watch holding it, the
+# text it writes has the same gauges as ss, labelled with this netns.
+ino=$(in_ns readlink /proc/self/ns/net | tr -dc 0-9)
+timeout 20 ip netns exec "$ns" tcpstate-watch -e --duration 5 \
+	> "$work/holder" 2> /dev/null &
+holder=$!
+i=0
+# Its header says the ring is held.
+while ! [ -s "$work/holder" ] && [ $i -lt 500 ]; do usleep 10000; i=$((i + 1)); done
+timeout 10 ip netns exec "$ns" tcpstate-watch --counters --prometheus "$work/t.prom" \
+	2> "$work/prom.err"
+rc=$?
+gauge() {
+	awk -v m="$1{netns=\"$ino\"}" '$1 == m { print $2 }' "$work/t.prom"
+}
+diag="ring held: $(head -c 60 "$work/holder"); ss: syn-recv $ss_syn time-wait $ss_tw; file: tcpstate_syn_recv $(gauge tcpstate_syn_recv) tcpstate_time_wait $(gauge tcpstate_time_wait), status $rc $(cat "$work/prom.err")"
+[ -s "$work/holder" ] && [ $rc -eq 0 ] &&
+	[ "$(gauge tcpstate_syn_recv)" = "$ss_syn" ] &&
+	[ "$(gauge tcpstate_time_wait)" = "$ss_tw" ] &&
+	[ "$(grep -c '^tcpstate_.*_total{netns="'"$ino"'"} [0-9]' "$work/t.prom")" -eq 15 ] &&
+	result ok "--prometheus beside a ring reader: tcpstate_syn_recv $ss_syn, tcpstate_time_wait $ss_tw, netns=\"$ino\"" "$diag" ||
+	result "not ok" "--prometheus beside a ring reader: tcpstate_syn_recv $ss_syn, tcpstate_time_wait $ss_tw, netns=\"$ino\"" "$diag"

@@ -217,6 +217,7 @@ int filter_event_touches(const struct tcpstate_event *ev, unsigned int state)
 	switch (ev->type) {
 	case TCPSTATE_EV_STATE:
 	case TCPSTATE_EV_TIMEWAIT:
+	case TCPSTATE_EV_TIMEWAIT_SUBSTATE:
 		return ev->oldstate == state || ev->newstate == state;
 	case TCPSTATE_EV_SYN_RECV:
 	case TCPSTATE_EV_SYN_RECV_END:

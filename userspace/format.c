@@ -127,6 +127,7 @@ static const char *const event_type_names[] = {
 	[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
 	[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
 	[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
+	[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = "TIMEWAIT_SUBSTATE",
 };
 
 static const char *const syn_recv_end_names[] = {
@@ -242,6 +243,11 @@ static void format_transition(char *buf, size_t len,
 			 tcpstate_state_name(ev->oldstate),
 			 tcpstate_state_name(ev->newstate),
 			 TCPSTATE_COL_SKID, (unsigned long long)ev->peer_id);
+		return;
+	case TCPSTATE_EV_TIMEWAIT_SUBSTATE:
+		snprintf(buf, len, "%s %s -> %s", type,
+			 tcpstate_state_name(ev->oldstate),
+			 tcpstate_state_name(ev->newstate));
 		return;
 	case TCPSTATE_EV_TIMEWAIT_END:
 		reason = reason_text(tcpstate_timewait_end_name(ev->reason),

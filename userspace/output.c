@@ -489,6 +489,7 @@ static unsigned int event_fields(unsigned int type)
 	switch (type) {
 	case TCPSTATE_EV_STATE:
 	case TCPSTATE_EV_TIMEWAIT:
+	case TCPSTATE_EV_TIMEWAIT_SUBSTATE:
 		return EF_STATES;
 	case TCPSTATE_EV_SYN_RECV:
 	case TCPSTATE_EV_ACCEPT_QUEUED:

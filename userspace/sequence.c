@@ -1067,6 +1067,23 @@ static void on_timewait_end(struct seq_engine *e,
 		conn_free(e, c);
 }
 
+/*
+ * An orphaned FIN_WAIT2 timewait sock got the peer's FIN: from here it is
+ * in TIME_WAIT, and its close completed as an ordinary active close.
+ */
+static void on_timewait_substate(struct seq_engine *e,
+				 const struct tcpstate_event *ev)
+{
+	struct conn *c = claim(e, ev->sock_id, ROLE_TW);
+
+	if (!c)
+		return;
+	touch(e, c, ev->ts_ns);
+	c->tw_sub = ev->newstate;
+	step_add(c, ev->newstate == TCP_FIN_WAIT2 ? SEQ_ST_TW_FIN_WAIT2 :
+		 TCP_TIME_WAIT, ev->ts_ns);
+}
+
 void seq_feed(struct seq_engine *e, const struct tcpstate_event *ev)
 {
 	e->events++;
@@ -1100,6 +1117,9 @@ void seq_feed(struct seq_engine *e, const struct tcpstate_event *ev)
 		break;
 	case TCPSTATE_EV_TIMEWAIT_END:
 		on_timewait_end(e, ev);
+		break;
+	case TCPSTATE_EV_TIMEWAIT_SUBSTATE:
+		on_timewait_substate(e, ev);
 		break;
 	default:
 		/* A newer module's event: not part of any sequence we know. */

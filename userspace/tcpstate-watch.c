@@ -3,7 +3,8 @@
  * tcpstate-watch: TCP connections as the sequences of the TCP state
  * diagram (handshakes, teardowns and their failures, with the time each
  * step took), or one line per event (-e), from the tcpstate.ko ring; or
- * the per-netns counters (--counters).
+ * the per-netns counters (--counters), or those as a Prometheus textfile
+ * (--prometheus, prometheus.c).
  *
  * Exit status: 0 on a clean stop (signal, -c or --duration reached) or
  * after --counters, 1 on a runtime error, 2 on a usage error.
@@ -22,6 +23,7 @@
 #include "filter.h"
 #include "format.h"
 #include "output.h"
+#include "prometheus.h"
 #include "ring_reader.h"
 #include "sequence.h"
 #include "summary.h"
@@ -48,6 +50,7 @@ enum {
 	OPT_SUMMARY,
 	OPT_FLUSH,
 	OPT_MAX_CONNS,
+	OPT_PROMETHEUS,
 };
 
 #define NSEC_PER_MSEC	1000000ULL
@@ -62,6 +65,8 @@ static const char usage_text[] =
 "                      [--duration SECS] [-i SECS] [--summary] [--flush]\n"
 "                      [--max-conns N] [-d PATH]\n"
 "       " PROG " --counters [-d PATH]\n"
+"       " PROG " --prometheus FILE [-i SECS] [-d PATH]\n"
+"       " PROG " --counters --prometheus FILE|- [-d PATH]\n"
 "\n"
 "Show TCP connections as the sequences of the TCP state diagram, each with\n"
 "the time its steps took: handshakes, teardowns, and how they fail. With\n"
@@ -103,6 +108,14 @@ static const char usage_text[] =
 "                        \"name value\" lines, as /proc/net/tcpstate does,\n"
 "                        and exit; needs no ring, so it works while\n"
 "                        another reader holds it\n"
+"      --prometheus FILE write the counters to FILE in Prometheus' text\n"
+"                        format (metrics tcpstate_syn_recv,\n"
+"                        tcpstate_time_wait, tcpstate_<counter>_total;\n"
+"                        label netns), for node_exporter's textfile\n"
+"                        collector: atomically (FILE.tmp.PID, renamed),\n"
+"                        every -i SECS (default 15) until stopped; once\n"
+"                        with --counters (FILE - is stdout). Needs no\n"
+"                        ring either\n"
 "  -h, --help            show this help and exit\n"
 "  -V, --version         show the version and ABI version and exit\n"
 "\n"
@@ -139,6 +152,8 @@ static const char usage_text[] =
 "                                   syn_queue_full or other\n"
 "  SYNCOOKIE_SENT                   a SYN got a cookie instead (SKID 0)\n"
 "  TIMEWAIT OLD -> NEW from=ID      a timewait sock replaced socket ID\n"
+"  TIMEWAIT_SUBSTATE OLD -> NEW     an orphaned FIN_WAIT2 timewait sock got\n"
+"                                   the peer's FIN: now TIME_WAIT\n"
 "  TIMEWAIT_END R NEW               it ended: expired, reused, rst or\n"
 "                                   netns_exit\n"
 "  type=N                           an event this version does not know\n"
@@ -157,7 +172,8 @@ static const char usage_text[] =
 "    " PROG " -e -6 -w -D 443            # IPv6 events to port 443, wide\n"
 "    " PROG " -e | grep -E 'DROP|COOKIE' # SYNs and ACKs listeners refused\n"
 "    " PROG " -i 1 > /dev/null           # status line only, every second\n"
-"    " PROG " --counters                 # the counters, once\n";
+"    " PROG " --counters                 # the counters, once\n"
+"    " PROG " --prometheus /var/lib/prometheus/node-exporter/tcpstate.prom\n";
 
 static const struct option long_options[] = {
 	{ "device",     required_argument, NULL, 'd' },
@@ -180,6 +196,7 @@ static const struct option long_options[] = {
 	{ "flush",      no_argument,       NULL, OPT_FLUSH },
 	{ "max-conns",  required_argument, NULL, OPT_MAX_CONNS },
 	{ "counters",   no_argument,       NULL, OPT_COUNTERS },
+	{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -194,9 +211,11 @@ struct options {
 	const char *device;
 	unsigned long long count;	/* 0: no limit */
 	unsigned long long interval_ms;	/* 0: no status lines */
+	int interval_set;		/* -i given (--prometheus: period) */
 	unsigned long long duration_ms;	/* 0: no limit */
 	unsigned long max_conns;
 	int counters;			/* --counters: print them and exit */
+	const char *prometheus;		/* --prometheus FILE, or NULL */
 	int events;			/* -e */
 	int json;			/* -j */
 	int timestamps;			/* -T */
@@ -436,9 +455,10 @@ static int parse_option(int c, char **argv, struct options *opts)
 			return usage_error("-i: invalid interval '%s': %s",
 					   optarg,
 					   "expected seconds from 0 to 86400, at most 3 decimals (e.g. 1 or 0.5)");
-		/* -i 0 is the default: it goes with anything. */
-		if (opts->interval_ms)
-			stream = "-i/--interval";
+		/* Not a stream option: --prometheus takes it as its period;
+		 * check_options refuses a non-zero one with --counters.
+		 */
+		opts->interval_set = 1;
 		break;
 	case OPT_SUMMARY:
 		opts->summary = 1;
@@ -460,6 +480,11 @@ static int parse_option(int c, char **argv, struct options *opts)
 	}
 	case OPT_COUNTERS:
 		opts->counters = 1;
+		break;
+	case OPT_PROMETHEUS:
+		if (!*optarg)
+			return usage_error("--prometheus: expected a file name (or - for stdout with --counters)");
+		opts->prometheus = optarg;
 		break;
 	case 'h':
 		fputs(usage_text, stdout);
@@ -495,6 +520,15 @@ static int check_options(const struct options *opts, int seen4, int seen6)
 	if (opts->counters && opts->stream_option)
 		return usage_error("--counters cannot be combined with %s",
 				   opts->stream_option);
+	if (opts->prometheus && opts->stream_option)
+		return usage_error("--prometheus cannot be combined with %s",
+				   opts->stream_option);
+	if (opts->prometheus && !opts->counters && opts->interval_set &&
+	    !opts->interval_ms)
+		return usage_error("--prometheus: -i must be more than 0 (for a single write, add --counters)");
+	if (opts->prometheus && !opts->counters &&
+	    !strcmp(opts->prometheus, "-"))
+		return usage_error("--prometheus -: stdout only with --counters (a single write)");
 	if (seen4 && seen6)
 		return usage_error("-4 and -6 exclude each other: give neither for both families");
 	if (opts->flush && opts->events)
@@ -699,6 +733,39 @@ static int print_counters(const struct options *opts)
 		return EXIT_FAILURE;
 	}
 	return EXIT_SUCCESS;
+}
+
+static int read_device_counters(struct tcpstate_counters *c, char *err,
+				size_t errlen, void *device)
+{
+	return prom_read_device(device, c, err, errlen);
+}
+
+/*
+ * --prometheus: like --counters, the device is only opened (and closed
+ * again after each reading), never mapped.
+ */
+static int export_prometheus(const struct options *opts)
+{
+	struct prom_export e = {
+		.path = opts->prometheus,
+		.interval_ms = opts->counters ? 0 :
+			       opts->interval_set ? opts->interval_ms :
+			       PROM_DEFAULT_INTERVAL_S * 1000ULL,
+		.read = read_device_counters,
+		.read_arg = (void *)opts->device,
+		.stop = &stop_requested,
+	};
+	int rc;
+
+	if (e.interval_ms) {
+		rc = install_signal_handlers();
+		if (rc) {
+			fprintf(stderr, PROG ": sigaction: %s\n", strerror(-rc));
+			return EXIT_FAILURE;
+		}
+	}
+	return prom_export_run(&e);
 }
 
 /*
@@ -962,6 +1029,8 @@ int main(int argc, char **argv)
 	status = parse_options(argc, argv, &opts);
 	if (status >= 0)
 		return status;
+	if (opts.prometheus)
+		return export_prometheus(&opts);
 	if (opts.counters)
 		return print_counters(&opts);
 

@@ -150,6 +150,9 @@ struct tcpstate_rec_hdr {
  *	TCP_FIN_WAIT2 for an orphaned socket).
  * @TCPSTATE_EV_TIMEWAIT_END: a timewait sock ended; @reason: enum
  *	tcpstate_timewait_end. @newstate: its substate.
+ * @TCPSTATE_EV_TIMEWAIT_SUBSTATE: a timewait sock changed substate,
+ *	@oldstate -> @newstate: an orphaned FIN_WAIT2 one got the peer's FIN
+ *	and entered TIME_WAIT (for TIME_WAIT's full length).
  */
 enum tcpstate_event_type {
 	TCPSTATE_EV_STATE = 1,
@@ -162,6 +165,7 @@ enum tcpstate_event_type {
 	TCPSTATE_EV_SYNCOOKIE_SENT = 8,
 	TCPSTATE_EV_TIMEWAIT = 9,
 	TCPSTATE_EV_TIMEWAIT_END = 10,
+	TCPSTATE_EV_TIMEWAIT_SUBSTATE = 11,
 };
 
 /**

@@ -461,8 +461,8 @@ TEST(types_around_the_known_ones_print_type_number)
 	char line[TCPSTATE_LINE_MAX];
 
 	ASSERT_STREQ(V4_PREFIX "type=0", line_of(&ev, line));
-	ev.type = TCPSTATE_EV_TIMEWAIT_END + 1;
-	ASSERT_STREQ(V4_PREFIX "type=11", line_of(&ev, line));
+	ev.type = TCPSTATE_EV_TIMEWAIT_SUBSTATE + 1;
+	ASSERT_STREQ(V4_PREFIX "type=12", line_of(&ev, line));
 	ev.type = 65535;
 	ASSERT_STREQ(V4_PREFIX "type=65535", line_of(&ev, line));
 }
@@ -517,6 +517,7 @@ TEST(longest_line_of_every_type_fits)
 		[TCPSTATE_EV_SYNCOOKIE_SENT] = " SYNCOOKIE_SENT",
 		[TCPSTATE_EV_TIMEWAIT] = " TIMEWAIT NEW_SYN_RECV -> NEW_SYN_RECV from=ffffffffffffffff",
 		[TCPSTATE_EV_TIMEWAIT_END] = " TIMEWAIT_END netns_exit NEW_SYN_RECV",
+		[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = " TIMEWAIT_SUBSTATE NEW_SYN_RECV -> NEW_SYN_RECV",
 	};
 	struct tcpstate_event ev = v4_event();
 	char line[TCPSTATE_LINE_MAX];
@@ -586,13 +587,14 @@ TEST(event_type_names)
 		[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
 		[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
 		[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
+		[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = "TIMEWAIT_SUBSTATE",
 	};
 	unsigned int i;
 
 	for (i = 1; i < ARRAY_SIZE(want); i++)
 		ASSERT_STREQ(want[i], tcpstate_event_type_name(i));
 	ASSERT_EQ(NULL, tcpstate_event_type_name(0));
-	ASSERT_EQ(NULL, tcpstate_event_type_name(11));
+	ASSERT_EQ(NULL, tcpstate_event_type_name(12));
 	ASSERT_EQ(NULL, tcpstate_event_type_name(65535));
 	ASSERT_EQ(NULL, tcpstate_event_type_name(UINT_MAX));
 }

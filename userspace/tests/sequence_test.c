@@ -674,6 +674,41 @@ TEST_F(seq, orphaned_fin_wait2)
 }
 
 /*
+ * Orphaned before the ACK of its FIN, then the peer's FIN arrives: the
+ * FIN_WAIT2 timewait sock moves to TIME_WAIT (TIMEWAIT_SUBSTATE), and the
+ * close is an ordinary active close with both steps timed.
+ */
+TEST_F(seq, orphaned_fin_wait2_then_the_peers_fin)
+{
+	struct tcpstate_event sub = base(&self->cli, TCPSTATE_EV_TIMEWAIT_SUBSTATE,
+					 T0 + 5 * MS, 0xa2);
+	const struct seq_record *r;
+
+	connect_(self->e, &self->cli, T0, 0xa1);
+	state(self->e, &self->cli, T0 + 1 * MS, 0xa1, SYN_SENT, EST);
+	state(self->e, &self->cli, T0 + 2 * MS, 0xa1, EST, FIN_WAIT1);
+	state(self->e, &self->cli, T0 + 3 * MS, 0xa1, FIN_WAIT1, FIN_WAIT2);
+	timewait(self->e, &self->cli, T0 + 3 * MS, 0xa2, 0xa1, FIN_WAIT2,
+		 FIN_WAIT2);
+	state(self->e, &self->cli, T0 + 3 * MS, 0xa1, FIN_WAIT2, CLOSE);
+	sub.oldstate = FIN_WAIT2;
+	sub.newstate = TIME_WAIT;
+	seq_feed(self->e, &sub);
+	timewait_end(self->e, &self->cli, T0 + 5 * MS + 60 * SEC, 0xa2,
+		     TCPSTATE_TWE_EXPIRED, TIME_WAIT);
+	ASSERT_EQ(2U, self->got.n);
+	r = &self->got.rec[1];
+	ASSERT_EQ(SEQ_ACTIVE_CLOSE, r->kind);
+	ASSERT_EQ(TIME_WAIT, r->tw_substate);
+	ASSERT_EQ(2 * MS + 60 * SEC, r->time_wait_ns);
+	ASSERT_EQ(6U, r->nsteps);
+	STEP(r, 3, SEQ_ST_TW_FIN_WAIT2, 2 * MS);
+	STEP(r, 4, TIME_WAIT, 60 * SEC);
+	STEP(r, 5, CLOSE, SEQ_NONE);
+	ASSERT_EQ(0UL, tracked(self->e));
+}
+
+/*
  * Two connections on one 4-tuple, interleaved: the old one in TIME_WAIT
  * taken over ("reused") while the new one opens. Ids, not tuples, keep
  * them apart.

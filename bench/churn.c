@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * churn: TCP state changes as cheap as the kernel makes them, for timing a
+ * tracer's cost per event. Each thread binds one socket to 127.0.0.1 and
+ * loops
+ *
+ *   listen(fd)              CLOSE -> LISTEN
+ *   shutdown(fd, SHUT_RD)   LISTEN -> CLOSE (tcp_disconnect(); the port
+ *                           stays bound, so the socket can listen again)
+ *
+ * two sock:inet_sock_set_state events per iteration, on one socket, with
+ * no packet, no softirq and none of tcpstate's kprobes on the path. The
+ * time per iteration with a tracer minus the time without, halved, is the
+ * tracer's cost per state change.
+ *
+ * -r paces the loop to a total event rate (for the ring-stall test).
+ *
+ * Prints one line: "churn: threads T iters N events E secs S
+ * ns_per_iter X rate R" (R: events per second, all threads).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_THREADS	64
+#define EVENTS_PER_ITER	2
+
+struct worker {
+	pthread_t tid;
+	int idx;
+	unsigned long long iters;
+	double secs;
+	int err;
+	const char *what;
+};
+
+static atomic_int go, stop;
+static unsigned long long max_iters;
+static double iter_rate;		/* per thread, 0: unpaced */
+static int pin;
+static int base_port;			/* 0: ephemeral ports */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void *run(void *arg)
+{
+	struct worker *w = arg;
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+		.sin_port = htons(base_port ? base_port + w->idx : 0),
+	};
+	double t0, t;
+	int fd;
+
+	if (pin) {
+		cpu_set_t set;
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		CPU_ZERO(&set);
+		CPU_SET(w->idx % (ncpu > 0 ? ncpu : 1), &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		w->err = errno;
+		w->what = "socket/bind";
+		return NULL;
+	}
+	while (!atomic_load(&go))
+		sched_yield();
+	t0 = now_s();
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		if (listen(fd, 1)) {
+			w->err = errno;
+			w->what = "listen";
+			break;
+		}
+		if (shutdown(fd, SHUT_RD)) {
+			w->err = errno;
+			w->what = "shutdown";
+			break;
+		}
+		w->iters++;
+		if (max_iters && w->iters >= max_iters)
+			break;
+		if (iter_rate > 0 && !(w->iters & 15)) {
+			/* Ahead of schedule: sleep until the next batch is due. */
+			t = now_s() - t0;
+			if (w->iters / iter_rate > t) {
+				double d = w->iters / iter_rate - t;
+				struct timespec ts = {
+					.tv_sec = (time_t)d,
+					.tv_nsec = (long)((d - (time_t)d) * 1e9),
+				};
+
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	w->secs = now_s() - t0;
+	close(fd);
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: churn [-t THREADS] [-d SECONDS | -n ITERS] [-r EVENTS_PER_S] [-P PORT] [-p]\n"
+"  -t N   threads (default 1), each with its own socket\n"
+"  -d S   run for S seconds (default 1; decimals allowed)\n"
+"  -n N   or: N iterations per thread (2 state changes each)\n"
+"  -r R   pace to R events per second in all (default: as fast as it goes)\n"
+"  -P P   thread i binds port P + i (default: any free port)\n"
+"  -p     pin thread i to CPU i\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct worker w[MAX_THREADS];
+	unsigned long long iters = 0;
+	double secs = 1, rate = 0, t0, t1, busy = 0;
+	int threads = 1, opt, i, bad = 0;
+
+	while ((opt = getopt(argc, argv, "t:d:n:r:P:ph")) != -1) {
+		switch (opt) {
+		case 't':
+			threads = atoi(optarg);
+			break;
+		case 'd':
+			secs = atof(optarg);
+			break;
+		case 'n':
+			max_iters = strtoull(optarg, NULL, 0);
+			secs = 0;
+			break;
+		case 'r':
+			rate = atof(optarg);
+			break;
+		case 'P':
+			base_port = atoi(optarg);
+			break;
+		case 'p':
+			pin = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (threads < 1 || threads > MAX_THREADS || (secs <= 0 && !max_iters)) {
+		usage(stderr);
+		return 2;
+	}
+	iter_rate = rate / EVENTS_PER_ITER / threads;
+
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < threads; i++) {
+		w[i].idx = i;
+		if (pthread_create(&w[i].tid, NULL, run, &w[i])) {
+			perror("churn: pthread_create");
+			return 1;
+		}
+	}
+	t0 = now_s();
+	atomic_store(&go, 1);
+	if (secs > 0) {
+		struct timespec ts = {
+			.tv_sec = (time_t)secs,
+			.tv_nsec = (long)((secs - (time_t)secs) * 1e9),
+		};
+
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		atomic_store(&stop, 1);
+	}
+	for (i = 0; i < threads; i++)
+		pthread_join(w[i].tid, NULL);
+	t1 = now_s();
+	for (i = 0; i < threads; i++) {
+		iters += w[i].iters;
+		busy += w[i].secs;
+		if (w[i].err) {
+			fprintf(stderr, "churn: thread %d: %s: %s\n", i,
+				w[i].what, strerror(w[i].err));
+			bad = 1;
+		}
+	}
+	/* ns_per_iter: each thread's own time per iteration, averaged. */
+	printf("churn: threads %d iters %llu events %llu secs %.6f ns_per_iter %.1f rate %.1f\n",
+	       threads, iters, iters * EVENTS_PER_ITER, t1 - t0,
+	       iters ? busy / iters * 1e9 : 0.0,
+	       iters * EVENTS_PER_ITER / (t1 - t0));
+	return bad;
+}

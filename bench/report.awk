@@ -1,0 +1,394 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The benchmark table from the "key=value ..." records that
+# scripts/guest/bench.sh prints (the "BENCH " prefix removed):
+#
+#   awk -v accel=tcg -f bench/report.awk build/bench.raw
+#
+# accel: tcg or kvm, how the VM ran. POSIX awk (mawk, gawk, busybox).
+
+function kv(    i, k) {
+	delete F
+	rec = $1
+	for (i = 2; i <= NF; i++) {
+		k = index($i, "=")
+		if (k)
+			F[substr($i, 1, k - 1)] = substr($i, k + 1)
+	}
+}
+
+# Append v to the list named by key.
+function add(key, v) {
+	N[key]++
+	V[key, N[key]] = v
+}
+
+function median(key,    n, i, j, t, a) {
+	n = N[key]
+	if (!n)
+		return ""
+	for (i = 1; i <= n; i++)
+		a[i] = V[key, i] + 0
+	for (i = 2; i <= n; i++) {
+		t = a[i]
+		for (j = i - 1; j >= 1 && a[j] > t; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = t
+	}
+	if (n % 2)
+		return a[(n + 1) / 2]
+	return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+
+function sum(key,    i, s) {
+	s = 0
+	for (i = 1; i <= N[key]; i++)
+		s += V[key, i]
+	return s
+}
+
+function num(x) {
+	return x == "" ? "-" : sprintf("%.0f", x)
+}
+
+function pct(x) {
+	return sprintf("%+.1f%%", x * 100)
+}
+
+function si(x) {
+	if (x == "")
+		return "-"
+	if (x >= 1e6)
+		return sprintf("%.2fM", x / 1e6)
+	if (x >= 1e4)
+		return sprintf("%.0fk", x / 1e3)
+	if (x >= 1e3)
+		return sprintf("%.1fk", x / 1e3)
+	return sprintf("%.0f", x)
+}
+
+function verdict(ok) {
+	return ok ? "MET" : "MISSED"
+}
+
+{
+	kv()
+}
+
+rec == "info" {
+	for (k in F)
+		INFO[k] = F[k]
+	next
+}
+
+rec == "loop" {
+	key = F["tracer"] SUBSEP F["threads"]
+	add("rate" SUBSEP key, F["rate"])
+	add("secs" SUBSEP key, F["secs"])
+	add("exp" SUBSEP key, F["expected"])
+	add("tsev" SUBSEP key, F["tcpstate_events"] / (F["conns"] ? F["conns"] : 1))
+	add("stev" SUBSEP key, F["state_events"] / (F["conns"] ? F["conns"] : 1))
+	add("evrate" SUBSEP key, F["expected"] / F["secs"])
+	if (F["captured"] != "-") {
+		add("cap" SUBSEP key, F["captured"])
+		add("drop" SUBSEP key, F["dropped"])
+		# Per run: a run that captured more (a stray event after the
+		# last count) does not hide one that lost some.
+		l = F["expected"] - F["captured"]
+		add("lost" SUBSEP key, l > 0 ? l : 0)
+	}
+	if (F["failed"] > 0)
+		FAILED_CONNECTS += F["failed"]
+	SEEN_TRACER[F["tracer"]] = 1
+	next
+}
+
+rec == "micro" {
+	key = F["variant"]
+	add("ns" SUBSEP key, F["ns_per_iter"])
+	add("ev" SUBSEP key, F["events"])
+	if (F["captured"] != "-") {
+		add("cap" SUBSEP key, F["captured"])
+		add("drop" SUBSEP key, F["dropped"])
+	}
+	SEEN_MICRO[key] = 1
+	next
+}
+
+rec == "accept" {
+	add("acc" SUBSEP F["mode"], F["rate"])
+	if (F["mode"] != "nomodule")
+		add("accdrop" SUBSEP F["mode"], F["dropped"])
+	next
+}
+
+rec == "drain" {
+	add("drain" SUBSEP F["reader"], F["events"] / F["secs"])
+	add("draindrop" SUBSEP F["reader"], F["dropped"])
+	next
+}
+
+rec == "stall" {
+	t = F["target"]
+	STALL[t, "events"] = F["events"]
+	STALL[t, "rate"] = F["rate"]
+	STALL[t, "secs"] = F["secs"]
+	STALL[t, "captured"] = F["captured"]
+	STALL[t, "dropped"] = F["dropped"]
+	next
+}
+
+rec == "memory" {
+	if ("state" in F) {
+		for (k in F)
+			MEM[F["state"], k] = F[k]
+	} else {
+		for (k in F)
+			MEM[k] = F[k]
+	}
+	next
+}
+
+END {
+	reps = INFO["reps"]
+	when = INFO["date"]
+	sub(/T/, " ", when)
+	sub(/Z$/, " UTC", when)
+	print "tcpstate benchmark, " when ", kernel " INFO["kernel"] ", " INFO["cpus"] " vCPUs"
+	if (accel == "kvm")
+		print "QEMU KVM guest (ratios are what compare); medians of " reps " runs"
+	else
+		print "QEMU TCG emulation (ratios are what compare); medians of " reps " runs"
+
+	# ---- 1. the connection loop ----
+	split("none watch-e watch-j watch-seq ringcount ringcount-sleep noreader watch-e-nokp noreader-nokp tcpstates tracefs", order, " ")
+	LABEL["none"] = "no tracer"
+	LABEL["watch-e"] = "tcpstate-watch -e >/dev/null"
+	LABEL["watch-j"] = "tcpstate-watch -e -j >/dev/null"
+	LABEL["watch-seq"] = "tcpstate-watch >/dev/null (sequences)"
+	LABEL["ringcount"] = "tcpstate.ko + bench/ringcount (binary, poll)"
+	LABEL["ringcount-sleep"] = "tcpstate.ko + bench/ringcount -s 1000 (1 ms naps)"
+	LABEL["noreader"] = "tcpstate.ko, no reader"
+	LABEL["watch-e-nokp"] = "tcpstate-watch -e, kprobes disarmed"
+	LABEL["noreader-nokp"] = "tcpstate.ko, no reader, kprobes disarmed"
+	LABEL["tcpstates"] = "libbpf-tools tcpstates >file"
+	LABEL["tracefs"] = "tracefs sock/inet_sock_set_state + cat trace_pipe"
+	printf "\n1. Connection loop: connect/accept/write/read/close on 127.0.0.1, both ends\n"
+	printf "   traced, T threads each running both ends of its own connections, %s s a run.\n", INFO["loop_secs"]
+	printf "   events: per connection, what that tracer reports; expected from the kernel's\n"
+	printf "   own counts (Tcp ActiveOpens/PassiveOpens, TcpExt TW/TWKilled, sockstat tw),\n"
+	printf "   summed over the runs; lost: expected - captured, per run; dropped: by the\n"
+	printf "   tracer's own account (ring or perf buffer full); +us/conn: CPU time added\n"
+	printf "   per connection (T / rate - T / rate without tracer); ns/event = that / events.\n\n"
+	printf "%-49s %2s %7s %6s %5s %9s %9s %7s %6s %8s %8s\n", "tracer", "T", "conn/s", "ratio",
+	       "ev/c", "expected", "captured", "dropped", "lost", "+us/conn", "ns/event"
+	for (t = 1; t <= 2; t++) {
+		base = median("rate" SUBSEP "none" SUBSEP t)
+		for (i = 1; i in order; i++) {
+			tr = order[i]
+			key = tr SUBSEP t
+			if (!N["rate" SUBSEP key]) {
+				if (tr == "watch-j" && INFO["watch_json"] == "0")
+					printf "%-49s %2d %7s\n", LABEL[tr], t, "n/a (tcpstate-watch has no -j)"
+				else if (tr == "tcpstates" && INFO["tcpstates"] == "0")
+					printf "%-49s %2d %7s\n", LABEL[tr], t, "n/a (no tcpstates in the image)"
+				continue
+			}
+			r = median("rate" SUBSEP key)
+			ratio = base ? r / base : 0
+			RATIO[tr, t] = ratio
+			RATE[tr, t] = r
+			evc = (tr == "tcpstates" || tr == "tracefs" || tr == "none" || tr ~ /-nokp$/) ? \
+			      median("stev" SUBSEP key) : median("tsev" SUBSEP key)
+			EVC[tr, t] = evc
+			if (tr != "none" && base) {
+				add_us = (t / r - t / base) * 1e6
+				ADDUS[tr, t] = add_us
+				nsev = (tr ~ /^noreader/) ? "-" : sprintf("%.0f", add_us * 1000 / evc)
+				add_s = sprintf("%.1f", add_us)
+			} else {
+				add_s = "-"
+				nsev = "-"
+			}
+			if (N["cap" SUBSEP key]) {
+				e = sum("exp" SUBSEP key)
+				c = sum("cap" SUBSEP key)
+				d = sum("drop" SUBSEP key)
+				l = sum("lost" SUBSEP key)
+				LOST[tr] += l
+				DROP[tr] += d
+				es = e
+				cs = c
+				ds = d
+				ls = l
+			} else {
+				es = sum("exp" SUBSEP key)
+				cs = "-"
+				ds = "-"
+				ls = "-"
+			}
+			printf "%-49s %2d %7.0f %6.3f %5.1f %9s %9s %7s %6s %8s %8s\n", LABEL[tr], t, r, ratio,
+			       evc, es, cs, ds, ls, add_s, nsev
+		}
+	}
+	for (i = 1; i in order; i++) {
+		tr = order[i]
+		if (LOST[tr] > 0 || DROP[tr] > 0)
+			printf "!! %s LOST EVENTS: %d not delivered (%d dropped by its own account)\n",
+			       LABEL[tr], LOST[tr], DROP[tr]
+	}
+	if (FAILED_CONNECTS)
+		printf "!! %d connect() calls failed (counted in expected)\n", FAILED_CONNECTS
+
+	# ---- 2. kernel-side cost per event ----
+	split("none noreader reject stalled ring-sleep ring watch-e tcpstates tracefs", morder, " ")
+	MLABEL["none"] = "no tracer"
+	MLABEL["noreader"] = "tcpstate.ko, no reader (probe returns at once)"
+	MLABEL["reject"] = "tcpstate.ko, reader + reject-all filter (built, not queued)"
+	MLABEL["stalled"] = "tcpstate.ko, ring, reader stopped (no wake-ups)"
+	MLABEL["ring-sleep"] = "tcpstate.ko, ring, ringcount drains every 1 ms"
+	MLABEL["ring"] = "tcpstate.ko, ring, ringcount in poll()"
+	MLABEL["watch-e"] = "tcpstate.ko, ring, tcpstate-watch -e in poll()"
+	MLABEL["tcpstates"] = "libbpf-tools tcpstates"
+	MLABEL["tracefs"] = "tracefs + cat trace_pipe"
+	if (N["ns" SUBSEP "none"])
+		micro_section()
+	if (N["acc" SUBSEP "nomodule"] || N["drain" SUBSEP "text"] || ("100000", "events") in STALL)
+		ring_section()
+	memory_section()
+	goals_section()
+}
+
+function micro_section(    i, v, m, cs, ds, mbase) {
+	printf "\n2. Cost per state change, kernel side: bench/churn on CPU 0 loops listen() +\n"
+	printf "   shutdown(SHUT_RD) on one socket (CLOSE -> LISTEN -> CLOSE: 2 events, no\n"
+	printf "   packet, no kprobe), %s iterations a run; readers on CPU 1.\n\n", INFO["churn_iters"]
+	printf "%-62s %8s %9s %9s %7s\n", "variant", "ns/iter", "+ns/event", "captured", "dropped"
+	mbase = median("ns" SUBSEP "none")
+	for (i = 1; i in morder; i++) {
+		v = morder[i]
+		if (!N["ns" SUBSEP v])
+			continue
+		m = median("ns" SUBSEP v)
+		MNS[v] = (m - mbase) / 2
+		if (N["cap" SUBSEP v] && v != "reject") {
+			cs = sum("cap" SUBSEP v)
+			ds = sum("drop" SUBSEP v)
+			if (ds > 0 || cs < sum("ev" SUBSEP v))
+				MLOST[v] = sum("ev" SUBSEP v) - cs
+		} else {
+			cs = "-"
+			ds = "-"
+		}
+		printf "%-62s %8.0f %9s %9s %7s\n", MLABEL[v], m,
+		       v == "none" ? "-" : sprintf("%.0f", (m - mbase) / 2), cs, ds
+	}
+	if ("stalled" in MNS && "reject" in MNS) {
+		printf "   tcpstate, by step (ns/event): tracepoint probe %.0f, event build + filter %.0f,\n",
+		       MNS["noreader"], MNS["reject"] - MNS["noreader"]
+		printf "   ring reserve/copy/commit %.0f, reader wake-ups (poll) %.0f\n",
+		       MNS["stalled"] - MNS["reject"], MNS["ring"] - MNS["stalled"]
+	}
+	for (v in MLOST)
+		printf "!! %s LOST EVENTS: %d of %d\n", MLABEL[v], MLOST[v], sum("ev" SUBSEP v)
+
+}
+
+function ring_section() {
+	capacity = int(MEM["ring_kb"] * 1024 / 96)
+	if (!capacity)
+		capacity = int(16384 * 1024 / 96)
+	printf "\n3. Ring (default %d KiB: %d records of 96 bytes)\n", MEM["ring_kb"] ? MEM["ring_kb"] : 16384, capacity
+	printf "   producers on both CPUs (bench/churn -t 2), events/s:\n"
+	printf "     no module (what churn can make)            %9s\n", si(median("acc" SUBSEP "nomodule"))
+	printf "     ring, reader stopped                       %9s  (dropped %d)\n",
+	       si(median("acc" SUBSEP "stalled")), sum("accdrop" SUBSEP "stalled")
+	printf "     ring, ringcount draining on the same CPUs  %9s  (dropped %d)\n",
+	       si(median("acc" SUBSEP "draining")), sum("accdrop" SUBSEP "draining")
+	printf "   reader drain rate, ring prefilled, events/s:\n"
+	printf "     bench/ringcount (binary pass-through)      %9s\n", si(median("drain" SUBSEP "binary"))
+	printf "     tcpstate-watch -e >/dev/null               %9s\n", si(median("drain" SUBSEP "text"))
+	if (N["drain" SUBSEP "json"])
+		printf "     tcpstate-watch -e -j >/dev/null            %9s\n", si(median("drain" SUBSEP "json"))
+	else
+		printf "     tcpstate-watch -e -j >/dev/null                  n/a\n"
+	if (("100000", "events") in STALL)
+		printf "   reader stopped, producers at %s events/s for %.2f s: %d events, %d dropped\n",
+		       si(STALL["100000", "rate"]), STALL["100000", "secs"], STALL["100000", "events"], STALL["100000", "dropped"]
+	if (("0", "events") in STALL)
+		printf "   reader stopped, producers at full speed (%s events/s) for %.2f s: %d events, %d dropped\n",
+		       si(STALL["0", "rate"]), STALL["0", "secs"], STALL["0", "events"], STALL["0", "dropped"]
+
+}
+
+function memory_section(    ring_kb, meta_kb, nr_data, arr_kb, slab_kb, mod_kb) {
+	if ("module_size" in MEM) {
+		printf "\n4. Memory (default ring)\n"
+		ring_kb = MEM["ring_kb"]
+		meta_kb = 2 * MEM["page_size"] / 1024
+		# kvcalloc'd page array: nr_pages + nr_data pointers
+		nr_data = ring_kb * 1024 / MEM["page_size"]
+		arr_kb = (2 + 2 * nr_data) * 8 / 1024
+		slab_kb = MEM["loaded", "Slab"] - MEM["before", "Slab"]
+		mod_kb = MEM["module_size"] / 1024
+		printf "   ring: %d KiB data + %d KiB consumer/ctrl pages (vmap()ed with the data twice:\n", ring_kb, meta_kb
+		printf "     %.1f MiB of address space, no more memory) + %.0f KiB page array\n",
+		       MEM["vmap_bytes"] / 1048576, arr_kb
+		printf "   module text and data (/proc/modules): %d KiB; slab at insmod: %+d KiB (kretprobe\n", mod_kb, slab_kb
+		printf "     instances, per-netns counters); percpu %+d KiB\n",
+		       MEM["loaded", "Percpu"] - MEM["before", "Percpu"]
+		printf "   total: ring %d KiB + fixed %.0f KiB\n", ring_kb + meta_kb, arr_kb + mod_kb + slab_kb
+	}
+
+}
+
+function goals_section(    t, cw, cb, lost, maxev, maxev_none, k, dt, dj) {
+	printf "\n5. Goals (issue 5)\n"
+	if (("watch-e", 1) in RATIO && ("tcpstates", 1) in RATIO) {
+		for (t = 1; t <= 2; t++) {
+			cw = 1 - RATIO["watch-e", t]
+			cb = 1 - RATIO["tcpstates", t]
+			printf "   T=%d: tcpstate-watch -e costs %.1f%% of conn/s (goal <= 2%%): %s by %.1f points;", t, cw * 100,
+			       verdict(cw <= 0.02), (cw - 0.02) * 100 * (cw <= 0.02 ? -1 : 1)
+			printf " tcpstates costs %.1f%%: goal < %.1f%% (a third): %s\n", cb * 100, cb * 100 / 3,
+			       verdict(cw < cb / 3)
+		}
+	}
+	lost = LOST["watch-e"] + LOST["watch-j"] + LOST["watch-seq"] + DROP["watch-e"] + DROP["watch-j"] + DROP["watch-seq"]
+	printf "   no event lost at the max connection rate, default ring, reader running: %s (%d lost)\n",
+	       verdict(lost == 0), lost
+	maxev = 0
+	for (t = 1; t <= 2; t++) {
+		k = "evrate" SUBSEP "watch-e" SUBSEP t
+		if (median(k) > maxev)
+			maxev = median(k)
+	}
+	maxev_none = 0
+	for (t = 1; t <= 2; t++)
+		if (RATE["none", t] * EVC["watch-e", t] > maxev_none)
+			maxev_none = RATE["none", t] * EVC["watch-e", t]
+	dt = median("drain" SUBSEP "text")
+	dj = median("drain" SUBSEP "json")
+	if (maxev > 0 && dt > 0) {
+		printf "   reader drains >= 10x the loop's event rate: the loop makes %s events/s traced\n", si(maxev)
+		printf "     (%s untraced); -e drains %s = %.1fx traced, %.1fx untraced: %s", si(maxev_none), si(dt),
+		       dt / maxev, dt / maxev_none, verdict(dt >= 10 * maxev_none)
+		if (dj > 0)
+			printf "; -e -j drains %s = %.1fx, %.1fx: %s", si(dj), dj / maxev, dj / maxev_none,
+			       verdict(dj >= 10 * maxev_none)
+		printf "\n"
+	}
+	if (("100000", "events") in STALL) {
+		printf "   the default ring absorbs a 1 s reader stall at 100k events/s: %s (%d events, %d dropped;\n",
+		       verdict(STALL["100000", "dropped"] == 0 && STALL["100000", "secs"] >= 0.95), STALL["100000", "events"],
+		       STALL["100000", "dropped"]
+		printf "     room for %d records: %.2f s at 100k/s", capacity, capacity / 100000
+		if (("0", "rate") in STALL)
+			printf ", %.2f s at the full producer rate %s/s", capacity / STALL["0", "rate"], si(STALL["0", "rate"])
+		printf ")\n"
+	}
+	if (INFO["kretprobe_missed"] > 0)
+		printf "!! kretprobes missed calls (dmesg 'calls missed'): %d lines\n", INFO["kretprobe_missed"]
+	if (INFO["kernel_complaints"] > 0)
+		printf "!! the kernel complained (WARNING/BUG/Oops): %d lines\n", INFO["kernel_complaints"]
+}

@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make bench`: boot the VM once, run every benchmark in it
+# (scripts/guest/bench.sh) and print the table (bench/report.awk).
+#
+# Environment: BENCH_REPS (default 5 runs per figure; medians are shown),
+# BENCH_LOOP_SECS (default 1.5, seconds per connection-loop run),
+# BENCH_PARTS (default all: memory,loop,micro,ring,drain,stall), and
+# vm-run.sh's own (TCPSTATE_VM_APPEND, ...).
+# Writes build/bench.log (the console), build/bench.raw (the records) and
+# build/bench.txt (the table).
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+reps=${BENCH_REPS:-5}
+secs=${BENCH_LOOP_SECS:-1.5}
+parts=${BENCH_PARTS:-memory,loop,micro,ring,drain,stall}
+log=$top/build/bench.log
+raw=$top/build/bench.raw
+txt=$top/build/bench.txt
+mkdir -p build
+
+for f in bench/connloop bench/churn bench/ringcount module/tcpstate.ko \
+	userspace/tcpstate-watch; do
+	[ -x "$f" ] || [ -f "$f" ] || {
+		echo "bench: missing $f: run make first" >&2
+		exit 1
+	}
+done
+
+# Numbers from a host that also runs other VMs mean little: say so.
+others=$(pgrep -c qemu-system || true)
+if [ "${others:-0}" -gt 0 ]; then
+	echo "bench: warning: $others other QEMU process(es) running: the numbers will be noisy" >&2
+fi
+
+# vm-run.sh rebuilds the initramfs when its own inputs change, and bench/
+# is not among them: drop a base image older than the tools it must hold.
+base=build/initramfs-base.cpio.gz
+if [ -f "$base" ] && [ -n "$(find bench -type f -newer "$base" -print -quit)" ]; then
+	rm -f "$base"
+fi
+
+# A large established hash (as on a server with a few GiB of RAM) keeps
+# the tens of thousands of timewait socks the loop leaves from turning
+# every lookup into a list walk.
+status=0
+TCPSTATE_VM_APPEND="${TCPSTATE_VM_APPEND:-} thash_entries=262144" \
+	scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-1500}" \
+	scripts/guest/bench.sh "$reps" "$secs" "$parts" >"$log" 2>&1 &
+vm=$!
+# Progress while it runs: everything but the records.
+tail -n +1 -f "$log" --pid=$vm 2>/dev/null | grep --line-buffered -v '^BENCH ' >&2 || true
+wait $vm || status=$?
+
+grep '^BENCH ' "$log" | sed 's/^BENCH //' >"$raw" || true
+accel=tcg
+grep -q '^vm-run: accel kvm' "$log" && accel=kvm
+if [ -s "$raw" ]; then
+	awk -v accel=$accel -f bench/report.awk "$raw" | tee "$txt"
+fi
+if [ "$status" -ne 0 ] || ! grep -qx done "$raw"; then
+	echo "bench: the VM run failed (status $status): see ${log#"$top"/}" >&2
+	exit 1
+fi
