@@ -95,6 +95,10 @@ static int tcpstate_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	err = tcpstate_ring_mmap(&tcpstate_ring, vma);
 	if (!err && !tcpstate_owner) {
+		struct net *net = current->nsproxy->net_ns;
+
+		/* Outside the initial namespace, a reader sees its own only. */
+		tcpstate_set_reader_netns(net_eq(net, &init_net) ? 0 : net->ns.inum);
 		tcpstate_ring_start(&tcpstate_ring);
 		tcpstate_owner = file;
 	}

@@ -33,6 +33,7 @@ struct tcpstate_event *tcpstate_event_begin(struct tcpstate_event *buf,
 					    const struct net *net, u16 type);
 void tcpstate_event_send(const struct net *net, struct tcpstate_event *ev);
 struct tcpstate_filter *tcpstate_filter_swap(struct tcpstate_filter *f);
+void tcpstate_set_reader_netns(u32 inum);
 void tcpstate_event_tuple_sk(struct tcpstate_event *ev, const struct sock *sk);
 void tcpstate_event_tuple_common(struct tcpstate_event *ev,
 				 const struct sock_common *skc);

@@ -36,6 +36,18 @@ u64 tcpstate_sock_id(const void *sk)
 static struct tcpstate_filter __rcu *tcpstate_filter;
 
 /*
+ * A reader outside the initial network namespace sees only its own: the
+ * inode of that namespace, 0 for a reader that sees all. Set while no
+ * producer runs (the ring is stopped), before the ring starts.
+ */
+static u32 tcpstate_reader_netns;
+
+void tcpstate_set_reader_netns(u32 inum)
+{
+	WRITE_ONCE(tcpstate_reader_netns, inum);
+}
+
+/*
  * Start an event of @type for a socket of @net in @buf: netns and type
  * filled, every other byte zero. NULL when no reader holds the ring, so
  * that nothing more is built.
@@ -80,7 +92,11 @@ void tcpstate_event_send(const struct net *net, struct tcpstate_event *ev)
 {
 	const struct tcpstate_filter *f;
 	struct tcpstate_event *rec;
+	u32 only;
 
+	only = READ_ONCE(tcpstate_reader_netns);
+	if (only && only != ev->netns)
+		return;
 	/* Probes run with preemption disabled: an RCU-sched read side. */
 	f = rcu_dereference_sched(tcpstate_filter);
 	if (f && !tcpstate_filter_takes(f, ev))

@@ -54,7 +54,11 @@ bool tcpstate_ring_readable(struct tcpstate_ring *ring);
 /* Whether a reader holds the ring: if not, events need not be built. */
 static inline bool tcpstate_ring_running(const struct tcpstate_ring *ring)
 {
-	return READ_ONCE(ring->enabled);
+	/*
+	 * Pairs with smp_store_release() in tcpstate_ring_start(): what the
+	 * reader's claim set up before (its netns, the reset ring) is seen.
+	 */
+	return smp_load_acquire(&ring->enabled);
 }
 
 int tcpstate_ring_mmap(struct tcpstate_ring *ring, struct vm_area_struct *vma);

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -743,6 +744,7 @@ FIXTURE_VARIANT_ADD(loopback, ipv6_server_closes) {
 
 FIXTURE_SETUP(loopback)
 {
+	struct tcpstate_filter filter = { 0 };
 	char err[256];
 
 	if (!module_loaded())
@@ -750,6 +752,9 @@ FIXTURE_SETUP(loopback)
 	ASSERT_EQ(0, tcpstate_reader_open(&self->reader, TCPSTATE_DEVICE,
 					  err, sizeof(err)))
 		TH_LOG("%s", err);
+	/* Namespaces other tests left dying may still purge sockets. */
+	filter.netns = netns_inode();
+	ASSERT_EQ(0, ioctl(self->reader.fd, TCPSTATE_IOC_SET_FILTER, &filter));
 	self->logs.all.n = 0;
 	self->logs.state.n = 0;
 }
@@ -1060,6 +1065,72 @@ TEST(kernel_filter_decides_before_the_ring)
 	/* The request socks, accept queue and timewait of the matching side. */
 	EXPECT_LT(logs.state.n, logs.all.n);
 	tcpstate_reader_close(&reader);
+}
+
+/*
+ * A reader inside another network namespace sees only that namespace's
+ * events: its own loopback connection, not the one in the initial
+ * namespace made while it reads.
+ */
+static int netns_reader(int ready_fd, int go_fd)
+{
+	static struct event_logs logs;
+	struct tcpstate_reader reader;
+	struct conn_ports ports;
+	unsigned int own;
+	char err[256], c = 0;
+	int i;
+
+	/*
+	 * No timewait sock may outlive this process: its netns dies after
+	 * the test, and the purge's events would reach the next reader.
+	 */
+	if (unshare(CLONE_NEWNET) || system("ip link set lo up") ||
+	    write_file("/proc/sys/net/ipv4/tcp_max_tw_buckets", "0"))
+		return 10;
+	own = netns_inode();
+	if (tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err, sizeof(err)))
+		return 11;
+	/* Attached: the parent makes its connection; then ours. */
+	if (write(ready_fd, &c, 1) != 1 || read(go_fd, &c, 1) != 1)
+		return 12;
+	if (one_connection(AF_INET, false, &ports))
+		return 13;
+	if (!wait_events(&reader, &logs, STATE_EVENTS_PER_CONNECTION))
+		return 14;
+	tcpstate_reader_wait(&reader, 300);
+	tcpstate_ring_drain(&reader.ring, log_event, &logs);
+	for (i = 0; i < logs.all.n; i++)
+		if (logs.all.ev[i].netns != own)
+			return 15;
+	/* Exactly its own connection's state changes, nothing else's. */
+	return logs.state.n == STATE_EVENTS_PER_CONNECTION ? 0 : 16;
+}
+
+TEST(reader_in_another_netns_sees_only_its_own)
+{
+	int ready[2], go[2], status;
+	struct conn_ports ports;
+	pid_t pid;
+	char c = 0;
+
+	if (!module_loaded())
+		ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(netns_reader(ready[1], go[0]));
+	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the reader did not attach");
+	/* Traffic in the initial namespace while that reader holds the ring. */
+	EXPECT_EQ(0, one_connection(AF_INET6, true, &ports));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("reader exit %d: 10 setup, 11 open, 12 sync, 13 traffic, 14 its own events missing, 15 another netns's event seen, 16 more or fewer state changes",
+		       WEXITSTATUS(status));
 }
 
 TEST_HARNESS_MAIN
