@@ -129,6 +129,10 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 		copy_file "$moddir/$f" "$moddir/$f"
 	fi
 done
+# The image holds tcpstate as `make install` lays it out, so that the
+# guest checks modinfo/modprobe by name and the installed tcpstate-watch.
+make -s -C "$root" --no-print-directory install DESTDIR="$stage" PREFIX=/usr \
+	KVER="$KVER" > /dev/null
 depmod -b "$stage" "$KVER"
 
 # The project's build outputs.

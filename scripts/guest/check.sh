@@ -41,6 +41,32 @@ insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 # JSON lines go to the console as "# JSON ..." for scripts/check.sh.
 ./sequences_test.sh || status=1
 
+# `make install` laid tcpstate out in this image (scripts/mkinitramfs.sh):
+# the module is found by name, and the installed tcpstate-watch runs.
+echo "TAP version 13"
+echo "1..3"
+want=$(modinfo -F version "$KO")
+if [ "$(modinfo -F version tcpstate 2>/dev/null)" = "$want" ]; then
+	echo "ok 1 installed: modinfo tcpstate finds version $want"
+else
+	echo "not ok 1 installed: modinfo tcpstate finds version $want"
+	status=1
+fi
+if /usr/sbin/tcpstate-watch --help | grep -q '^USAGE'; then
+	echo "ok 2 installed: tcpstate-watch --help"
+else
+	echo "not ok 2 installed: tcpstate-watch --help"
+	status=1
+fi
+rmmod tcpstate 2>/dev/null
+if modprobe tcpstate && [ -c /dev/tcpstate ] && rmmod tcpstate; then
+	echo "ok 3 installed: modprobe tcpstate loads it, rmmod unloads it"
+else
+	echo "not ok 3 installed: modprobe tcpstate loads it, rmmod unloads it"
+	status=1
+fi
+insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
+
 # A kernel complaint anywhere in the run fails it (oops=panic and
 # panic_on_warn=1 already end the VM on the worst ones).
 echo "TAP version 13"
