@@ -154,7 +154,7 @@ END {
 	when = INFO["date"]
 	sub(/T/, " ", when)
 	sub(/Z$/, " UTC", when)
-	print "tcpstate benchmark, " when ", kernel " INFO["kernel"] ", " INFO["cpus"] " vCPUs"
+	print "tcpstate benchmark, " when ", kernel " INFO["kernel"] ", " INFO["cpus"] " vCPUs, clocksource " INFO["clocksource"]
 	if (accel == "kvm")
 		print "QEMU KVM guest (ratios are what compare); medians of " reps " runs"
 	else

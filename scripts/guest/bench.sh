@@ -522,6 +522,7 @@ memory() {
 say "kernel $(uname -r), $(nproc) CPUs, $reps repeats, loop $loop_secs s"
 out "info kernel=$(uname -r) cpus=$(nproc) reps=$reps loop_secs=$loop_secs" \
 	"date=$(date -u +%Y-%m-%dT%H:%M:%SZ) churn_iters=$churn_iters" \
+	"clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" \
 	"watch_json=$(tcpstate-watch --help 2>&1 | grep -q -- '--json' && echo 1 || echo 0)" \
 	"tcpstates=$(command -v tcpstates >/dev/null && echo 1 || echo 0)"
 
@@ -540,7 +541,9 @@ if tcpstate-watch --help 2>&1 | grep -q -- '--json'; then
 	watch_tracers="$watch_tracers watch-j"
 fi
 tracers="none $watch_tracers watch-seq ringcount ringcount-sleep noreader"
-tracers="$tracers watch-e-nokp noreader-nokp tracefs"
+# watch-e-nokp (all kprobes disarmed, then re-armed through debugfs under
+# traffic) once left the guest in a soft lockup: left out until understood.
+tracers="$tracers tracefs"
 micro_variants="none noreader reject stalled ring-sleep ring watch-e tracefs"
 if command -v tcpstates >/dev/null; then
 	grep -q " /sys/fs/bpf " /proc/mounts || mount -t bpf bpf /sys/fs/bpf
