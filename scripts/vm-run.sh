@@ -9,13 +9,16 @@ prog=vm-run
 usage() {
 	cat <<EOF
 usage: scripts/vm-run.sh [--timeout SECONDS] [--mem MB] [--smp N] [--lenient]
-                         [--] GUEST_SCRIPT [ARGS...]
+                         [--tcg-single] [--] GUEST_SCRIPT [ARGS...]
 
 Runs GUEST_SCRIPT as /tcpstate/run.sh with the guest's sh (bash), cwd
 /tcpstate, stdin /dev/null, in a fresh VM, and exits with its status; 124
 if the guest timed out (default 900 s, boot included), 125 if it panicked
 or died without reporting a status. A kernel oops or WARN panics the guest
-unless --lenient is given.
+unless --lenient is given. --tcg-single runs every vCPU in one host thread
+under TCG (-accel tcg,thread=single): for guests that patch kernel code
+(kprobe/ftrace registration) while other vCPUs run it, which multi-threaded
+TCG does not survive (see README, "Known emulator limits").
 Environment: MEM, SMP (defaults for --mem, --smp), TCPSTATE_VM_TIMEOUT
 (default for --timeout), TCPSTATE_ACCEL=kvm|tcg (skip the KVM probe),
 TCPSTATE_VM_APPEND (extra kernel arguments, e.g. loglevel=7), KVER (kernel
@@ -40,6 +43,7 @@ timeout=${TCPSTATE_VM_TIMEOUT:-900}
 mem=${MEM:-1024}
 smp=${SMP:-2}
 lenient=0
+tcg_thread=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--timeout)
@@ -59,6 +63,10 @@ while [ $# -gt 0 ]; do
 		;;
 	--lenient)
 		lenient=1
+		shift
+		;;
+	--tcg-single)
+		tcg_thread=,thread=single
 		shift
 		;;
 	-h | --help) usage 0 >&2 ;;
@@ -225,6 +233,11 @@ else
 	esac
 	accel=${answer%% *}
 fi
+if [ "$accel" = kvm ]; then
+	tcg_thread=
+elif [ -n "$tcg_thread" ]; then
+	why="$why; one host thread for all vCPUs"
+fi
 echo "$prog: accel $accel: $why" >&2
 
 append="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 quiet loglevel=4"
@@ -266,7 +279,7 @@ mkfifo "$tmp/console"
 read_console <"$tmp/console" &
 rpid=$!
 start=$SECONDS
-timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel" -cpu max \
+timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel$tcg_thread" -cpu max \
 	-m "$mem" -smp "$smp" -display none -nodefaults -no-user-config \
 	-no-reboot -kernel "$kernel" -initrd "$tmp/initrd" -append "$append" \
 	-serial stdio -pidfile "$tmp/qemu.pid" \
