@@ -113,7 +113,7 @@ static __poll_t tcpstate_poll(struct file *file, poll_table *wait)
 	/* Only the reader that holds the ring ever gets data. */
 	if (READ_ONCE(tcpstate_owner) != file)
 		return EPOLLERR;
-	if (tcpstate_ring_readable(&tcpstate_ring))
+	if (tcpstate_ring_poll_arm(&tcpstate_ring))
 		return EPOLLIN | EPOLLRDNORM;
 	return 0;
 }

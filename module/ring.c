@@ -73,6 +73,7 @@ int tcpstate_ring_alloc(struct tcpstate_ring *ring, size_t data_size)
 	ring->ctrl->magic = TCPSTATE_MAGIC;
 	ring->ctrl->abi_version = TCPSTATE_ABI_VERSION;
 	ring->ctrl->record_size = sizeof(struct tcpstate_event);
+	ring->ctrl->features = TCPSTATE_FEAT_WAKEUP_BYTES;
 	ring->ctrl->data_size = data_size;
 	return 0;
 
@@ -108,10 +109,12 @@ size_t tcpstate_ring_data_size(const struct tcpstate_ring *ring)
 void tcpstate_ring_start(struct tcpstate_ring *ring)
 {
 	ring->cons->consumer_pos = 0;
+	ring->cons->wakeup_bytes = 0;
 	ring->ctrl->producer_pos = 0;
 	ring->ctrl->produced = 0;
 	ring->ctrl->dropped = 0;
 	ring->pending_pos = 0;
+	ring->wakeup_armed = false;
 	/* Pairs with smp_load_acquire() in tcpstate_ring_reserve(). */
 	smp_store_release(&ring->enabled, true);
 }
@@ -195,40 +198,68 @@ struct tcpstate_event *tcpstate_ring_reserve(struct tcpstate_ring *ring,
 	return (struct tcpstate_event *)(hdr + 1);
 }
 
-void tcpstate_ring_commit(struct tcpstate_ring *ring, struct tcpstate_event *ev)
-{
-	struct tcpstate_rec_hdr *hdr = (struct tcpstate_rec_hdr *)ev - 1;
-	u64 rec_pos = (void *)hdr - ring->data;
-
-	/*
-	 * Full barrier: the event is written before BUSY clears. Pairs with
-	 * the reader's smp_load_acquire() of hdr->len, and with the
-	 * READ_ONCE() in a later producer's pending_pos walk.
-	 */
-	xchg(&hdr->len, hdr->len & ~TCPSTATE_REC_BUSY);
-
-	/*
-	 * Wake the reader only when it has read everything before this
-	 * record, so may be waiting for exactly this one: a reader that is
-	 * behind needs no wake-up, and one wake-up serves a whole batch.
-	 */
-	if ((smp_load_acquire(&ring->cons->consumer_pos) & ring->mask) == rec_pos)
-		irq_work_queue(&ring->wakeup);
-}
-
 /*
- * Whether records may be waiting. Uses producer_pos, which covers records
- * still BUSY, so a reader never sleeps while a record is being written.
+ * Whether enough records wait for the reader: at least one, or the
+ * reader's wakeup_bytes, capped at half the ring so that a reader is woken
+ * long before the ring fills whatever it wrote there. Counts from
+ * producer_pos, which covers records still BUSY: a reader woken for one of
+ * those finds it committed soon, and never sleeps while it is written.
  */
-bool tcpstate_ring_readable(struct tcpstate_ring *ring)
+static bool tcpstate_ring_enough_waiting(struct tcpstate_ring *ring)
 {
-	u64 prod_pos, cons_pos;
+	u64 prod_pos, cons_pos, want;
 
 	/* Pairs with smp_store_release() in tcpstate_ring_reserve(). */
 	prod_pos = smp_load_acquire(&ring->ctrl->producer_pos);
 	/* Pairs with the reader's release store of consumer_pos. */
 	cons_pos = smp_load_acquire(&ring->cons->consumer_pos);
-	return prod_pos != cons_pos;
+	/* The reader's to set: any value only changes when it is woken. */
+	want = clamp_t(u64, READ_ONCE(ring->cons->wakeup_bytes), 1,
+		       (ring->mask + 1) / 2);
+	return prod_pos - cons_pos >= want;
+}
+
+void tcpstate_ring_commit(struct tcpstate_ring *ring, struct tcpstate_event *ev)
+{
+	struct tcpstate_rec_hdr *hdr = (struct tcpstate_rec_hdr *)ev - 1;
+
+	/*
+	 * Full barrier: the event is written before BUSY clears. Pairs with
+	 * the reader's smp_load_acquire() of hdr->len, and with the
+	 * READ_ONCE() in a later producer's pending_pos walk. It also orders
+	 * our producer_pos store before the load of wakeup_armed below,
+	 * against the reverse order in tcpstate_ring_poll_arm().
+	 */
+	xchg(&hdr->len, hdr->len & ~TCPSTATE_REC_BUSY);
+
+	/*
+	 * One wake-up per sleep of the reader, and only once what it asked
+	 * for waits: a reader that keeps up is not woken for every record.
+	 * The xchg() lets exactly one of racing producers queue it.
+	 */
+	if (READ_ONCE(ring->wakeup_armed) &&
+	    tcpstate_ring_enough_waiting(ring) &&
+	    xchg(&ring->wakeup_armed, false))
+		irq_work_queue(&ring->wakeup);
+}
+
+/*
+ * For poll(): whether enough records wait. If not, the next commit that
+ * makes them enough wakes the reader, who is on the wait queue already.
+ */
+bool tcpstate_ring_poll_arm(struct tcpstate_ring *ring)
+{
+	WRITE_ONCE(ring->wakeup_armed, true);
+	/*
+	 * Pairs with the xchg() in tcpstate_ring_commit(): either that
+	 * producer sees the flag, or we see its producer_pos.
+	 */
+	smp_mb();
+	if (!tcpstate_ring_enough_waiting(ring))
+		return false;
+	/* Not sleeping after all: spare the producers a wake-up. */
+	WRITE_ONCE(ring->wakeup_armed, false);
+	return true;
 }
 
 /*

@@ -37,6 +37,12 @@ struct tcpstate_ring {
 	raw_spinlock_t lock ____cacheline_aligned_in_smp;
 	/* Oldest record still BUSY; updated under @lock. */
 	u64 pending_pos;
+	/*
+	 * Set by poll() when the reader is about to sleep; the first commit
+	 * that finds enough waiting clears it and wakes the reader. Producers
+	 * only read it until then, so it costs no cache line bouncing.
+	 */
+	bool wakeup_armed ____cacheline_aligned_in_smp;
 	wait_queue_head_t waitq;
 	struct irq_work wakeup;
 };
@@ -49,7 +55,7 @@ struct tcpstate_event *tcpstate_ring_reserve(struct tcpstate_ring *ring,
 					     u64 *ts_ns);
 void tcpstate_ring_commit(struct tcpstate_ring *ring,
 			  struct tcpstate_event *ev);
-bool tcpstate_ring_readable(struct tcpstate_ring *ring);
+bool tcpstate_ring_poll_arm(struct tcpstate_ring *ring);
 
 /* Whether a reader holds the ring: if not, events need not be built. */
 static inline bool tcpstate_ring_running(const struct tcpstate_ring *ring)

@@ -989,6 +989,111 @@ TEST(tiny_ring_books_balance)
 	ASSERT_EQ(0, load_module(""));
 }
 
+/* Bytes of records between the reader and the producers, BUSY included. */
+static __u64 ring_waiting(const struct tcpstate_ring *ring)
+{
+	return __atomic_load_n(&ring->ctrl->producer_pos, __ATOMIC_ACQUIRE) -
+	       __atomic_load_n(&ring->cons->consumer_pos, __ATOMIC_RELAXED);
+}
+
+static int discard_event(const struct tcpstate_event *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	return 0;
+}
+
+/* Loopback connections, one after the other, until killed. */
+static pid_t connections_start(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct conn_ports ports;
+		int i;
+
+		for (i = 0; i < 100000; i++)
+			if (one_connection(AF_INET, i % 2, &ports))
+				_exit(1);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void connections_stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/*
+ * wakeup_bytes: poll() reports the ring readable only once that many bytes
+ * of records wait, capped at half the ring; a reader asleep in poll() is
+ * woken by the commit that makes them enough, and before the ring fills.
+ */
+TEST(wakeup_bytes_batches_wakeups)
+{
+	const __u64 span = TCPSTATE_RECORD_SPAN;
+	struct pollfd pfd = { .events = POLLIN };
+	struct tcpstate_reader reader;
+	struct conn_ports ports;
+	__u64 waiting, want, dropped;
+	char err[256];
+	pid_t traffic;
+
+	ASSERT_EQ(0, load_module("ring_size_kb=64"));
+	ASSERT_EQ(0, tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err,
+					  sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_NE(0, reader.ring.ctrl->features & TCPSTATE_FEAT_WAKEUP_BYTES);
+	pfd.fd = reader.fd;
+
+	/* Fewer records wait than asked for: not readable. */
+	ASSERT_EQ(0, tcpstate_ring_set_wakeup(&reader.ring, 100 * span));
+	ASSERT_EQ(0, one_connection(AF_INET, false, &ports));
+	waiting = ring_waiting(&reader.ring);
+	ASSERT_LT(0, waiting);
+	ASSERT_GT(100 * span, waiting);
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	/* Exactly as many as asked for: readable; one more: not. */
+	ASSERT_EQ(0, tcpstate_ring_set_wakeup(&reader.ring, waiting));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN, pfd.revents);
+	ASSERT_EQ(0, tcpstate_ring_set_wakeup(&reader.ring, waiting + span));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	/* 0, the default: any record. */
+	ASSERT_EQ(0, tcpstate_ring_set_wakeup(&reader.ring, 0));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+
+	/* Asleep: woken once 40 more records wait, not before. */
+	want = waiting + 40 * span;
+	ASSERT_EQ(0, tcpstate_ring_set_wakeup(&reader.ring, want));
+	traffic = connections_start();
+	ASSERT_LT(0, traffic);
+	EXPECT_EQ(1, poll(&pfd, 1, 10000));
+	EXPECT_LE(want, ring_waiting(&reader.ring));
+	connections_stop(traffic);
+
+	/* Asking for more than the ring holds: woken at half of it. */
+	tcpstate_ring_drain(&reader.ring, discard_event, NULL);
+	ASSERT_EQ(0, tcpstate_ring_set_wakeup(&reader.ring, ~0ULL));
+	traffic = connections_start();
+	ASSERT_LT(0, traffic);
+	EXPECT_EQ(1, poll(&pfd, 1, 10000));
+	waiting = ring_waiting(&reader.ring);
+	tcpstate_ring_stats(&reader.ring, NULL, &dropped);
+	connections_stop(traffic);
+	TH_LOG("woken with %llu bytes waiting, %llu dropped",
+	       (unsigned long long)waiting, (unsigned long long)dropped);
+	EXPECT_LE(reader.info.data_size / 2, waiting);
+	EXPECT_EQ(0, dropped);
+
+	tcpstate_reader_close(&reader);
+	ASSERT_EQ(0, load_module(""));
+}
+
 /*
  * The kernel-side filter: with {IPv6, local port P} the ring carries
  * exactly the events with that family and local port. The state changes

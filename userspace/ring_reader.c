@@ -340,6 +340,15 @@ long tcpstate_ring_drain(struct tcpstate_ring *ring, tcpstate_event_fn fn,
 	return ret ? ret : consumed;
 }
 
+int tcpstate_ring_set_wakeup(struct tcpstate_ring *ring, __u64 bytes)
+{
+	if (!(ring->ctrl->features & TCPSTATE_FEAT_WAKEUP_BYTES))
+		return -EOPNOTSUPP;
+	/* The module reads it when deciding to wake us: no order needed. */
+	__atomic_store_n(&ring->cons->wakeup_bytes, bytes, __ATOMIC_RELAXED);
+	return 0;
+}
+
 int tcpstate_reader_wait(struct tcpstate_reader *r, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };

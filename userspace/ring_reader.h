@@ -64,6 +64,15 @@ int tcpstate_reader_open(struct tcpstate_reader *r, const char *path,
 int tcpstate_reader_set_filter(struct tcpstate_reader *r,
 			       const struct tcpstate_filter *f);
 
+/*
+ * Ask to be woken (and poll() to report POLLIN) only once @bytes of records
+ * wait, 0 for every record: see tcpstate_consumer.wakeup_bytes. Bound the
+ * latency this adds with the timeout of tcpstate_reader_wait(). Returns 0,
+ * or -EOPNOTSUPP from a module that does not batch wake-ups (it keeps
+ * waking for every record; nothing is lost either way).
+ */
+int tcpstate_ring_set_wakeup(struct tcpstate_ring *ring, __u64 bytes);
+
 /* Unmap and close. Safe on a reader that failed to open or is closed. */
 void tcpstate_reader_close(struct tcpstate_reader *r);
 

@@ -40,6 +40,13 @@ enum {
 	 * not to wake an idle machine often.
 	 */
 	WAIT_TIMEOUT_MS = 1000,
+	/* Default --latency: events reach the screen within a tenth of a
+	 * second, and a reader that keeps up is woken once per batch, not
+	 * once per event.
+	 */
+	LATENCY_DEFAULT_MS = 100,
+	/* Events a wake-up waits for, when --latency is not 0. */
+	WAKEUP_BATCH_EVENTS = 256,
 	/* Long options without a short form; past any char getopt returns. */
 	OPT_COUNTERS = 256,
 	OPT_LADDR,
@@ -51,6 +58,7 @@ enum {
 	OPT_FLUSH,
 	OPT_MAX_CONNS,
 	OPT_PROMETHEUS,
+	OPT_LATENCY,
 };
 
 #define NSEC_PER_MSEC	1000000ULL
@@ -58,12 +66,14 @@ enum {
 #define INTERVAL_MAX_MS	(86400ULL * 1000)
 /* A year, for --duration. */
 #define DURATION_MAX_MS	(365ULL * 86400 * 1000)
+/* For --latency: beyond, the status line and signals would wait. */
+#define LATENCY_MAX_MS	((unsigned long long)WAIT_TIMEOUT_MS)
 
 static const char usage_text[] =
 "USAGE: " PROG " [-ejTw46] [-L PORTS] [-D PORTS] [--laddr ADDR]\n"
 "                      [--raddr ADDR] [--netns INODE] [--state STATE] [-c N]\n"
 "                      [--duration SECS] [-i SECS] [--summary] [--flush]\n"
-"                      [--max-conns N] [-d PATH]\n"
+"                      [--max-conns N] [--latency SECS] [-d PATH]\n"
 "       " PROG " --counters [-d PATH]\n"
 "       " PROG " --prometheus FILE [-i SECS] [-d PATH]\n"
 "       " PROG " --counters --prometheus FILE|- [-d PATH]\n"
@@ -103,6 +113,11 @@ static const char usage_text[] =
 "      --max-conns N     connections followed at once (default 65536, up to\n"
 "                        1048576); beyond, the least recently active is\n"
 "                        forgotten and counted as evicted\n"
+"      --latency SECS    how long an event may wait in the ring before it\n"
+"                        is shown (default 0.1, up to 1): the module wakes\n"
+"                        us once 256 events wait, or we look after SECS;\n"
+"                        0 wakes us for every event, which costs the\n"
+"                        traced connections more under load\n"
 "  -d, --device PATH     ring device to read (default: " TCPSTATE_DEVICE ")\n"
 "      --counters        print this network namespace's counters as\n"
 "                        \"name value\" lines, as /proc/net/tcpstate does,\n"
@@ -197,6 +212,7 @@ static const struct option long_options[] = {
 	{ "max-conns",  required_argument, NULL, OPT_MAX_CONNS },
 	{ "counters",   no_argument,       NULL, OPT_COUNTERS },
 	{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
+	{ "latency",    required_argument, NULL, OPT_LATENCY },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -214,6 +230,7 @@ struct options {
 	int interval_set;		/* -i given (--prometheus: period) */
 	unsigned long long duration_ms;	/* 0: no limit */
 	unsigned long max_conns;
+	unsigned long long latency_ms;	/* --latency; 0: wake per event */
 	int counters;			/* --counters: print them and exit */
 	const char *prometheus;		/* --prometheus FILE, or NULL */
 	int events;			/* -e */
@@ -478,6 +495,13 @@ static int parse_option(int c, char **argv, struct options *opts)
 		stream = "--max-conns";
 		break;
 	}
+	case OPT_LATENCY:
+		if (parse_seconds(optarg, LATENCY_MAX_MS, &opts->latency_ms))
+			return usage_error("--latency: invalid time '%s': %s",
+					   optarg,
+					   "expected seconds from 0 to 1, at most 3 decimals (e.g. 0.1 or 0)");
+		stream = "--latency";
+		break;
 	case OPT_COUNTERS:
 		opts->counters = 1;
 		break;
@@ -552,6 +576,7 @@ static int parse_options(int argc, char **argv, struct options *opts)
 	memset(opts, 0, sizeof(*opts));
 	opts->device = TCPSTATE_DEVICE;
 	opts->max_conns = SEQ_DEFAULT_MAX_CONNS;
+	opts->latency_ms = LATENCY_DEFAULT_MS;
 	opterr = 0;
 
 	while ((c = getopt_long(argc, argv, short_options, long_options,
@@ -881,10 +906,15 @@ static int watch(struct tcpstate_reader *r, struct watch *w,
 {
 	unsigned long long evictions_reported = 0;
 	__u64 drops_reported = 0, deadline = 0;
+	int batching = 0;
 	int timeout_ms;
 	long n;
 	int rc;
 
+	/* A module without batched wake-ups wakes us per event, as 0 does. */
+	if (opts->latency_ms)
+		batching = !tcpstate_ring_set_wakeup(&r->ring,
+				WAKEUP_BATCH_EVENTS * TCPSTATE_RECORD_SPAN);
 	if (opts->duration_ms)
 		deadline = mono_ns() + opts->duration_ms * NSEC_PER_MSEC;
 
@@ -907,8 +937,9 @@ static int watch(struct tcpstate_reader *r, struct watch *w,
 			break;
 		if (deadline && mono_ns() >= deadline)
 			break;
-		if (status_tick(st, r->fd, opts->device, WAIT_TIMEOUT_MS,
-				&timeout_ms))
+		if (status_tick(st, r->fd, opts->device,
+				batching ? (int)opts->latency_ms :
+					   WAIT_TIMEOUT_MS, &timeout_ms))
 			return EXIT_FAILURE;
 		if (deadline)
 			timeout_ms = ms_until(mono_ns(), deadline, timeout_ms);

@@ -61,7 +61,8 @@ struct tcpstate_info {
  * @magic:        TCPSTATE_MAGIC
  * @abi_version:  TCPSTATE_ABI_VERSION
  * @record_size:  sizeof(struct tcpstate_event)
- * @__pad0:       zero
+ * @features:     TCPSTATE_FEAT_* bits: what this module does beyond ABI 1's
+ *                first release (older modules leave it zero)
  * @data_size:    bytes of ring data, a power of two
  * @producer_pos: end of the reserved records; load it with acquire order
  * @produced:     events offered to the ring since the reader attached
@@ -76,20 +77,32 @@ struct tcpstate_ctrl {
 	__u32 magic;
 	__u32 abi_version;
 	__u32 record_size;
-	__u32 __pad0;
+	__u32 features;
 	__u64 data_size;
 	__u64 producer_pos;
 	__u64 produced;
 	__u64 dropped;
 };
 
+/* The module honours tcpstate_consumer.wakeup_bytes. */
+#define TCPSTATE_FEAT_WAKEUP_BYTES	0x1U
+
 /**
  * struct tcpstate_consumer - the consumer page, written only by the reader
  * @consumer_pos: start of the first record not yet consumed; store it with
  *                release order once the records before it are used
+ * @wakeup_bytes: 0 (the default): poll() reports the ring readable, and
+ *                wakes a waiting reader, as soon as one record waits.
+ *                N > 0: only once N bytes of records wait (N / 96 events;
+ *                the module caps N at half the ring, so a reader is
+ *                always woken before the ring fills). Batching wake-ups
+ *                is what makes a reader that keeps up cheap; bound the
+ *                latency with poll()'s timeout. Needs
+ *                TCPSTATE_FEAT_WAKEUP_BYTES in tcpstate_ctrl.features.
  */
 struct tcpstate_consumer {
 	__u64 consumer_pos;
+	__u64 wakeup_bytes;
 };
 
 /**
