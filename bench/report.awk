@@ -40,6 +40,42 @@ function median(key,    n, i, j, t, a) {
 	return (a[n / 2] + a[n / 2 + 1]) / 2
 }
 
+# Each run against the no-tracer run of its own round (minutes apart at
+# most, not the whole boot): the median over the rounds of
+# REP[name, r] / REP[base, r] ("ratio") or (REP[name, r] - REP[base, r]) / 2
+# ("half-diff": the micro-benchmark's 2 events an iteration); their range
+# in LO, HI.
+function paired(name, base, how,    r, k, v) {
+	k = "paired" SUBSEP name
+	delete N[k]
+	LO = ""
+	HI = ""
+	for (r = 1; r <= MAXREP; r++) {
+		if (!((name, r) in REP) || !((base, r) in REP))
+			continue
+		if (how == "ratio") {
+			if (REP[base, r] <= 0)
+				continue
+			v = REP[name, r] / REP[base, r]
+		} else {
+			v = (REP[name, r] - REP[base, r]) / 2
+		}
+		add(k, v)
+		if (LO == "" || v < LO)
+			LO = v
+		if (HI == "" || v > HI)
+			HI = v
+	}
+	return median(k)
+}
+
+# REP[name, rep] = value, for paired().
+function keep_rep(name, rep, value) {
+	REP[name, rep] = value
+	if (rep + 0 > MAXREP)
+		MAXREP = rep + 0
+}
+
 function sum(key,    i, s) {
 	s = 0
 	for (i = 1; i <= N[key]; i++)
@@ -84,6 +120,7 @@ rec == "info" {
 rec == "loop" {
 	key = F["tracer"] SUBSEP F["threads"]
 	add("rate" SUBSEP key, F["rate"])
+	keep_rep("loop" SUBSEP key, F["rep"], F["rate"])
 	add("secs" SUBSEP key, F["secs"])
 	add("exp" SUBSEP key, F["expected"])
 	add("tsev" SUBSEP key, F["tcpstate_events"] / (F["conns"] ? F["conns"] : 1))
@@ -106,6 +143,7 @@ rec == "loop" {
 rec == "micro" {
 	key = F["variant"]
 	add("ns" SUBSEP key, F["ns_per_iter"])
+	keep_rep("micro" SUBSEP key, F["rep"], F["ns_per_iter"])
 	add("ev" SUBSEP key, F["events"])
 	if (F["captured"] != "-") {
 		add("cap" SUBSEP key, F["captured"])
@@ -138,6 +176,12 @@ rec == "stall" {
 	next
 }
 
+rec == "host" {
+	OTHERS_BUSY = F["others_busy"]
+	OTHERS_SAMPLES = F["others_samples"]
+	next
+}
+
 rec == "memory" {
 	if ("state" in F) {
 		for (k in F)
@@ -159,11 +203,15 @@ END {
 		print "QEMU KVM guest (ratios are what compare); medians of " reps " runs"
 	else
 		print "QEMU TCG emulation (ratios are what compare); medians of " reps " runs"
+	if (OTHERS_SAMPLES > 0)
+		printf "other VMs on the host during %.0f%% of the run%s\n", OTHERS_BUSY * 100 / OTHERS_SAMPLES,
+		       OTHERS_BUSY ? " (noise: rerun when none is)" : ""
 
 	# ---- 1. the connection loop ----
-	split("none watch-e watch-j watch-seq ringcount ringcount-sleep noreader watch-e-nokp noreader-nokp tcpstates tracefs", order, " ")
+	split("none watch-e watch-e0 watch-j watch-seq ringcount ringcount-sleep noreader watch-e-nokp noreader-nokp tcpstates tracefs", order, " ")
 	LABEL["none"] = "no tracer"
 	LABEL["watch-e"] = "tcpstate-watch -e >/dev/null"
+	LABEL["watch-e0"] = "tcpstate-watch -e --latency 0 (wake per event)"
 	LABEL["watch-j"] = "tcpstate-watch -e -j >/dev/null"
 	LABEL["watch-seq"] = "tcpstate-watch >/dev/null (sequences)"
 	LABEL["ringcount"] = "tcpstate.ko + bench/ringcount (binary, poll)"
@@ -180,7 +228,9 @@ END {
 	printf "   summed over the runs; lost: expected - captured, per run; dropped: by the\n"
 	printf "   tracer's own account (ring or perf buffer full); +us/conn: CPU time added\n"
 	printf "   per connection (T / rate - T / rate without tracer); ns/event = that / events.\n\n"
-	printf "%-49s %2s %7s %6s %5s %9s %9s %7s %6s %8s %8s\n", "tracer", "T", "conn/s", "ratio",
+	printf "   ratio: median over the rounds of (this run / the round's no-tracer run),\n"
+	printf "   range: lowest and highest of those.\n\n"
+	printf "%-49s %2s %6s %6s %11s %5s %8s %8s %7s %5s %8s %8s\n", "tracer", "T", "conn/s", "ratio", "range",
 	       "ev/c", "expected", "captured", "dropped", "lost", "+us/conn", "ns/event"
 	for (t = 1; t <= 2; t++) {
 		base = median("rate" SUBSEP "none" SUBSEP t)
@@ -195,14 +245,16 @@ END {
 				continue
 			}
 			r = median("rate" SUBSEP key)
-			ratio = base ? r / base : 0
+			ratio = paired("loop" SUBSEP key, "loop" SUBSEP "none" SUBSEP t, "ratio")
+			range = tr == "none" ? "-" : sprintf("%.2f-%.2f", LO, HI)
 			RATIO[tr, t] = ratio
 			RATE[tr, t] = r
 			evc = (tr == "tcpstates" || tr == "tracefs" || tr == "none" || tr ~ /-nokp$/) ? \
 			      median("stev" SUBSEP key) : median("tsev" SUBSEP key)
 			EVC[tr, t] = evc
 			if (tr != "none" && base) {
-				add_us = (t / r - t / base) * 1e6
+				# CPU time per connection: T / rate; with the paired ratio.
+				add_us = (t / (base * ratio) - t / base) * 1e6
 				ADDUS[tr, t] = add_us
 				nsev = (tr ~ /^noreader/) ? "-" : sprintf("%.0f", add_us * 1000 / evc)
 				add_s = sprintf("%.1f", add_us)
@@ -227,8 +279,8 @@ END {
 				ds = "-"
 				ls = "-"
 			}
-			printf "%-49s %2d %7.0f %6.3f %5.1f %9s %9s %7s %6s %8s %8s\n", LABEL[tr], t, r, ratio,
-			       evc, es, cs, ds, ls, add_s, nsev
+			printf "%-49s %2d %6.0f %6.3f %11s %5.1f %8s %8s %7s %5s %8s %8s\n", LABEL[tr], t, r, ratio,
+			       range, evc, es, cs, ds, ls, add_s, nsev
 		}
 	}
 	for (i = 1; i in order; i++) {
@@ -244,7 +296,7 @@ END {
 	split("none noreader reject stalled ring-sleep ring watch-e tcpstates tracefs", morder, " ")
 	MLABEL["none"] = "no tracer"
 	MLABEL["noreader"] = "tcpstate.ko, no reader (probe returns at once)"
-	MLABEL["reject"] = "tcpstate.ko, reader + reject-all filter (built, not queued)"
+	MLABEL["reject"] = "tcpstate.ko, reject-all filter (built, not queued)"
 	MLABEL["stalled"] = "tcpstate.ko, ring, reader stopped (no wake-ups)"
 	MLABEL["ring-sleep"] = "tcpstate.ko, ring, ringcount drains every 1 ms"
 	MLABEL["ring"] = "tcpstate.ko, ring, ringcount in poll()"
@@ -263,14 +315,17 @@ function micro_section(    i, v, m, cs, ds, mbase) {
 	printf "\n2. Cost per state change, kernel side: bench/churn on CPU 0 loops listen() +\n"
 	printf "   shutdown(SHUT_RD) on one socket (CLOSE -> LISTEN -> CLOSE: 2 events, no\n"
 	printf "   packet, no kprobe), %s iterations a run; readers on CPU 1.\n\n", INFO["churn_iters"]
-	printf "%-62s %8s %9s %9s %7s\n", "variant", "ns/iter", "+ns/event", "captured", "dropped"
+	printf "   +ns/event: median over the rounds of (ns/iter - the round's no-tracer\n"
+	printf "   ns/iter) / 2; range: lowest and highest of those.\n\n"
+	printf "%-58s %8s %9s %11s %9s %7s\n", "variant", "ns/iter", "+ns/event", "range", "captured", "dropped"
 	mbase = median("ns" SUBSEP "none")
 	for (i = 1; i in morder; i++) {
 		v = morder[i]
 		if (!N["ns" SUBSEP v])
 			continue
 		m = median("ns" SUBSEP v)
-		MNS[v] = (m - mbase) / 2
+		MNS[v] = v == "none" ? 0 : paired("micro" SUBSEP v, "micro" SUBSEP "none", "half-diff")
+		nrange = v == "none" ? "-" : sprintf("%.0f..%.0f", LO, HI)
 		if (N["cap" SUBSEP v] && v != "reject") {
 			cs = sum("cap" SUBSEP v)
 			ds = sum("drop" SUBSEP v)
@@ -280,8 +335,8 @@ function micro_section(    i, v, m, cs, ds, mbase) {
 			cs = "-"
 			ds = "-"
 		}
-		printf "%-62s %8.0f %9s %9s %7s\n", MLABEL[v], m,
-		       v == "none" ? "-" : sprintf("%.0f", (m - mbase) / 2), cs, ds
+		printf "%-58s %8.0f %9s %11s %9s %7s\n", MLABEL[v], m,
+		       v == "none" ? "-" : sprintf("%.0f", MNS[v]), nrange, cs, ds
 	}
 	if ("stalled" in MNS && "reject" in MNS) {
 		printf "   tcpstate, by step (ns/event): tracepoint probe %.0f, event build + filter %.0f,\n",

@@ -55,13 +55,30 @@ TCPSTATE_VM_APPEND="${TCPSTATE_VM_APPEND:-} thash_entries=262144 tsc=reliable" \
 	scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-1500}" \
 	scripts/guest/bench.sh "$reps" "$secs" "$parts" >"$log" 2>&1 &
 vm=$!
-# Progress while it runs: everything but the records.
-tail -n +1 -f "$log" --pid=$vm 2>/dev/null | grep --line-buffered -v '^BENCH ' >&2 || true
+# Other VMs on this host take CPU from this one: count, every 5 s, how
+# often one (any QEMU beyond this run's) was running.
+(
+	n=0 busy=0
+	while kill -0 $vm 2>/dev/null; do
+		c=$(pgrep -c qemu-system || true)
+		n=$((n + 1))
+		[ "${c:-0}" -gt 1 ] && busy=$((busy + 1))
+		echo "$busy $n" >"$top/build/bench.others"
+		sleep 5
+	done
+) &
+mon=$!
+# Progress while it runs: everything but the records (-a: the serial
+# console may carry NUL bytes).
+tail -n +1 -f "$log" --pid=$vm 2>/dev/null | grep -a --line-buffered -v '^BENCH ' >&2 || true
 wait $vm || status=$?
+wait $mon 2>/dev/null || true
 
-grep '^BENCH ' "$log" | sed 's/^BENCH //' >"$raw" || true
+grep -a '^BENCH ' "$log" | sed 's/^BENCH //' >"$raw" || true
+read -r busy samples <"$top/build/bench.others" 2>/dev/null || { busy=0; samples=0; }
+echo "host others_busy=$busy others_samples=$samples" >>"$raw"
 accel=tcg
-grep -q '^vm-run: accel kvm' "$log" && accel=kvm
+grep -aq '^vm-run: accel kvm' "$log" && accel=kvm
 if [ -s "$raw" ]; then
 	awk -v accel=$accel -f bench/report.awk "$raw" | tee "$txt"
 fi

@@ -32,9 +32,13 @@ die() {
 	exit 1
 }
 
-# Listener ports: unique per run, outside the ephemeral range: each run's
-# connections are its own.
-next_port=20000
+# The loop's listeners: the same ports in every run, so that each connect()
+# takes over a timewait sock an earlier connection left on its tuple
+# (tcp_tw_reuse, loopback) instead of leaving it to expire 60 s later in
+# whatever run is then going: every run pays for its own timewait socks.
+loop_port=20000
+# Other listeners (churn): a port of their own per run.
+next_port=21000
 take_ports() {
 	port=$next_port
 	next_port=$((next_port + 10))
@@ -165,7 +169,8 @@ watch_counts() {
 }
 
 # ---- tracers around a workload ----
-# tracer_start NAME: NAME is none, noreader, watch-e, watch-j, watch-seq,
+# tracer_start NAME: NAME is none, noreader, watch-e, watch-e0 (-e with a
+# wake-up per event), watch-j, watch-seq,
 # tracefs, or tcpstates (already running: see tcpstates_block).
 tpid=
 tracer_start() {
@@ -185,10 +190,11 @@ tracer_start() {
 		wait_epoll $tpid || die "tcpstates did not start: $(tail -n 3 /tmp/ts.err)"
 		;;
 	noreader) load_module ;;
-	watch-e | watch-j | watch-seq)
+	watch-e | watch-e0 | watch-j | watch-seq)
 		load_module
 		case $1 in
 		watch-e) set -- -e ;;
+		watch-e0) set -- -e --latency 0 ;;
 		watch-j) set -- -e -j ;;
 		*) set -- ;;
 		esac
@@ -277,7 +283,7 @@ loop_run() {
 	tracer_start "$tr"
 	[ "$tr" = tracefs ] && ts0=$(trace_stats)
 	read -r -a f0 < <(figures)
-	res=$($B/connloop -t "$thr" -p -d "$loop_secs" -P $port) ||
+	res=$($B/connloop -t "$thr" -p -d "$loop_secs" -P $loop_port) ||
 		die "connloop: $res"
 	settle "$tr"
 	[ "$tr" = tracefs ] && ts1=$(trace_stats)
@@ -537,6 +543,9 @@ $B/connloop -t 2 -p -d 2 -P 19000 >/dev/null
 $B/churn -t 1 -p -n "$churn_iters" -P 19010 >/dev/null
 
 watch_tracers="watch-e"
+if tcpstate-watch --help 2>&1 | grep -q -- '--latency'; then
+	watch_tracers="$watch_tracers watch-e0"
+fi
 if tcpstate-watch --help 2>&1 | grep -q -- '--json'; then
 	watch_tracers="$watch_tracers watch-j"
 fi
@@ -586,11 +595,13 @@ if part stall; then
 	stall_run 0
 fi
 
-# Rounds: every tracer once per round, so that drift over the boot
-# (timewait socks pile up for 60 s, then expire as fast as they come)
-# touches them all alike.
+# Rounds: every tracer once per round, so that drift over the boot touches
+# them all alike. 16384 ephemeral ports: the warm-up leaves a timewait
+# sock on (nearly) every port of both listeners' tuples, and from then on
+# each connect() reuses one that is a few seconds old.
 if part loop; then
-	$B/connloop -t 2 -p -d 2 -P 19000 >/dev/null
+	sysctl -q -w net.ipv4.ip_local_port_range="40000 56383"
+	$B/connloop -t 2 -p -d 10 -P $loop_port >/dev/null
 	for r in $(seq 1 "$reps"); do
 		for thr in 1 2; do
 			for tr in $tracers; do
