@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -28,6 +29,80 @@ static int fitted(int n, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	return n;
+}
+
+/*
+ * An event line built by hand rather than by snprintf(): a busy host sends
+ * tens of thousands of events a second, and printf's format parsing and
+ * character-by-character padding were most of the reader's time. Writes
+ * past the buffer are refused and remembered; one byte stays for the NUL.
+ */
+struct line {
+	char *p, *end;
+	int overflow;
+};
+
+static void line_put(struct line *l, const char *s, size_t n)
+{
+	if (n >= (size_t)(l->end - l->p)) {
+		l->overflow = 1;
+		return;
+	}
+	memcpy(l->p, s, n);
+	l->p += n;
+}
+
+static void line_str(struct line *l, const char *s)
+{
+	line_put(l, s, strlen(s));
+}
+
+/* Spaces up to @width columns from @start, as "%-*s" pads. */
+static void line_pad_from(struct line *l, const char *start, int width)
+{
+	size_t used = (size_t)(l->p - start);
+
+	if (width <= 0 || used >= (size_t)width)
+		return;
+	if ((size_t)width - used >= (size_t)(l->end - l->p)) {
+		l->overflow = 1;
+		return;
+	}
+	memset(l->p, ' ', (size_t)width - used);
+	l->p += (size_t)width - used;
+}
+
+static void line_dec(struct line *l, unsigned long long v)
+{
+	char digits[20];
+	int i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	line_put(l, digits + i, sizeof(digits) - (size_t)i);
+}
+
+/* "%0*llx" with TCPSTATE_COL_SKID (16) digits. */
+static void line_hex64(struct line *l, __u64 v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[16];
+	int i;
+
+	for (i = 15; i >= 0; i--, v >>= 4)
+		digits[i] = hex[v & 0xf];
+	line_put(l, digits, sizeof(digits));
+}
+
+/* NUL-terminate; our return convention: the length, or -ENOSPC. */
+static int line_end(struct line *l, char *buf)
+{
+	if (l->overflow)
+		return -ENOSPC;
+	*l->p = '\0';
+	return (int)(l->p - buf);
 }
 
 static __s64 timespec_ns(const struct timespec *ts)
@@ -69,13 +144,29 @@ int tcpstate_format_header_w(char *buf, size_t len, int endpoint_width)
 			       "TRANSITION"), len);
 }
 
-int tcpstate_format_time(char *buf, size_t len, __u64 mono_ns,
-			 __s64 mono_to_real_ns)
+/* HH:MM:SS of @sec in local time; the last second's is kept. */
+static const char *local_hms(time_t sec)
 {
-	char hms[16];
+	static time_t cached_sec = -1;
+	static char cached[16];
 	struct tm tm;
+
+	if (sec != cached_sec) {
+		if (!localtime_r(&sec, &tm) ||
+		    !strftime(cached, sizeof(cached), "%H:%M:%S", &tm))
+			return NULL;
+		cached_sec = sec;
+	}
+	return cached;
+}
+
+static void line_time(struct line *l, __u64 mono_ns, __s64 mono_to_real_ns)
+{
+	long long usec;
+	const char *hms;
 	__s64 real_ns;
-	time_t sec;
+	char frac[7];
+	int i;
 
 	/* A timestamp that cannot be a wall-clock time prints as the epoch
 	 * rather than overflowing.
@@ -85,31 +176,68 @@ int tcpstate_format_time(char *buf, size_t len, __u64 mono_ns,
 	    real_ns < 0)
 		real_ns = 0;
 
-	sec = (time_t)(real_ns / NSEC_PER_SEC);
-	if (!localtime_r(&sec, &tm) ||
-	    !strftime(hms, sizeof(hms), "%H:%M:%S", &tm))
-		return fitted(snprintf(buf, len, "??:??:??.??????"), len);
-	return fitted(snprintf(buf, len, "%s.%06lld", hms,
-			       (long long)(real_ns % NSEC_PER_SEC / NSEC_PER_USEC)),
-		      len);
+	hms = local_hms((time_t)(real_ns / NSEC_PER_SEC));
+	if (!hms) {
+		line_str(l, "??:??:??.??????");
+		return;
+	}
+	line_str(l, hms);
+	usec = real_ns % NSEC_PER_SEC / NSEC_PER_USEC;
+	frac[0] = '.';
+	for (i = 6; i >= 1; i--, usec /= 10)
+		frac[i] = (char)('0' + usec % 10);
+	line_put(l, frac, sizeof(frac));
+}
+
+int tcpstate_format_time(char *buf, size_t len, __u64 mono_ns,
+			 __s64 mono_to_real_ns)
+{
+	struct line l = { buf, buf + len, 0 };
+
+	if (!len)
+		return -ENOSPC;
+	line_time(&l, mono_ns, mono_to_real_ns);
+	return line_end(&l, buf);
+}
+
+static void line_endpoint(struct line *l, unsigned int family,
+			  const __u8 *addr, unsigned int port)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int i;
+
+	switch (family) {
+	case AF_INET:
+		for (i = 0; i < 4; i++) {
+			if (i)
+				line_put(l, ".", 1);
+			line_dec(l, addr[i]);
+		}
+		line_put(l, ":", 1);
+		line_dec(l, port);
+		return;
+	case AF_INET6:
+		if (!inet_ntop(AF_INET6, addr, ip, sizeof(ip)))
+			break;
+		line_put(l, "[", 1);
+		line_str(l, ip);
+		line_put(l, "]:", 2);
+		line_dec(l, port);
+		return;
+	}
+	line_str(l, "family=");
+	line_dec(l, family);
 }
 
 int tcpstate_format_endpoint(char *buf, size_t len, unsigned int family,
 			     const __u8 *addr, unsigned int port)
 {
-	char ip[INET6_ADDRSTRLEN];
+	struct line l = { buf, buf + len, 0 };
 
-	switch (family) {
-	case AF_INET:
-		if (!inet_ntop(AF_INET, addr, ip, sizeof(ip)))
-			break;
-		return fitted(snprintf(buf, len, "%s:%u", ip, port), len);
-	case AF_INET6:
-		if (!inet_ntop(AF_INET6, addr, ip, sizeof(ip)))
-			break;
-		return fitted(snprintf(buf, len, "[%s]:%u", ip, port), len);
-	}
-	return fitted(snprintf(buf, len, "family=%u", family), len);
+	if (!len)
+		return -ENOSPC;
+	line_endpoint(&l, family, addr, port);
+	return line_end(&l, buf);
 }
 
 /*
@@ -271,24 +399,40 @@ int tcpstate_format_event_w(char *buf, size_t len,
 			    const struct tcpstate_event *ev,
 			    __s64 mono_to_real_ns, int endpoint_width)
 {
-	char when[32], local[64], remote[64], transition[TRANSITION_MAX];
+	struct line l = { buf, buf + len, 0 };
+	char transition[TRANSITION_MAX];
+	const char *col;
 
-	/* The parts are sized for their longest value and cannot fail. */
-	tcpstate_format_time(when, sizeof(when), ev->ts_ns, mono_to_real_ns);
-	tcpstate_format_endpoint(local, sizeof(local), ev->family,
-				 ev->saddr, ev->sport);
-	tcpstate_format_endpoint(remote, sizeof(remote), ev->family,
-				 ev->daddr, ev->dport);
-	format_transition(transition, sizeof(transition), ev);
-
-	return fitted(snprintf(buf, len, "%-*s %-*u %0*llx %-*s -> %-*s %s",
-			       TCPSTATE_COL_TIME, when,
-			       TCPSTATE_COL_NETNS, ev->netns,
-			       TCPSTATE_COL_SKID,
-			       (unsigned long long)ev->sock_id,
-			       endpoint_width, local,
-			       endpoint_width, remote,
-			       transition), len);
+	if (!len)
+		return -ENOSPC;
+	col = l.p;
+	line_time(&l, ev->ts_ns, mono_to_real_ns);
+	line_pad_from(&l, col, TCPSTATE_COL_TIME);
+	line_put(&l, " ", 1);
+	col = l.p;
+	line_dec(&l, ev->netns);
+	line_pad_from(&l, col, TCPSTATE_COL_NETNS);
+	line_put(&l, " ", 1);
+	line_hex64(&l, ev->sock_id);
+	line_put(&l, " ", 1);
+	col = l.p;
+	line_endpoint(&l, ev->family, ev->saddr, ev->sport);
+	line_pad_from(&l, col, endpoint_width);
+	line_put(&l, " -> ", 4);
+	col = l.p;
+	line_endpoint(&l, ev->family, ev->daddr, ev->dport);
+	line_pad_from(&l, col, endpoint_width);
+	line_put(&l, " ", 1);
+	/* The common case without a format string. */
+	if (ev->type == TCPSTATE_EV_STATE) {
+		line_str(&l, tcpstate_state_name(ev->oldstate));
+		line_put(&l, " -> ", 4);
+		line_str(&l, tcpstate_state_name(ev->newstate));
+	} else {
+		format_transition(transition, sizeof(transition), ev);
+		line_str(&l, transition);
+	}
+	return line_end(&l, buf);
 }
 
 /* How much @idx grew from @prev to @now; a counter never shrinks, but a
