@@ -45,8 +45,6 @@ enum {
 	 * once per event.
 	 */
 	LATENCY_DEFAULT_MS = 100,
-	/* Events a wake-up waits for, when --latency is not 0. */
-	WAKEUP_BATCH_EVENTS = 256,
 	/* Long options without a short form; past any char getopt returns. */
 	OPT_COUNTERS = 256,
 	OPT_LADDR,
@@ -114,8 +112,9 @@ static const char usage_text[] =
 "                        1048576); beyond, the least recently active is\n"
 "                        forgotten and counted as evicted\n"
 "      --latency SECS    how long an event may wait in the ring before it\n"
-"                        is shown (default 0.1, up to 1): the module wakes\n"
-"                        us once 256 events wait, or we look after SECS;\n"
+"                        is shown (default 0.1, up to 1): we look every\n"
+"                        SECS, or when the module wakes us, once a quarter\n"
+"                        of the ring is full;\n"
 "                        0 wakes us for every event, which costs the\n"
 "                        traced connections more under load\n"
 "  -d, --device PATH     ring device to read (default: " TCPSTATE_DEVICE ")\n"
@@ -911,10 +910,16 @@ static int watch(struct tcpstate_reader *r, struct watch *w,
 	long n;
 	int rc;
 
-	/* A module without batched wake-ups wakes us per event, as 0 does. */
+	/*
+	 * The poll() timeout bounds how long an event waits; the module need
+	 * only wake us when the ring fills faster than that, so a quarter of
+	 * it. Each wake-up is two context switches on a CPU the traced
+	 * connections could use. A module without batched wake-ups wakes us
+	 * per event, as --latency 0 asks.
+	 */
 	if (opts->latency_ms)
 		batching = !tcpstate_ring_set_wakeup(&r->ring,
-				WAKEUP_BATCH_EVENTS * TCPSTATE_RECORD_SPAN);
+						     r->ring.data_size / 4);
 	if (opts->duration_ms)
 		deadline = mono_ns() + opts->duration_ms * NSEC_PER_MSEC;
 
