@@ -12,6 +12,10 @@
 # make uninstall  remove exactly those, depmod again
 # make dkms-source  the module's sources as dkms takes them, into DKMS_SRC
 #                 (default /usr/src/tcpstate-<version>; README "Install")
+# make debug-kernel  build Debian's linux-source-6.1 with KASAN, lockdep and
+#                 kmemleak (scripts/debug-kernel.config) under build/, boot it
+#                 and run the VM and hardening selftests there (an hour or
+#                 more; README "Debug kernel")
 #
 # KDIR defaults to the build tree of the newest kernel that has both
 # /boot/vmlinuz-<v> and /lib/modules/<v>/build (scripts/kver.sh).
@@ -46,7 +50,7 @@ DEPMOD = $(if $(DESTDIR),@echo "DESTDIR given: run depmod -a $(KREL) on the targ
 
 .PHONY: all module userspace selftests bench-tools kselftest-headers deps \
 	demo check bench check-host check-vm checkpatch clean install \
-	uninstall dkms-source
+	uninstall dkms-source debug-kernel
 
 all: module userspace selftests bench-tools
 
@@ -92,6 +96,11 @@ bench: deps
 
 checkpatch:
 	scripts/checkpatch.sh
+
+# Installs what it needs itself, and builds tcpstate against that kernel in
+# a copy of the tree (build/debug-kernel/tcpstate): module/ stays as it is.
+debug-kernel:
+	scripts/debug-kernel.sh
 
 # kbuild's modules_install puts the module under INSTALL_MOD_DIR with its
 # path in the tree: extra/module/tcpstate.ko.

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the guest's base initramfs (gzip'd newc cpio) from the host's
 # busybox, kmod, iproute2, kernel modules and the repo's build outputs.
-# Usage: scripts/mkinitramfs.sh OUT.cpio.gz    (env KVER overrides the kernel)
+# Usage: scripts/mkinitramfs.sh OUT.cpio.gz    (env KVER overrides the kernel;
+# env TCPSTATE_MODULES_ROOT takes its modules from ROOT/lib/modules/$KVER,
+# an INSTALL_MOD_PATH, and builds tcpstate.ko against ROOT's build link)
 set -eu
 
 die() {
@@ -16,7 +18,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # depmod lives in sbin, which a non-root PATH may lack.
 PATH=$PATH:/usr/sbin:/sbin
 KVER=${KVER:-$("$root/scripts/kver.sh")}
-moddir=/lib/modules/$KVER
+# Where the modules are read from; in the guest they are at $guestmoddir.
+guestmoddir=/lib/modules/$KVER
+moddir=${TCPSTATE_MODULES_ROOT:-}$guestmoddir
 
 # Modules the tests need; ss needs the *_diag ones (the kernel asks for
 # them through /sbin/modprobe the first time a diag socket is opened).
@@ -121,18 +125,18 @@ for m in $MODULES; do
 		continue
 	fi
 	for d in $deps; do
-		copy_file "$moddir/$d" "$moddir/$d"
+		copy_file "$moddir/$d" "$guestmoddir/$d"
 	done
 done
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	if [ -f "$moddir/$f" ]; then
-		copy_file "$moddir/$f" "$moddir/$f"
+		copy_file "$moddir/$f" "$guestmoddir/$f"
 	fi
 done
 # The image holds tcpstate as `make install` lays it out, so that the
 # guest checks modinfo/modprobe by name and the installed tcpstate-watch.
 make -s -C "$root" --no-print-directory install DESTDIR="$stage" PREFIX=/usr \
-	KVER="$KVER" > /dev/null
+	KVER="$KVER" ${TCPSTATE_MODULES_ROOT:+KDIR="$moddir/build"} > /dev/null
 depmod -b "$stage" "$KVER"
 
 # The project's build outputs.

@@ -22,7 +22,10 @@ TCG does not survive (see README, "Known emulator limits").
 Environment: MEM, SMP (defaults for --mem, --smp), TCPSTATE_VM_TIMEOUT
 (default for --timeout), TCPSTATE_ACCEL=kvm|tcg (skip the KVM probe),
 TCPSTATE_VM_APPEND (extra kernel arguments, e.g. loglevel=7), KVER (kernel
-version; default from scripts/kver.sh).
+version; default from scripts/kver.sh), TCPSTATE_KERNEL_IMAGE (the kernel to
+boot; default /boot/vmlinuz-\$KVER), TCPSTATE_MODULES_ROOT (where the guest's
+modules come from: ROOT/lib/modules/\$KVER, as kbuild's INSTALL_MOD_PATH
+lays them out; default /; scripts/debug-kernel.sh sets all three).
 EOF
 	exit "${1:-2}"
 }
@@ -96,8 +99,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
 KVER=${KVER:-$("$root/scripts/kver.sh")}
 export KVER
-kernel=/boot/vmlinuz-$KVER
-[ -e "$kernel" ] || die "no $kernel: run scripts/install-deps.sh"
+kernel=${TCPSTATE_KERNEL_IMAGE:-/boot/vmlinuz-$KVER}
+[ -e "$kernel" ] || die "no $kernel: ${TCPSTATE_KERNEL_IMAGE:+check TCPSTATE_KERNEL_IMAGE or }run scripts/install-deps.sh"
 # Some distributions install kernel images readable by root only.
 [ -r "$kernel" ] || die "cannot read $kernel: run as root or chmod a+r it"
 command -v qemu-system-x86_64 >/dev/null ||
@@ -134,20 +137,27 @@ trap 'echo "$prog: interrupted" >&2; exit 130' INT
 trap 'echo "$prog: terminated" >&2; exit 143' TERM HUP
 
 # Rebuild the base initramfs when any of its inputs changed or the kernel
-# version did.
+# version did. With TCPSTATE_MODULES_ROOT, the cache is keyed on that root
+# too, and its modules.dep (rewritten by each modules_install) is an input.
 base=$build/initramfs-base.cpio.gz
+base_key=$KVER
+base_inputs=()
+if [ -n "${TCPSTATE_MODULES_ROOT:-}" ]; then
+	base_key="$KVER $TCPSTATE_MODULES_ROOT"
+	base_inputs=("$TCPSTATE_MODULES_ROOT/lib/modules/$KVER/modules.dep")
+fi
 base_stale() {
 	[ -f "$base" ] || return 0
-	[ "$(cat "$base.kver" 2>/dev/null)" = "$KVER" ] || return 0
+	[ "$(cat "$base.kver" 2>/dev/null)" = "$base_key" ] || return 0
 	[ -n "$(find "$root/module/tcpstate.ko" "$root/userspace/tcpstate-watch" \
 		"$root/selftests" "$root/scripts/guest" "$root/scripts/mkinitramfs.sh" \
-		"$root/scripts/vm-run.sh" "$root/scripts/kver.sh" \
+		"$root/scripts/vm-run.sh" "$root/scripts/kver.sh" "${base_inputs[@]}" \
 		-newer "$base" -print -quit 2>/dev/null)" ]
 }
 if base_stale; then
 	echo "$prog: building ${base#"$root"/}" >&2
 	"$root/scripts/mkinitramfs.sh" "$base"
-	echo "$KVER" >"$base.kver"
+	echo "$base_key" >"$base.kver"
 fi
 
 # Per-run overlay: the guest script and its arguments. The kernel unpacks
