@@ -337,9 +337,16 @@ static uint16_t csum_fold(uint32_t sum)
 	return htons(~sum & 0xffff);
 }
 
-int raw_syn_send(const struct ts_addr *src, unsigned short sport,
-		 const struct ts_addr *dst, unsigned short dport,
-		 uint32_t seq)
+int raw_syn_socket(int family)
+{
+	int fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int raw_syn_send_fd(int fd, const struct ts_addr *src, unsigned short sport,
+		    const struct ts_addr *dst, unsigned short dport,
+		    uint32_t seq)
 {
 	unsigned char pkt[sizeof(struct ip6_hdr) + sizeof(struct tcphdr) + 4];
 	const size_t tcplen = sizeof(struct tcphdr) + 4;
@@ -350,7 +357,6 @@ int raw_syn_send(const struct ts_addr *src, unsigned short sport,
 	size_t iplen;
 	socklen_t sl;
 	ssize_t n;
-	int fd;
 
 	if (src->family != dst->family)
 		return -EINVAL;
@@ -408,15 +414,24 @@ int raw_syn_send(const struct ts_addr *src, unsigned short sport,
 	sum = csum_add(sum, th, tcplen);
 	th->check = csum_fold(sum);
 
-	fd = socket(src->family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (fd < 0)
-		return -errno;
 	sl = ts_sockaddr(dst, 0, &ss);
 	n = sendto(fd, pkt, iplen + tcplen, 0, (struct sockaddr *)&ss, sl);
 	if (n < 0)
 		n = -errno;
-	close(fd);
 	return n == (ssize_t)(iplen + tcplen) ? 0 : (n < 0 ? n : -EIO);
+}
+
+int raw_syn_send(const struct ts_addr *src, unsigned short sport,
+		 const struct ts_addr *dst, unsigned short dport,
+		 uint32_t seq)
+{
+	int fd = raw_syn_socket(src->family), err;
+
+	if (fd < 0)
+		return fd;
+	err = raw_syn_send_fd(fd, src, sport, dst, dport, seq);
+	close(fd);
+	return err;
 }
 
 /* ---- sockets ---- */

@@ -134,6 +134,12 @@ bool ts_addr_eq_raw(const struct ts_addr *a, const unsigned char raw[16]);
 int raw_syn_send(const struct ts_addr *src, unsigned short sport,
 		 const struct ts_addr *dst, unsigned short dport,
 		 uint32_t seq);
+/* An IPPROTO_RAW socket of @family for raw_syn_send_fd(); fd or -errno. */
+int raw_syn_socket(int family);
+/* raw_syn_send() through @fd: one socket for many SYNs (floods). */
+int raw_syn_send_fd(int fd, const struct ts_addr *src, unsigned short sport,
+		    const struct ts_addr *dst, unsigned short dport,
+		    uint32_t seq);
 
 /* ---- sockets ---- */
 
