@@ -88,6 +88,13 @@ static int tcpstate_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	int err;
 
+	/*
+	 * A reader writes consumer_pos: a file opened read-only could only
+	 * hold the ring without ever draining it.
+	 */
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EACCES;
+
 	mutex_lock(&tcpstate_owner_lock);
 	if (tcpstate_owner && tcpstate_owner != file) {
 		err = -EBUSY;

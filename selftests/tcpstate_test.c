@@ -638,6 +638,20 @@ TEST(mappings_are_checked)
 		 fd, info.consumer_off);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, ro_len, PROT_READ, MAP_PRIVATE, fd, info.ctrl_off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	/*
+	 * A file opened read-only cannot store consumer_pos, so it may not
+	 * take the ring at all: EACCES, even for the read-only part (whose
+	 * mapping loses VM_SHARED there), and the ring stays free.
+	 */
+	fd2 = open(TCPSTATE_DEVICE, O_RDONLY);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, ro_len, PROT_READ, MAP_SHARED, fd2,
+				   info.ctrl_off));
+	EXPECT_EQ(EACCES, errno);
+	close(fd2);
 	/* Wrong sizes and offsets. */
 	p = mmap(NULL, 2 * info.page_size, PROT_READ, MAP_SHARED, fd,
 		 info.consumer_off);
