@@ -72,50 +72,104 @@ static int sb_done(const struct sbuf *b)
 }
 
 /*
+ * The hot path of -j: every event is a few dozen of these, so they copy
+ * rather than go through vsnprintf(). Same contract as sb_printf().
+ */
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	size_t room = b->pos < b->len ? b->len - b->pos : 0;
+
+	if (room) {
+		size_t k = n < room - 1 ? n : room - 1;
+
+		memcpy(b->buf + b->pos, s, k);
+		b->buf[b->pos + k] = '\0';
+	}
+	b->pos += n;
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
+
+static void sb_u64(struct sbuf *b, unsigned long long v)
+{
+	char digits[20];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_put(b, digits + i, sizeof(digits) - i);
+}
+
+/* A socket id: "%016llx" in quotes. */
+static void sb_id(struct sbuf *b, __u64 id)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[18];
+	int i;
+
+	text[0] = '"';
+	text[17] = '"';
+	for (i = 16; i >= 1; i--, id >>= 4)
+		text[i] = hex[id & 0xf];
+	sb_put(b, text, sizeof(text));
+}
+
+/*
  * JSON string escaping (RFC 8259 section 7): the quote, the backslash and
  * the control characters must be escaped; everything else, UTF-8
- * included, passes as is.
+ * included, passes as is, in runs.
  */
 static void sb_json_str(struct sbuf *b, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p, *run;
+	char esc[8];
 
 	if (!s) {
-		sb_printf(b, "null");
+		sb_put(b, "null", 4);
 		return;
 	}
-	sb_printf(b, "\"");
-	for (p = (const unsigned char *)s; *p; p++) {
+	sb_put(b, "\"", 1);
+	for (p = run = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		sb_put(b, (const char *)run, (size_t)(p - run));
+		run = p + 1;
 		switch (*p) {
 		case '"':
-			sb_printf(b, "\\\"");
+			sb_put(b, "\\\"", 2);
 			break;
 		case '\\':
-			sb_printf(b, "\\\\");
+			sb_put(b, "\\\\", 2);
 			break;
 		case '\n':
-			sb_printf(b, "\\n");
+			sb_put(b, "\\n", 2);
 			break;
 		case '\r':
-			sb_printf(b, "\\r");
+			sb_put(b, "\\r", 2);
 			break;
 		case '\t':
-			sb_printf(b, "\\t");
+			sb_put(b, "\\t", 2);
 			break;
 		default:
-			if (*p < 0x20)
-				sb_printf(b, "\\u%04x", *p);
-			else
-				sb_printf(b, "%c", *p);
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			sb_put(b, esc, 6);
 			break;
 		}
 	}
-	sb_printf(b, "\"");
+	sb_put(b, (const char *)run, (size_t)(p - run));
+	sb_put(b, "\"", 1);
 }
 
 static void sb_key(struct sbuf *b, const char *key)
 {
-	sb_printf(b, ",\"%s\":", key);
+	sb_put(b, ",\"", 2);
+	sb_str(b, key);
+	sb_put(b, "\":", 2);
 }
 
 static void sb_kv_str(struct sbuf *b, const char *key, const char *val)
@@ -129,9 +183,9 @@ static void sb_kv_ns(struct sbuf *b, const char *key, __u64 val)
 {
 	sb_key(b, key);
 	if (val == SEQ_NONE)
-		sb_printf(b, "null");
+		sb_put(b, "null", 4);
 	else
-		sb_printf(b, "%llu", (unsigned long long)val);
+		sb_u64(b, val);
 }
 
 static void sb_kv_u(struct sbuf *b, const char *key, unsigned long long val,
@@ -139,9 +193,9 @@ static void sb_kv_u(struct sbuf *b, const char *key, unsigned long long val,
 {
 	sb_key(b, key);
 	if (present)
-		sb_printf(b, "%llu", val);
+		sb_u64(b, val);
 	else
-		sb_printf(b, "null");
+		sb_put(b, "null", 4);
 }
 
 /* A socket id as its 16 hex digits, or null for 0 (none). */
@@ -149,9 +203,9 @@ static void sb_kv_id(struct sbuf *b, const char *key, __u64 id)
 {
 	sb_key(b, key);
 	if (id)
-		sb_printf(b, "\"%016llx\"", (unsigned long long)id);
+		sb_id(b, id);
 	else
-		sb_printf(b, "null");
+		sb_put(b, "null", 4);
 }
 
 int out_json_string(char *buf, size_t len, const char *s)
@@ -191,11 +245,15 @@ int out_duration(char *buf, size_t len, __u64 ns, const char *none)
 
 int out_time_iso(char *buf, size_t len, __u64 mono_ns, __s64 mono_to_real_ns)
 {
-	char ymdhms[32];
+	static time_t cached_sec = -1;
+	static char cached[32];
+	long long usec;
+	struct sbuf b;
 	struct tm tm;
 	__s64 real_ns;
+	char frac[8];
 	time_t sec;
-	int n;
+	int i;
 
 	/* As tcpstate_format_time(): an impossible time is the epoch. */
 	if (mono_ns > (__u64)INT64_MAX ||
@@ -203,15 +261,22 @@ int out_time_iso(char *buf, size_t len, __u64 mono_ns, __s64 mono_to_real_ns)
 	    real_ns < 0)
 		real_ns = 0;
 	sec = (time_t)(real_ns / (__s64)NSEC_PER_SEC);
-	if (!gmtime_r(&sec, &tm) ||
-	    !strftime(ymdhms, sizeof(ymdhms), "%Y-%m-%dT%H:%M:%S", &tm))
-		snprintf(ymdhms, sizeof(ymdhms), "1970-01-01T00:00:00");
-	n = snprintf(buf, len, "%s.%06lldZ", ymdhms,
-		     (long long)(real_ns % (__s64)NSEC_PER_SEC /
-				 (__s64)NSEC_PER_USEC));
-	if (n < 0 || (size_t)n >= len)
-		return -ENOSPC;
-	return n;
+	/* Events come thousands a second: the last second's text is kept. */
+	if (sec != cached_sec) {
+		if (!gmtime_r(&sec, &tm) ||
+		    !strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm))
+			snprintf(cached, sizeof(cached), "1970-01-01T00:00:00");
+		cached_sec = sec;
+	}
+	usec = real_ns % (__s64)NSEC_PER_SEC / (__s64)NSEC_PER_USEC;
+	frac[0] = '.';
+	for (i = 6; i >= 1; i--, usec /= 10)
+		frac[i] = (char)('0' + usec % 10);
+	frac[7] = 'Z';
+	sb_init(&b, buf, len);
+	sb_str(&b, cached);
+	sb_put(&b, frac, sizeof(frac));
+	return sb_done(&b);
 }
 
 static const char *const missing_names[] = {
@@ -554,7 +619,7 @@ int out_event_json(char *buf, size_t len, const struct tcpstate_event *ev,
 	sb_kv_u(&b, "netns", ev->netns, 1);
 	/* The SKID column: 0 is printed there too (SYN_DROP). */
 	sb_key(&b, "sock_id");
-	sb_printf(&b, "\"%016llx\"", (unsigned long long)ev->sock_id);
+	sb_id(&b, ev->sock_id);
 	sb_kv_id(&b, "peer_id", ev->peer_id);
 	json_tuple(&b, ev->family, ev->saddr, ev->sport, ev->daddr, ev->dport);
 	sb_kv_str(&b, "oldstate", f & EF_STATES ?
