@@ -4,17 +4,7 @@
 # Runs inside the VM: loads tcpstate.ko, runs every selftest (TAP), then
 # checks that the kernel log holds no complaint. Exit status: 0 when all
 # passed.
-set -u
-KO=/tcpstate/module/tcpstate.ko
-export TCPSTATE_KO=$KO
-cd /tcpstate/selftests || exit 1
-status=0
-
-# Expected pr_err lines (bad module parameters) must not land in the middle
-# of TAP lines on the serial console; the log is checked below instead.
-dmesg -n 1
-
-insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
+. /tcpstate/guest/prelude.sh
 ./tcpstate_test || status=1
 # SYN queue, accept queue, TIME_WAIT, per-netns counters and attach=,
 # against the kernel's own figures (each in network namespaces of its own).

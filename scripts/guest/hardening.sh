@@ -11,13 +11,7 @@
 # insmod/rmmod cycles patch kernel text (kprobes on ftrace) while the other
 # vCPU runs it, which multi-threaded TCG does not survive even without
 # tcpstate.ko (README, "Known emulator limits").
-set -u
-KO=/tcpstate/module/tcpstate.ko
-export TCPSTATE_KO=$KO
-cd /tcpstate/selftests || exit 1
-status=0
-dmesg -n 1
-insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
+. /tcpstate/guest/prelude.sh
 ./hardening_test || status=1
 ./synflood_test || status=1
 /tcpstate/guest/kernel-log-clean.sh || status=1
