@@ -70,20 +70,7 @@ struct sender {
 	int first_err;
 };
 
-/* The kernel's figures and tcpstate's, read together. */
-static const struct {
-	unsigned int counter;
-	const char *mib;
-} mirrors[] = {
-	{ TCPSTATE_C_ACCEPT_OVERFLOWS, "ListenOverflows" },
-	{ TCPSTATE_C_LISTEN_DROPS, "ListenDrops" },
-	{ TCPSTATE_C_SYN_QUEUE_FULL_DROPS, "TCPReqQFullDrop" },
-	{ TCPSTATE_C_SYNCOOKIES_SENT, "SyncookiesSent" },
-};
-
-#define NR_MIRRORS ARRAY_SIZE(mirrors)
-enum { M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES };
-
+/* The kernel's figures and tcpstate's (ts_mirrors), read together. */
 struct snapshot {
 	struct ts_counters c;
 	long long mib[NR_MIRRORS];
@@ -304,8 +291,8 @@ static void take(struct __test_metadata *_metadata, struct snapshot *s)
 	ASSERT_EQ(0, counters_proc(&s->c))
 		TH_LOG("/proc/net/tcpstate unreadable or malformed");
 	for (i = 0; i < NR_MIRRORS; i++) {
-		s->mib[i] = mib_get("TcpExt", mirrors[i].mib);
-		ASSERT_LE(0, s->mib[i]) TH_LOG("no TcpExt %s", mirrors[i].mib);
+		s->mib[i] = mib_get("TcpExt", ts_mirrors[i].mib);
+		ASSERT_LE(0, s->mib[i]) TH_LOG("no TcpExt %s", ts_mirrors[i].mib);
 	}
 	s->synretrans = mib_get("TcpExt", "TCPSynRetrans");
 	s->docookies = mib_get("TcpExt", "TCPReqQFullDoCookies");
@@ -351,8 +338,8 @@ static bool settled(struct __test_metadata *_metadata,
 		return false;
 	for (i = 0; i < NR_MIRRORS; i++)
 		if (a->mib[i] - b->mib[i] !=
-		    (long long)(a->c.v[mirrors[i].counter] -
-				b->c.v[mirrors[i].counter]))
+		    (long long)(a->c.v[ts_mirrors[i].counter] -
+				b->c.v[ts_mirrors[i].counter]))
 			return false;
 	return true;
 }
@@ -371,13 +358,13 @@ static void expect_settled(struct __test_metadata *_metadata,
 			      b->c.v[TCPSTATE_C_SYNACK_RETRANS]));
 	for (i = 0; i < NR_MIRRORS; i++) {
 		long long mib = a->mib[i] - b->mib[i];
-		long long cnt = a->c.v[mirrors[i].counter] -
-				b->c.v[mirrors[i].counter];
+		long long cnt = a->c.v[ts_mirrors[i].counter] -
+				b->c.v[ts_mirrors[i].counter];
 
 		EXPECT_EQ(mib, cnt)
 			TH_LOG("%s moved by %lld, TcpExt %s by %lld",
-			       counter_name(mirrors[i].counter), cnt,
-			       mirrors[i].mib, mib);
+			       counter_name(ts_mirrors[i].counter), cnt,
+			       ts_mirrors[i].mib, mib);
 	}
 	EXPECT_EQ(0, unaccounted(b, a))
 		TH_LOG("Tcp InSegs +%lld, syn_queue_added +%llu, SyncookiesSent +%lld, ListenDrops +%lld",

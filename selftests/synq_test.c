@@ -27,21 +27,7 @@
 #define SPOOF_SPORT	40000
 #define MAX_LOG		16384
 
-/* The MIBs tcpstate's counters mirror, per /proc/net/tcpstate's doc. */
-static const struct {
-	unsigned int counter;
-	const char *mib;
-} mirrors[] = {
-	{ TCPSTATE_C_ACCEPT_OVERFLOWS, "ListenOverflows" },
-	{ TCPSTATE_C_LISTEN_DROPS, "ListenDrops" },
-	{ TCPSTATE_C_SYN_QUEUE_FULL_DROPS, "TCPReqQFullDrop" },
-	{ TCPSTATE_C_SYNCOOKIES_SENT, "SyncookiesSent" },
-};
-
-#define NR_MIRRORS ARRAY_SIZE(mirrors)
-/* Indices in mirrors[]. */
-enum { M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES };
-
+/* The kernel's figures and tcpstate's (ts_mirrors), read together. */
 struct snapshot {
 	struct ts_counters c;
 	long long mib[NR_MIRRORS];
@@ -247,8 +233,8 @@ static void take(struct __test_metadata *_metadata, bool module,
 	unsigned int i;
 
 	for (i = 0; i < NR_MIRRORS; i++) {
-		s->mib[i] = mib_get("TcpExt", mirrors[i].mib);
-		ASSERT_LE(0, s->mib[i]) TH_LOG("no TcpExt %s", mirrors[i].mib);
+		s->mib[i] = mib_get("TcpExt", ts_mirrors[i].mib);
+		ASSERT_LE(0, s->mib[i]) TH_LOG("no TcpExt %s", ts_mirrors[i].mib);
 	}
 	s->synretrans = mib_get("TcpExt", "TCPSynRetrans");
 	ASSERT_LE(0, s->synretrans);
@@ -269,13 +255,13 @@ static void expect_mirrors(struct __test_metadata *_metadata,
 
 	for (i = 0; i < NR_MIRRORS; i++) {
 		long long mib = a->mib[i] - b->mib[i];
-		long long cnt = a->c.v[mirrors[i].counter] -
-				b->c.v[mirrors[i].counter];
+		long long cnt = a->c.v[ts_mirrors[i].counter] -
+				b->c.v[ts_mirrors[i].counter];
 
 		EXPECT_EQ(mib, cnt)
 			TH_LOG("%s moved by %lld, TcpExt %s by %lld",
-			       counter_name(mirrors[i].counter), cnt,
-			       mirrors[i].mib, mib);
+			       counter_name(ts_mirrors[i].counter), cnt,
+			       ts_mirrors[i].mib, mib);
 	}
 }
 
@@ -287,8 +273,8 @@ static bool mirrors_settled(struct __test_metadata *_metadata,
 	take(_metadata, true, a);
 	for (i = 0; i < NR_MIRRORS; i++)
 		if (a->mib[i] - b->mib[i] !=
-		    (long long)(a->c.v[mirrors[i].counter] -
-				b->c.v[mirrors[i].counter]))
+		    (long long)(a->c.v[ts_mirrors[i].counter] -
+				b->c.v[ts_mirrors[i].counter]))
 			return false;
 	return true;
 }

@@ -23,6 +23,13 @@
 #include "ring_reader.h"
 #include "tcpstate_net.h"
 
+const struct ts_mib_mirror ts_mirrors[NR_MIRRORS] = {
+	[M_OVERFLOWS] = { TCPSTATE_C_ACCEPT_OVERFLOWS, "ListenOverflows" },
+	[M_DROPS] = { TCPSTATE_C_LISTEN_DROPS, "ListenDrops" },
+	[M_QFULL] = { TCPSTATE_C_SYN_QUEUE_FULL_DROPS, "TCPReqQFullDrop" },
+	[M_COOKIES] = { TCPSTATE_C_SYNCOOKIES_SENT, "SyncookiesSent" },
+};
+
 /* ---- time, processes, files ---- */
 
 long long now_ms(void)

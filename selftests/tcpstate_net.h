@@ -38,6 +38,18 @@
 #define SPOOF_PREFIX4		"10.99.0.0/16"
 #define SPOOF_PREFIX6		"fd99::/64"
 
+/*
+ * The TcpExt MIBs that tcpstate's listen counters equal, per
+ * /proc/net/tcpstate's documentation (module/kprobes.c attributes them).
+ */
+struct ts_mib_mirror {
+	unsigned int counter;	/* enum tcpstate_counter */
+	const char *mib;	/* TcpExt name in /proc/net/netstat */
+};
+
+enum { M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES, NR_MIRRORS };
+extern const struct ts_mib_mirror ts_mirrors[NR_MIRRORS];
+
 /* ---- time and polling ---- */
 
 long long now_ms(void);
