@@ -83,7 +83,7 @@ struct tally {
 	unsigned int netns;
 	unsigned long long n[NR_TYPES][NR_REASONS];
 	unsigned long long foreign, odd;
-	unsigned int syn_recv_maxq, syn_recv_qmax, drop_qmax, drop_minq;
+	unsigned int syn_recv_maxq, syn_recv_qmax, drop_qmax, drop_maxq;
 };
 
 FIXTURE(synflood)
@@ -147,7 +147,6 @@ FIXTURE_SETUP(synflood)
 		TH_LOG("%s", err);
 	self->reader_open = true;
 	self->tally.netns = netns_inode();
-	self->tally.drop_minq = UINT_MAX;
 }
 
 /* Senders killed, listener and ring closed, the netns left: it goes. */
@@ -260,8 +259,8 @@ static int tally_event(const struct tcpstate_event *ev, void *arg)
 	}
 	if (ev->type == TCPSTATE_EV_SYN_DROP) {
 		t->drop_qmax = ev->qmax;
-		if (ev->qlen < t->drop_minq)
-			t->drop_minq = ev->qlen;
+		if (ev->qlen > t->drop_maxq)
+			t->drop_maxq = ev->qlen;
 	}
 	return 0;
 }
@@ -604,10 +603,15 @@ TEST_F_TIMEOUT(synflood, counters_and_ring_keep_up, 90)
 		EXPECT_EQ(BACKLOG, t->syn_recv_qmax);
 		EXPECT_LE(BACKLOG + 1, t->syn_recv_maxq);
 	}
-	/* Dropped on a queue past its limit. */
+	/*
+	 * Dropped on a queue past its limit. Not every drop shows it: qlen
+	 * is read as the call returns, and the expiry timer on the other CPU
+	 * may have taken request socks out since the decision (485 of 512
+	 * seen on a loaded host).
+	 */
 	if (!strcmp(variant->syncookies, "0")) {
 		EXPECT_EQ(BACKLOG, t->drop_qmax);
-		EXPECT_LT(BACKLOG, t->drop_minq);
+		EXPECT_LT(BACKLOG, t->drop_maxq);
 	}
 }
 
