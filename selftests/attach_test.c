@@ -42,15 +42,7 @@ static const char *const modes[] = { "tracepoint", "kprobe" };
 
 static int dmesg_lines(void)
 {
-	FILE *p = popen("dmesg | wc -l", "r");
-	int n = -1;
-
-	if (!p)
-		return -1;
-	if (fscanf(p, "%d", &n) != 1)
-		n = -1;
-	pclose(p);
-	return n;
+	return ts_cmd_int("dmesg | wc -l");
 }
 
 /* insmod with attach=bogus fails, and says so in dmesg. */

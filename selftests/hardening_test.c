@@ -40,15 +40,7 @@
 /* Kernel log lines that check.sh would call a complaint. */
 static int complaints(void)
 {
-	FILE *p = popen("dmesg | grep -cE '" COMPLAINTS "'", "r");
-	int n = -1;
-
-	if (!p)
-		return -1;
-	if (fscanf(p, "%d", &n) != 1)
-		n = -1;
-	pclose(p);
-	return n;
+	return ts_cmd_int("dmesg | grep -cE '" COMPLAINTS "'");
 }
 
 static void dump_new_complaints(int before)
@@ -1020,19 +1012,11 @@ static long long kmalloc_bytes(void)
 static int ring_vmaps(void)
 {
 	char cmd[256];
-	FILE *p;
-	int n = -1;
 
 	snprintf(cmd, sizeof(cmd),
 		 "awk '$2 == %d && / vmap/' /proc/vmallocinfo | wc -l",
 		 CYCLE_VMAP_BYTES);
-	p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	if (fscanf(p, "%d", &n) != 1)
-		n = -1;
-	pclose(p);
-	return n;
+	return ts_cmd_int(cmd);
 }
 
 static void mem_snap(struct mem_snap *m)

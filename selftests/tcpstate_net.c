@@ -900,3 +900,16 @@ const char *ev_str(const struct tcpstate_event *ev, char *buf, size_t len)
 		 ev->qlen, ev->qmax);
 	return buf;
 }
+
+int ts_cmd_int(const char *cmd)
+{
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+
+	if (!p)
+		return -1;
+	if (fscanf(p, "%d", &n) != 1)
+		n = -1;
+	pclose(p);
+	return n;
+}

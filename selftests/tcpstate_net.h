@@ -50,6 +50,9 @@ struct ts_mib_mirror {
 enum { M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES, NR_MIRRORS };
 extern const struct ts_mib_mirror ts_mirrors[NR_MIRRORS];
 
+/* The number a shell command prints first (popen), or -1. */
+int ts_cmd_int(const char *cmd);
+
 /* ---- time and polling ---- */
 
 long long now_ms(void);
