@@ -395,10 +395,21 @@ static void traffic(struct __test_metadata *_metadata, int family)
 	l2 = tcp_listen(family, &sink, SYN_PORT, 8);
 	ASSERT_LE(0, l2);
 
-	/* Client closes first: its side ends in TIME_WAIT. */
-	ASSERT_EQ(0, client_closed_connections(l1, family, 1, &port, NULL));
+	/*
+	 * Client closes first: its side ends in TIME_WAIT. The passive side
+	 * enters delayed-ACK (pingpong) mode on the FIN, so whether its ACK
+	 * leaves alone or rides on its own FIN is a race with close(): the
+	 * closer then either parks in a FIN_WAIT2 timewait sock or goes
+	 * straight to TIME_WAIT. Waiting for FIN_WAIT2 before the passive
+	 * side closes makes every run take the first path.
+	 */
+	ASSERT_EQ(0, client_closed_connections(l1, family, 1, &port, &a));
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(family, TCP_FIN_WAIT2,
+					     CLIENT_PORT) == 1, 5000));
+	ASSERT_EQ(0, read(a, &byte, 1));
+	close(a);
 
-	/* Server closes first: its side ends in TIME_WAIT. */
+	/* Server closes first: its side ends in TIME_WAIT, by the same path. */
 	c = tcp_connect(family, CLIENT_PORT + 1, LISTEN_PORT);
 	ASSERT_LE(0, c);
 	a = accept4(l1, NULL, NULL, SOCK_CLOEXEC);
@@ -406,6 +417,8 @@ static void traffic(struct __test_metadata *_metadata, int family)
 	ASSERT_EQ(1, write(c, &byte, 1));
 	ASSERT_EQ(1, read(a, &byte, 1));
 	close(a);
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(family, TCP_FIN_WAIT2,
+					     LISTEN_PORT) == 1, 5000));
 	ASSERT_EQ(0, read(c, &byte, 1));
 	close(c);
 
