@@ -23,8 +23,6 @@
 #include "kselftest_harness.h"
 #include "tcpstate_net.h"
 
-#define TRACEFS		"/sys/kernel/tracing"
-#define SET_STATE_EVENT	TRACEFS "/events/sock/inet_sock_set_state/enable"
 #define ATTACH_PARAM	"/sys/module/tcpstate/parameters/attach"
 #define MAX_LOG		4096
 #define SEG_LEN		2048
@@ -81,63 +79,6 @@ TEST(bad_attach_fails_insmod_clearly)
 		free(text);
 	}
 	ASSERT_EQ(0, module_reload(""));
-}
-
-/* ---- the kernel's record: tracefs ---- */
-
-struct transition {
-	unsigned int family, sport, dport, oldstate, newstate, seq;
-};
-
-static bool tracefs_start(void)
-{
-	return access(SET_STATE_EVENT, W_OK) == 0 &&
-	       !write_text(TRACEFS "/trace_clock", "global") &&
-	       !write_text(TRACEFS "/trace", "") &&
-	       !write_text(TRACEFS "/tracing_on", "1") &&
-	       !write_text(SET_STATE_EVENT, "1");
-}
-
-static int state_from_name(const char *name)
-{
-	unsigned int s;
-
-	for (s = 1; s <= 12; s++)
-		if (!strcmp(name, tcpstate_state_name(s)))
-			return s;
-	return -1;
-}
-
-static int tracefs_collect(struct transition *out, int max)
-{
-	char line[1024], old[32], new[32], fam[16];
-	FILE *f;
-	int n = 0;
-
-	write_text(SET_STATE_EVENT, "0");
-	f = fopen(TRACEFS "/trace", "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f) && n < max) {
-		const char *p = strstr(line, "inet_sock_set_state: family=");
-		struct transition *t = &out[n];
-
-		if (!p || !strstr(p, "protocol=IPPROTO_TCP"))
-			continue;
-		if (sscanf(p, "inet_sock_set_state: family=%15s", fam) != 1 ||
-		    sscanf(strstr(p, "sport="), "sport=%u dport=%u",
-			   &t->sport, &t->dport) != 2 ||
-		    sscanf(strstr(p, "oldstate="),
-			   "oldstate=TCP_%31s newstate=TCP_%31s", old, new) != 2)
-			continue;
-		t->family = strcmp(fam, "AF_INET6") ? AF_INET : AF_INET6;
-		t->oldstate = state_from_name(old);
-		t->newstate = state_from_name(new);
-		t->seq = n;
-		n++;
-	}
-	fclose(f);
-	return n;
 }
 
 /* By socket key (family, sport, dport), then in the order seen. */

@@ -286,16 +286,14 @@ static void drain(struct __test_metadata *_metadata, struct tcpstate_reader *r,
 
 static void take(struct __test_metadata *_metadata, struct snapshot *s)
 {
-	unsigned int i;
+	const char *missing;
 
 	s->rows = proc_tcp_rows(AF_INET, 3, LISTEN_PORT);
 	ASSERT_LE(0, s->rows);
 	ASSERT_EQ(0, counters_proc(&s->c))
 		TH_LOG("/proc/net/tcpstate unreadable or malformed");
-	for (i = 0; i < NR_MIRRORS; i++) {
-		s->mib[i] = mib_get("TcpExt", ts_mirrors[i].mib);
-		ASSERT_LE(0, s->mib[i]) TH_LOG("no TcpExt %s", ts_mirrors[i].mib);
-	}
+	missing = mirrors_read(s->mib);
+	ASSERT_EQ(NULL, missing) TH_LOG("no TcpExt %s", missing);
 	s->synretrans = mib_get("TcpExt", "TCPSynRetrans");
 	s->docookies = mib_get("TcpExt", "TCPReqQFullDoCookies");
 	s->insegs = mib_get("Tcp", "InSegs");
@@ -326,7 +324,6 @@ static long long unaccounted(const struct snapshot *b, const struct snapshot *a)
 static bool settled(struct __test_metadata *_metadata,
 		    const struct snapshot *b, struct snapshot *a)
 {
-	unsigned int i;
 	int rows;
 
 	take(_metadata, a);
@@ -338,12 +335,7 @@ static bool settled(struct __test_metadata *_metadata,
 			b->c.v[TCPSTATE_C_SYNACK_RETRANS]) ||
 	    unaccounted(b, a))
 		return false;
-	for (i = 0; i < NR_MIRRORS; i++)
-		if (a->mib[i] - b->mib[i] !=
-		    (long long)(a->c.v[ts_mirrors[i].counter] -
-				b->c.v[ts_mirrors[i].counter]))
-			return false;
-	return true;
+	return MIRRORS_AGREE(b, a);
 }
 
 /*
@@ -379,24 +371,13 @@ static bool settle(struct __test_metadata *_metadata,
 static void expect_settled(struct __test_metadata *_metadata,
 			   const struct snapshot *b, const struct snapshot *a)
 {
-	unsigned int i;
-
 	EXPECT_EQ(a->rows, a->c.v[TCPSTATE_C_SYN_RECV])
 		TH_LOG("syn_recv %llu, st 03 rows %d",
 		       a->c.v[TCPSTATE_C_SYN_RECV], a->rows);
 	EXPECT_EQ(a->synretrans - b->synretrans,
 		  (long long)(a->c.v[TCPSTATE_C_SYNACK_RETRANS] -
 			      b->c.v[TCPSTATE_C_SYNACK_RETRANS]));
-	for (i = 0; i < NR_MIRRORS; i++) {
-		long long mib = a->mib[i] - b->mib[i];
-		long long cnt = a->c.v[ts_mirrors[i].counter] -
-				b->c.v[ts_mirrors[i].counter];
-
-		EXPECT_EQ(mib, cnt)
-			TH_LOG("%s moved by %lld, TcpExt %s by %lld",
-			       counter_name(ts_mirrors[i].counter), cnt,
-			       ts_mirrors[i].mib, mib);
-	}
+	EXPECT_MIRRORS_AGREE(b, a);
 	EXPECT_EQ(0, unaccounted(b, a))
 		TH_LOG("Tcp InSegs +%lld, syn_queue_added +%llu, SyncookiesSent +%lld, ListenDrops +%lld",
 		       a->insegs - b->insegs,

@@ -36,9 +36,7 @@ struct snapshot {
 
 /* What every test here holds; torn down by ctx_teardown(). */
 struct ctx {
-	struct tcpstate_reader reader;
-	bool module;	/* check tcpstate's counters */
-	bool ring;	/* and its events: a reader holds the ring */
+	struct ts_watch w;
 	struct ev_log log;
 	int lfd;
 	struct ts_addr sink;
@@ -46,10 +44,8 @@ struct ctx {
 };
 
 /*
- * Open the ring (in the init netns: the device is global) unless
- * @no_reader, then move to a new netns with the sink device, where the
- * test's traffic runs. Without a reader the module makes no events, but
- * its counters count all the same.
+ * Watch (the ring unless @no_reader, opened in the init netns), then move
+ * to a new netns with the sink device, where the test's traffic runs.
  */
 static void ctx_setup(struct __test_metadata *_metadata, struct ctx *x,
 		      int family, bool no_reader)
@@ -57,19 +53,10 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *x,
 	char err[256];
 
 	x->lfd = -1;
-	x->module = !traffic_only();
-	x->ring = x->module && !no_reader;
-	if (x->module && !module_loaded())
-		ASSERT_EQ(0, module_reload(""));
-	if (x->ring) {
-		ASSERT_EQ(0, tcpstate_reader_open(&x->reader, TCPSTATE_DEVICE,
-						  err, sizeof(err)))
-			TH_LOG("%s", err);
-	}
-	if (!x->module)
-		TH_LOG("TCPSTATE_TRAFFIC_ONLY: checking the kernel's figures only");
-	else if (!x->ring)
-		TH_LOG("no reader holds the ring: checking the counters only");
+	ASSERT_EQ(0, ts_watch_open(&x->w, no_reader, err, sizeof(err)))
+		TH_LOG("%s", err);
+	if (ts_watch_limits(&x->w))
+		TH_LOG("%s", ts_watch_limits(&x->w));
 	ASSERT_EQ(0, netns_new());
 	ASSERT_EQ(0, sink_setup());
 	ASSERT_EQ(0, ev_log_init(&x->log, MAX_LOG, netns_inode()));
@@ -82,8 +69,7 @@ static void ctx_teardown(struct ctx *x)
 {
 	if (x->lfd >= 0)
 		close(x->lfd);
-	if (x->ring)
-		tcpstate_reader_close(&x->reader);
+	ts_watch_close(&x->w);
 	ev_log_free(&x->log);
 }
 
@@ -230,12 +216,10 @@ FIXTURE_TEARDOWN(accept_overflow)
 static void take(struct __test_metadata *_metadata, bool module,
 		 struct snapshot *s)
 {
-	unsigned int i;
+	const char *missing;
 
-	for (i = 0; i < NR_MIRRORS; i++) {
-		s->mib[i] = mib_get("TcpExt", ts_mirrors[i].mib);
-		ASSERT_LE(0, s->mib[i]) TH_LOG("no TcpExt %s", ts_mirrors[i].mib);
-	}
+	missing = mirrors_read(s->mib);
+	ASSERT_EQ(NULL, missing) TH_LOG("no TcpExt %s", missing);
 	s->synretrans = mib_get("TcpExt", "TCPSynRetrans");
 	ASSERT_LE(0, s->synretrans);
 	if (module)
@@ -247,36 +231,11 @@ static void take(struct __test_metadata *_metadata, bool module,
 	((long long)((x)->after.c.v[idx] - (x)->before.c.v[idx]))
 #define MDELTA(x, m) ((x)->after.mib[m] - (x)->before.mib[m])
 
-/* Each MIB-mirroring counter moved exactly as its TcpExt MIB did. */
-static void expect_mirrors(struct __test_metadata *_metadata,
-			   const struct snapshot *b, const struct snapshot *a)
-{
-	unsigned int i;
-
-	for (i = 0; i < NR_MIRRORS; i++) {
-		long long mib = a->mib[i] - b->mib[i];
-		long long cnt = a->c.v[ts_mirrors[i].counter] -
-				b->c.v[ts_mirrors[i].counter];
-
-		EXPECT_EQ(mib, cnt)
-			TH_LOG("%s moved by %lld, TcpExt %s by %lld",
-			       counter_name(ts_mirrors[i].counter), cnt,
-			       ts_mirrors[i].mib, mib);
-	}
-}
-
 static bool mirrors_settled(struct __test_metadata *_metadata,
 			    struct snapshot *b, struct snapshot *a)
 {
-	unsigned int i;
-
 	take(_metadata, true, a);
-	for (i = 0; i < NR_MIRRORS; i++)
-		if (a->mib[i] - b->mib[i] !=
-		    (long long)(a->c.v[ts_mirrors[i].counter] -
-				b->c.v[ts_mirrors[i].counter]))
-			return false;
-	return true;
+	return MIRRORS_AGREE(b, a);
 }
 
 /*
@@ -363,7 +322,7 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 		esink = x->sink;
 	}
 	ASSERT_LE(0, x->lfd);
-	take(_metadata, x->module, &x->before);
+	take(_metadata, x->w.module, &x->before);
 
 	for (i = 1; i <= n; i++) {
 		struct ts_addr src;
@@ -378,7 +337,7 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	rows = proc_tcp_rows(lfam, 3, LISTEN_PORT);
 	TH_LOG("st 03 rows: %d", rows);
 	ASSERT_EQ(n, rows);
-	if (x->module) {
+	if (x->w.module) {
 		take(_metadata, true, &x->after);
 		EXPECT_EQ(rows, x->after.c.v[TCPSTATE_C_SYN_RECV]);
 		EXPECT_EQ(rows, CDELTA(x, TCPSTATE_C_SYN_QUEUE_ADDED));
@@ -394,7 +353,7 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	       x->after.synretrans - x->before.synretrans);
 	/* The scenario: every request sock had its k retransmits. */
 	ASSERT_EQ(n * k, x->after.synretrans - x->before.synretrans);
-	if (!x->module)
+	if (!x->w.module)
 		return;
 
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000))
@@ -407,13 +366,13 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 		  CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_COMPLETED));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_DROPPED));
-	expect_mirrors(_metadata, &x->before, &x->after);
+	EXPECT_MIRRORS_AGREE(&x->before, &x->after);
 
 	/* The ring: per request sock, SYN_RECV, k retransmits, the end. */
-	if (!x->ring)
+	if (!x->w.ring)
 		return;
 	want = (struct want){ TCPSTATE_EV_SYN_RECV_END, -1, n };
-	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
 				5000));
 	EXPECT_EQ(0, x->log.dropped);
 	listener = listener_id(&x->log, LISTEN_PORT);
@@ -513,7 +472,7 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 
 	x->lfd = tcp_listen(variant->family, &x->sink, LISTEN_PORT, 1);
 	ASSERT_LE(0, x->lfd);
-	take(_metadata, x->module, &x->before);
+	take(_metadata, x->w.module, &x->before);
 
 	for (i = 1; i <= n; i++) {
 		struct ts_addr src;
@@ -540,11 +499,11 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 	EXPECT_EQ(n - rows, MDELTA(x, variant->syncookies ? M_COOKIES :
 							    M_QFULL));
 
-	if (x->module) {
+	if (x->w.module) {
 		take(_metadata, true, &x->after);
 		EXPECT_EQ(rows, x->after.c.v[TCPSTATE_C_SYN_RECV]);
 		EXPECT_EQ(rows, CDELTA(x, TCPSTATE_C_SYN_QUEUE_ADDED));
-		expect_mirrors(_metadata, &x->before, &x->after);
+		EXPECT_MIRRORS_AGREE(&x->before, &x->after);
 	}
 
 	/* The listener goes: its request socks go with it. */
@@ -552,7 +511,7 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 	x->lfd = -1;
 	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(variant->family, 3,
 					     LISTEN_PORT) == 0, 5000));
-	if (!x->module)
+	if (!x->w.module)
 		return;
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000));
 	take(_metadata, true, &x->after);
@@ -562,12 +521,12 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 	/* None if the listener closed within 1 s, but TCG is slow. */
 	EXPECT_EQ(x->after.synretrans - x->before.synretrans,
 		  CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
-	expect_mirrors(_metadata, &x->before, &x->after);
+	EXPECT_MIRRORS_AGREE(&x->before, &x->after);
 
-	if (!x->ring)
+	if (!x->w.ring)
 		return;
 	want = (struct want){ TCPSTATE_EV_SYN_RECV_END, -1, rows };
-	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
 				5000));
 	EXPECT_EQ(0, x->log.dropped);
 	listener = listener_id(&x->log, LISTEN_PORT);
@@ -633,7 +592,7 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 				   tcp_listen(variant->family, NULL, 0, 1);
 	ASSERT_LE(0, x->lfd);
 	port = sock_port(x->lfd);
-	take(_metadata, x->module, &x->before);
+	take(_metadata, x->w.module, &x->before);
 
 	for (i = 0; i < k; i++) {
 		fds[i] = tcp_connect_nb(variant->family, port);
@@ -668,7 +627,7 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	       MDELTA(x, M_QFULL),
 	       MDELTA(x, M_COOKIES));
 	EXPECT_LT(0, MDELTA(x, M_OVERFLOWS));
-	if (!x->module) {
+	if (!x->w.module) {
 		close(x->lfd);
 		x->lfd = -1;
 		return;
@@ -680,7 +639,7 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	TH_LOG("accept queue %d, st 03 rows %d; accept_queued +%lld, syn_recv %llu",
 	       acceptq, rows, CDELTA(x, TCPSTATE_C_ACCEPT_QUEUED),
 	       x->after.c.v[TCPSTATE_C_SYN_RECV]);
-	expect_mirrors(_metadata, &x->before, &x->after);
+	EXPECT_MIRRORS_AGREE(&x->before, &x->after);
 	EXPECT_EQ(acceptq, CDELTA(x, TCPSTATE_C_ACCEPT_QUEUED));
 	EXPECT_EQ(rows, x->after.c.v[TCPSTATE_C_SYN_RECV]);
 
@@ -689,12 +648,12 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	x->lfd = -1;
 	EXPECT_TRUE(POLL_UNTIL(mirrors_settled(_metadata, &x->before,
 					       &x->after), 3000));
-	expect_mirrors(_metadata, &x->before, &x->after);
+	EXPECT_MIRRORS_AGREE(&x->before, &x->after);
 	drops = CDELTA(x, TCPSTATE_C_LISTEN_DROPS);
-	if (!x->ring)
+	if (!x->w.ring)
 		return;
 	want = (struct want){ TCPSTATE_EV_ACCEPT_QUEUED, -1, acceptq };
-	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
 				3000));
 	EXPECT_EQ(0, x->log.dropped);
 	listener = listener_id(&x->log, port);

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "ring_reader.h"
 #include "tcpstate_net.h"
 
@@ -29,6 +30,18 @@ const struct ts_mib_mirror ts_mirrors[NR_MIRRORS] = {
 	[M_QFULL] = { TCPSTATE_C_SYN_QUEUE_FULL_DROPS, "TCPReqQFullDrop" },
 	[M_COOKIES] = { TCPSTATE_C_SYNCOOKIES_SENT, "SyncookiesSent" },
 };
+
+const char *mirrors_read(long long mib[NR_MIRRORS])
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_MIRRORS; i++) {
+		mib[i] = mib_get("TcpExt", ts_mirrors[i].mib);
+		if (mib[i] < 0)
+			return ts_mirrors[i].mib;
+	}
+	return NULL;
+}
 
 /* ---- time, processes, files ---- */
 
@@ -716,7 +729,98 @@ int proc_tcp_listen_rxq(int family, unsigned short lport)
 	return rc.rxq;
 }
 
+/* ---- the kernel's own record: tracefs ---- */
+
+bool tracefs_start(void)
+{
+	return access(SET_STATE_EVENT, W_OK) == 0 &&
+	       !write_text(TRACEFS "/trace_clock", "global") &&
+	       !write_text(TRACEFS "/trace", "") &&
+	       !write_text(TRACEFS "/tracing_on", "1") &&
+	       !write_text(SET_STATE_EVENT, "1");
+}
+
+static int state_from_name(const char *name)
+{
+	unsigned int s;
+
+	for (s = 1; s <= 12; s++)
+		if (!strcmp(name, tcpstate_state_name(s)))
+			return s;
+	return -1;
+}
+
+int tracefs_collect(struct transition *out, int max)
+{
+	char line[1024], old[32], new[32], fam[16];
+	FILE *f;
+	int n = 0;
+
+	write_text(SET_STATE_EVENT, "0");
+	f = fopen(TRACEFS "/trace", "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		const char *p = strstr(line, "inet_sock_set_state: family=");
+		struct transition *t = &out[n];
+
+		if (!p || !strstr(p, "protocol=IPPROTO_TCP"))
+			continue;
+		if (sscanf(p, "inet_sock_set_state: family=%15s", fam) != 1 ||
+		    sscanf(strstr(p, "sport="), "sport=%u dport=%u",
+			   &t->sport, &t->dport) != 2 ||
+		    sscanf(strstr(p, "oldstate="),
+			   "oldstate=TCP_%31s newstate=TCP_%31s", old, new) != 2)
+			continue;
+		t->family = strcmp(fam, "AF_INET6") ? AF_INET : AF_INET6;
+		t->oldstate = state_from_name(old);
+		t->newstate = state_from_name(new);
+		t->seq = n;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
 /* ---- tcpstate's figures ---- */
+
+int ts_watch_open(struct ts_watch *w, bool no_reader, char *err, size_t len)
+{
+	int status;
+
+	w->module = !traffic_only();
+	w->ring = false;
+	if (w->module && !module_loaded()) {
+		status = module_reload("");
+		if (status) {
+			snprintf(err, len, "insmod %s: exit status %d",
+				 module_path(), status);
+			return -1;
+		}
+	}
+	if (!w->module || no_reader)
+		return 0;
+	if (tcpstate_reader_open(&w->reader, TCPSTATE_DEVICE, err, len))
+		return -1;
+	w->ring = true;
+	return 0;
+}
+
+const char *ts_watch_limits(const struct ts_watch *w)
+{
+	if (!w->module)
+		return "TCPSTATE_TRAFFIC_ONLY: checking the kernel's figures only";
+	if (!w->ring)
+		return "no reader holds the ring: checking the counters only";
+	return NULL;
+}
+
+void ts_watch_close(struct ts_watch *w)
+{
+	if (w->ring)
+		tcpstate_reader_close(&w->reader);
+	w->ring = false;
+}
 
 /*
  * The reader's names (userspace/ring_reader.c): parsing the module's
@@ -864,22 +968,9 @@ int ev_count(const struct ev_log *log, unsigned int type, int reason)
 
 const char *ev_type_name(unsigned int type)
 {
-	static const char *const names[] = {
-		[TCPSTATE_EV_STATE] = "STATE",
-		[TCPSTATE_EV_SYN_RECV] = "SYN_RECV",
-		[TCPSTATE_EV_SYN_RECV_END] = "SYN_RECV_END",
-		[TCPSTATE_EV_SYNACK_RETRANS] = "SYNACK_RETRANS",
-		[TCPSTATE_EV_ACCEPT_QUEUED] = "ACCEPT_QUEUED",
-		[TCPSTATE_EV_ACK_DROP] = "ACK_DROP",
-		[TCPSTATE_EV_SYN_DROP] = "SYN_DROP",
-		[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
-		[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
-		[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
-	};
+	const char *name = tcpstate_event_type_name(type);
 
-	if (type < ARRAY_SIZE(names) && names[type])
-		return names[type];
-	return "UNKNOWN";
+	return name ? name : "UNKNOWN";
 }
 
 const char *ev_str(const struct tcpstate_event *ev, char *buf, size_t len)

@@ -50,6 +50,43 @@ struct ts_mib_mirror {
 enum { M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES, NR_MIRRORS };
 extern const struct ts_mib_mirror ts_mirrors[NR_MIRRORS];
 
+/* Read every mirrored MIB into @mib; the name of one it cannot read, or NULL. */
+const char *mirrors_read(long long mib[NR_MIRRORS]);
+
+/*
+ * How far mirror @i's counter moved between readings @b and @a, minus how
+ * far its MIB did: 0 when tcpstate agrees with the kernel. @b and @a are
+ * anything with the members .c (struct ts_counters) and .mib (as filled by
+ * mirrors_read()).
+ */
+#define MIRROR_SKEW(b, a, i)						\
+	((long long)((a)->c.v[ts_mirrors[i].counter] -			\
+		     (b)->c.v[ts_mirrors[i].counter]) -			\
+	 ((a)->mib[i] - (b)->mib[i]))
+
+/* Whether every mirror's skew between @b and @a is 0. */
+#define MIRRORS_AGREE(b, a) ({						\
+	unsigned int __i;						\
+	for (__i = 0; __i < NR_MIRRORS; __i++)				\
+		if (MIRROR_SKEW(b, a, __i))				\
+			break;						\
+	__i == NR_MIRRORS;						\
+})
+
+/* In a test (it needs _metadata): an expectation per mirror, with values. */
+#define EXPECT_MIRRORS_AGREE(b, a) do {					\
+	unsigned int __i;						\
+	for (__i = 0; __i < NR_MIRRORS; __i++) {			\
+		EXPECT_EQ(0, MIRROR_SKEW(b, a, __i))			\
+			TH_LOG("%s moved by %lld, TcpExt %s by %lld",	\
+			       counter_name(ts_mirrors[__i].counter),	\
+			       (long long)((a)->c.v[ts_mirrors[__i].counter] - \
+					   (b)->c.v[ts_mirrors[__i].counter]), \
+			       ts_mirrors[__i].mib,			\
+			       (a)->mib[__i] - (b)->mib[__i]);		\
+	}								\
+} while (0)
+
 /* The number a shell command prints first (popen), or -1. */
 int ts_cmd_int(const char *cmd);
 
@@ -206,7 +243,54 @@ int proc_tcp_rows(int family, unsigned int st, unsigned short lport);
 /* rx_queue of the listener on @lport: its accept queue length. */
 int proc_tcp_listen_rxq(int family, unsigned short lport);
 
+/* ---- the kernel's own record: the sock:inet_sock_set_state event ---- */
+
+#define TRACEFS			"/sys/kernel/tracing"
+#define SET_STATE_EVENT		TRACEFS "/events/sock/inet_sock_set_state/enable"
+
+struct transition {
+	unsigned int family, sport, dport, oldstate, newstate;
+	unsigned int seq;	/* position in the trace */
+};
+
+/* The same change of the same socket key; where each stood (seq) aside. */
+static inline bool transition_same(const struct transition *a,
+				   const struct transition *b)
+{
+	return a->family == b->family && a->sport == b->sport &&
+	       a->dport == b->dport && a->oldstate == b->oldstate &&
+	       a->newstate == b->newstate;
+}
+
+/* Clear the trace and record the event; false if tracefs lacks it. */
+bool tracefs_start(void);
+/*
+ * Stop recording; the TCP transitions tracefs saw, in order, into @out
+ * (at most @max). Their number, or -errno.
+ */
+int tracefs_collect(struct transition *out, int max);
+
 /* ---- tcpstate's figures ---- */
+
+/*
+ * What a test watches: tcpstate's counters (@module, false under
+ * TCPSTATE_TRAFFIC_ONLY) and its events (@ring: @reader holds the ring).
+ */
+struct ts_watch {
+	struct tcpstate_reader reader;
+	bool module, ring;
+};
+
+/*
+ * Load the module unless TCPSTATE_TRAFFIC_ONLY, and open the ring (in the
+ * current netns: the device is global) unless @no_reader. Without a reader
+ * the module makes no events, but its counters count all the same.
+ * 0, or -1 with the reason in @err.
+ */
+int ts_watch_open(struct ts_watch *w, bool no_reader, char *err, size_t len);
+/* What the test cannot check in this setup, for its log; NULL: nothing. */
+const char *ts_watch_limits(const struct ts_watch *w);
+void ts_watch_close(struct ts_watch *w);
 
 struct ts_counters {
 	unsigned long long v[TCPSTATE_NR_COUNTERS];

@@ -17,7 +17,6 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,171 +32,10 @@
 #include "kselftest_harness.h"
 #include "ring_reader.h"
 #include "tcpstate.h"
+#include "tcpstate_net.h"
 
-#define TRACEFS		"/sys/kernel/tracing"
-#define SET_STATE_EVENT	TRACEFS "/events/sock/inet_sock_set_state/enable"
 #define MAX_EVENTS	4096
 #define WAIT_MS		10000
-
-/* ---- module control ---- */
-
-static const char *module_path(void)
-{
-	const char *p = getenv("TCPSTATE_KO");
-
-	return p ? p : "/tcpstate/module/tcpstate.ko";
-}
-
-static bool module_loaded(void)
-{
-	return access("/sys/module/tcpstate", F_OK) == 0;
-}
-
-static int run(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Load with @params ("" for defaults); returns insmod's exit status. */
-static int load_module(const char *params)
-{
-	if (module_loaded() && run("rmmod tcpstate"))
-		return -1;
-	return run("insmod %s %s 2>/dev/null", module_path(), params);
-}
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
-
-/*
- * A counter from a /proc/net/{snmp,netstat,sockstat} style file: a line
- * "@prefix name name..." followed by "@prefix value value...", or for
- * sockstat "@prefix name value name value...".
- */
-static long long proc_net_value(const char *path, const char *prefix,
-				const char *name)
-{
-	char names[4096], values[4096], *n, *v, *sn, *sv;
-	long long found = -1;
-	size_t plen = strlen(prefix);
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (found < 0 && fgets(names, sizeof(names), f)) {
-		if (strncmp(names, prefix, plen))
-			continue;
-		if (!strcmp(prefix, "TCP:")) {
-			/* sockstat: pairs on one line */
-			for (n = strtok_r(names + plen, " \n", &sn); n;
-			     n = strtok_r(NULL, " \n", &sn)) {
-				v = strtok_r(NULL, " \n", &sn);
-				if (v && !strcmp(n, name))
-					found = atoll(v);
-			}
-			break;
-		}
-		if (!fgets(values, sizeof(values), f))
-			break;
-		n = strtok_r(names + plen, " \n", &sn);
-		v = strtok_r(values + plen, " \n", &sv);
-		for (; n && v; n = strtok_r(NULL, " \n", &sn),
-			       v = strtok_r(NULL, " \n", &sv))
-			if (!strcmp(n, name))
-				found = atoll(v);
-	}
-	fclose(f);
-	return found;
-}
-
-/* ---- the kernel's own record: the tracefs event ---- */
-
-struct transition {
-	unsigned int family, sport, dport, oldstate, newstate;
-};
-
-static bool tracefs_start(void)
-{
-	return access(SET_STATE_EVENT, W_OK) == 0 &&
-	       !write_file(TRACEFS "/trace_clock", "global") &&
-	       !write_file(TRACEFS "/trace", "") &&
-	       !write_file(TRACEFS "/tracing_on", "1") &&
-	       !write_file(SET_STATE_EVENT, "1");
-}
-
-static int state_from_name(const char *name)
-{
-	unsigned int s;
-
-	for (s = 1; s <= 12; s++)
-		if (!strcmp(name, tcpstate_state_name(s)))
-			return s;
-	return -1;
-}
-
-/* Stop recording and return the TCP transitions tracefs saw, in order. */
-static int tracefs_collect(struct transition *out, int max)
-{
-	char line[1024], old[32], new[32], fam[16];
-	FILE *f;
-	int n = 0;
-
-	write_file(SET_STATE_EVENT, "0");
-	f = fopen(TRACEFS "/trace", "r");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f) && n < max) {
-		const char *p = strstr(line, "inet_sock_set_state: family=");
-		struct transition *t = &out[n];
-
-		if (!p || !strstr(p, "protocol=IPPROTO_TCP"))
-			continue;
-		if (sscanf(p, "inet_sock_set_state: family=%15s", fam) != 1 ||
-		    sscanf(strstr(p, "sport="), "sport=%u dport=%u",
-			   &t->sport, &t->dport) != 2 ||
-		    sscanf(strstr(p, "oldstate="),
-			   "oldstate=TCP_%31s newstate=TCP_%31s", old, new) != 2)
-			continue;
-		t->family = strcmp(fam, "AF_INET6") ? AF_INET : AF_INET6;
-		t->oldstate = state_from_name(old);
-		t->newstate = state_from_name(new);
-		n++;
-	}
-	fclose(f);
-	return n;
-}
 
 /* ---- the ring ---- */
 
@@ -285,7 +123,7 @@ static bool same_as_tracefs(struct __test_metadata *_metadata,
 		for (j = 0; j < ntr; j++)
 			if (!used[j] && same_socket_key(&t, &tr[j]))
 				break;
-		if (j == ntr || memcmp(&t, &tr[j], sizeof(t))) {
+		if (j == ntr || !transition_same(&t, &tr[j])) {
 			TH_LOG("event %d (%u:%u %s -> %s) differs from tracefs",
 			       i, t.sport, t.dport,
 			       tcpstate_state_name(t.oldstate),
@@ -303,52 +141,13 @@ struct conn_ports {
 	unsigned short listen, client;
 };
 
-static socklen_t loopback(int family, unsigned short port,
-			  struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	sin6->sin6_addr = in6addr_loopback;
-	return sizeof(*sin6);
-}
-
-static unsigned short local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	return ntohs(ss.ss_family == AF_INET ?
-		     ((struct sockaddr_in *)&ss)->sin_port :
-		     ((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
 /* A listener on the loopback address, its port in *@port; -errno. */
 static int open_listener(int family, unsigned short *port)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = loopback(family, 0, &ss);
-	int lfd = socket(family, SOCK_STREAM, 0);
+	int lfd = tcp_listen(family, NULL, 0, 8);
 
-	if (lfd < 0)
-		return -errno;
-	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 8)) {
-		close(lfd);
-		return -errno;
-	}
-	*port = local_port(lfd);
+	if (lfd >= 0)
+		*port = sock_port(lfd);
 	return lfd;
 }
 
@@ -361,21 +160,18 @@ static int connect_to(int lfd, int family, bool closer_is_server,
 		      struct conn_ports *ports)
 {
 	int cfd = -1, afd = -1, err = -EIO;
-	struct sockaddr_storage ss;
-	socklen_t len;
 	char byte = 'x';
 
-	cfd = socket(family, SOCK_STREAM, 0);
-	if (cfd < 0)
+	ports->listen = sock_port(lfd);
+	cfd = tcp_connect(family, 0, ports->listen);
+	if (cfd < 0) {
+		err = cfd;
 		goto out;
-	ports->listen = local_port(lfd);
-	len = loopback(family, ports->listen, &ss);
-	if (connect(cfd, (struct sockaddr *)&ss, len))
-		goto out;
+	}
 	afd = accept(lfd, NULL, NULL);
 	if (afd < 0)
 		goto out;
-	ports->client = local_port(cfd);
+	ports->client = sock_port(cfd);
 	if (write(cfd, &byte, 1) != 1 || read(afd, &byte, 1) != 1 ||
 	    write(afd, &byte, 1) != 1 || read(cfd, &byte, 1) != 1)
 		goto out;
@@ -497,28 +293,22 @@ static __u64 first_sock_with(const struct event_log *log, int oldstate,
 	return 0;
 }
 
-static unsigned int netns_inode(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
-}
-
 /* ---- module lifecycle ---- */
 
 TEST(module_loads_and_unloads)
 {
-	char buf[64];
+	char *ring_size_kb;
 
-	ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, module_reload(""));
 	ASSERT_EQ(0, access(TCPSTATE_DEVICE, F_OK));
-	ASSERT_EQ(0, read_file("/sys/module/tcpstate/parameters/ring_size_kb",
-			       buf, sizeof(buf)));
-	EXPECT_EQ(16384, atoi(buf));
-	ASSERT_EQ(0, run("rmmod tcpstate"));
+	ring_size_kb = slurp("/sys/module/tcpstate/parameters/ring_size_kb");
+	ASSERT_NE(NULL, ring_size_kb);
+	EXPECT_EQ(16384, atoi(ring_size_kb));
+	free(ring_size_kb);
+	ASSERT_EQ(0, sh("rmmod tcpstate"));
 	EXPECT_FALSE(module_loaded());
 	EXPECT_NE(0, access(TCPSTATE_DEVICE, F_OK));
-	ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, module_reload(""));
 }
 
 TEST(modinfo_describes_module)
@@ -560,15 +350,15 @@ TEST(bad_ring_size_fails_insmod_clearly)
 	};
 	unsigned int i;
 
-	ASSERT_EQ(0, run("rmmod tcpstate"));
+	ASSERT_EQ(0, sh("rmmod tcpstate"));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		EXPECT_NE(0, run("dmesg -c >/dev/null; insmod %s ring_size_kb=%s 2>/dev/null",
+		EXPECT_NE(0, sh("dmesg -c >/dev/null; insmod %s ring_size_kb=%s 2>/dev/null",
 				 module_path(), bad[i].value));
 		EXPECT_FALSE(module_loaded());
-		EXPECT_EQ(0, run("dmesg | grep -q 'tcpstate: %s'", bad[i].dmesg))
+		EXPECT_EQ(0, sh("dmesg | grep -q 'tcpstate: %s'", bad[i].dmesg))
 			TH_LOG("no dmesg line for ring_size_kb=%s", bad[i].value);
 	}
-	ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, module_reload(""));
 }
 
 TEST(rmmod_refused_while_device_open)
@@ -576,11 +366,11 @@ TEST(rmmod_refused_while_device_open)
 	int fd = open(TCPSTATE_DEVICE, O_RDWR);
 
 	ASSERT_LE(0, fd);
-	EXPECT_NE(0, run("rmmod tcpstate 2>/dev/null"));
+	EXPECT_NE(0, sh("rmmod tcpstate 2>/dev/null"));
 	EXPECT_TRUE(module_loaded());
 	close(fd);
-	EXPECT_EQ(0, run("rmmod tcpstate"));
-	ASSERT_EQ(0, load_module(""));
+	EXPECT_EQ(0, sh("rmmod tcpstate"));
+	ASSERT_EQ(0, module_reload(""));
 }
 
 /* ---- the device's interface ---- */
@@ -762,7 +552,7 @@ FIXTURE_SETUP(loopback)
 	char err[256];
 
 	if (!module_loaded())
-		ASSERT_EQ(0, load_module(""));
+		ASSERT_EQ(0, module_reload(""));
 	ASSERT_EQ(0, tcpstate_reader_open(&self->reader, TCPSTATE_DEVICE,
 					  err, sizeof(err)))
 		TH_LOG("%s", err);
@@ -953,7 +743,7 @@ TEST(tiny_ring_books_balance)
 	char err[256];
 	int i, ntr;
 
-	ASSERT_EQ(0, load_module("ring_size_kb=4"));
+	ASSERT_EQ(0, module_reload("ring_size_kb=4"));
 	ASSERT_EQ(0, tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err,
 					  sizeof(err)))
 		TH_LOG("%s", err);
@@ -961,8 +751,8 @@ TEST(tiny_ring_books_balance)
 	if (!tracefs_start())
 		SKIP(return, "tracefs event sock/inet_sock_set_state unavailable");
 
-	passive_opens = proc_net_value("/proc/net/snmp", "Tcp:", "PassiveOpens");
-	tw = proc_net_value("/proc/net/sockstat", "TCP:", "tw");
+	passive_opens = mib_get("Tcp", "PassiveOpens");
+	tw = sockstat_tw();
 	ASSERT_LE(0, passive_opens);
 	ASSERT_LE(0, tw);
 	/* Nobody drains while the connections run. */
@@ -980,9 +770,9 @@ TEST(tiny_ring_books_balance)
 	tcpstate_ring_drain(&reader.ring, log_event, &logs);
 	tcpstate_ring_stats(&reader.ring, &produced, &dropped);
 	ntr = tracefs_collect(trace, MAX_EVENTS);
-	passive_opens = proc_net_value("/proc/net/snmp", "Tcp:", "PassiveOpens") -
+	passive_opens = mib_get("Tcp", "PassiveOpens") -
 			passive_opens;
-	tw = proc_net_value("/proc/net/sockstat", "TCP:", "tw") - tw;
+	tw = sockstat_tw() - tw;
 	expected = ntr + 3 * passive_opens + tw;
 
 	TH_LOG("produced %llu consumed %llu dropped %llu; tracefs %d, passive opens %lld, tw %lld",
@@ -1000,7 +790,7 @@ TEST(tiny_ring_books_balance)
 	EXPECT_EQ(reader.ring.consumed, (__u64)logs.all.n);
 
 	tcpstate_reader_close(&reader);
-	ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, module_reload(""));
 }
 
 /* Bytes of records between the reader and the producers, BUSY included. */
@@ -1057,7 +847,7 @@ TEST(wakeup_bytes_batches_wakeups)
 	char err[256];
 	pid_t traffic;
 
-	ASSERT_EQ(0, load_module("ring_size_kb=64"));
+	ASSERT_EQ(0, module_reload("ring_size_kb=64"));
 	ASSERT_EQ(0, tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err,
 					  sizeof(err)))
 		TH_LOG("%s", err);
@@ -1105,7 +895,7 @@ TEST(wakeup_bytes_batches_wakeups)
 	EXPECT_EQ(0, dropped);
 
 	tcpstate_reader_close(&reader);
-	ASSERT_EQ(0, load_module(""));
+	ASSERT_EQ(0, module_reload(""));
 }
 
 /*
@@ -1124,7 +914,7 @@ TEST(kernel_filter_decides_before_the_ring)
 	char err[256];
 
 	if (!module_loaded())
-		ASSERT_EQ(0, load_module(""));
+		ASSERT_EQ(0, module_reload(""));
 	ASSERT_EQ(0, tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err,
 					  sizeof(err)))
 		TH_LOG("%s", err);
@@ -1205,7 +995,7 @@ static int netns_reader(int ready_fd, int go_fd)
 	 * the test, and the purge's events would reach the next reader.
 	 */
 	if (unshare(CLONE_NEWNET) || system("ip link set lo up") ||
-	    write_file("/proc/sys/net/ipv4/tcp_max_tw_buckets", "0"))
+	    write_text("/proc/sys/net/ipv4/tcp_max_tw_buckets", "0"))
 		return 10;
 	own = netns_inode();
 	if (tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err, sizeof(err)))
@@ -1234,7 +1024,7 @@ TEST(reader_in_another_netns_sees_only_its_own)
 	char c = 0;
 
 	if (!module_loaded())
-		ASSERT_EQ(0, load_module(""));
+		ASSERT_EQ(0, module_reload(""));
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
 	pid = fork();

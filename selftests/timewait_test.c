@@ -34,9 +34,7 @@ struct tw_snap {
 };
 
 struct ctx {
-	struct tcpstate_reader reader;
-	bool module;	/* check tcpstate's counters */
-	bool ring;	/* and its events: a reader holds the ring */
+	struct ts_watch w;
 	struct ev_log log;
 	int init_ns, lfd;
 	int sfds[16];
@@ -44,9 +42,9 @@ struct ctx {
 };
 
 /*
- * Open the ring (in the init netns: the device is global) unless
- * @no_reader, keep a handle on the init netns, move to a new netns (with
- * its own hash of @ehash buckets if not 0) and listen there.
+ * Watch (the ring unless @no_reader, opened in the init netns), keep a
+ * handle on the init netns, move to a new netns (with its own hash of
+ * @ehash buckets if not 0) and listen there.
  */
 static void ctx_setup(struct __test_metadata *_metadata, struct ctx *x,
 		      int family, unsigned int ehash, bool no_reader)
@@ -57,19 +55,10 @@ static void ctx_setup(struct __test_metadata *_metadata, struct ctx *x,
 	x->lfd = -1;
 	for (i = 0; i < 16; i++)
 		x->sfds[i] = -1;
-	x->module = !traffic_only();
-	x->ring = x->module && !no_reader;
-	if (x->module && !module_loaded())
-		ASSERT_EQ(0, module_reload(""));
-	if (x->ring) {
-		ASSERT_EQ(0, tcpstate_reader_open(&x->reader, TCPSTATE_DEVICE,
-						  err, sizeof(err)))
-			TH_LOG("%s", err);
-	}
-	if (!x->module)
-		TH_LOG("TCPSTATE_TRAFFIC_ONLY: checking the kernel's figures only");
-	else if (!x->ring)
-		TH_LOG("no reader holds the ring: checking the counters only");
+	ASSERT_EQ(0, ts_watch_open(&x->w, no_reader, err, sizeof(err)))
+		TH_LOG("%s", err);
+	if (ts_watch_limits(&x->w))
+		TH_LOG("%s", ts_watch_limits(&x->w));
 	x->init_ns = netns_fd();
 	ASSERT_LE(0, x->init_ns);
 	ASSERT_EQ(0, netns_new_ehash(ehash));
@@ -90,8 +79,7 @@ static void ctx_teardown(struct ctx *x)
 			close(x->sfds[i]);
 	if (x->lfd >= 0)
 		close(x->lfd);
-	if (x->ring)
-		tcpstate_reader_close(&x->reader);
+	ts_watch_close(&x->w);
 	if (x->init_ns >= 0)
 		close(x->init_ns);
 	ev_log_free(&x->log);
@@ -304,13 +292,13 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	struct want want;
 
 	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_fin_timeout", "1"));
-	take(_metadata, x->module, &x->before);
+	take(_metadata, x->w.module, &x->before);
 	start = now_ms();
 	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
 					       cports, x->sfds));
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat == m,
 			       5000));
-	take(_metadata, x->module, &x->after);
+	take(_metadata, x->w.module, &x->after);
 	/* All within the 1 s the first one lives, or the counts mislead. */
 	TH_LOG("%d timewait socks made in %lld ms", m, now_ms() - start);
 	tw = x->after.sockstat;
@@ -324,7 +312,7 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	ASSERT_EQ(m, tw);
 	EXPECT_EQ(tw, rows);
 	EXPECT_EQ(tw, ARMED(x));
-	if (x->module) {
+	if (x->w.module) {
 		EXPECT_EQ(tw, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
 		EXPECT_EQ(ARMED(x), CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
 	}
@@ -333,7 +321,7 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 10000))
 		TH_LOG("sockstat tw %lld", sockstat_tw());
 	EXPECT_EQ(0, proc_tcp_rows(variant->family, 5, 0));
-	if (!x->module)
+	if (!x->w.module)
 		return;
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000))
 		TH_LOG("time_wait gauge %llu, sockstat tw 0",
@@ -345,10 +333,10 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 		  CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 	EXPECT_EQ(ARMED(x), CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
 
-	if (!x->ring)
+	if (!x->w.ring)
 		return;
 	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
 				5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT, -1));
@@ -378,12 +366,12 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 
 	for (i = 0; i < m; i++)
 		cports[i] = CLIENT_PORT + i;
-	take(_metadata, x->module, &x->before);
+	take(_metadata, x->w.module, &x->before);
 	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
 					       cports, NULL));
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat == m,
 			       5000));
-	take(_metadata, x->module, &x->after);
+	take(_metadata, x->w.module, &x->after);
 	tw = x->after.sockstat;
 	rows = proc_tcp_rows(variant->family, 6, 0);
 	TH_LOG("sockstat tw %lld, st 06 rows %lld, TW+TWKilled +%lld", tw,
@@ -391,7 +379,7 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 	ASSERT_EQ(m, tw);
 	EXPECT_EQ(tw, rows);
 	EXPECT_EQ(tw, ARMED(x));
-	if (x->module) {
+	if (x->w.module) {
 		EXPECT_EQ(tw, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
 		EXPECT_EQ(ARMED(x), CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
 	}
@@ -409,12 +397,12 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 		tcp_abort(afd);
 	}
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m - r, 5000));
-	take(_metadata, x->module, &x->after);
+	take(_metadata, x->w.module, &x->after);
 	TH_LOG("sockstat tw %lld, TWRecycled +%lld", x->after.sockstat,
 	       x->after.recycled - x->before.recycled);
 	ASSERT_EQ(r, x->after.recycled - x->before.recycled);
 	EXPECT_EQ(m - r, proc_tcp_rows(variant->family, 6, 0));
-	if (x->module) {
+	if (x->w.module) {
 		EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) ==
 				       (unsigned long long)(m - r), 2000));
 		take(_metadata, true, &x->after);
@@ -431,21 +419,21 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 	x->lfd = -1;
 	ASSERT_EQ(0, netns_enter(x->init_ns));
 	ASSERT_NE(ns, netns_inode());
-	if (!x->module)
+	if (!x->w.module)
 		return;
 
-	if (!x->ring)
+	if (!x->w.ring)
 		return;
 	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END,
 			      TCPSTATE_TWE_NETNS_EXIT, m - r };
-	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
 				30000))
 		TH_LOG("%d TIMEWAIT_END netns_exit events of netns %u",
 		       ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
 				TCPSTATE_TWE_NETNS_EXIT), ns);
 	/* Whatever else the purge reports shows up by now too. */
-	tcpstate_reader_wait(&x->reader, 200);
-	ev_log_drain(&x->reader, &x->log);
+	tcpstate_reader_wait(&x->w.reader, 200);
+	ev_log_drain(&x->w.reader, &x->log);
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT, -1));
 	EXPECT_EQ(r, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
@@ -485,7 +473,7 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	int i;
 
 	ASSERT_EQ(60, sysctl_get("net.ipv4.tcp_fin_timeout"));
-	take(_metadata, x->module, &x->before);
+	take(_metadata, x->w.module, &x->before);
 	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
 					       cports, x->sfds));
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m, 5000));
@@ -500,11 +488,11 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 5000));
 	TH_LOG("%lld FIN_WAIT2 timewait socks gone %lld ms after the RSTs",
 	       tw, now_ms() - start);
-	take(_metadata, x->module, &x->after);
+	take(_metadata, x->w.module, &x->after);
 	ASSERT_EQ(0, x->after.sockstat);
 	EXPECT_EQ(tw, ARMED(x));
 	EXPECT_EQ(0, x->after.recycled - x->before.recycled);
-	if (!x->module)
+	if (!x->w.module)
 		return;
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
 	take(_metadata, true, &x->after);
@@ -513,10 +501,10 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
 	EXPECT_EQ(ARMED(x), CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
 
-	if (!x->ring)
+	if (!x->w.ring)
 		return;
 	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
 				5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT, -1));
@@ -544,7 +532,7 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 	char byte = 'x';
 	int i, c, a;
 
-	take(_metadata, x->module, &x->before);
+	take(_metadata, x->w.module, &x->before);
 	for (i = 0; i < m; i++) {
 		cports[i] = CLIENT_PORT + 100 + i;
 		c = tcp_connect(variant->family, cports[i], LISTEN_PORT);
@@ -565,7 +553,7 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 	       sockstat_tw());
 	ASSERT_EQ(m, tw);
 	ASSERT_EQ(m, sockstat_tw());
-	if (x->module)
+	if (x->w.module)
 		EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) ==
 				       (unsigned long long)m, 2000));
 
@@ -579,11 +567,11 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 		tcp_abort(a);
 	}
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 5000));
-	take(_metadata, x->module, &x->after);
+	take(_metadata, x->w.module, &x->after);
 	EXPECT_EQ(0, proc_tcp_rows(variant->family, 6, 0));
 	EXPECT_EQ(m, mib_get("Tcp", "PassiveOpens") - passive);
 	EXPECT_EQ(0, x->after.recycled - x->before.recycled);
-	if (!x->module)
+	if (!x->w.module)
 		return;
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
 	take(_metadata, true, &x->after);
@@ -591,10 +579,10 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
 
-	if (!x->ring)
+	if (!x->w.ring)
 		return;
 	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->reader, &x->log, have_events, &want,
+	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
 				5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
@@ -634,14 +622,14 @@ TEST_F_TIMEOUT(timewait_slow, real_time_wait_expiry, 120)
 
 	if (!getenv("TCPSTATE_SLOW"))
 		SKIP(return, "takes 60 s: set TCPSTATE_SLOW=1 to run it");
-	take(_metadata, x->module, &x->before);
+	take(_metadata, x->w.module, &x->before);
 	ASSERT_EQ(0, client_closed_connections(x->lfd, AF_INET, m, NULL,
 					       NULL));
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m, 5000));
 	tw = sockstat_tw();
 	ASSERT_EQ(m, tw);
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 75000));
-	if (!x->module)
+	if (!x->w.module)
 		return;
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
 	take(_metadata, true, &x->after);
