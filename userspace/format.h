@@ -51,6 +51,36 @@
 #define TCPSTATE_LINE_MAX	256
 
 /*
+ * The digits of the hand-built text and JSON lines (format.c, output.c),
+ * inline because every event needs several.
+ */
+#define TCPSTATE_DEC_MAX	20	/* digits of ULLONG_MAX */
+
+/* @v in decimal at the end of @digits, no NUL; returns the first digit. */
+static inline char *tcpstate_digits_dec(char digits[TCPSTATE_DEC_MAX],
+					unsigned long long v)
+{
+	char *p = digits + TCPSTATE_DEC_MAX;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+/* @v as "%016llx" (TCPSTATE_COL_SKID digits), no NUL. */
+static inline void tcpstate_digits_hex64(char digits[TCPSTATE_COL_SKID],
+					 __u64 v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = TCPSTATE_COL_SKID - 1; i >= 0; i--, v >>= 4)
+		digits[i] = hex[v & 0xf];
+}
+
+/*
  * Offset to add to a CLOCK_MONOTONIC time to get CLOCK_REALTIME, in ns,
  * measured now. Returns 0 if a clock cannot be read.
  */
@@ -77,6 +107,9 @@ int tcpstate_format_time(char *buf, size_t len, __u64 mono_ns,
  */
 int tcpstate_format_endpoint(char *buf, size_t len, unsigned int family,
 			     const __u8 *addr, unsigned int port);
+/* The address alone, as above; -EAFNOSUPPORT for another family. */
+int tcpstate_format_addr(char *buf, size_t len, unsigned int family,
+			 const __u8 *addr);
 
 /*
  * One event line, without newline; the last column as described at the top

@@ -95,27 +95,20 @@ static void sb_str(struct sbuf *b, const char *s)
 
 static void sb_u64(struct sbuf *b, unsigned long long v)
 {
-	char digits[20];
-	size_t i = sizeof(digits);
+	char digits[TCPSTATE_DEC_MAX];
+	const char *first = tcpstate_digits_dec(digits, v);
 
-	do {
-		digits[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_put(b, digits + i, sizeof(digits) - i);
+	sb_put(b, first, (size_t)(digits + sizeof(digits) - first));
 }
 
 /* A socket id: "%016llx" in quotes. */
 static void sb_id(struct sbuf *b, __u64 id)
 {
-	static const char hex[] = "0123456789abcdef";
-	char text[18];
-	int i;
+	char text[TCPSTATE_COL_SKID + 2];
 
 	text[0] = '"';
-	text[17] = '"';
-	for (i = 16; i >= 1; i--, id >>= 4)
-		text[i] = hex[id & 0xf];
+	tcpstate_digits_hex64(text + 1, id);
+	text[TCPSTATE_COL_SKID + 1] = '"';
 	sb_put(b, text, sizeof(text));
 }
 
@@ -165,33 +158,53 @@ static void sb_json_str(struct sbuf *b, const char *s)
 	sb_put(b, "\"", 1);
 }
 
-static void sb_key(struct sbuf *b, const char *key)
-{
-	sb_put(b, ",\"", 2);
-	sb_str(b, key);
-	sb_put(b, "\":", 2);
-}
+/*
+ * A member's separator and name, ,"NAME": for a string literal NAME, as
+ * the two arguments (text, length) of sb_put() and the sb_kv_* functions:
+ * one copy of a length known at compile time, for every member of every
+ * line.
+ */
+#define KEY(name) ",\"" name "\":", sizeof(",\"" name "\":") - 1
 
-static void sb_kv_str(struct sbuf *b, const char *key, const char *val)
+static void sb_kv_str(struct sbuf *b, const char *key, size_t keylen,
+		      const char *val)
 {
-	sb_key(b, key);
+	sb_put(b, key, keylen);
 	sb_json_str(b, val);
 }
 
-/* A number, or null for SEQ_NONE. */
-static void sb_kv_ns(struct sbuf *b, const char *key, __u64 val)
+/*
+ * As sb_kv_str(), for text tcpstate makes itself (names from its tables,
+ * times, addresses, unknown(N)), which has nothing to escape: no scan.
+ */
+static void sb_kv_name(struct sbuf *b, const char *key, size_t keylen,
+		       const char *val)
 {
-	sb_key(b, key);
+	sb_put(b, key, keylen);
+	if (!val) {
+		sb_put(b, "null", 4);
+		return;
+	}
+	sb_put(b, "\"", 1);
+	sb_str(b, val);
+	sb_put(b, "\"", 1);
+}
+
+/* A number, or null for SEQ_NONE. */
+static void sb_kv_ns(struct sbuf *b, const char *key, size_t keylen,
+		     __u64 val)
+{
+	sb_put(b, key, keylen);
 	if (val == SEQ_NONE)
 		sb_put(b, "null", 4);
 	else
 		sb_u64(b, val);
 }
 
-static void sb_kv_u(struct sbuf *b, const char *key, unsigned long long val,
-		    int present)
+static void sb_kv_u(struct sbuf *b, const char *key, size_t keylen,
+		    unsigned long long val, int present)
 {
-	sb_key(b, key);
+	sb_put(b, key, keylen);
 	if (present)
 		sb_u64(b, val);
 	else
@@ -199,9 +212,10 @@ static void sb_kv_u(struct sbuf *b, const char *key, unsigned long long val,
 }
 
 /* A socket id as its 16 hex digits, or null for 0 (none). */
-static void sb_kv_id(struct sbuf *b, const char *key, __u64 id)
+static void sb_kv_id(struct sbuf *b, const char *key, size_t keylen,
+		     __u64 id)
 {
-	sb_key(b, key);
+	sb_put(b, key, keylen);
 	if (id)
 		sb_id(b, id);
 	else
@@ -314,9 +328,7 @@ static const char *family_name(unsigned int family)
 static const char *addr_text(char *buf, size_t len, unsigned int family,
 			     const __u8 *addr)
 {
-	if (family != AF_INET && family != AF_INET6)
-		return NULL;
-	return inet_ntop((int)family, addr, buf, (socklen_t)len);
+	return tcpstate_format_addr(buf, len, family, addr) < 0 ? NULL : buf;
 }
 
 /* The reason as text, unknown(N) for a value outside its enum. */
@@ -465,11 +477,11 @@ static void json_tuple(struct sbuf *b, unsigned int family,
 		snprintf(fam, sizeof(fam), "family=%u", family);
 		name = fam;
 	}
-	sb_kv_str(b, "family", name);
-	sb_kv_str(b, "laddr", addr_text(a, sizeof(a), family, saddr));
-	sb_kv_u(b, "lport", sport, 1);
-	sb_kv_str(b, "raddr", addr_text(a, sizeof(a), family, daddr));
-	sb_kv_u(b, "rport", dport, 1);
+	sb_kv_name(b, KEY("family"), name);
+	sb_kv_name(b, KEY("laddr"), addr_text(a, sizeof(a), family, saddr));
+	sb_kv_u(b, KEY("lport"), sport, 1);
+	sb_kv_name(b, KEY("raddr"), addr_text(a, sizeof(a), family, daddr));
+	sb_kv_u(b, KEY("rport"), dport, 1);
 }
 
 int out_seq_json(char *buf, size_t len, const struct seq_record *rec,
@@ -482,45 +494,45 @@ int out_seq_json(char *buf, size_t len, const struct seq_record *rec,
 
 	sb_init(&b, buf, len);
 	out_time_iso(when, sizeof(when), rec->end_ns, o->mono_to_real_ns);
-	sb_printf(&b, "{\"type\":\"sequence\"");
-	sb_kv_str(&b, "kind", seq_kind_name(rec->kind));
-	sb_kv_str(&b, "side", seq_side_name(rec->side));
-	sb_kv_str(&b, "time", when);
-	sb_kv_ns(&b, "start_ns", rec->start_ns);
-	sb_kv_ns(&b, "end_ns", rec->end_ns);
-	sb_kv_ns(&b, "duration_ns", rec->duration_ns);
-	sb_kv_u(&b, "netns", rec->netns, 1);
+	sb_str(&b, "{\"type\":\"sequence\"");
+	sb_kv_str(&b, KEY("kind"), seq_kind_name(rec->kind));
+	sb_kv_str(&b, KEY("side"), seq_side_name(rec->side));
+	sb_kv_str(&b, KEY("time"), when);
+	sb_kv_ns(&b, KEY("start_ns"), rec->start_ns);
+	sb_kv_ns(&b, KEY("end_ns"), rec->end_ns);
+	sb_kv_ns(&b, KEY("duration_ns"), rec->duration_ns);
+	sb_kv_u(&b, KEY("netns"), rec->netns, 1);
 	json_tuple(&b, rec->family, rec->saddr, rec->sport, rec->daddr,
 		   rec->dport);
-	sb_kv_id(&b, "sock_id", rec->sock_id);
-	sb_kv_id(&b, "req_id", rec->req_id);
-	sb_kv_id(&b, "tw_id", rec->tw_id);
-	sb_kv_ns(&b, "handshake_ns", rec->handshake_ns);
-	sb_kv_ns(&b, "syn_queue_ns", rec->syn_queue_ns);
-	sb_kv_ns(&b, "established_ns", rec->established_ns);
-	sb_kv_ns(&b, "time_wait_ns", rec->time_wait_ns);
-	sb_kv_u(&b, "synack_retrans", rec->synack_retrans, has_req(rec));
-	sb_kv_u(&b, "ack_drops", rec->ack_drops, has_req(rec));
-	sb_kv_str(&b, "queue", queue_name(rec));
-	sb_kv_u(&b, "qlen", rec->qlen, rec->has_queue);
-	sb_kv_u(&b, "qmax", rec->qmax, rec->has_queue);
-	sb_kv_str(&b, "reason", reason_text(rec, unknown, sizeof(unknown)));
-	sb_kv_str(&b, "tw_substate", rec->tw_substate ?
+	sb_kv_id(&b, KEY("sock_id"), rec->sock_id);
+	sb_kv_id(&b, KEY("req_id"), rec->req_id);
+	sb_kv_id(&b, KEY("tw_id"), rec->tw_id);
+	sb_kv_ns(&b, KEY("handshake_ns"), rec->handshake_ns);
+	sb_kv_ns(&b, KEY("syn_queue_ns"), rec->syn_queue_ns);
+	sb_kv_ns(&b, KEY("established_ns"), rec->established_ns);
+	sb_kv_ns(&b, KEY("time_wait_ns"), rec->time_wait_ns);
+	sb_kv_u(&b, KEY("synack_retrans"), rec->synack_retrans, has_req(rec));
+	sb_kv_u(&b, KEY("ack_drops"), rec->ack_drops, has_req(rec));
+	sb_kv_str(&b, KEY("queue"), queue_name(rec));
+	sb_kv_u(&b, KEY("qlen"), rec->qlen, rec->has_queue);
+	sb_kv_u(&b, KEY("qmax"), rec->qmax, rec->has_queue);
+	sb_kv_str(&b, KEY("reason"), reason_text(rec, unknown, sizeof(unknown)));
+	sb_kv_str(&b, KEY("tw_substate"), rec->tw_substate ?
 		  tcpstate_state_name(rec->tw_substate) : NULL);
 
-	sb_key(&b, "steps");
+	sb_put(&b, KEY("steps"));
 	sb_printf(&b, "[");
 	for (i = 0; i < rec->nsteps; i++) {
 		sb_printf(&b, "%s{\"state\":", i ? "," : "");
 		sb_json_str(&b, seq_step_name(rec->steps[i].state));
-		sb_kv_ns(&b, "ns", rec->steps[i].ns);
-		sb_printf(&b, "}");
+		sb_kv_ns(&b, KEY("ns"), rec->steps[i].ns);
+		sb_put(&b, "}", 1);
 	}
 	sb_printf(&b, "]");
 
-	sb_key(&b, "partial");
+	sb_put(&b, KEY("partial"));
 	sb_printf(&b, "%s", rec->missing ? "true" : "false");
-	sb_key(&b, "missing");
+	sb_put(&b, KEY("missing"));
 	sb_printf(&b, "[");
 	for (bit = 1, first = 1; bit; bit <<= 1) {
 		const char *name = rec->missing & bit ?
@@ -533,11 +545,11 @@ int out_seq_json(char *buf, size_t len, const struct seq_record *rec,
 		first = 0;
 	}
 	sb_printf(&b, "]");
-	sb_kv_str(&b, "gap_from", rec->missing & SEQ_MISS_GAP ?
+	sb_kv_str(&b, KEY("gap_from"), rec->missing & SEQ_MISS_GAP ?
 		  seq_step_name(rec->gap_from) : NULL);
-	sb_kv_str(&b, "gap_to", rec->missing & SEQ_MISS_GAP ?
+	sb_kv_str(&b, KEY("gap_to"), rec->missing & SEQ_MISS_GAP ?
 		  seq_step_name(rec->gap_to) : NULL);
-	sb_printf(&b, "}");
+	sb_put(&b, "}", 1);
 	return sb_done(&b);
 }
 
@@ -612,25 +624,25 @@ int out_event_json(char *buf, size_t len, const struct tcpstate_event *ev,
 	}
 	sb_init(&b, buf, len);
 	out_time_iso(when, sizeof(when), ev->ts_ns, o->mono_to_real_ns);
-	sb_printf(&b, "{\"type\":\"event\"");
-	sb_kv_str(&b, "event", type);
-	sb_kv_str(&b, "time", when);
-	sb_kv_ns(&b, "ts_ns", ev->ts_ns);
-	sb_kv_u(&b, "netns", ev->netns, 1);
+	sb_str(&b, "{\"type\":\"event\"");
+	sb_kv_name(&b, KEY("event"), type);
+	sb_kv_name(&b, KEY("time"), when);
+	sb_kv_ns(&b, KEY("ts_ns"), ev->ts_ns);
+	sb_kv_u(&b, KEY("netns"), ev->netns, 1);
 	/* The SKID column: 0 is printed there too (SYN_DROP). */
-	sb_key(&b, "sock_id");
+	sb_put(&b, KEY("sock_id"));
 	sb_id(&b, ev->sock_id);
-	sb_kv_id(&b, "peer_id", ev->peer_id);
+	sb_kv_id(&b, KEY("peer_id"), ev->peer_id);
 	json_tuple(&b, ev->family, ev->saddr, ev->sport, ev->daddr, ev->dport);
-	sb_kv_str(&b, "oldstate", f & EF_STATES ?
+	sb_kv_name(&b, KEY("oldstate"), f & EF_STATES ?
 		  tcpstate_state_name(ev->oldstate) : NULL);
-	sb_kv_str(&b, "newstate", f & (EF_STATES | EF_NEWSTATE) ?
+	sb_kv_name(&b, KEY("newstate"), f & (EF_STATES | EF_NEWSTATE) ?
 		  tcpstate_state_name(ev->newstate) : NULL);
-	sb_kv_str(&b, "reason", f & EF_REASON ?
+	sb_kv_name(&b, KEY("reason"), f & EF_REASON ?
 		  event_reason(ev, unknown, sizeof(unknown)) : NULL);
-	sb_kv_u(&b, "qlen", ev->qlen, !!(f & EF_QLEN));
-	sb_kv_u(&b, "qmax", ev->qmax, !!(f & EF_QMAX));
-	sb_kv_u(&b, "count", ev->count, !!(f & EF_COUNT));
-	sb_printf(&b, "}");
+	sb_kv_u(&b, KEY("qlen"), ev->qlen, !!(f & EF_QLEN));
+	sb_kv_u(&b, KEY("qmax"), ev->qmax, !!(f & EF_QMAX));
+	sb_kv_u(&b, KEY("count"), ev->count, !!(f & EF_COUNT));
+	sb_put(&b, "}", 1);
 	return sb_done(&b);
 }

@@ -87,6 +87,43 @@ TEST(unknown_family_is_shown)
 	ASSERT_STREQ("family=99", buf);
 }
 
+/* The address alone (JSON's laddr/raddr), as inet_ntop() writes it. */
+TEST(address_alone_matches_inet_ntop)
+{
+	static const struct {
+		int family;
+		const char *text;
+	} cases[] = {
+		{ AF_INET, "0.0.0.0" },
+		{ AF_INET, "10.0.0.1" },
+		{ AF_INET, "255.255.255.255" },
+		{ AF_INET6, "2001:db8::1" },
+		{ AF_INET6, "::ffff:10.0.0.1" },
+	};
+	char buf[INET6_ADDRSTRLEN], want[INET6_ADDRSTRLEN];
+	__u8 addr[16];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		memset(addr, 0, sizeof(addr));
+		ASSERT_EQ(1, inet_pton(cases[i].family, cases[i].text, addr));
+		ASSERT_NE(NULL, inet_ntop(cases[i].family, addr, want,
+					  sizeof(want)));
+		ASSERT_EQ((int)strlen(want),
+			  tcpstate_format_addr(buf, sizeof(buf),
+					       cases[i].family, addr));
+		ASSERT_STREQ(want, buf);
+	}
+	/* Another family has no address: an error and an empty string. */
+	ASSERT_EQ(-EAFNOSUPPORT, tcpstate_format_addr(buf, sizeof(buf), 99,
+						      addr));
+	ASSERT_STREQ("", buf);
+	/* "255.255.255.255" needs 16 bytes with its NUL. */
+	memset(addr, 0xff, 4);
+	ASSERT_EQ(-ENOSPC, tcpstate_format_addr(buf, 15, AF_INET, addr));
+	ASSERT_EQ(-ENOSPC, tcpstate_format_addr(buf, 0, AF_INET, addr));
+}
+
 TEST(too_small_buffer_is_enospc)
 {
 	__u8 addr[16] = { 127, 0, 0, 1 };
