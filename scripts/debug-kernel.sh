@@ -272,7 +272,10 @@ log_check "3 boot: the kernel log holds no warning, BUG, KASAN, lockdep or kmeml
 dmesg -c >/dev/null
 
 /bin/sh /tcpstate/guest/check.sh || status=1
-/bin/sh /tcpstate/guest/hardening.sh || status=1
+# KASAN's quarantine keeps freed objects counted in slabinfo (2 runs here:
+# +228 KB and +231 KB against the normal kernel's +3 KB), so the cycles'
+# kmalloc bound gets room; the leak check here is kmemleak's, below.
+TCPSTATE_KMALLOC_SLACK_KB=16384 /bin/sh /tcpstate/guest/hardening.sh || status=1
 
 echo "TAP version 13"
 echo "1..3"
@@ -314,9 +317,20 @@ if [ -f "$root/build/accel" ] && [ ! -f "$copy/build/accel" ]; then
 	mkdir -p "$copy/build"
 	cp "$root/build/accel" "$copy/build/accel"
 fi
+# 4-level paging: QEMU's -cpu max offers LA57, and this kernel's
+# identify_boot_cpu() (arch_cpu_finalize_init(), which runs with interrupts
+# on) clears the CPU's feature bits before it reads them again. An
+# interrupt in that window sees pgtable_l5_enabled() false, so KASAN takes
+# every direct-map address for a wild access and panics the boot (seen
+# here: "wild-memory-access in do_raw_spin_lock" from handle_edge_irq, RIP
+# in get_cpu_vendor, in one boot of two on 2026-11-21), before tcpstate is
+# loaded. With no5lvl the window can only make the bit read true for a
+# moment, and KASAN's address check passes every kernel address then.
+append="${TCPSTATE_VM_APPEND:+$TCPSTATE_VM_APPEND }no5lvl"
 start=$SECONDS
 set +e
 KVER=$krel TCPSTATE_KERNEL_IMAGE=$image TCPSTATE_MODULES_ROOT=$modroot \
+	TCPSTATE_VM_APPEND=$append \
 	"$copy/scripts/vm-run.sh" --timeout "$timeout" --mem "$mem" --smp 2 \
 	--tcg-single "$guest" "$krel" 2>&1 | tee "$vmlog"
 vm_status=${PIPESTATUS[0]}

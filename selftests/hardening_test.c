@@ -989,6 +989,20 @@ static long long meminfo_kb(const char *field)
 	return v;
 }
 
+/*
+ * How far the kmalloc-* caches may grow over the cycles: 256 KiB, a leak
+ * of 5 KiB a cycle. TCPSTATE_KMALLOC_SLACK_KB overrides it: under KASAN
+ * freed objects wait in its quarantine (megabytes) still counted as in
+ * use, so the debug kernel (scripts/debug-kernel.sh) raises it and leaves
+ * leaks to kmemleak.
+ */
+static long long kmalloc_slack_kb(void)
+{
+	const char *v = getenv("TCPSTATE_KMALLOC_SLACK_KB");
+
+	return v && *v ? atoll(v) : 256;
+}
+
 static long long kmalloc_bytes(void)
 {
 	char line[512], name[64];
@@ -1118,7 +1132,8 @@ TEST_F_TIMEOUT(hard, insmod_rmmod_cycles_no_leak, 600)
 	   "/tmp/hardening_meminfo.before - >&2");
 	EXPECT_GE(1024, after.sunreclaim_kb - before.sunreclaim_kb);
 	if (before.kmalloc_bytes >= 0)
-		EXPECT_GE(256 * 1024, after.kmalloc_bytes - before.kmalloc_bytes);
+		EXPECT_GE(kmalloc_slack_kb() * 1024,
+			  after.kmalloc_bytes - before.kmalloc_bytes);
 	munmap(t, sizeof(*t));
 	EXPECT_EQ(0, module_reload(""));
 	EXPECT_EQ(0, module_works());
