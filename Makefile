@@ -129,7 +129,8 @@ dkms-source:
 	install -m 0644 $(wildcard module/uapi/*.h) $(DKMS_SRC)/module/uapi/
 
 clean:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean 2>/dev/null || true
+	rm -f Module.symvers modules.order .Module.symvers.cmd .modules.order.cmd
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C bench clean

@@ -28,7 +28,10 @@ gate() {
 
 module_w1_clean() {
 	local out
-	make -s -C "$KDIR" M="$top" clean >/dev/null 2>&1
+	# Clean module/ only: kbuild's clean deletes every *.o and .*.cmd
+	# below M, and below the top sits build/debug-kernel/linux, a kernel
+	# tree that then takes 45 minutes to rebuild.
+	make -s -C "$KDIR" M="$top/module" clean >/dev/null 2>&1
 	out=$(make -C "$top" KDIR="$KDIR" module 2>&1) || { printf '%s\n' "$out"; return 1; }
 	! printf '%s\n' "$out" | grep -iE 'warning|error'
 }
