@@ -323,8 +323,8 @@ fi
 # interrupt in that window sees pgtable_l5_enabled() false, so KASAN takes
 # every direct-map address for a wild access and panics the boot (seen
 # here: "wild-memory-access in do_raw_spin_lock" from handle_edge_irq, RIP
-# in get_cpu_vendor, in one boot of two on 2026-11-21), before tcpstate is
-# loaded. With no5lvl the window can only make the bit read true for a
+# in get_cpu_vendor, in one of the four boots made without it), before
+# tcpstate is loaded. With no5lvl the window can only make the bit read true for a
 # moment, and KASAN's address check passes every kernel address then.
 append="${TCPSTATE_VM_APPEND:+$TCPSTATE_VM_APPEND }no5lvl"
 start=$SECONDS
