@@ -272,8 +272,8 @@ log_check "3 boot: the kernel log holds no warning, BUG, KASAN, lockdep or kmeml
 dmesg -c >/dev/null
 
 /bin/sh /tcpstate/guest/check.sh || status=1
-# KASAN's quarantine keeps freed objects counted in slabinfo (2 runs here:
-# +228 KB and +231 KB against the normal kernel's +3 KB), so the cycles'
+# KASAN's quarantine keeps freed objects counted in slabinfo (three runs
+# here: +228 to +231 KB, against +3 KB on Debian's kernel), so the cycles'
 # kmalloc bound gets room; the leak check here is kmemleak's, below.
 TCPSTATE_KMALLOC_SLACK_KB=16384 /bin/sh /tcpstate/guest/hardening.sh || status=1
 
@@ -324,8 +324,9 @@ fi
 # every direct-map address for a wild access and panics the boot (seen
 # here: "wild-memory-access in do_raw_spin_lock" from handle_edge_irq, RIP
 # in get_cpu_vendor, in one of the four boots made without it), before
-# tcpstate is loaded. With no5lvl the window can only make the bit read true for a
-# moment, and KASAN's address check passes every kernel address then.
+# tcpstate is loaded. With no5lvl the window can only make the bit read
+# true for a moment, and KASAN's address check passes every kernel address
+# then.
 append="${TCPSTATE_VM_APPEND:+$TCPSTATE_VM_APPEND }no5lvl"
 start=$SECONDS
 set +e
