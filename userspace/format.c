@@ -19,11 +19,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Room for the longest TRANSITION text (a completed SYN_RECV_END with
- * every number at its maximum is about 80 bytes).
- */
-#define TRANSITION_MAX	128
-
 /* Turn an snprintf() result into our return convention. */
 static int fitted(int n, size_t len)
 {
@@ -199,28 +194,91 @@ static bool family_has_addr(unsigned int family)
 	return family == AF_INET || family == AF_INET6;
 }
 
-/*
- * The address of an AF_INET or AF_INET6 event. IPv4 by hand: glibc's
- * inet_ntop() formats it with sprintf(), which took a third of a JSON
- * line's time.
- */
-static void line_addr(struct line *l, unsigned int family, const __u8 *addr)
+static void line_ipv4(struct line *l, const __u8 *addr)
 {
-	char ip[INET6_ADDRSTRLEN];
 	int i;
 
-	if (family == AF_INET6) {
-		/* Cannot fail: the family is known and the buffer fits. */
-		if (!inet_ntop(AF_INET6, addr, ip, sizeof(ip)))
-			ip[0] = '\0';
-		line_str(l, ip);
-		return;
-	}
 	for (i = 0; i < 4; i++) {
 		if (i)
 			line_put(l, ".", 1);
 		line_dec(l, addr[i]);
 	}
+}
+
+/* A 16-bit group in lower-case hex without leading zeros. */
+static void line_hex16(struct line *l, unsigned int v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[4];
+	int i = sizeof(digits);
+
+	do {
+		digits[--i] = hex[v & 0xf];
+		v >>= 4;
+	} while (v);
+	line_put(l, digits + i, sizeof(digits) - (size_t)i);
+}
+
+/*
+ * IPv6 exactly as glibc's inet_ntop() writes it (RFC 5952 style): the
+ * first longest run of two or more zero groups becomes "::", and an
+ * address whose first 96 bits are 0, or 0 then ffff, ends in dotted IPv4
+ * (::a.b.c.d, ::ffff:a.b.c.d). inet_ntop() formats every group with
+ * sprintf().
+ */
+static void line_ipv6(struct line *l, const __u8 *addr)
+{
+	unsigned int words[8];
+	int i, best = -1, best_len = 0, cur = -1, cur_len = 0;
+
+	for (i = 0; i < 8; i++)
+		words[i] = (unsigned int)addr[2 * i] << 8 | addr[2 * i + 1];
+	for (i = 0; i < 8; i++) {
+		if (words[i]) {
+			cur = -1;
+			continue;
+		}
+		if (cur < 0) {
+			cur = i;
+			cur_len = 0;
+		}
+		if (++cur_len > best_len) {
+			best = cur;
+			best_len = cur_len;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				line_put(l, ":", 1);
+			continue;
+		}
+		if (i)
+			line_put(l, ":", 1);
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && words[5] == 0xffff))) {
+			line_ipv4(l, addr + 12);
+			return;
+		}
+		line_hex16(l, words[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		line_put(l, ":", 1);
+}
+
+/*
+ * The address of an AF_INET or AF_INET6 event, by hand: glibc's
+ * inet_ntop() formats with sprintf(), which took a third of a JSON
+ * line's time.
+ */
+static void line_addr(struct line *l, unsigned int family, const __u8 *addr)
+{
+	if (family == AF_INET6)
+		line_ipv6(l, addr);
+	else
+		line_ipv4(l, addr);
 }
 
 static void line_endpoint(struct line *l, unsigned int family,
@@ -334,81 +392,101 @@ const char *tcpstate_timewait_end_name(unsigned int reason)
 }
 
 /*
- * @name, or "unknown(N)" in @buf: a newer module may add reasons, and the
- * number is what one needs to look them up.
+ * @name, or "unknown(N)": a newer module may add reasons, and the number
+ * is what one needs to look them up.
  */
-static const char *reason_text(const char *name, unsigned int reason,
-			       char *buf, size_t len)
+static void line_reason(struct line *l, const char *name, unsigned int reason)
 {
-	if (name)
-		return name;
-	snprintf(buf, len, "unknown(%u)", reason);
-	return buf;
+	if (name) {
+		line_str(l, name);
+		return;
+	}
+	line_str(l, "unknown(");
+	line_dec(l, reason);
+	line_put(l, ")", 1);
 }
 
-/* The TRANSITION column; see format.h for the forms. */
-static void format_transition(char *buf, size_t len,
-			      const struct tcpstate_event *ev)
+static void line_states(struct line *l, const struct tcpstate_event *ev)
+{
+	line_str(l, tcpstate_state_name(ev->oldstate));
+	line_put(l, " -> ", 4);
+	line_str(l, tcpstate_state_name(ev->newstate));
+}
+
+static void line_queue(struct line *l, const struct tcpstate_event *ev)
+{
+	line_str(l, " qlen=");
+	line_dec(l, ev->qlen);
+	line_put(l, "/", 1);
+	line_dec(l, ev->qmax);
+}
+
+/*
+ * The TRANSITION column; see format.h for the forms. Every type with a
+ * name has a case; another prints as type=N.
+ */
+static void line_transition(struct line *l, const struct tcpstate_event *ev)
 {
 	const char *type = tcpstate_event_type_name(ev->type);
-	char unknown[24];
-	const char *reason;
 
-	switch (ev->type) {
-	case TCPSTATE_EV_STATE:
-		snprintf(buf, len, "%s -> %s",
-			 tcpstate_state_name(ev->oldstate),
-			 tcpstate_state_name(ev->newstate));
+	if (ev->type == TCPSTATE_EV_STATE) {
+		line_states(l, ev);
 		return;
+	}
+	if (!type) {
+		line_str(l, "type=");
+		line_dec(l, ev->type);
+		return;
+	}
+	line_str(l, type);
+	switch (ev->type) {
 	case TCPSTATE_EV_SYN_RECV:
 	case TCPSTATE_EV_ACCEPT_QUEUED:
-		snprintf(buf, len, "%s qlen=%u/%u", type, ev->qlen, ev->qmax);
+		line_queue(l, ev);
 		return;
 	case TCPSTATE_EV_SYN_RECV_END:
-		reason = reason_text(tcpstate_syn_recv_end_name(ev->reason),
-				     ev->reason, unknown, sizeof(unknown));
+		line_put(l, " ", 1);
+		line_reason(l, tcpstate_syn_recv_end_name(ev->reason),
+			    ev->reason);
+		line_str(l, " retrans=");
+		line_dec(l, ev->count);
+		line_str(l, " qlen=");
+		line_dec(l, ev->qlen);
 		/* Only a completed request sock has a child to follow. */
-		if (ev->reason == TCPSTATE_SRE_COMPLETED)
-			snprintf(buf, len, "%s %s retrans=%u qlen=%u child=%0*llx",
-				 type, reason, ev->count, ev->qlen,
-				 TCPSTATE_COL_SKID,
-				 (unsigned long long)ev->peer_id);
-		else
-			snprintf(buf, len, "%s %s retrans=%u qlen=%u",
-				 type, reason, ev->count, ev->qlen);
+		if (ev->reason == TCPSTATE_SRE_COMPLETED) {
+			line_str(l, " child=");
+			line_hex64(l, ev->peer_id);
+		}
 		return;
 	case TCPSTATE_EV_SYNACK_RETRANS:
-		snprintf(buf, len, "%s #%u", type, ev->count);
+		line_str(l, " #");
+		line_dec(l, ev->count);
 		return;
 	case TCPSTATE_EV_ACK_DROP:
 	case TCPSTATE_EV_SYN_DROP:
-		reason = reason_text(tcpstate_drop_reason_name(ev->reason),
-				     ev->reason, unknown, sizeof(unknown));
-		snprintf(buf, len, "%s %s qlen=%u/%u", type, reason, ev->qlen,
-			 ev->qmax);
-		return;
-	case TCPSTATE_EV_SYNCOOKIE_SENT:
-		snprintf(buf, len, "%s", type);
+		line_put(l, " ", 1);
+		line_reason(l, tcpstate_drop_reason_name(ev->reason),
+			    ev->reason);
+		line_queue(l, ev);
 		return;
 	case TCPSTATE_EV_TIMEWAIT:
-		snprintf(buf, len, "%s %s -> %s from=%0*llx", type,
-			 tcpstate_state_name(ev->oldstate),
-			 tcpstate_state_name(ev->newstate),
-			 TCPSTATE_COL_SKID, (unsigned long long)ev->peer_id);
+		line_put(l, " ", 1);
+		line_states(l, ev);
+		line_str(l, " from=");
+		line_hex64(l, ev->peer_id);
 		return;
 	case TCPSTATE_EV_TIMEWAIT_SUBSTATE:
-		snprintf(buf, len, "%s %s -> %s", type,
-			 tcpstate_state_name(ev->oldstate),
-			 tcpstate_state_name(ev->newstate));
+		line_put(l, " ", 1);
+		line_states(l, ev);
 		return;
 	case TCPSTATE_EV_TIMEWAIT_END:
-		reason = reason_text(tcpstate_timewait_end_name(ev->reason),
-				     ev->reason, unknown, sizeof(unknown));
-		snprintf(buf, len, "%s %s %s", type, reason,
-			 tcpstate_state_name(ev->newstate));
+		line_put(l, " ", 1);
+		line_reason(l, tcpstate_timewait_end_name(ev->reason),
+			    ev->reason);
+		line_put(l, " ", 1);
+		line_str(l, tcpstate_state_name(ev->newstate));
 		return;
 	}
-	snprintf(buf, len, "type=%u", ev->type);
 }
 
 int tcpstate_format_event(char *buf, size_t len,
@@ -424,7 +502,6 @@ int tcpstate_format_event_w(char *buf, size_t len,
 			    __s64 mono_to_real_ns, int endpoint_width)
 {
 	struct line l = { buf, buf + len, 0 };
-	char transition[TRANSITION_MAX];
 	const char *col;
 
 	if (!len)
@@ -447,15 +524,7 @@ int tcpstate_format_event_w(char *buf, size_t len,
 	line_endpoint(&l, ev->family, ev->daddr, ev->dport);
 	line_pad_from(&l, col, endpoint_width);
 	line_put(&l, " ", 1);
-	/* The common case without a format string. */
-	if (ev->type == TCPSTATE_EV_STATE) {
-		line_str(&l, tcpstate_state_name(ev->oldstate));
-		line_put(&l, " -> ", 4);
-		line_str(&l, tcpstate_state_name(ev->newstate));
-	} else {
-		format_transition(transition, sizeof(transition), ev);
-		line_str(&l, transition);
-	}
+	line_transition(&l, ev);
 	return line_end(&l, buf);
 }
 
