@@ -506,6 +506,144 @@ static int open_as(uid_t uid, bool drop_caps)
 	return WEXITSTATUS(status);
 }
 
+/* ---- no kernel address in any output ---- */
+
+#define MAX_SOCK_ADDRS	64
+
+/*
+ * The kernel addresses of the sockets on local or remote port @port:
+ * /proc/net/tcp{,6}'s "pointer" column (%pK: real addresses for root when
+ * kernel.kptr_restrict is 1). Their number.
+ */
+static int sock_addrs(unsigned short port, unsigned long long *out, int max)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	unsigned int f;
+	int n = 0;
+
+	for (f = 0; f < ARRAY_SIZE(files); f++) {
+		char *text = slurp(files[f]), *line, *save = NULL;
+
+		if (!text)
+			continue;
+		for (line = strtok_r(text, "\n", &save); line && n < max;
+		     line = strtok_r(NULL, "\n", &save)) {
+			char local[64], rem[64];
+			unsigned long long ptr;
+			unsigned int lport, rport;
+
+			/* sl local rem st tx:rx tr:when retr uid timeout inode ref ptr */
+			if (sscanf(line, "%*s %63s %63s %*s %*s %*s %*s %*s %*s %*s %*s %llx",
+				   local, rem, &ptr) != 3 ||
+			    sscanf(strchr(local, ':') + 1, "%x", &lport) != 1 ||
+			    sscanf(strchr(rem, ':') + 1, "%x", &rport) != 1)
+				continue;
+			if (lport == port || rport == port)
+				out[n++] = ptr;
+		}
+		free(text);
+	}
+	return n;
+}
+
+/* Whether @text holds @addr in hex, as %lx or %016lx would print it. */
+static bool text_has_addr(const char *text, unsigned long long addr)
+{
+	char hex[24];
+
+	snprintf(hex, sizeof(hex), "%llx", addr);
+	return text && strcasestr(text, hex);
+}
+
+/*
+ * Socket ids are a keyed hash of the socket's address (module/probes.c):
+ * no event, counter file or log line shows the kernel address itself. The
+ * addresses come from /proc/net/tcp with kptr_restrict=1, for sockets the
+ * module has reported while they are still alive.
+ */
+TEST(no_kernel_address_in_events_proc_or_dmesg)
+{
+	unsigned long long addrs[MAX_SOCK_ADDRS];
+	struct tcpstate_reader reader;
+	char err[256], *proc, *dmesg;
+	int lfd, cfd, afd, n, i, j, k;
+	unsigned short port;
+	char restrict_was_text[24];
+	struct ev_log log;
+	long restrict_was;
+
+	if (!module_loaded())
+		ASSERT_EQ(0, module_reload(""));
+	ASSERT_EQ(0, tcpstate_reader_open(&reader, TCPSTATE_DEVICE, err,
+					  sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, ev_log_init(&log, MAX_EVENTS, netns_inode()));
+	restrict_was = sysctl_get("kernel.kptr_restrict");
+	ASSERT_LE(0, restrict_was);
+	snprintf(restrict_was_text, sizeof(restrict_was_text), "%ld",
+		 restrict_was);
+	ASSERT_EQ(0, sysctl_set("kernel.kptr_restrict", "1"));
+
+	lfd = open_listener(AF_INET, &port);
+	ASSERT_LE(0, lfd);
+	cfd = tcp_connect(AF_INET, 0, port);
+	ASSERT_LE(0, cfd);
+	afd = accept(lfd, NULL, NULL);
+	ASSERT_LE(0, afd);
+	/* The listener, the client and the accepted socket, all alive. */
+	n = sock_addrs(port, addrs, MAX_SOCK_ADDRS);
+	EXPECT_EQ(3, n);
+	/*
+	 * Kernel addresses (from 0xff00... with 5-level paging, which the
+	 * VM's -cpu max has), not the 32-bit hashes %pK prints otherwise.
+	 */
+	for (i = 0; i < n; i++)
+		if (addrs[i] < 0xff00000000000000ULL)
+			break;
+	if (n < 3 || i < n) {
+		TH_LOG("%d sockets on port %u, the first at %llx", n, port,
+		       n ? addrs[0] : 0ULL);
+		sysctl_set("kernel.kptr_restrict", restrict_was_text);
+		SKIP(return, "/proc/net/tcp shows no kernel addresses here");
+	}
+	/* LISTEN, SYN_SENT, ESTABLISHED on both sides, and the SYN queue's. */
+	EXPECT_TRUE(POLL_UNTIL(ev_log_drain(&reader, &log) >= 0 &&
+			       ev_count(&log, TCPSTATE_EV_STATE, -1) >= 4,
+			       5000));
+
+	for (i = 0; i < log.n; i++) {
+		const struct tcpstate_event *ev = &log.ev[i];
+
+		for (j = 0; j < n; j++) {
+			EXPECT_NE(addrs[j], ev->sock_id);
+			EXPECT_NE(addrs[j], ev->peer_id);
+			/* Nor anywhere else in the record, at any offset. */
+			for (k = 0; k + 8 <= (int)sizeof(*ev); k++)
+				EXPECT_NE(0, memcmp((const char *)ev + k,
+						    &addrs[j], 8));
+		}
+	}
+	proc = slurp("/proc/net/tcpstate");
+	ASSERT_NE(NULL, proc);
+	ASSERT_EQ(0, sh("dmesg > /tmp/tcpstate_dmesg.txt"));
+	dmesg = slurp("/tmp/tcpstate_dmesg.txt");
+	ASSERT_NE(NULL, dmesg);
+	for (j = 0; j < n; j++) {
+		EXPECT_FALSE(text_has_addr(proc, addrs[j]));
+		EXPECT_FALSE(text_has_addr(dmesg, addrs[j]));
+	}
+	TH_LOG("%d events, %d socket addresses (e.g. %llx): none in events, /proc/net/tcpstate or dmesg",
+	       log.n, n, addrs[0]);
+	free(proc);
+	free(dmesg);
+	close(afd);
+	close(cfd);
+	close(lfd);
+	EXPECT_EQ(0, sysctl_set("kernel.kptr_restrict", restrict_was_text));
+	ev_log_free(&log);
+	tcpstate_reader_close(&reader);
+}
+
 TEST(unprivileged_open_refused)
 {
 	/* An ordinary user: the node's mode (0600) refuses. */
