@@ -81,67 +81,28 @@ TEST(bad_attach_fails_insmod_clearly)
 	ASSERT_EQ(0, module_reload(""));
 }
 
-/* By socket key (family, sport, dport), then in the order seen. */
-static int transition_cmp(const void *a, const void *b)
-{
-	const struct transition *x = a, *y = b;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	if (x->sport != y->sport)
-		return x->sport < y->sport ? -1 : 1;
-	if (x->dport != y->dport)
-		return x->dport < y->dport ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/*
- * The STATE events equal tracefs's transitions: the same multiset, in the
- * same order for each (family, sport, dport).
- */
+/* The STATE events equal tracefs's transitions (transitions_mismatch()). */
 static void expect_same_as_tracefs(struct __test_metadata *_metadata,
 				   const struct ev_log *log,
-				   struct transition *tr, int ntr,
+				   const struct transition *tr, int ntr,
 				   const char *mode)
 {
 	struct transition *ev = calloc(MAX_LOG, sizeof(*ev));
-	int i, n = 0;
+	int i, n = 0, bad;
 
 	ASSERT_NE(NULL, ev);
-	for (i = 0; i < log->n; i++) {
-		const struct tcpstate_event *e = &log->ev[i];
-
-		if (e->type != TCPSTATE_EV_STATE)
-			continue;
-		ev[n] = (struct transition){
-			.family = e->family, .sport = e->sport,
-			.dport = e->dport, .oldstate = e->oldstate,
-			.newstate = e->newstate, .seq = n,
-		};
-		n++;
-	}
-	qsort(ev, n, sizeof(*ev), transition_cmp);
-	qsort(tr, ntr, sizeof(*tr), transition_cmp);
+	for (i = 0; i < log->n && n < MAX_LOG; i++)
+		if (log->ev[i].type == TCPSTATE_EV_STATE)
+			ev[n++] = transition_of_event(&log->ev[i]);
 	EXPECT_EQ(ntr, n) TH_LOG("%s: %d STATE events, tracefs %d", mode, n,
 				 ntr);
-	for (i = 0; i < n && i < ntr; i++) {
-		bool same = ev[i].family == tr[i].family &&
-			    ev[i].sport == tr[i].sport &&
-			    ev[i].dport == tr[i].dport &&
-			    ev[i].oldstate == tr[i].oldstate &&
-			    ev[i].newstate == tr[i].newstate;
-
-		EXPECT_TRUE(same)
-			TH_LOG("%s: %u:%u %s -> %s, tracefs %u:%u %s -> %s",
-			       mode, ev[i].sport, ev[i].dport,
-			       tcpstate_state_name(ev[i].oldstate),
-			       tcpstate_state_name(ev[i].newstate),
-			       tr[i].sport, tr[i].dport,
-			       tcpstate_state_name(tr[i].oldstate),
-			       tcpstate_state_name(tr[i].newstate));
-		if (!same)
-			break;
-	}
+	bad = transitions_mismatch(ev, n, tr, ntr);
+	EXPECT_EQ(-1, bad);
+	if (bad >= 0 && bad < n)
+		TH_LOG("%s: %u:%u %s -> %s: not in tracefs's record", mode,
+		       ev[bad].sport, ev[bad].dport,
+		       tcpstate_state_name(ev[bad].oldstate),
+		       tcpstate_state_name(ev[bad].newstate));
 	free(ev);
 }
 

@@ -665,10 +665,9 @@ long long sockstat_tw(void)
 	return tw;
 }
 
-/* Calls @fn for each row of /proc/net/tcp{,6}: state, local port, rx_queue. */
-static int proc_tcp_scan(int family,
-			 void (*fn)(unsigned int st, unsigned int lport,
-				    unsigned int rxq, void *arg), void *arg)
+int proc_tcp_scan(int family,
+		  void (*fn)(const struct proc_tcp_row *row, void *arg),
+		  void *arg)
 {
 	char *text = slurp(family == AF_INET ? "/proc/net/tcp" :
 					       "/proc/net/tcp6");
@@ -679,17 +678,22 @@ static int proc_tcp_scan(int family,
 		return -1;
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned int lport, rport, st, txq, rxq;
+		struct proc_tcp_row row = { 0 };
+		unsigned int txq;
 		char laddr[40], raddr[40];
+		int n;
 
 		if (header) {
 			header = false;
 			continue;
 		}
-		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %x:%x",
-			   laddr, &lport, raddr, &rport, &st, &txq, &rxq) != 7)
+		/* ... st tx:rx tr:when retrnsmt uid timeout inode ref pointer */
+		n = sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %x:%x %*s %*s %*s %*s %*s %*s %llx",
+			   laddr, &row.lport, raddr, &row.rport, &row.st, &txq,
+			   &row.rxq, &row.sk);
+		if (n < 7)
 			continue;
-		fn(st, lport, rxq, arg);
+		fn(&row, arg);
 	}
 	free(text);
 	return 0;
@@ -700,14 +704,13 @@ struct row_count {
 	int n, rxq;
 };
 
-static void count_row(unsigned int st, unsigned int lport, unsigned int rxq,
-		      void *arg)
+static void count_row(const struct proc_tcp_row *row, void *arg)
 {
 	struct row_count *rc = arg;
 
-	if (st == rc->st && (!rc->lport || lport == rc->lport)) {
+	if (row->st == rc->st && (!rc->lport || row->lport == rc->lport)) {
 		rc->n++;
-		rc->rxq = rxq;
+		rc->rxq = row->rxq;
 	}
 }
 
@@ -730,6 +733,39 @@ int proc_tcp_listen_rxq(int family, unsigned short lport)
 }
 
 /* ---- the kernel's own record: tracefs ---- */
+
+struct transition transition_of_event(const struct tcpstate_event *ev)
+{
+	return (struct transition){
+		.family = ev->family, .sport = ev->sport, .dport = ev->dport,
+		.oldstate = ev->oldstate, .newstate = ev->newstate,
+	};
+}
+
+int transitions_mismatch(const struct transition *a, int na,
+			 const struct transition *b, int nb)
+{
+	bool *used;
+	int i, j;
+
+	if (na != nb)
+		return na < nb ? na : nb;
+	used = calloc(nb ? nb : 1, sizeof(*used));
+	if (!used)
+		return 0;
+	for (i = 0; i < na; i++) {
+		/* The first unused row of @b with the same socket key. */
+		for (j = 0; j < nb; j++)
+			if (!used[j] && a[i].family == b[j].family &&
+			    a[i].sport == b[j].sport && a[i].dport == b[j].dport)
+				break;
+		if (j == nb || !transition_same(&a[i], &b[j]))
+			break;
+		used[j] = true;
+	}
+	free(used);
+	return i == na ? -1 : i;
+}
 
 bool tracefs_start(void)
 {

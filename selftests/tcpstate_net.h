@@ -235,6 +235,19 @@ int client_closed_connections(int lfd, int family, int n,
 long long mib_get(const char *section, const char *field);
 /* "TCP: ... tw N" of /proc/net/sockstat; -1 on error. */
 long long sockstat_tw(void);
+/* A row of /proc/net/tcp or tcp6. */
+struct proc_tcp_row {
+	unsigned int st, lport, rport, rxq;
+	/* The "pointer" column: %pK, a real address only to a reader with
+	 * CAP_SYSLOG under kernel.kptr_restrict=1; 0 if unreadable.
+	 */
+	unsigned long long sk;
+};
+
+/* Calls @fn for each row of /proc/net/tcp (AF_INET) or tcp6; 0, or -1. */
+int proc_tcp_scan(int family,
+		  void (*fn)(const struct proc_tcp_row *row, void *arg),
+		  void *arg);
 /*
  * Rows of /proc/net/tcp (AF_INET) or tcp6 with state @st, and local port
  * @lport unless 0; -1 on error.
@@ -261,6 +274,19 @@ static inline bool transition_same(const struct transition *a,
 	       a->dport == b->dport && a->oldstate == b->oldstate &&
 	       a->newstate == b->newstate;
 }
+
+/* A STATE event as a transition (seq 0). */
+struct transition transition_of_event(const struct tcpstate_event *ev);
+/*
+ * Whether @a (@na) and @b (@nb) hold the same transitions: the same
+ * multiset, and for each socket key (family, sport, dport) the same order.
+ * Events of one socket are ordered by its lock in both records; across
+ * CPUs two clocks may order ties apart. -1 if they match, else the index
+ * in @a of the first transition @b lacks, or the smaller count when the
+ * counts differ.
+ */
+int transitions_mismatch(const struct transition *a, int na,
+			 const struct transition *b, int nb);
 
 /* Clear the trace and record the event; false if tracefs lacks it. */
 bool tracefs_start(void);

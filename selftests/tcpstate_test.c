@@ -85,54 +85,27 @@ static bool wait_events(struct tcpstate_reader *r, struct event_logs *logs,
 	}
 }
 
-static struct transition to_transition(const struct tcpstate_event *ev)
-{
-	return (struct transition) {
-		.family = ev->family, .sport = ev->sport, .dport = ev->dport,
-		.oldstate = ev->oldstate, .newstate = ev->newstate,
-	};
-}
-
-static bool same_socket_key(const struct transition *a,
-			    const struct transition *b)
-{
-	return a->family == b->family && a->sport == b->sport &&
-	       a->dport == b->dport;
-}
-
-/*
- * tcpstate's transitions equal tracefs's: the same multiset, and for each
- * (family, sport, dport) the same order. Events of one socket are ordered
- * by its lock in both; across CPUs the two clocks may order ties apart.
- */
+/* tcpstate's transitions equal tracefs's (transitions_mismatch()). */
 static bool same_as_tracefs(struct __test_metadata *_metadata,
 			    const struct event_log *log,
 			    const struct transition *tr, int ntr)
 {
-	bool used[MAX_EVENTS] = { false };
-	int i, j;
+	struct transition t[MAX_EVENTS];
+	int i, bad;
 
 	if (log->n != ntr) {
 		TH_LOG("tcpstate saw %d transitions, tracefs %d", log->n, ntr);
 		return false;
 	}
-	for (i = 0; i < log->n; i++) {
-		struct transition t = to_transition(&log->ev[i]);
-
-		/* The first unused tracefs row of the same socket key. */
-		for (j = 0; j < ntr; j++)
-			if (!used[j] && same_socket_key(&t, &tr[j]))
-				break;
-		if (j == ntr || !transition_same(&t, &tr[j])) {
-			TH_LOG("event %d (%u:%u %s -> %s) differs from tracefs",
-			       i, t.sport, t.dport,
-			       tcpstate_state_name(t.oldstate),
-			       tcpstate_state_name(t.newstate));
-			return false;
-		}
-		used[j] = true;
-	}
-	return true;
+	for (i = 0; i < log->n; i++)
+		t[i] = transition_of_event(&log->ev[i]);
+	bad = transitions_mismatch(t, log->n, tr, ntr);
+	if (bad >= 0)
+		TH_LOG("event %d (%u:%u %s -> %s) differs from tracefs", bad,
+		       t[bad].sport, t[bad].dport,
+		       tcpstate_state_name(t[bad].oldstate),
+		       tcpstate_state_name(t[bad].newstate));
+	return bad < 0;
 }
 
 /* ---- loopback traffic ---- */
@@ -510,40 +483,19 @@ static int open_as(uid_t uid, bool drop_caps)
 
 #define MAX_SOCK_ADDRS	64
 
-/*
- * The kernel addresses of the sockets on local or remote port @port:
- * /proc/net/tcp{,6}'s "pointer" column (%pK: real addresses for root when
- * kernel.kptr_restrict is 1). Their number.
- */
-static int sock_addrs(unsigned short port, unsigned long long *out, int max)
+struct sock_addrs {
+	unsigned short port;
+	unsigned long long addr[MAX_SOCK_ADDRS];
+	int n;
+};
+
+static void add_sock_addr(const struct proc_tcp_row *row, void *arg)
 {
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	unsigned int f;
-	int n = 0;
+	struct sock_addrs *sa = arg;
 
-	for (f = 0; f < ARRAY_SIZE(files); f++) {
-		char *text = slurp(files[f]), *line, *save = NULL;
-
-		if (!text)
-			continue;
-		for (line = strtok_r(text, "\n", &save); line && n < max;
-		     line = strtok_r(NULL, "\n", &save)) {
-			char local[64], rem[64];
-			unsigned long long ptr;
-			unsigned int lport, rport;
-
-			/* sl local rem st tx:rx tr:when retr uid timeout inode ref ptr */
-			if (sscanf(line, "%*s %63s %63s %*s %*s %*s %*s %*s %*s %*s %*s %llx",
-				   local, rem, &ptr) != 3 ||
-			    sscanf(strchr(local, ':') + 1, "%x", &lport) != 1 ||
-			    sscanf(strchr(rem, ':') + 1, "%x", &rport) != 1)
-				continue;
-			if (lport == port || rport == port)
-				out[n++] = ptr;
-		}
-		free(text);
-	}
-	return n;
+	if ((row->lport == sa->port || row->rport == sa->port) &&
+	    sa->n < MAX_SOCK_ADDRS)
+		sa->addr[sa->n++] = row->sk;
 }
 
 /* Whether @text holds @addr in hex, as %lx or %016lx would print it. */
@@ -563,7 +515,8 @@ static bool text_has_addr(const char *text, unsigned long long addr)
  */
 TEST(no_kernel_address_in_events_proc_or_dmesg)
 {
-	unsigned long long addrs[MAX_SOCK_ADDRS];
+	struct sock_addrs sa = { .n = 0 };
+	unsigned long long *addrs = sa.addr;
 	struct tcpstate_reader reader;
 	char err[256], *proc, *dmesg;
 	int lfd, cfd, afd, n, i, j, k;
@@ -590,8 +543,14 @@ TEST(no_kernel_address_in_events_proc_or_dmesg)
 	ASSERT_LE(0, cfd);
 	afd = accept(lfd, NULL, NULL);
 	ASSERT_LE(0, afd);
-	/* The listener, the client and the accepted socket, all alive. */
-	n = sock_addrs(port, addrs, MAX_SOCK_ADDRS);
+	/*
+	 * The listener, the client and the accepted socket, all alive, with
+	 * the pointer column of /proc/net/tcp (%pK: a real address for root
+	 * under kptr_restrict=1).
+	 */
+	sa.port = port;
+	ASSERT_EQ(0, proc_tcp_scan(AF_INET, add_sock_addr, &sa));
+	n = sa.n;
 	EXPECT_EQ(3, n);
 	/*
 	 * Kernel addresses (from 0xff00... with 5-level paging, which the

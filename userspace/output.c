@@ -516,7 +516,8 @@ int out_seq_json(char *buf, size_t len, const struct seq_record *rec,
 	sb_kv_str(&b, KEY("queue"), queue_name(rec));
 	sb_kv_u(&b, KEY("qlen"), rec->qlen, rec->has_queue);
 	sb_kv_u(&b, KEY("qmax"), rec->qmax, rec->has_queue);
-	sb_kv_str(&b, KEY("reason"), reason_text(rec, unknown, sizeof(unknown)));
+	sb_kv_str(&b, KEY("reason"),
+		  reason_text(rec, unknown, sizeof(unknown)));
 	sb_kv_str(&b, KEY("tw_substate"), rec->tw_substate ?
 		  tcpstate_state_name(rec->tw_substate) : NULL);
 
@@ -635,11 +636,11 @@ int out_event_json(char *buf, size_t len, const struct tcpstate_event *ev,
 	sb_kv_id(&b, KEY("peer_id"), ev->peer_id);
 	json_tuple(&b, ev->family, ev->saddr, ev->sport, ev->daddr, ev->dport);
 	sb_kv_name(&b, KEY("oldstate"), f & EF_STATES ?
-		  tcpstate_state_name(ev->oldstate) : NULL);
+		   tcpstate_state_name(ev->oldstate) : NULL);
 	sb_kv_name(&b, KEY("newstate"), f & (EF_STATES | EF_NEWSTATE) ?
-		  tcpstate_state_name(ev->newstate) : NULL);
+		   tcpstate_state_name(ev->newstate) : NULL);
 	sb_kv_name(&b, KEY("reason"), f & EF_REASON ?
-		  event_reason(ev, unknown, sizeof(unknown)) : NULL);
+		   event_reason(ev, unknown, sizeof(unknown)) : NULL);
 	sb_kv_u(&b, KEY("qlen"), ev->qlen, !!(f & EF_QLEN));
 	sb_kv_u(&b, KEY("qmax"), ev->qmax, !!(f & EF_QMAX));
 	sb_kv_u(&b, KEY("count"), ev->count, !!(f & EF_COUNT));
