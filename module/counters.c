@@ -139,13 +139,15 @@ static void tcpstate_seed_hashinfo(struct inet_hashinfo *hashinfo)
  */
 static int tcpstate_seed_stopped(void *unused)
 {
+	/* The global hash; tcp_hashinfo itself is not exported since 6.10. */
+	struct inet_hashinfo *global = init_net.ipv4.tcp_death_row.hashinfo;
 	struct net *net;
 
-	tcpstate_seed_hashinfo(&tcp_hashinfo);
+	tcpstate_seed_hashinfo(global);
 	rcu_read_lock();
 	/* Namespaces with their own hash (net.ipv4.tcp_child_ehash_entries). */
 	for_each_net_rcu(net)
-		if (net->ipv4.tcp_death_row.hashinfo != &tcp_hashinfo)
+		if (net->ipv4.tcp_death_row.hashinfo != global)
 			tcpstate_seed_hashinfo(net->ipv4.tcp_death_row.hashinfo);
 	rcu_read_unlock();
 	WRITE_ONCE(tcpstate_gauges_live, true);

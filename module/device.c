@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -165,14 +166,33 @@ static const struct file_operations tcpstate_fops = {
 	.poll = tcpstate_poll,
 	.unlocked_ioctl = tcpstate_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
+
+/*
+ * /sys/class/misc/tcpstate/hooks: what this kernel let tcpstate attach to,
+ * one "tracepoint|kprobe|kretprobe NAME" a line (README, "Supported
+ * kernels"). Hooks are attached before the device exists and detached
+ * after it is gone.
+ */
+static ssize_t hooks_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return tcpstate_kprobes_show(buf, tcpstate_tracepoints_show(buf, 0));
+}
+static DEVICE_ATTR_RO(hooks);
+
+static struct attribute *tcpstate_attrs[] = {
+	&dev_attr_hooks.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(tcpstate);
 
 static struct miscdevice tcpstate_miscdev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "tcpstate",
 	.fops = &tcpstate_fops,
 	.mode = 0600,
+	.groups = tcpstate_groups,
 };
 
 int tcpstate_device_register(void)

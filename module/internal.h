@@ -41,11 +41,13 @@ void tcpstate_report_state(const struct sock *sk, int oldstate, int newstate);
 void tcpstate_report_synack_retrans(const struct sock *listener,
 				    const struct request_sock *req);
 bool tcpstate_tracepoints_present(void);
+ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at);
 int tcpstate_tracepoints_attach(void);
 void tcpstate_tracepoints_detach(void);
 
 /* kprobes.c */
 int tcpstate_kprobes_attach(bool kprobe_mode);
 void tcpstate_kprobes_detach(void);
+ssize_t tcpstate_kprobes_show(char *buf, ssize_t at);
 
 #endif /* _TCPSTATE_INTERNAL_H */

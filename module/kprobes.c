@@ -108,7 +108,20 @@ struct tcpstate_req_args {
 	bool flag;
 };
 
-/* bool inet_csk_reqsk_queue_hash_add(sk, req, timeout) */
+/*
+ * inet_csk_reqsk_queue_hash_add(sk, req, ...): bool since the fix for
+ * duplicate request socks on identical SYNs (6.1.y by backport), void
+ * before, when the insert could not fail. Kbuild tells which.
+ */
+static bool tcpstate_hash_add_succeeded(struct pt_regs *regs)
+{
+#ifdef TCPSTATE_HAVE_HASH_ADD_BOOL
+	return regs_return_value(regs) & 0xff;
+#else
+	return true;
+#endif
+}
+
 static int tcpstate_hash_add_entry(struct kretprobe_instance *ri,
 				   struct pt_regs *regs)
 {
@@ -125,7 +138,7 @@ static int tcpstate_hash_add_ret(struct kretprobe_instance *ri,
 	struct tcpstate_req_args *a = (void *)ri->data;
 
 	/* The caller holds @req; its timer is pinned to this CPU. */
-	if (regs_return_value(regs) & 0xff)
+	if (tcpstate_hash_add_succeeded(regs))
 		tcpstate_report_syn_recv(a->req, a->listener);
 	return 0;
 }
@@ -136,6 +149,13 @@ static int tcpstate_hash_add_ret(struct kretprobe_instance *ri,
  * child then joins @sk's accept queue (inet_csk_reqsk_queue_add(), inlined
  * here) and is returned, or is dropped and NULL returned.
  */
+/*
+ * Set while inet_csk_complete_hashdance() runs on this CPU (softirq):
+ * where the compiler left its inet_csk_reqsk_queue_add() out of line (5.10)
+ * that hook must not report the child a second time.
+ */
+static DEFINE_PER_CPU(bool, tcpstate_in_complete);
+
 static int tcpstate_complete_entry(struct kretprobe_instance *ri,
 				   struct pt_regs *regs)
 {
@@ -147,6 +167,7 @@ static int tcpstate_complete_entry(struct kretprobe_instance *ri,
 	a->req = (struct request_sock *)arg(regs, 2);
 	if (!(arg(regs, 3) & 0xff) || !tcpstate_is_tcp(a->listener))
 		return 1;
+	this_cpu_write(tcpstate_in_complete, true);
 	/* The SYN queue drops @req right after this. */
 	qlen = tcpstate_synq_len(a->req->rsk_listener);
 	tcpstate_report_syn_recv_end(a->req, a->req->rsk_listener,
@@ -180,6 +201,7 @@ static int tcpstate_complete_ret(struct kretprobe_instance *ri,
 	struct tcpstate_req_args *a = (void *)ri->data;
 	struct sock *child = (struct sock *)regs_return_value(regs);
 
+	this_cpu_write(tcpstate_in_complete, false);
 	/* The caller holds the returned child, locked. */
 	if (child)
 		tcpstate_report_accept_queued(a->listener, child);
@@ -199,6 +221,48 @@ static int tcpstate_reqsk_drop_entry(struct kretprobe_instance *ri,
 	a->listener = (struct sock *)arg(regs, 0);
 	a->req = (struct request_sock *)arg(regs, 1);
 	a->flag = arg(regs, 2) & 0xff;
+	return !tcpstate_is_tcp(a->listener);
+}
+
+/*
+ * The request sock whose timer is running on this CPU: where
+ * __inet_csk_reqsk_queue_drop() does not exist (5.10), the unlink hook
+ * below learns from it that the timer dropped the request sock.
+ */
+static DEFINE_PER_CPU(struct request_sock *, tcpstate_req_expiring);
+
+/* static void reqsk_timer_handler(struct timer_list *t) */
+static int tcpstate_req_timer_entry(struct kretprobe_instance *ri,
+				    struct pt_regs *regs)
+{
+	struct timer_list *t = (struct timer_list *)arg(regs, 0);
+
+	this_cpu_write(tcpstate_req_expiring,
+		       container_of(t, struct request_sock, rsk_timer));
+	return 0;
+}
+
+static int tcpstate_req_timer_ret(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	this_cpu_write(tcpstate_req_expiring, NULL);
+	return 0;
+}
+
+/*
+ * static bool reqsk_queue_unlink(req), the unlink itself, on kernels
+ * without __inet_csk_reqsk_queue_drop() (5.10): there
+ * inet_csk_reqsk_queue_drop() is split by the compiler and the timer and
+ * inet_csk_reqsk_queue_drop_and_put() call this directly.
+ */
+static int tcpstate_reqsk_unlink_entry(struct kretprobe_instance *ri,
+				       struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	a->req = (struct request_sock *)arg(regs, 0);
+	a->listener = a->req->rsk_listener;
+	a->flag = this_cpu_read(tcpstate_req_expiring) == a->req;
 	return !tcpstate_is_tcp(a->listener);
 }
 
@@ -271,7 +335,8 @@ static int tcpstate_acceptq_add_entry(struct kretprobe_instance *ri,
 	struct tcpstate_req_args *a = (void *)ri->data;
 
 	a->listener = (struct sock *)arg(regs, 0);
-	return !tcpstate_is_tcp(a->listener);
+	return !tcpstate_is_tcp(a->listener) ||
+	       this_cpu_read(tcpstate_in_complete);
 }
 
 static int tcpstate_acceptq_add_ret(struct kretprobe_instance *ri,
@@ -526,7 +591,13 @@ static struct tcpstate_event *tcpstate_tw_event(struct tcpstate_event *buf,
 	return ev;
 }
 
-/* void inet_twsk_hashdance(tw, sk, hashinfo): @tw takes over from @sk. */
+/*
+ * inet_twsk_hashdance(tw, sk, hashinfo), or, since the timewait timer is
+ * armed under the hash lock, inet_twsk_hashdance_schedule(tw, sk,
+ * hashinfo, timeo): @tw takes over from @sk. The TIME_WAIT gauge moves in
+ * __inet_twsk_schedule() instead: the latter is entered with BHs on, and
+ * the gauge must move in the BH-disabled section of the hash insert.
+ */
 static int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 {
 	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
@@ -535,7 +606,6 @@ static int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 
 	if (!tcpstate_is_tcp(sk))
 		return 0;
-	tcpstate_count(sock_net(sk), TCPSTATE_C_TIME_WAIT, 1);
 	tcpstate_count(sock_net(sk), TCPSTATE_C_TIMEWAIT_CREATED, 1);
 	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT, tw);
 	if (!ev)
@@ -569,16 +639,24 @@ static int tcpstate_tw_segment_seen(struct kprobe *p, struct pt_regs *regs)
 }
 
 /*
- * __inet_twsk_schedule(tw, timeo, rearm): rearmed while a segment for @tw
- * is processed that found it in FIN_WAIT2 and left it in TIME_WAIT: the
- * peer's FIN (tcp_timewait_state_process()).
+ * __inet_twsk_schedule(tw, timeo, rearm). Not rearmed: @tw is being
+ * created, in the BH-disabled section that hashes it (tcp_time_wait()
+ * before inet_twsk_hashdance(), or inet_twsk_hashdance_schedule() under
+ * the hash lock), so the TIME_WAIT gauge moves here. Rearmed while a
+ * segment for @tw is processed that found it in FIN_WAIT2 and left it in
+ * TIME_WAIT: the peer's FIN (tcp_timewait_state_process()).
  */
-static int tcpstate_tw_rescheduled(struct kprobe *p, struct pt_regs *regs)
+static int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs)
 {
 	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
 	struct tcpstate_event buf, *ev;
 
-	if (!(arg(regs, 2) & 0xff) || this_cpu_read(tcpstate_tw_segment) != tw ||
+	if (!(arg(regs, 2) & 0xff)) {
+		if (tcpstate_is_tcp_tw(tw))
+			tcpstate_count(twsk_net(tw), TCPSTATE_C_TIME_WAIT, 1);
+		return 0;
+	}
+	if (this_cpu_read(tcpstate_tw_segment) != tw ||
 	    this_cpu_read(tcpstate_tw_segment_substate) != TCP_FIN_WAIT2 ||
 	    tw->tw_substate != TCP_TIME_WAIT || !tcpstate_is_tcp_tw(tw))
 		return 0;
@@ -604,7 +682,7 @@ static int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs)
 	if (this_cpu_read(tcpstate_tw_expiring) == tw) {
 		reason = TCPSTATE_TWE_EXPIRED;
 		this_cpu_write(tcpstate_tw_expiring, NULL);
-	} else if (!refcount_read(&net->ns.count)) {
+	} else if (!check_net(net)) {
 		reason = TCPSTATE_TWE_NETNS_EXIT;
 	} else if (this_cpu_read(tcpstate_tw_segment) == tw &&
 		   this_cpu_read(tcpstate_tw_segment_rst)) {
@@ -654,8 +732,20 @@ enum tcpstate_hook_use {
 	TCPSTATE_HOOK_KPROBE_MODE,	/* stands in for a tracepoint */
 };
 
+/*
+ * A hook point that kernels name or build differently is a run of rows
+ * with the same alternative: the first row whose function can be probed
+ * is hooked and the rest skipped; only when none can is that an error.
+ */
+enum tcpstate_hook_alt {
+	TCPSTATE_ALT_NONE,
+	TCPSTATE_ALT_REQSK_UNLINK,
+	TCPSTATE_ALT_TW_HASHDANCE,
+};
+
 struct tcpstate_hook {
 	enum tcpstate_hook_use use;
+	enum tcpstate_hook_alt alt;
 	bool is_kretprobe;
 	bool registered;
 	union {
@@ -664,13 +754,17 @@ struct tcpstate_hook {
 	};
 };
 
-#define TCPSTATE_KPROBE(sym, fn, when) {				\
+#define TCPSTATE_KPROBE_ALT(sym, fn, when, alternative) {		\
 	.use = when,							\
+	.alt = alternative,						\
 	.kp = { .symbol_name = sym, .pre_handler = fn },		\
 }
+#define TCPSTATE_KPROBE(sym, fn, when)					\
+	TCPSTATE_KPROBE_ALT(sym, fn, when, TCPSTATE_ALT_NONE)
 
-#define TCPSTATE_KRETPROBE(sym, entry, ret, args) {			\
+#define TCPSTATE_KRETPROBE_ALT(sym, entry, ret, args, alternative) {	\
 	.use = TCPSTATE_HOOK_ALWAYS,					\
+	.alt = alternative,						\
 	.is_kretprobe = true,						\
 	.krp = {							\
 		.kp.symbol_name = sym,					\
@@ -679,6 +773,8 @@ struct tcpstate_hook {
 		.data_size = sizeof(struct args),			\
 	},								\
 }
+#define TCPSTATE_KRETPROBE(sym, entry, ret, args)			\
+	TCPSTATE_KRETPROBE_ALT(sym, entry, ret, args, TCPSTATE_ALT_NONE)
 
 static struct tcpstate_hook tcpstate_hooks[] = {
 	TCPSTATE_KRETPROBE("inet_csk_reqsk_queue_hash_add",
@@ -687,8 +783,15 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 	TCPSTATE_KRETPROBE("inet_csk_complete_hashdance",
 			   tcpstate_complete_entry, tcpstate_complete_ret,
 			   tcpstate_req_args),
-	TCPSTATE_KRETPROBE("__inet_csk_reqsk_queue_drop",
-			   tcpstate_reqsk_drop_entry, tcpstate_reqsk_drop_ret,
+	TCPSTATE_KRETPROBE_ALT("__inet_csk_reqsk_queue_drop",
+			       tcpstate_reqsk_drop_entry, tcpstate_reqsk_drop_ret,
+			       tcpstate_req_args, TCPSTATE_ALT_REQSK_UNLINK),
+	TCPSTATE_KRETPROBE_ALT("reqsk_queue_unlink",
+			       tcpstate_reqsk_unlink_entry, tcpstate_reqsk_drop_ret,
+			       tcpstate_req_args, TCPSTATE_ALT_REQSK_UNLINK),
+	/* Tells reqsk_queue_unlink's hook the timer's drops; cheap elsewhere. */
+	TCPSTATE_KRETPROBE("reqsk_timer_handler",
+			   tcpstate_req_timer_entry, tcpstate_req_timer_ret,
 			   tcpstate_req_args),
 	TCPSTATE_KRETPROBE("inet_ehash_insert",
 			   tcpstate_ehash_insert_entry, tcpstate_ehash_insert_ret,
@@ -711,15 +814,17 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 	TCPSTATE_KRETPROBE("tcp_req_err",
 			   tcpstate_req_err_entry, tcpstate_req_err_ret,
 			   tcpstate_mib_args),
-	TCPSTATE_KPROBE("inet_twsk_hashdance", tcpstate_tw_hashdance,
-			TCPSTATE_HOOK_ALWAYS),
+	TCPSTATE_KPROBE_ALT("inet_twsk_hashdance_schedule", tcpstate_tw_hashdance,
+			    TCPSTATE_HOOK_ALWAYS, TCPSTATE_ALT_TW_HASHDANCE),
+	TCPSTATE_KPROBE_ALT("inet_twsk_hashdance", tcpstate_tw_hashdance,
+			    TCPSTATE_HOOK_ALWAYS, TCPSTATE_ALT_TW_HASHDANCE),
 	TCPSTATE_KPROBE("tw_timer_handler", tcpstate_tw_timer,
 			TCPSTATE_HOOK_ALWAYS),
 	TCPSTATE_KPROBE("tcp_timewait_state_process", tcpstate_tw_segment_seen,
 			TCPSTATE_HOOK_ALWAYS),
 	TCPSTATE_KPROBE("inet_twsk_kill", tcpstate_tw_kill,
 			TCPSTATE_HOOK_ALWAYS),
-	TCPSTATE_KPROBE("__inet_twsk_schedule", tcpstate_tw_rescheduled,
+	TCPSTATE_KPROBE("__inet_twsk_schedule", tcpstate_tw_scheduled,
 			TCPSTATE_HOOK_ALWAYS),
 	TCPSTATE_KPROBE("inet_sk_set_state", tcpstate_kp_set_state,
 			TCPSTATE_HOOK_KPROBE_MODE),
@@ -729,9 +834,103 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 			TCPSTATE_HOOK_KPROBE_MODE),
 };
 
+/*
+ * The prototypes the handlers read their arguments by, checked against
+ * the kernel's declarations where a header has one (static functions have
+ * none): a changed signature breaks the build instead of reading the wrong
+ * registers. Where kernels differ, Kbuild's feature tests pick the form.
+ */
+#define TCPSTATE_ASSERT_PROTO(fn, ret, ...)				\
+	static_assert(__same_type(&fn, ret (*)(__VA_ARGS__)),		\
+		      #fn "() is not the prototype tcpstate reads")
+
+#if defined(TCPSTATE_HAVE_HASH_ADD_BOOL) && defined(TCPSTATE_HAVE_HASH_ADD_TIMEOUT)
+TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add, bool, struct sock *,
+		      struct request_sock *, unsigned long);
+#elif defined(TCPSTATE_HAVE_HASH_ADD_BOOL)
+TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add, bool, struct sock *,
+		      struct request_sock *);
+#else
+TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add, void, struct sock *,
+		      struct request_sock *, unsigned long);
+#endif
+TCPSTATE_ASSERT_PROTO(inet_csk_complete_hashdance, struct sock *,
+		      struct sock *, struct sock *, struct request_sock *, bool);
+TCPSTATE_ASSERT_PROTO(inet_ehash_insert, bool, struct sock *, struct sock *,
+		      bool *);
+TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_add, struct sock *, struct sock *,
+		      struct request_sock *, struct sock *);
+TCPSTATE_ASSERT_PROTO(tcp_v4_conn_request, int, struct sock *,
+		      struct sk_buff *);
+TCPSTATE_ASSERT_PROTO(tcp_req_err, void, struct sock *, u32, bool);
+#ifdef TCPSTATE_HAVE_TWSK_HASHDANCE_SCHEDULE
+TCPSTATE_ASSERT_PROTO(inet_twsk_hashdance_schedule, void,
+		      struct inet_timewait_sock *, struct sock *,
+		      struct inet_hashinfo *, int);
+#else
+TCPSTATE_ASSERT_PROTO(inet_twsk_hashdance, void, struct inet_timewait_sock *,
+		      struct sock *, struct inet_hashinfo *);
+#endif
+TCPSTATE_ASSERT_PROTO(__inet_twsk_schedule, void, struct inet_timewait_sock *,
+		      int, bool);
+TCPSTATE_ASSERT_PROTO(inet_sk_set_state, void, struct sock *, int);
+TCPSTATE_ASSERT_PROTO(inet_sk_state_store, void, struct sock *, int);
+TCPSTATE_ASSERT_PROTO(tcp_rtx_synack, int, const struct sock *,
+		      struct request_sock *);
+
 static const char *tcpstate_hook_name(const struct tcpstate_hook *h)
 {
 	return h->is_kretprobe ? h->krp.kp.symbol_name : h->kp.symbol_name;
+}
+
+/* The row of @h's alternative run that is hooked, if any. */
+static const struct tcpstate_hook *tcpstate_alt_hooked(const struct tcpstate_hook *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++)
+		if (tcpstate_hooks[i].alt == h->alt && tcpstate_hooks[i].registered)
+			return &tcpstate_hooks[i];
+	return NULL;
+}
+
+/* The first row of @h's alternative run: the name the kernel used to use. */
+static const struct tcpstate_hook *tcpstate_alt_first(const struct tcpstate_hook *h)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++)
+		if (tcpstate_hooks[i].alt == h->alt)
+			return &tcpstate_hooks[i];
+	return h;
+}
+
+/* Whether a row after @h belongs to its alternative run. */
+static bool tcpstate_alt_after(const struct tcpstate_hook *h)
+{
+	const struct tcpstate_hook *end = tcpstate_hooks + ARRAY_SIZE(tcpstate_hooks);
+	const struct tcpstate_hook *next;
+
+	for (next = h + 1; next < end; next++)
+		if (next->alt == h->alt)
+			return true;
+	return false;
+}
+
+/* One line per hooked function, "kprobe NAME" or "kretprobe NAME". */
+ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
+		const struct tcpstate_hook *h = &tcpstate_hooks[i];
+
+		if (h->registered)
+			at += sysfs_emit_at(buf, at, "%s %s\n",
+					    h->is_kretprobe ? "kretprobe" : "kprobe",
+					    tcpstate_hook_name(h));
+	}
+	return at;
 }
 
 void tcpstate_kprobes_detach(void)
@@ -766,17 +965,30 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 
 		if (h->use == TCPSTATE_HOOK_KPROBE_MODE && !kprobe_mode)
 			continue;
+		if (h->alt && tcpstate_alt_hooked(h))
+			continue;
 		if (h->is_kretprobe)
 			err = register_kretprobe(&h->krp);
 		else
 			err = register_kprobe(&h->kp);
-		if (err) {
-			pr_err("cannot hook %s: %d%s\n", tcpstate_hook_name(h), err,
-			       err == -ENOENT || err == -EINVAL ?
-			       " (not in this kernel, or not probeable)" : "");
-			goto out_detach;
+		if (!err) {
+			h->registered = true;
+			if (h->alt && tcpstate_alt_first(h) != h)
+				pr_info("hooked %s: this kernel has no %s\n",
+					tcpstate_hook_name(h),
+					tcpstate_hook_name(tcpstate_alt_first(h)));
+			continue;
 		}
-		h->registered = true;
+		/* Not there, or not probeable (inlined, blacklisted). */
+		if (h->alt && (err == -ENOENT || err == -EINVAL) &&
+		    tcpstate_alt_after(h))
+			continue;
+		pr_err("cannot hook %s%s%s: %d%s\n", tcpstate_hook_name(h),
+		       h->alt ? " nor " : "",
+		       h->alt ? tcpstate_hook_name(tcpstate_alt_first(h)) : "", err,
+		       err == -ENOENT || err == -EINVAL ?
+		       " (not in this kernel, or not probeable)" : "");
+		goto out_detach;
 	}
 	return 0;
 

@@ -243,6 +243,18 @@ void tcpstate_tracepoints_detach(void)
 	tracepoint_synchronize_unregister();
 }
 
+/* One line per attached tracepoint, "tracepoint NAME", from @at in @buf. */
+ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
+		if (tcpstate_tracepoints[i].registered)
+			at += sysfs_emit_at(buf, at, "tracepoint %s\n",
+					    tcpstate_tracepoints[i].name);
+	return at;
+}
+
 /* Whether this kernel has every tracepoint tcpstate can use. */
 bool tcpstate_tracepoints_present(void)
 {

@@ -270,6 +270,7 @@ cmd_build() {
 	load_env "$name"
 	# The sources as dkms takes them, where the root's make can read them.
 	src=/var/tmp/tcpstate-build/$name
+	[ -n "$KROOT" ] || src=$envdir/$name/src
 	rm -rf "$KROOT$src"
 	make -s -C "$top" dkms-source DKMS_SRC="$KROOT$src" >/dev/null
 	run_in "$name" make -C "/lib/modules/$KVER/build" M="$src" W=1 modules
