@@ -2,7 +2,9 @@
 #
 # make            build module/tcpstate.ko, userspace/tcpstate-watch, selftests
 # make demo       install what is missing, boot a VM and show tcpstate-watch live
-# make check      install what is missing, run every test (host and VM)
+# make check      install what is missing, run every test: on the host,
+#                 and in VMs on every kernel of scripts/kernels.conf
+#                 (KERNELS=6.12,newest narrows it; README "Supported kernels")
 # make bench      install what is missing, run the benchmarks in a VM and
 #                 print the table (scripts/bench.sh; README "Performance")
 # make clean      remove everything the build made
@@ -50,7 +52,7 @@ DEPMOD = $(if $(DESTDIR),@echo "DESTDIR given: run depmod -a $(KREL) on the targ
 
 .PHONY: all module userspace selftests bench-tools kselftest-headers deps \
 	demo check bench check-host check-vm checkpatch clean install \
-	uninstall dkms-source debug-kernel
+	install-module install-userspace uninstall dkms-source debug-kernel
 
 all: module userspace selftests bench-tools
 
@@ -86,6 +88,9 @@ demo: deps
 	$(MAKE) all
 	scripts/demo.sh
 
+# make check KERNELS=...: scripts/kernels.sh reads it.
+export KERNELS
+
 check: deps
 	$(MAKE) all
 	scripts/check.sh
@@ -102,12 +107,16 @@ checkpatch:
 debug-kernel:
 	scripts/debug-kernel.sh
 
+install: install-module install-userspace
+
 # kbuild's modules_install puts the module under INSTALL_MOD_DIR with its
 # path in the tree: extra/module/tcpstate.ko.
-install: module userspace
+install-module: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
 		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) $(NO_SIGN) modules_install
 	$(DEPMOD)
+
+install-userspace: userspace
 	install -d $(SBINDIR) $(MAN8DIR)
 	install -m 0755 userspace/tcpstate-watch $(SBINDIR)/tcpstate-watch
 	install -m 0644 userspace/tcpstate-watch.8 $(MAN8DIR)/tcpstate-watch.8

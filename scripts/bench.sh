@@ -35,13 +35,6 @@ if [ "${others:-0}" -gt 0 ]; then
 	echo "bench: warning: $others other QEMU process(es) running: the numbers will be noisy" >&2
 fi
 
-# vm-run.sh rebuilds the initramfs when its own inputs change, and bench/
-# is not among them: drop a base image older than the tools it must hold.
-base=build/initramfs-base.cpio.gz
-if [ -f "$base" ] && [ -n "$(find bench -type f -newer "$base" -print -quit)" ]; then
-	rm -f "$base"
-fi
-
 # Kernel arguments:
 # - thash_entries: a large established hash (as on a server with a few
 #   GiB of RAM) keeps the tens of thousands of timewait socks the loop

@@ -2,16 +2,21 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Everything `make check` runs, in order, each as TAP: host-side unit tests
-# of tcpstate-watch, the module's build and style gates, make install, DKMS
-# and the Prometheus export against node_exporter, then the selftests in a
-# VM booting the kernel tcpstate.ko was built for. Ends with the line
-# "N passed, N failed, N skipped"; exits non-zero if anything failed.
+# of tcpstate-watch, checkpatch, make install and the Prometheus export
+# against node_exporter; then, for every kernel of the matrix
+# (scripts/kernels.conf; KERNELS=NAME,... narrows it), the module's W=1
+# build and DKMS build in that kernel's Debian root, and the selftests and
+# hardening selftests in VMs booting that kernel. Each result of a kernel
+# is named by it ("ok 3 [6.12] ..."). Ends with a line per kernel and the
+# line "N passed, N failed, N skipped"; exits non-zero if anything failed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 mkdir -p build
 log=$top/build/check.log
 : > "$log"
+# Where each kernel's TAP also goes, for its own summary line.
+klog=/dev/null
 
 # One check as a TAP stream of its own; its output becomes diagnostics.
 gate() {
@@ -23,46 +28,53 @@ gate() {
 		echo "1..1"
 		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
 		if [ $rc -eq 0 ]; then echo "ok 1 $name"; else echo "not ok 1 $name"; fi
-	} | tee -a "$log"
+	} | name_results | tee -a "$log" "$klog"
 }
 
+# In a kernel's part, "ok N text" becomes "ok N [kernel] text".
+KERNEL_NAME=
+name_results() {
+	if [ -n "$KERNEL_NAME" ]; then
+		sed -u -E "s/^((not )?ok [0-9]+) /\1 [$KERNEL_NAME] /"
+	else
+		cat
+	fi
+}
+
+# kbuild's output for kernel line $1, from a fresh copy: no warning.
 module_w1_clean() {
 	local out
-	# Clean module/ only: kbuild's clean deletes every *.o and .*.cmd
-	# below M, and below the top sits build/debug-kernel/linux, a kernel
-	# tree that then takes 45 minutes to rebuild.
-	make -s -C "$KDIR" M="$top/module" clean >/dev/null 2>&1
-	out=$(make -C "$top" KDIR="$KDIR" module 2>&1) || { printf '%s\n' "$out"; return 1; }
+	out=$(scripts/kernels.sh build "$1" 2>&1) || { printf '%s\n' "$out"; return 1; }
 	! printf '%s\n' "$out" | grep -iE 'warning|error'
 }
-
-KDIR=${KDIR:-/lib/modules/$(scripts/kver.sh)/build}
 
 echo "== host: unit tests"
 make -s -C userspace check KSFT_DIR="$top/build/kselftest" 2>&1 | tee -a "$log"
 
-echo "== host: build and style gates"
-gate "module builds with W=1 and no warning" module_w1_clean
+echo "== host: style, install, Prometheus"
 gate "checkpatch --strict is clean on module/" scripts/checkpatch.sh
-
 # Each leaves the machine as it was: temporary trees, processes stopped.
-echo "== host: install, DKMS, Prometheus"
 gate "make install/uninstall: exactly the module, tcpstate-watch and its man page (DESTDIR, PREFIX)" \
-	scripts/install-test.sh "$KDIR"
-gate "dkms.conf: dkms add, build (signed, modinfo version), install, remove --all for the installed headers" \
-	scripts/dkms-test.sh
+	scripts/install-test.sh "/lib/modules/$(scripts/kver.sh)/build"
 gate "tcpstate-watch --prometheus: promtool accepts it, node_exporter's textfile collector serves its values" \
 	scripts/prometheus-test.sh
 
-# vm_run NAME VM-RUN-ARGS...: one VM boot; its TAP goes to the log, and
-# one more test says whether the guest ran to the end. 124: timeout, 125:
-# the guest died without a status (panic): the run itself failed, whatever
-# its TAP said so far.
+echo "== kernels: prepare"
+kernels=$(scripts/kernels.sh list) || exit 1
+# Prints what it downloads; a line it cannot prepare fails its own tests.
+scripts/kernels.sh prepare $kernels 2>&1 | tee -a "$log"
+
+# vm_run NAME VM-RUN-ARGS...: one VM boot of the current kernel; its TAP
+# goes to the logs, and one more test says whether the guest ran to the
+# end. 124: timeout, 125: the guest died without a status (panic): the run
+# itself failed, whatever its TAP said so far.
 vm_run() {
 	local name=$1 vm_status
 	shift
-	scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-900}" "$@" 2>&1 |
-		tee -a "$log"
+	KVER=$KVER TCPSTATE_KERNEL_IMAGE=$KIMAGE TCPSTATE_MODULES_ROOT=$KROOT \
+		TCPSTATE_KO=$top/build/kernels/$KERNEL_NAME/tcpstate.ko \
+		scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-900}" "$@" 2>&1 |
+		name_results | tee -a "$log" "$klog"
 	vm_status=${PIPESTATUS[0]}
 	{
 		echo "1..1"
@@ -71,24 +83,44 @@ vm_run() {
 		else
 			echo "ok 1 VM ($name) ran to the end (guest status $vm_status)"
 		fi
-	} | tee -a "$log"
+	} | name_results | tee -a "$log" "$klog"
 }
 
-echo "== VM: selftests"
-vm_run selftests scripts/guest/check.sh
+summaries=
+for k in $kernels; do
+	klog=$top/build/check-$k.log
+	: > "$klog"
+	if ! env=$(scripts/kernels.sh env "$k" 2>&1); then
+		KERNEL_NAME=$k gate "kernel $k prepared" false
+		summaries="$summaries# $k: $(awk -f scripts/tap-summary.awk "$klog")
+"
+		continue
+	fi
+	eval "$env"
+	echo "== $k ($KVER): build gates"
+	gate "module builds with W=1 and no warning" module_w1_clean "$k"
+	gate "dkms.conf: dkms add, build (signed, modinfo version), install, remove --all" \
+		scripts/kernels.sh intree "$k" scripts/dkms-test.sh "$KVER"
 
-# Its own boot, with all vCPUs in one host thread: the insmod/rmmod cycles
-# under traffic patch kernel text while the other vCPU runs it, which
-# multi-threaded TCG does not survive (README, "Known emulator limits").
-echo "== VM: hardening"
-vm_run hardening --tcg-single scripts/guest/hardening.sh
+	echo "== $k ($KVER): VM selftests"
+	vm_run selftests scripts/guest/check.sh
+	# The JSON lines sequences_test.sh printed, through a real JSON parser:
+	# every line an object with its type's documented keys, in order.
+	gate "VM: tcpstate-watch -j lines of sequences_test.sh parse, with every documented key" \
+		sh -c 'grep "^# JSON " "$1" | cut -c 8- > "$2" && test -s "$2" && python3 userspace/tests/check_json.py lines "$2"' \
+		- "$klog" "build/sequences-$k.jsonl"
 
-# The JSON lines sequences_test.sh printed, through a real JSON parser:
-# every line an object with its type's documented keys, in order.
-gate "VM: tcpstate-watch -j lines of sequences_test.sh parse, with every documented key" \
-	sh -c 'grep "^# JSON " "$1" | cut -c 8- > build/sequences.jsonl && test -s build/sequences.jsonl && python3 userspace/tests/check_json.py lines build/sequences.jsonl' - "$log"
+	# Its own boot, with all vCPUs in one host thread: the insmod/rmmod
+	# cycles under traffic patch kernel text while the other vCPU runs it
+	# (README, "The emulator").
+	echo "== $k ($KVER): VM hardening"
+	vm_run hardening --tcg-single scripts/guest/hardening.sh
+	summaries="$summaries# $k ($KVER): $(awk -f scripts/tap-summary.awk "$klog")
+"
+done
 
 echo "== summary"
+printf '%s' "$summaries"
 summary=$(awk -f scripts/tap-summary.awk "$log")
 echo "$summary"
 [[ "$summary" == *" 0 failed"* ]]

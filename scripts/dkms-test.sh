@@ -44,6 +44,8 @@ default_cert=/var/lib/dkms/mok.pub
 had_key=no
 [ -e "$default_key" ] || [ -e "$default_cert" ] && had_key=yes
 trees=(--sourcetree "$tmp/src" --dkmstree "$tmp/dkms" --installtree "$tmp/lib/modules")
+# dkms 3.x looks for the headers under --installtree too: name them.
+ksrc=(--kernelsourcedir "/lib/modules/$kver/build")
 cleanup() {
 	dkms remove -m tcpstate -v "$ver" --all --no-depmod "${trees[@]}" > /dev/null 2>&1
 	rm -rf "$tmp"
@@ -70,7 +72,7 @@ run() {
 
 run "make dkms-source" make -s dkms-source DKMS_SRC="$tmp/src/tcpstate-$ver"
 run "dkms add" dkms add -m tcpstate -v "$ver" "${trees[@]}"
-if ! out=$(timeout 600 dkms build -m tcpstate -v "$ver" -k "$kver" "${trees[@]}" 2>&1); then
+if ! out=$(timeout 600 dkms build -m tcpstate -v "$ver" -k "$kver" "${trees[@]}" "${ksrc[@]}" 2>&1); then
 	printf '%s\n' "$out"
 	for log in "$tmp"/dkms/tcpstate/"$ver"/build/make.log \
 		   "$tmp"/dkms/tcpstate/"$ver"/"$kver"/*/log/make.log; do
@@ -105,7 +107,7 @@ fi
 
 # Installing needs root (dkms checks), even into a temporary tree.
 if [ "$(id -u)" -eq 0 ]; then
-	run "dkms install -k $kver" dkms install -m tcpstate -v "$ver" -k "$kver" --no-depmod "${trees[@]}"
+	run "dkms install -k $kver" dkms install -m tcpstate -v "$ver" -k "$kver" --no-depmod "${trees[@]}" "${ksrc[@]}"
 	inst=$(find "$tmp/lib/modules/$kver" -name 'tcpstate.ko*' -type f)
 	case $inst in
 	"$tmp/lib/modules/$kver/updates/dkms/tcpstate.ko"*) echo "ok: installed ${inst#"$tmp"/}" ;;

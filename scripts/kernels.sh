@@ -14,6 +14,7 @@ usage: scripts/kernels.sh prepare [NAME...]
        scripts/kernels.sh env NAME
        scripts/kernels.sh build NAME
        scripts/kernels.sh run NAME COMMAND [ARGS...]
+       scripts/kernels.sh intree NAME COMMAND [ARGS...]
 
 prepare  For each kernel line (default: all, or those KERNELS names),
          discover the newest linux-image-amd64 of its suite, install that
@@ -31,6 +32,9 @@ build    Build tcpstate.ko with W=1 for that kernel, from the sources
          dkms takes (make dkms-source), inside its root; prints kbuild's
          output and puts the module at build/kernels/NAME/tcpstate.ko.
 run      Run COMMAND inside the line's root (chroot), or here for host.
+intree   Run COMMAND from the top of a copy of this tree inside the line's
+         root (build products, .git and build/ left out), or from this
+         tree's top for host: the DKMS check runs so.
 Environment: KERNELS, TCPSTATE_CACHE, TCPSTATE_MIRROR (the Debian mirror,
 default http://deb.debian.org/debian), TCPSTATE_SECURITY_MIRROR (its
 security updates, default TCPSTATE_MIRROR-security).
@@ -279,6 +283,21 @@ cmd_build() {
 	cp "$KROOT$src/module/tcpstate.ko" "$out/tcpstate.ko"
 }
 
+cmd_intree() {
+	local name=$1 copy=/var/tmp/tcpstate-tree/$1
+	shift
+	load_env "$name"
+	if [ -z "$KROOT" ]; then
+		(cd "$top" && "$@")
+		return
+	fi
+	rm -rf "$KROOT$copy"
+	mkdir -p "$KROOT$copy"
+	git -C "$top" ls-files -z --cached --others --exclude-standard |
+		(cd "$top" && xargs -0 cp --parents -t "$KROOT$copy" 2>/dev/null) || true
+	in_root "$KROOT" /bin/sh -c 'cd "$0" && exec "$@"' "$copy" "$@"
+}
+
 [ $# -ge 1 ] || usage >&2
 cmd=$1
 shift
@@ -288,6 +307,7 @@ list) [ $# -eq 0 ] || usage >&2; list_names ;;
 env) cmd_env "$@" ;;
 build) cmd_build "$@" ;;
 run) [ $# -ge 2 ] || usage >&2; run_in "$@" ;;
+intree) [ $# -ge 2 ] || usage >&2; cmd_intree "$@" ;;
 -h | --help) usage 0 ;;
 *) usage >&2 ;;
 esac

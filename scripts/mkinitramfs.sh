@@ -4,7 +4,9 @@
 # busybox, kmod, iproute2, kernel modules and the repo's build outputs.
 # Usage: scripts/mkinitramfs.sh OUT.cpio.gz    (env KVER overrides the kernel;
 # env TCPSTATE_MODULES_ROOT takes its modules from ROOT/lib/modules/$KVER,
-# an INSTALL_MOD_PATH, and builds tcpstate.ko against ROOT's build link)
+# an INSTALL_MOD_PATH or a Debian root of scripts/kernels.sh; env
+# TCPSTATE_KO is the tcpstate.ko built for that kernel, default
+# module/tcpstate.ko)
 set -eu
 
 die() {
@@ -39,7 +41,7 @@ TOOLS="
 "
 KMOD_LINKS="insmod rmmod modinfo modprobe lsmod depmod"
 
-ko=$root/module/tcpstate.ko
+ko=${TCPSTATE_KO:-$root/module/tcpstate.ko}
 watch=$root/userspace/tcpstate-watch
 for f in "$ko" "$watch"; do
 	[ -f "$f" ] || die "missing ${f#"$root"/}: run make first"
@@ -133,10 +135,14 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 		copy_file "$moddir/$f" "$guestmoddir/$f"
 	fi
 done
-# The image holds tcpstate as `make install` lays it out, so that the
-# guest checks modinfo/modprobe by name and the installed tcpstate-watch.
-make -s -C "$root" --no-print-directory install DESTDIR="$stage" PREFIX=/usr \
-	KVER="$KVER" ${TCPSTATE_MODULES_ROOT:+KDIR="$moddir/build"} > /dev/null
+# The image holds tcpstate as `make install` lays it out (the module as
+# kbuild's modules_install puts it, under INSTALL_MOD_DIR=extra; checked by
+# scripts/install-test.sh), so that the guest checks modinfo/modprobe by
+# name and the installed tcpstate-watch. The module is copied rather than
+# installed by kbuild: a root's kbuild does not run on this machine.
+install -D -m 0644 "$ko" "$stage$guestmoddir/extra/module/tcpstate.ko"
+make -s -C "$root" --no-print-directory install-userspace DESTDIR="$stage" \
+	PREFIX=/usr > /dev/null
 depmod -b "$stage" "$KVER"
 
 # The project's build outputs.

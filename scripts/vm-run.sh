@@ -25,7 +25,9 @@ TCPSTATE_VM_APPEND (extra kernel arguments, e.g. loglevel=7), KVER (kernel
 version; default from scripts/kver.sh), TCPSTATE_KERNEL_IMAGE (the kernel to
 boot; default /boot/vmlinuz-\$KVER), TCPSTATE_MODULES_ROOT (where the guest's
 modules come from: ROOT/lib/modules/\$KVER, as kbuild's INSTALL_MOD_PATH
-lays them out; default /; scripts/debug-kernel.sh sets all three).
+lays them out; default /), TCPSTATE_KO (the tcpstate.ko built for that
+kernel; default module/tcpstate.ko). scripts/check.sh and
+scripts/debug-kernel.sh set them for each kernel they boot.
 EOF
 	exit "${1:-2}"
 }
@@ -137,20 +139,23 @@ trap 'echo "$prog: interrupted" >&2; exit 130' INT
 trap 'echo "$prog: terminated" >&2; exit 143' TERM HUP
 
 # Rebuild the base initramfs when any of its inputs changed or the kernel
-# version did. With TCPSTATE_MODULES_ROOT, the cache is keyed on that root
-# too, and its modules.dep (rewritten by each modules_install) is an input.
-base=$build/initramfs-base.cpio.gz
-base_key=$KVER
-base_inputs=()
+# version did. One per kernel version, so that a run over the kernel
+# matrix rebuilds none. With TCPSTATE_MODULES_ROOT, the cache is keyed on
+# that root too, and its modules.dep (rewritten by each modules_install)
+# is an input.
+ko=${TCPSTATE_KO:-$root/module/tcpstate.ko}
+base=$build/initramfs-base-$KVER.cpio.gz
+base_key="$KVER $ko"
+base_inputs=("$ko")
 if [ -n "${TCPSTATE_MODULES_ROOT:-}" ]; then
-	base_key="$KVER $TCPSTATE_MODULES_ROOT"
-	base_inputs=("$TCPSTATE_MODULES_ROOT/lib/modules/$KVER/modules.dep")
+	base_key="$base_key $TCPSTATE_MODULES_ROOT"
+	base_inputs+=("$TCPSTATE_MODULES_ROOT/lib/modules/$KVER/modules.dep")
 fi
 base_stale() {
 	[ -f "$base" ] || return 0
 	[ "$(cat "$base.kver" 2>/dev/null)" = "$base_key" ] || return 0
-	[ -n "$(find "$root/module/tcpstate.ko" "$root/userspace/tcpstate-watch" \
-		"$root/selftests" "$root/scripts/guest" "$root/scripts/mkinitramfs.sh" \
+	[ -n "$(find "$root/userspace/tcpstate-watch" \
+		"$root/selftests" "$root/bench" "$root/scripts/guest" "$root/scripts/mkinitramfs.sh" \
 		"$root/scripts/vm-run.sh" "$root/scripts/kver.sh" "${base_inputs[@]}" \
 		-newer "$base" -print -quit 2>/dev/null)" ]
 }
