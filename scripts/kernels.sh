@@ -98,8 +98,9 @@ in_root() {
 }
 
 # Packages a root needs besides the kernel: kbuild's W=1 runs kernel-doc
-# (perl), modules_install compresses with xz, and the DKMS check runs dkms.
-ROOT_PACKAGES="make gcc perl xz-utils kmod dkms"
+# (perl), modules_install compresses with xz, and the DKMS check runs dkms
+# (which signs with a key it makes with openssl).
+ROOT_PACKAGES="make gcc perl xz-utils kmod dkms openssl"
 
 # make_root RELEASE: debootstrap RELEASE under $cache/roots, once. A root is
 # renamed into place only when complete, so a killed run leaves none.
