@@ -102,6 +102,16 @@ static bool figures_quiet(struct figures *f)
 	       passive == f->passive && retrans == f->synretrans;
 }
 
+/*
+ * Timewait socks made in a fresh netns, none ended: TW + TWKilled where
+ * the kernel counts them as their timers are armed; 5.10 counts them as
+ * the timers fire, and there sockstat's tw is the figure.
+ */
+static long long created_figure(const struct figures *f)
+{
+	return f->armed || !f->tw ? f->armed : f->tw;
+}
+
 /* Quiet, and the counters equal the kernel's figures. */
 static bool figures_agree(struct figures *f, bool fresh_netns)
 {
@@ -113,7 +123,7 @@ static bool figures_agree(struct figures *f, bool fresh_netns)
 	if (!fresh_netns)
 		return true;
 	return f->c.v[TCPSTATE_C_TIMEWAIT_CREATED] ==
-		(unsigned long long)f->armed &&
+		(unsigned long long)created_figure(f) &&
 	       f->c.v[TCPSTATE_C_SYN_QUEUE_COMPLETED] ==
 		(unsigned long long)f->passive &&
 	       f->c.v[TCPSTATE_C_SYNACK_RETRANS] ==
@@ -312,6 +322,7 @@ TEST_F_TIMEOUT(netns, seeded_at_load, 60)
 	long long recycled, passive, armed;
 	int i, rows;
 
+	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	ASSERT_EQ(0, module_loaded() ? sh("rmmod tcpstate") : 0);
 	ASSERT_FALSE(module_loaded());
 	populate(_metadata, variant->family, variant->ehash, tw, half,
@@ -388,6 +399,7 @@ TEST_F_TIMEOUT(netns, each_its_own, 60)
 	unsigned int inode;
 	int i;
 
+	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	if (!module_loaded())
 		ASSERT_EQ(0, module_reload(""));
 	for (i = 0; i < 2; i++) {
@@ -422,7 +434,7 @@ TEST_F_TIMEOUT(netns, each_its_own, 60)
 		/* tcpstate's view of it. */
 		EXPECT_EQ(f.tw, f.c.v[TCPSTATE_C_TIME_WAIT]);
 		EXPECT_EQ(f.rows03, f.c.v[TCPSTATE_C_SYN_RECV]);
-		EXPECT_EQ(f.armed, f.c.v[TCPSTATE_C_TIMEWAIT_CREATED]);
+		EXPECT_EQ(created_figure(&f), f.c.v[TCPSTATE_C_TIMEWAIT_CREATED]);
 		EXPECT_EQ(f.passive, f.c.v[TCPSTATE_C_SYN_QUEUE_COMPLETED]);
 		EXPECT_EQ(f.synretrans, f.c.v[TCPSTATE_C_SYNACK_RETRANS]);
 		EXPECT_EQ(f.rows03 + f.passive,

@@ -110,6 +110,18 @@ ns_sysctl() {
 	in_ns "$1" sh -c "echo $3 > /proc/sys/net/ipv4/$2" || bad "net.ipv4.$2=$3 in $1"
 }
 
+# ns_syn_retries NETNS N: the client sends N SYN retransmits, then gives
+# up. Where the kernel has linear SYN timeouts (net.ipv4.
+# tcp_syn_linear_timeouts, 6.5+), they are turned off: tcp_syn_retries is
+# a time budget computed for exponential backoff, which retransmits at the
+# initial RTO fill with more retransmits than N.
+ns_syn_retries() {
+	ns_sysctl "$1" tcp_syn_retries "$2"
+	if in_ns "$1" test -e /proc/sys/net/ipv4/tcp_syn_linear_timeouts; then
+		ns_sysctl "$1" tcp_syn_linear_timeouts 0
+	fi
+}
+
 ns_del() {
 	local n rest=
 	ip netns del "$1" || bad "ip netns del $1"
@@ -532,7 +544,10 @@ t_close() {
 		n=$(tcp_rows "cl$closer" 06 "$ap")
 		[ "$n" -eq 1 ] || bad "$fam: the kernel shows $n TIME_WAIT sockets for the active closer, expected 1"
 	done < "$work/cl$closer.t"
-	[ "$(mib "cl$closer" TcpExt TW)" -eq 2 ] || bad "TcpExt TW $(mib "cl$closer" TcpExt TW), expected 2"
+	# TcpExt TW counts them as their timers are armed (2), or in 5.10 as
+	# the timers fire (none yet): there the st 06 rows above are the figure.
+	n=$(mib "cl$closer" TcpExt TW)
+	[ "$n" -eq 2 ] || [ "$n" -eq 0 ] || bad "TcpExt TW $n, expected 2 (or 0 where counted at expiry)"
 	ns_del "cl$closer"
 	wait_records "$f" 2 'kind == "active_close"' 10000 || bad "timed out waiting for active_close (netns exit)"
 	watch_stop "$f"
@@ -714,7 +729,7 @@ t_syn_timeout() {
 	local ino f=$work/syntimeout.json p4 p6 c4 c6 ms4 ms6 n
 	ino=$(ns_new syntmo) || { bad "ip netns add"; return; }
 	with_sink syntmo || { bad "sink device"; return; }
-	ns_sysctl syntmo tcp_syn_retries 1
+	ns_syn_retries syntmo 1
 	watch_start "$f" --netns "$ino" || return
 	in_ns syntmo "$GEN" connect -4 -x timeout 10.99.200.1 80 > "$work/to4" &
 	p4=$!
@@ -800,7 +815,7 @@ t_overflow() {
 	local ino f=$work/overflow.json lport z c1 c2 c3 over n L
 	ino=$(ns_new overflow) || { bad "ip netns add"; return; }
 	ns_sysctl overflow tcp_syncookies 0
-	ns_sysctl overflow tcp_syn_retries 1
+	ns_syn_retries overflow 1
 	ns_sysctl overflow tcp_synack_retries 1
 	# 50 ms each way on lo: two SYNs can reach the listener before the
 	# first third ACK does.
@@ -914,7 +929,7 @@ t_mixed() {
 	local ino f=$work/mixed.json pids='' p i k n l4 l6 tw_rows active passive fails resets synretrans
 	ino=$(ns_new mixed) || { bad "ip netns add"; return; }
 	with_sink mixed || { bad "sink device"; return; }
-	ns_sysctl mixed tcp_syn_retries 1
+	ns_syn_retries mixed 1
 	ns_sysctl mixed tcp_synack_retries 1
 	nsenter --net=/run/netns/mixed "$GEN" listen -4 -p 8080 10.77.0.1 > "$work/ml4" &
 	l4=$!

@@ -201,6 +201,11 @@ int netns_enter(int fd)
 	return setns(fd, CLONE_NEWNET) ? -errno : 0;
 }
 
+bool netns_child_ehash_supported(void)
+{
+	return access("/proc/sys/net/ipv4/tcp_child_ehash_entries", F_OK) == 0;
+}
+
 int netns_new_ehash(unsigned int buckets)
 {
 	int parent, child, err;

@@ -149,6 +149,13 @@ int netns_enter(int fd);
  * around the unshare() and restored), when @buckets is not 0. 0 or -errno.
  */
 int netns_new_ehash(unsigned int buckets);
+/* Whether a netns can have a hash of its own (6.1+). */
+bool netns_child_ehash_supported(void);
+/* In a test body: skip a variant that wants a netns's own hash. */
+#define SKIP_WITHOUT_CHILD_EHASH(ehash) do {				\
+	if ((ehash) && !netns_child_ehash_supported())			\
+		SKIP(return, "no net.ipv4.tcp_child_ehash_entries: no per-netns established hash in this kernel"); \
+} while (0)
 /*
  * In the current netns: the dummy sink device with SINK_ADDR4/6 and the
  * spoofed prefixes routed into it. 0 or the failing command's status.

@@ -57,6 +57,26 @@ else
 fi
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 
+# What this kernel let tcpstate attach to (README, "Supported kernels"):
+# both tracepoints, and exactly one row of each alternative run of the
+# hook table, the one this kernel has.
+echo "TAP version 13"
+echo "1..1"
+hooks=$(cat /sys/class/misc/tcpstate/hooks)
+printf '%s\n' "$hooks" | sed 's/^/# hooks: /'
+dmesg | grep -E 'tcpstate: hooked ' | sed 's/^/# dmesg: /'
+count() {
+	printf '%s\n' "$hooks" | grep -cE "$1"
+}
+if [ "$(count '^tracepoint (inet_sock_set_state|tcp_retransmit_synack)$')" = 2 ] &&
+   [ "$(count ' (inet_twsk_hashdance|inet_twsk_hashdance_schedule)$')" = 1 ] &&
+   [ "$(count ' (__inet_csk_reqsk_queue_drop|reqsk_queue_unlink)$')" = 1 ]; then
+	echo "ok 1 hooks: both tracepoints, one timewait-creation and one request-unlink hook"
+else
+	echo "not ok 1 hooks: both tracepoints, one timewait-creation and one request-unlink hook"
+	status=1
+fi
+
 # A kernel complaint anywhere in the run fails it.
 /tcpstate/guest/kernel-log-clean.sh || status=1
 rmmod tcpstate 2>/dev/null
