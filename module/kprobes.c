@@ -759,6 +759,7 @@ struct tcpstate_hook {
 	.alt = alternative,						\
 	.kp = { .symbol_name = sym, .pre_handler = fn },		\
 }
+
 #define TCPSTATE_KPROBE(sym, fn, when)					\
 	TCPSTATE_KPROBE_ALT(sym, fn, when, TCPSTATE_ALT_NONE)
 
@@ -773,6 +774,7 @@ struct tcpstate_hook {
 		.data_size = sizeof(struct args),			\
 	},								\
 }
+
 #define TCPSTATE_KRETPROBE(sym, entry, ret, args)			\
 	TCPSTATE_KRETPROBE_ALT(sym, entry, ret, args, TCPSTATE_ALT_NONE)
 
@@ -840,43 +842,48 @@ static struct tcpstate_hook tcpstate_hooks[] = {
  * none): a changed signature breaks the build instead of reading the wrong
  * registers. Where kernels differ, Kbuild's feature tests pick the form.
  */
-#define TCPSTATE_ASSERT_PROTO(fn, ret, ...)				\
-	static_assert(__same_type(&fn, ret (*)(__VA_ARGS__)),		\
+#define TCPSTATE_ASSERT_PROTO(fn, type)					\
+	static_assert(__same_type(&(fn), type),				\
 		      #fn "() is not the prototype tcpstate reads")
 
 #if defined(TCPSTATE_HAVE_HASH_ADD_BOOL) && defined(TCPSTATE_HAVE_HASH_ADD_TIMEOUT)
-TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add, bool, struct sock *,
-		      struct request_sock *, unsigned long);
+TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add,
+		      bool (*)(struct sock *, struct request_sock *, unsigned long));
 #elif defined(TCPSTATE_HAVE_HASH_ADD_BOOL)
-TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add, bool, struct sock *,
-		      struct request_sock *);
+TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add,
+		      bool (*)(struct sock *, struct request_sock *));
 #else
-TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add, void, struct sock *,
-		      struct request_sock *, unsigned long);
+TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add,
+		      void (*)(struct sock *, struct request_sock *, unsigned long));
 #endif
-TCPSTATE_ASSERT_PROTO(inet_csk_complete_hashdance, struct sock *,
-		      struct sock *, struct sock *, struct request_sock *, bool);
-TCPSTATE_ASSERT_PROTO(inet_ehash_insert, bool, struct sock *, struct sock *,
-		      bool *);
-TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_add, struct sock *, struct sock *,
-		      struct request_sock *, struct sock *);
-TCPSTATE_ASSERT_PROTO(tcp_v4_conn_request, int, struct sock *,
-		      struct sk_buff *);
-TCPSTATE_ASSERT_PROTO(tcp_req_err, void, struct sock *, u32, bool);
+TCPSTATE_ASSERT_PROTO(inet_csk_complete_hashdance,
+		      struct sock * (*)(struct sock *, struct sock *,
+					struct request_sock *, bool));
+TCPSTATE_ASSERT_PROTO(inet_ehash_insert,
+		      bool (*)(struct sock *, struct sock *, bool *));
+TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_add,
+		      struct sock * (*)(struct sock *, struct request_sock *, struct sock *));
+TCPSTATE_ASSERT_PROTO(tcp_v4_conn_request,
+		      int (*)(struct sock *, struct sk_buff *));
+TCPSTATE_ASSERT_PROTO(tcp_req_err,
+		      void (*)(struct sock *, u32, bool));
 #ifdef TCPSTATE_HAVE_TWSK_HASHDANCE_SCHEDULE
-TCPSTATE_ASSERT_PROTO(inet_twsk_hashdance_schedule, void,
-		      struct inet_timewait_sock *, struct sock *,
-		      struct inet_hashinfo *, int);
+TCPSTATE_ASSERT_PROTO(inet_twsk_hashdance_schedule,
+		      void (*)(struct inet_timewait_sock *, struct sock *,
+			       struct inet_hashinfo *, int));
 #else
-TCPSTATE_ASSERT_PROTO(inet_twsk_hashdance, void, struct inet_timewait_sock *,
-		      struct sock *, struct inet_hashinfo *);
+TCPSTATE_ASSERT_PROTO(inet_twsk_hashdance,
+		      void (*)(struct inet_timewait_sock *, struct sock *,
+			       struct inet_hashinfo *));
 #endif
-TCPSTATE_ASSERT_PROTO(__inet_twsk_schedule, void, struct inet_timewait_sock *,
-		      int, bool);
-TCPSTATE_ASSERT_PROTO(inet_sk_set_state, void, struct sock *, int);
-TCPSTATE_ASSERT_PROTO(inet_sk_state_store, void, struct sock *, int);
-TCPSTATE_ASSERT_PROTO(tcp_rtx_synack, int, const struct sock *,
-		      struct request_sock *);
+TCPSTATE_ASSERT_PROTO(__inet_twsk_schedule,
+		      void (*)(struct inet_timewait_sock *, int, bool));
+TCPSTATE_ASSERT_PROTO(inet_sk_set_state,
+		      void (*)(struct sock *, int));
+TCPSTATE_ASSERT_PROTO(inet_sk_state_store,
+		      void (*)(struct sock *, int));
+TCPSTATE_ASSERT_PROTO(tcp_rtx_synack,
+		      int (*)(const struct sock *, struct request_sock *));
 
 static const char *tcpstate_hook_name(const struct tcpstate_hook *h)
 {
