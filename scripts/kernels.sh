@@ -240,6 +240,40 @@ cmd_prepare() {
 			prepare_root "$n" "$suite" "$rel"
 		fi
 	done
+	# Superseded kernels go, once every line has its current one.
+	if [ $# -eq 0 ] && [ -z "${KERNELS:-}" ]; then
+		for rel in $rels; do
+			[ "$rel" = host ] || prune_root "$rel"
+		done
+	fi
+}
+
+# prune_root RELEASE: purge the kernel images and headers of the root that
+# no line of the table uses now (a newer one replaced them).
+prune_root() {
+	local rel=$1 dir=$cache/roots/$1 keep= n old= p v kver
+	# By ABI, less the flavour: 6.12.118+deb13-amd64 keeps
+	# linux-headers-6.12.118+deb13-common too.
+	for n in $(conf_lines | awk -v r="$rel" '$3 == r { print $1 }'); do
+		[ -f "$envdir/$n.env" ] || return 0
+		kver=$(sed -n 's/^KVER=//p' "$envdir/$n.env")
+		keep="$keep ${kver%-*}"
+	done
+	for p in $(in_root "$dir" dpkg-query -W -f='${Package} ${Status}\n' 'linux-image-[0-9]*' \
+		'linux-headers-[0-9]*' 2>/dev/null | awk '/ installed$/ { print $1 }'); do
+		v=${p#linux-image-}
+		v=${v#linux-headers-}
+		case " $keep " in
+		*" ${v%-*} "*) ;;
+		*) old="$old $p" ;;
+		esac
+	done
+	[ -n "$old" ] || return 0
+	echo "$prog: removing superseded kernels from the $rel root:$old"
+	# shellcheck disable=SC2086 # a list of package names
+	in_root "$dir" apt-get purge -y -q $old >"$dir/.tcpstate-apt-purge.log" 2>&1 &&
+		in_root "$dir" apt-get autoremove --purge -y -q >>"$dir/.tcpstate-apt-purge.log" 2>&1 ||
+		echo "$prog: could not remove them: $dir/.tcpstate-apt-purge.log" >&2
 }
 
 load_env() {
