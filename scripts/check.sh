@@ -62,7 +62,7 @@ gate "tcpstate-watch --prometheus: promtool accepts it, node_exporter's textfile
 echo "== kernels: prepare"
 kernels=$(scripts/kernels.sh list) || exit 1
 # Prints what it downloads; a line it cannot prepare fails its own tests.
-scripts/kernels.sh prepare $kernels 2>&1 | tee -a "$log"
+scripts/kernels.sh prepare 2>&1 | tee -a "$log"
 
 # vm_run NAME VM-RUN-ARGS...: one VM boot of the current kernel; its TAP
 # goes to the logs, and one more test says whether the guest ran to the
@@ -110,11 +110,9 @@ for k in $kernels; do
 		sh -c 'grep "^# JSON " "$1" | cut -c 8- > "$2" && test -s "$2" && python3 userspace/tests/check_json.py lines "$2"' \
 		- "$klog" "build/sequences-$k.jsonl"
 
-	# Its own boot, with all vCPUs in one host thread: the insmod/rmmod
-	# cycles under traffic patch kernel text while the other vCPU runs it
-	# (README, "The emulator").
+	# Its own boot (scripts/guest/hardening.sh says why).
 	echo "== $k ($KVER): VM hardening"
-	vm_run hardening --tcg-single scripts/guest/hardening.sh
+	vm_run hardening scripts/guest/hardening.sh
 	summaries="$summaries# $k ($KVER): $(awk -f scripts/tap-summary.awk "$klog")
 "
 done

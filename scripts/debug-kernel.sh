@@ -25,7 +25,7 @@ script (guest.sh) and the VM's console (vm.log).
   --commit REV  test the committed tree REV (git archive) instead of the
                 working tree
 The VM has two vCPUs in one host thread (vm-run.sh --tcg-single) under
-TCG: README, "Known emulator limits".
+TCG, as its recorded runs had (README, "The emulator").
 Environment: TCPSTATE_VM_TIMEOUT (the VM's timeout, default 10800 s),
 MEM (guest MB, default 2048), TCPSTATE_VM_LOCK (the lock file that every
 VM on this machine runs under, with flock(1); default

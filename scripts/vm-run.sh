@@ -16,9 +16,8 @@ Runs GUEST_SCRIPT as /tcpstate/run.sh with the guest's sh (bash), cwd
 if the guest timed out (default 900 s, boot included), 125 if it panicked
 or died without reporting a status. A kernel oops or WARN panics the guest
 unless --lenient is given. --tcg-single runs every vCPU in one host thread
-under TCG (-accel tcg,thread=single): for guests that patch kernel code
-(kprobe/ftrace registration) while other vCPUs run it, which multi-threaded
-TCG does not survive (see README, "Known emulator limits").
+under TCG (-accel tcg,thread=single), as QEMU 7.2 needed for guests that
+patch kernel code while other vCPUs run it (README, "The emulator").
 Environment: MEM, SMP (defaults for --mem, --smp), TCPSTATE_VM_TIMEOUT
 (default for --timeout), TCPSTATE_ACCEL=kvm|tcg (skip the KVM probe),
 TCPSTATE_VM_APPEND (extra kernel arguments, e.g. loglevel=7), KVER (kernel

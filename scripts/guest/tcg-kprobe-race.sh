@@ -1,18 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the VM; tcpstate.ko is never loaded. Shows the emulator limit
-# README's "Known emulator limits" describes: kprobe events of the kernel's
+# Runs inside the VM; tcpstate.ko is never loaded. The emulator check of
+# README's "The emulator": kprobe events of the kernel's
 # own tracefs, on the TCP functions tcpstate hooks, enabled and disabled
 # (kernel text patched through ftrace) while loopback connections run on
 # both vCPUs.
 #
 #   scripts/vm-run.sh scripts/guest/tcg-kprobe-race.sh [CYCLES]
-#       multi-threaded TCG: here the guest oopses at RIP 0 in the first
-#       few hundred cycles (exit 125);
+#       multi-threaded TCG: QEMU 7.2's guest oopsed at RIP 0 in the first
+#       few hundred cycles (exit 125); QEMU 10's runs to the end;
 #   scripts/vm-run.sh --tcg-single scripts/guest/tcg-kprobe-race.sh
 #   scripts/vm-run.sh --smp 1 scripts/guest/tcg-kprobe-race.sh
-#       run to the end.
+#       ran to the end on both.
 set -u
 cycles=${1:-1000}
 tracing=/sys/kernel/tracing
