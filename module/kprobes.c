@@ -13,8 +13,11 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/kprobes.h>
+#include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/tcp.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_timewait_sock.h>
@@ -748,6 +751,7 @@ struct tcpstate_hook {
 	enum tcpstate_hook_alt alt;
 	bool is_kretprobe;
 	bool registered;
+	bool skipped;		/* named by skip_hooks= */
 	union {
 		struct kprobe kp;
 		struct kretprobe krp;
@@ -890,6 +894,68 @@ static const char *tcpstate_hook_name(const struct tcpstate_hook *h)
 	return h->is_kretprobe ? h->krp.kp.symbol_name : h->kp.symbol_name;
 }
 
+/*
+ * skip_hooks=NAME[,NAME...]: rows of the table not to hook, so that the
+ * next row of their alternative run is taken as on a kernel that lacks
+ * them (the selftests exercise every row so; a user can step around a
+ * function that misbehaves). Read-only once loaded.
+ */
+static int tcpstate_set_skip_hooks(const char *val, const struct kernel_param *kp)
+{
+	char *list, *cur, *name;
+	unsigned int i;
+	int err = 0;
+
+	list = kstrdup(val, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++)
+		tcpstate_hooks[i].skipped = false;
+	cur = strim(list);
+	while ((name = strsep(&cur, ",")) != NULL) {
+		bool found = false;
+
+		if (!*name)
+			continue;
+		for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
+			if (!strcmp(name, tcpstate_hook_name(&tcpstate_hooks[i]))) {
+				tcpstate_hooks[i].skipped = true;
+				found = true;
+			}
+		}
+		if (!found) {
+			pr_err("skip_hooks: no hook named '%s' (see /sys/class/misc/tcpstate/hooks)\n",
+			       name);
+			err = -EINVAL;
+			break;
+		}
+	}
+	kfree(list);
+	return err;
+}
+
+static int tcpstate_get_skip_hooks(char *buf, const struct kernel_param *kp)
+{
+	unsigned int i;
+	ssize_t at = 0;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++)
+		if (tcpstate_hooks[i].skipped)
+			at += sysfs_emit_at(buf, at, "%s%s", at ? "," : "",
+					    tcpstate_hook_name(&tcpstate_hooks[i]));
+	return at + sysfs_emit_at(buf, at, "\n");
+}
+
+static const struct kernel_param_ops tcpstate_skip_hooks_ops = {
+	.set = tcpstate_set_skip_hooks,
+	.get = tcpstate_get_skip_hooks,
+};
+
+module_param_cb(skip_hooks, &tcpstate_skip_hooks_ops, NULL, 0444);
+__MODULE_PARM_TYPE(skip_hooks, "charp");
+MODULE_PARM_DESC(skip_hooks,
+		 "Comma-separated hook functions not to probe, so that the next alternative is taken (default: none)");
+
 /* The row of @h's alternative run that is hooked, if any. */
 static const struct tcpstate_hook *tcpstate_alt_hooked(const struct tcpstate_hook *h)
 {
@@ -974,16 +1040,22 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 			continue;
 		if (h->alt && tcpstate_alt_hooked(h))
 			continue;
-		if (h->is_kretprobe)
-			err = register_kretprobe(&h->krp);
-		else
-			err = register_kprobe(&h->kp);
+		if (h->skipped) {
+			err = -ENOENT;
+		} else {
+			if (h->is_kretprobe)
+				err = register_kretprobe(&h->krp);
+			else
+				err = register_kprobe(&h->kp);
+		}
 		if (!err) {
 			h->registered = true;
 			if (h->alt && tcpstate_alt_first(h) != h)
-				pr_info("hooked %s: this kernel has no %s\n",
+				pr_info("hooked %s: this kernel has no %s%s\n",
 					tcpstate_hook_name(h),
-					tcpstate_hook_name(tcpstate_alt_first(h)));
+					tcpstate_hook_name(tcpstate_alt_first(h)),
+					tcpstate_alt_first(h)->skipped ?
+					" (skip_hooks)" : "");
 			continue;
 		}
 		/* Not there, or not probeable (inlined, blacklisted). */
@@ -993,6 +1065,7 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 		pr_err("cannot hook %s%s%s: %d%s\n", tcpstate_hook_name(h),
 		       h->alt ? " nor " : "",
 		       h->alt ? tcpstate_hook_name(tcpstate_alt_first(h)) : "", err,
+		       h->skipped ? " (skip_hooks)" :
 		       err == -ENOENT || err == -EINVAL ?
 		       " (not in this kernel, or not probeable)" : "");
 		goto out_detach;

@@ -53,6 +53,8 @@ cache=${TCPSTATE_CACHE:-/var/cache/tcpstate}
 mirror=${TCPSTATE_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${TCPSTATE_SECURITY_MIRROR:-${mirror}-security}
 envdir=$top/build/kernels
+# Inside a root, this tree's own place: two trees may test at once.
+treeid=$(printf '%s' "$top" | md5sum | cut -c1-8)
 PATH=$PATH:/usr/sbin:/sbin
 
 # The table's lines, "name suite root", comments and blanks dropped.
@@ -308,7 +310,7 @@ cmd_build() {
 	name=$1
 	load_env "$name"
 	# The sources as dkms takes them, where the root's make can read them.
-	src=/var/tmp/tcpstate-build/$name
+	src=/var/tmp/tcpstate-build/$treeid/$name
 	[ -n "$KROOT" ] || src=$envdir/$name/src
 	rm -rf "$KROOT$src"
 	make -s -C "$top" dkms-source DKMS_SRC="$KROOT$src" >/dev/null
@@ -319,7 +321,7 @@ cmd_build() {
 }
 
 cmd_intree() {
-	local name=$1 copy=/var/tmp/tcpstate-tree/$1
+	local name=$1 copy=/var/tmp/tcpstate-tree/$treeid/$1
 	shift
 	load_env "$name"
 	if [ -z "$KROOT" ]; then

@@ -23,6 +23,64 @@ else
 	echo "not ok 1 insmod attach=kprobe"
 	status=1
 fi
+# Each alternative row of the hook table where this kernel has it:
+# skip_hooks= steps over the first row, as a kernel without it would, and
+# the suite that covers the hook point runs again. Where the kernel lacks
+# the alternative too, the load must fail and say so. Bad names and a
+# required row skipped must fail the load clearly.
+echo "TAP version 13"
+echo "1..4"
+n=0
+# The kernel log since mark_log (never cleared: kernel-log-clean.sh reads
+# all of it at the end).
+mark_log() {
+	log_mark=$(dmesg | wc -l)
+}
+log_since() {
+	dmesg | tail -n +$((log_mark + 1))
+}
+# first-row second-row suite
+for alt in "__inet_csk_reqsk_queue_drop reqsk_queue_unlink synq_test" \
+	   "inet_twsk_hashdance_schedule inet_twsk_hashdance timewait_test"; do
+	set -- $alt
+	n=$((n + 1))
+	rmmod tcpstate 2>/dev/null
+	mark_log
+	if insmod "$KO" skip_hooks="$1" 2>/dev/null; then
+		if grep -qx "k[a-z]*probe $2" /sys/class/misc/tcpstate/hooks; then
+			echo "ok $n skip_hooks=$1: $2 hooked in its place; $3 follows"
+			./"$3" || status=1
+		else
+			echo "not ok $n skip_hooks=$1: $2 hooked in its place"
+			status=1
+		fi
+	elif log_since | grep -q "cannot hook $2 nor $1"; then
+		echo "ok $n skip_hooks=$1: this kernel has no $2 # SKIP the load failed, saying so"
+	else
+		log_since | sed 's/^/# /'
+		echo "not ok $n skip_hooks=$1: neither loaded with $2 nor said why not"
+		status=1
+	fi
+done
+rmmod tcpstate 2>/dev/null
+mark_log
+if ! insmod "$KO" skip_hooks=no_such_function 2>/dev/null &&
+   log_since | grep -q "skip_hooks: no hook named 'no_such_function'"; then
+	echo "ok 3 skip_hooks=no_such_function fails insmod with a clear message"
+else
+	echo "not ok 3 skip_hooks=no_such_function fails insmod with a clear message"
+	status=1
+fi
+rmmod tcpstate 2>/dev/null
+mark_log
+if ! insmod "$KO" skip_hooks=tcp_req_err 2>/dev/null &&
+   log_since | grep -q "cannot hook tcp_req_err: -2 (skip_hooks)" &&
+   ! grep -q '^tcpstate ' /proc/modules; then
+	echo "ok 4 skip_hooks=tcp_req_err (no alternative) fails insmod with a clear message"
+else
+	echo "not ok 4 skip_hooks=tcp_req_err (no alternative) fails insmod with a clear message"
+	status=1
+fi
 rmmod tcpstate 2>/dev/null
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 ./watch_matches_tracefs.sh || status=1
