@@ -289,8 +289,9 @@ TEST(modinfo_describes_module)
 	static const char *const fields[] = {
 		"description", "license", "version", "parm", "author",
 	};
-	char cmd[256], out[512];
+	char cmd[256], out[2048];
 	unsigned int i;
+	size_t n;
 	FILE *p;
 
 	for (i = 0; i < ARRAY_SIZE(fields); i++) {
@@ -298,14 +299,17 @@ TEST(modinfo_describes_module)
 			 module_path());
 		p = popen(cmd, "r");
 		ASSERT_NE(NULL, p);
-		out[0] = '\0';
-		if (!fgets(out, sizeof(out), p))
-			out[0] = '\0';
+		/* All of it: one line per parameter. */
+		n = fread(out, 1, sizeof(out) - 1, p);
+		out[n] = '\0';
 		pclose(p);
 		TH_LOG("%s: %s", fields[i], out);
 		EXPECT_NE(0, strlen(out));
-		if (!strcmp(fields[i], "parm"))
+		if (!strcmp(fields[i], "parm")) {
 			EXPECT_NE(NULL, strstr(out, "ring_size_kb:Event ring size"));
+			EXPECT_NE(NULL, strstr(out, "attach:"));
+			EXPECT_NE(NULL, strstr(out, "skip_hooks:"));
+		}
 		if (!strcmp(fields[i], "license"))
 			EXPECT_EQ(0, strcmp(out, "GPL\n"));
 	}
