@@ -147,18 +147,18 @@ static int tcpstate_hash_add_ret(struct kretprobe_instance *ri,
 }
 
 /*
- * struct sock *inet_csk_complete_hashdance(sk, child, req, own_req): with
- * own_req the child has just replaced @req in the established hash; the
- * child then joins @sk's accept queue (inet_csk_reqsk_queue_add(), inlined
- * here) and is returned, or is dropped and NULL returned.
- */
-/*
  * Set while inet_csk_complete_hashdance() runs on this CPU (softirq):
  * where the compiler left its inet_csk_reqsk_queue_add() out of line (5.10)
  * that hook must not report the child a second time.
  */
 static DEFINE_PER_CPU(bool, tcpstate_in_complete);
 
+/*
+ * struct sock *inet_csk_complete_hashdance(sk, child, req, own_req): with
+ * own_req the child has just replaced @req in the established hash; the
+ * child then joins @sk's accept queue (inet_csk_reqsk_queue_add(), inlined
+ * here but on 5.10) and is returned, or is dropped and NULL returned.
+ */
 static int tcpstate_complete_entry(struct kretprobe_instance *ri,
 				   struct pt_regs *regs)
 {
@@ -598,8 +598,9 @@ static struct tcpstate_event *tcpstate_tw_event(struct tcpstate_event *buf,
  * inet_twsk_hashdance(tw, sk, hashinfo), or, since the timewait timer is
  * armed under the hash lock, inet_twsk_hashdance_schedule(tw, sk,
  * hashinfo, timeo): @tw takes over from @sk. The TIME_WAIT gauge moves in
- * __inet_twsk_schedule() instead: the latter is entered with BHs on, and
- * the gauge must move in the BH-disabled section of the hash insert.
+ * __inet_twsk_schedule() instead: inet_twsk_hashdance_schedule() is
+ * entered with BHs on, and the gauge must move in the BH-disabled section
+ * of the hash insert (counters.c's seeding relies on it).
  */
 static int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 {
