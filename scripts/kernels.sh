@@ -219,12 +219,21 @@ prepare_root() {
 cmd_prepare() {
 	local names n suite rel rels updated=" "
 	[ "$(id -u)" -eq 0 ] || die "prepare needs root (debootstrap, chroot, apt-get)"
+	# One prepare at a time on these roots (apt's locks would fail another).
+	mkdir -p "$cache"
+	exec 8>>"$cache/prepare.lock"
+	flock 8
 	if [ $# -gt 0 ]; then
 		names=$(KERNELS="$*" list_names)
 	else
 		names=$(list_names)
 	fi
 	rels=$(for n in $names; do conf_field "$n" 3; done | sort -u)
+	# A line this run cannot prepare must not run on what an earlier run
+	# found.
+	for n in $names; do
+		rm -f "$envdir/$n.env"
+	done
 	for rel in $rels; do
 		[ "$rel" = host ] && continue
 		make_root "$rel"
