@@ -734,6 +734,7 @@ static int tcpstate_kp_rtx_synack(struct kprobe *p, struct pt_regs *regs)
 enum tcpstate_hook_use {
 	TCPSTATE_HOOK_ALWAYS,
 	TCPSTATE_HOOK_KPROBE_MODE,	/* stands in for a tracepoint */
+	TCPSTATE_HOOK_WITH_PREVIOUS,	/* only if the row before is hooked */
 };
 
 /*
@@ -768,8 +769,8 @@ struct tcpstate_hook {
 #define TCPSTATE_KPROBE(sym, fn, when)					\
 	TCPSTATE_KPROBE_ALT(sym, fn, when, TCPSTATE_ALT_NONE)
 
-#define TCPSTATE_KRETPROBE_ALT(sym, entry, ret, args, alternative) {	\
-	.use = TCPSTATE_HOOK_ALWAYS,					\
+#define TCPSTATE_KRETPROBE_ROW(sym, entry, ret, args, when, alternative) { \
+	.use = when,							\
 	.alt = alternative,						\
 	.is_kretprobe = true,						\
 	.krp = {							\
@@ -779,6 +780,10 @@ struct tcpstate_hook {
 		.data_size = sizeof(struct args),			\
 	},								\
 }
+
+#define TCPSTATE_KRETPROBE_ALT(sym, entry, ret, args, alternative)	\
+	TCPSTATE_KRETPROBE_ROW(sym, entry, ret, args, TCPSTATE_HOOK_ALWAYS, \
+			       alternative)
 
 #define TCPSTATE_KRETPROBE(sym, entry, ret, args)			\
 	TCPSTATE_KRETPROBE_ALT(sym, entry, ret, args, TCPSTATE_ALT_NONE)
@@ -796,10 +801,14 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 	TCPSTATE_KRETPROBE_ALT("reqsk_queue_unlink",
 			       tcpstate_reqsk_unlink_entry, tcpstate_reqsk_drop_ret,
 			       tcpstate_req_args, TCPSTATE_ALT_REQSK_UNLINK),
-	/* Tells reqsk_queue_unlink's hook the timer's drops; cheap elsewhere. */
-	TCPSTATE_KRETPROBE("reqsk_timer_handler",
-			   tcpstate_req_timer_entry, tcpstate_req_timer_ret,
-			   tcpstate_req_args),
+	/*
+	 * Tells reqsk_queue_unlink's hook the timer's drops, so only with it
+	 * (hooked just after it: a drop in between is not called an expiry).
+	 */
+	TCPSTATE_KRETPROBE_ROW("reqsk_timer_handler",
+			       tcpstate_req_timer_entry, tcpstate_req_timer_ret,
+			       tcpstate_req_args, TCPSTATE_HOOK_WITH_PREVIOUS,
+			       TCPSTATE_ALT_NONE),
 	TCPSTATE_KRETPROBE("inet_ehash_insert",
 			   tcpstate_ehash_insert_entry, tcpstate_ehash_insert_ret,
 			   tcpstate_req_args),
@@ -1038,6 +1047,8 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 		struct tcpstate_hook *h = &tcpstate_hooks[i];
 
 		if (h->use == TCPSTATE_HOOK_KPROBE_MODE && !kprobe_mode)
+			continue;
+		if (h->use == TCPSTATE_HOOK_WITH_PREVIOUS && (i == 0 || !(h - 1)->registered))
 			continue;
 		if (h->alt && tcpstate_alt_hooked(h))
 			continue;
