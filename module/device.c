@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/tcpstate: any privileged opener may ask for the ring's layout; the
- * first one to mmap() the ring holds it until its file is released, and
- * only while a reader holds the ring are events produced.
+ * /dev/tcpstate, the files: who may open it, what each file operation
+ * means, and /sys/class/misc/tcpstate/hooks. Any privileged opener may ask
+ * for the ring's layout and its namespace's counters; what a reader holds
+ * once it maps the ring is the reader session's (events.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,20 +13,13 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/mutex.h>
 #include <linux/nsproxy.h>
 #include <linux/poll.h>
-#include <linux/slab.h>
-#include <linux/socket.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <net/net_namespace.h>
 
 #include "internal.h"
-
-static DEFINE_MUTEX(tcpstate_owner_lock);
-/* The file whose mappings hold the ring; NULL when nobody reads. */
-static struct file *tcpstate_owner;
 
 static int tcpstate_open(struct inode *inode, struct file *file)
 {
@@ -37,89 +31,36 @@ static int tcpstate_open(struct inode *inode, struct file *file)
 
 static int tcpstate_release(struct inode *inode, struct file *file)
 {
-	struct tcpstate_filter *old = NULL;
-
-	mutex_lock(&tcpstate_owner_lock);
-	if (tcpstate_owner == file) {
-		old = tcpstate_filter_swap(NULL);
-		/* Waits for every probe: none still reads @old. */
-		tcpstate_ring_stop(&tcpstate_ring);
-		tcpstate_owner = NULL;
-	}
-	mutex_unlock(&tcpstate_owner_lock);
-	kfree(old);
+	tcpstate_session_end(file);
 	return 0;
 }
 
 static int tcpstate_set_filter(struct file *file, const void __user *arg)
 {
-	struct tcpstate_filter *f, *old;
-	int err = 0;
+	struct tcpstate_filter *f;
 
 	f = memdup_user(arg, sizeof(*f));
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	if ((f->family && f->family != AF_INET && f->family != AF_INET6) ||
-	    f->nr_lports > TCPSTATE_FILTER_PORTS ||
-	    f->nr_rports > TCPSTATE_FILTER_PORTS ||
-	    f->__pad[0] || f->__pad[1] || f->__pad[2]) {
-		kfree(f);
-		return -EINVAL;
-	}
-
-	mutex_lock(&tcpstate_owner_lock);
-	if (tcpstate_owner == file) {
-		old = tcpstate_filter_swap(f);
-		f = NULL;
-	} else {
-		err = -EPERM;
-		old = NULL;
-	}
-	mutex_unlock(&tcpstate_owner_lock);
-	kfree(f);
-	if (old) {
-		/* Probes read the filter under RCU-sched. */
-		synchronize_rcu();
-		kfree(old);
-	}
-	return err;
+	return tcpstate_session_set_filter(file, f);
 }
 
 static int tcpstate_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	int err;
-
 	/*
 	 * A reader writes consumer_pos: a file opened read-only could only
 	 * hold the ring without ever draining it.
 	 */
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EACCES;
-
-	mutex_lock(&tcpstate_owner_lock);
-	if (tcpstate_owner && tcpstate_owner != file) {
-		err = -EBUSY;
-		goto out_unlock;
-	}
-	err = tcpstate_ring_mmap(&tcpstate_ring, vma);
-	if (!err && !tcpstate_owner) {
-		struct net *net = current->nsproxy->net_ns;
-
-		/* Outside the initial namespace, a reader sees its own only. */
-		tcpstate_set_reader_netns(net_eq(net, &init_net) ? 0 : net->ns.inum);
-		tcpstate_ring_start(&tcpstate_ring);
-		tcpstate_owner = file;
-	}
-out_unlock:
-	mutex_unlock(&tcpstate_owner_lock);
-	return err;
+	return tcpstate_session_map(file, vma);
 }
 
 static __poll_t tcpstate_poll(struct file *file, poll_table *wait)
 {
 	poll_wait(file, &tcpstate_ring.waitq, wait);
 	/* Only the reader that holds the ring ever gets data. */
-	if (READ_ONCE(tcpstate_owner) != file)
+	if (!tcpstate_session_held_by(file))
 		return EPOLLERR;
 	if (tcpstate_ring_poll_arm(&tcpstate_ring))
 		return EPOLLIN | EPOLLRDNORM;

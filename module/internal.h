@@ -6,12 +6,16 @@
 
 #include "ring.h"
 
+struct file;
 struct net;
 struct sock;
 struct sock_common;
 struct request_sock;
 
-/* The one ring all probes write to; owned by main.c. */
+/*
+ * The one ring all hooks write to: allocated by main.c, started and
+ * stopped by the reader session (events.c).
+ */
 extern struct tcpstate_ring tcpstate_ring;
 
 /* device.c */
@@ -26,20 +30,24 @@ void tcpstate_count(const struct net *net, enum tcpstate_counter c, int delta);
 void tcpstate_counters_get(const struct net *net,
 			   struct tcpstate_counters *out);
 
-/* probes.c: events, and the tracepoints */
-void tcpstate_probes_init(void);
+/* events.c: events from the hooks to the ring, and the reader session */
+void tcpstate_events_init(void);
 u64 tcpstate_sock_id(const void *sk);
 struct tcpstate_event *tcpstate_event_begin(struct tcpstate_event *buf,
 					    const struct net *net, u16 type);
 void tcpstate_event_send(const struct net *net, struct tcpstate_event *ev);
-struct tcpstate_filter *tcpstate_filter_swap(struct tcpstate_filter *f);
-void tcpstate_set_reader_netns(u32 inum);
 void tcpstate_event_tuple_sk(struct tcpstate_event *ev, const struct sock *sk);
 void tcpstate_event_tuple_common(struct tcpstate_event *ev,
 				 const struct sock_common *skc);
 void tcpstate_report_state(const struct sock *sk, int oldstate, int newstate);
 void tcpstate_report_synack_retrans(const struct sock *listener,
 				    const struct request_sock *req);
+int tcpstate_session_map(struct file *file, struct vm_area_struct *vma);
+bool tcpstate_session_held_by(const struct file *file);
+int tcpstate_session_set_filter(struct file *file, struct tcpstate_filter *f);
+void tcpstate_session_end(struct file *file);
+
+/* tracepoints.c */
 bool tcpstate_tracepoints_present(void);
 ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at);
 int tcpstate_tracepoints_attach(void);

@@ -135,7 +135,7 @@ static int __init tcpstate_init(void)
 	BUILD_BUG_ON(sizeof(struct tcpstate_counters) != TCPSTATE_COUNTERS_SIZE);
 	BUILD_BUG_ON(sizeof(struct tcpstate_filter) != TCPSTATE_FILTER_SIZE);
 
-	tcpstate_probes_init();
+	tcpstate_events_init();
 	err = tcpstate_ring_alloc(&tcpstate_ring, (size_t)ring_size_kb * 1024);
 	if (err) {
 		pr_err("cannot allocate a %u KiB ring\n", ring_size_kb);

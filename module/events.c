@@ -1,26 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Building events, and the two tracepoints they come from when the kernel
- * has them: sock:inet_sock_set_state and tcp:tcp_retransmit_synack. They
- * are not exported to modules, so they are found by name.
+ * Events, from the hooks to the ring, and the reader session they go to.
+ *
+ * The hooks (tracepoints.c, kprobes.c) build a struct tcpstate_event on
+ * their stack with tcpstate_event_begin() and the tuple helpers, and hand
+ * it to tcpstate_event_send(), which applies the reader's namespace and
+ * filter before anything is reserved in the ring.
+ *
+ * The reader session: the first file to mmap() the ring holds it until the
+ * file is released (device.c turns file operations into these calls). The
+ * session owns everything a reader sets: which file holds the ring, the
+ * namespace it sees, its filter; and it starts and stops the ring, so that
+ * events are built only while someone reads them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/in.h>
+#include <linux/mutex.h>
+#include <linux/nsproxy.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/siphash.h>
+#include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/string.h>
-#include <linux/tracepoint.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/request_sock.h>
 #include <net/sock.h>
-#include <trace/events/sock.h>
-#include <trace/events/tcp.h>
 
 #include "internal.h"
 
@@ -41,11 +52,6 @@ static struct tcpstate_filter __rcu *tcpstate_filter;
  * producer runs (the ring is stopped), before the ring starts.
  */
 static u32 tcpstate_reader_netns;
-
-void tcpstate_set_reader_netns(u32 inum)
-{
-	WRITE_ONCE(tcpstate_reader_netns, inum);
-}
 
 /*
  * Start an event of @type for a socket of @net in @buf: netns and type
@@ -110,15 +116,6 @@ void tcpstate_event_send(const struct net *net, struct tcpstate_event *ev)
 		return;
 	*rec = *ev;
 	tcpstate_ring_commit(&tcpstate_ring, rec);
-}
-
-/*
- * Install @f (NULL: none) as the reader's filter; returns the one it
- * replaces, to be freed after a grace period. Callers serialize.
- */
-struct tcpstate_filter *tcpstate_filter_swap(struct tcpstate_filter *f)
-{
-	return rcu_replace_pointer(tcpstate_filter, f, true);
 }
 
 /* A full socket's tuple, as the inet_sock_set_state tracepoint reports it. */
@@ -194,114 +191,101 @@ void tcpstate_report_synack_retrans(const struct sock *listener,
 	tcpstate_event_send(net, ev);
 }
 
-static void tcpstate_tp_set_state(void *data, const struct sock *sk,
-				  const int oldstate, const int newstate)
+void tcpstate_events_init(void)
 {
-	tcpstate_report_state(sk, oldstate, newstate);
+	get_random_bytes(&tcpstate_sock_id_key, sizeof(tcpstate_sock_id_key));
 }
 
-static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
-					  const struct request_sock *req)
+/* ---- the reader session ---- */
+
+/* Serializes session changes: start, filter, end. */
+static DEFINE_MUTEX(tcpstate_session_lock);
+/* The file whose mappings hold the ring; NULL when nobody reads. */
+static struct file *tcpstate_session_owner;
+
+bool tcpstate_session_held_by(const struct file *file)
 {
-	tcpstate_report_synack_retrans(sk, req);
+	return READ_ONCE(tcpstate_session_owner) == file;
 }
 
-struct tcpstate_tracepoint {
-	const char *name;
-	void *probe;
-	struct tracepoint *tp;
-	bool registered;
-};
-
-static struct tcpstate_tracepoint tcpstate_tracepoints[] = {
-	{ .name = "inet_sock_set_state", .probe = tcpstate_tp_set_state },
-	{ .name = "tcp_retransmit_synack",
-	  .probe = tcpstate_tp_retransmit_synack },
-};
-
-static void tcpstate_find_tracepoint(struct tracepoint *tp, void *unused)
+/*
+ * Map the ring into @vma for @file. The first file to map it holds the
+ * session: its namespace is recorded (outside the initial one, a reader
+ * sees its own only) and the ring starts. Another file gets -EBUSY.
+ */
+int tcpstate_session_map(struct file *file, struct vm_area_struct *vma)
 {
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
-		if (!strcmp(tp->name, tcpstate_tracepoints[i].name))
-			tcpstate_tracepoints[i].tp = tp;
-}
-
-void tcpstate_tracepoints_detach(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
-		struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
-
-		if (t->registered)
-			tracepoint_probe_unregister(t->tp, t->probe, NULL);
-		t->registered = false;
-	}
-	/* No probe may still run once this returns: the module can go. */
-	tracepoint_synchronize_unregister();
-}
-
-/* One line per attached tracepoint, "tracepoint NAME", from @at in @buf. */
-ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
-		if (tcpstate_tracepoints[i].registered)
-			at += sysfs_emit_at(buf, at, "tracepoint %s\n",
-					    tcpstate_tracepoints[i].name);
-	return at;
-}
-
-/* Whether this kernel has every tracepoint tcpstate can use. */
-bool tcpstate_tracepoints_present(void)
-{
-	unsigned int i;
-
-	for_each_kernel_tracepoint(tcpstate_find_tracepoint, NULL);
-	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
-		if (!tcpstate_tracepoints[i].tp)
-			return false;
-	return true;
-}
-
-int tcpstate_tracepoints_attach(void)
-{
-	unsigned int i;
 	int err;
 
-	/* A probe whose prototype drifts from the tracepoint's fails here. */
-	check_trace_callback_type_inet_sock_set_state(tcpstate_tp_set_state);
-	check_trace_callback_type_tcp_retransmit_synack(tcpstate_tp_retransmit_synack);
-
-	for_each_kernel_tracepoint(tcpstate_find_tracepoint, NULL);
-	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
-		struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
-
-		if (!t->tp) {
-			pr_err("tracepoint %s not found in this kernel (try attach=kprobe)\n",
-			       t->name);
-			err = -ENOENT;
-			goto out_detach;
-		}
-		err = tracepoint_probe_register(t->tp, t->probe, NULL);
-		if (err) {
-			pr_err("cannot attach to tracepoint %s: %d\n",
-			       t->name, err);
-			goto out_detach;
-		}
-		t->registered = true;
+	mutex_lock(&tcpstate_session_lock);
+	if (tcpstate_session_owner && tcpstate_session_owner != file) {
+		err = -EBUSY;
+		goto out_unlock;
 	}
-	return 0;
+	err = tcpstate_ring_mmap(&tcpstate_ring, vma);
+	if (!err && !tcpstate_session_owner) {
+		struct net *net = current->nsproxy->net_ns;
 
-out_detach:
-	tcpstate_tracepoints_detach();
+		/* No producer runs while the ring is stopped. */
+		WRITE_ONCE(tcpstate_reader_netns,
+			   net_eq(net, &init_net) ? 0 : net->ns.inum);
+		tcpstate_ring_start(&tcpstate_ring);
+		WRITE_ONCE(tcpstate_session_owner, file);
+	}
+out_unlock:
+	mutex_unlock(&tcpstate_session_lock);
 	return err;
 }
 
-void tcpstate_probes_init(void)
+/*
+ * Install @f, copied from the reader, as @file's filter: the session takes
+ * @f, and frees it on error. -EINVAL for a filter that does not parse,
+ * -EPERM if @file does not hold the session.
+ */
+int tcpstate_session_set_filter(struct file *file, struct tcpstate_filter *f)
 {
-	get_random_bytes(&tcpstate_sock_id_key, sizeof(tcpstate_sock_id_key));
+	struct tcpstate_filter *old = NULL;
+	int err = 0;
+
+	if ((f->family && f->family != AF_INET && f->family != AF_INET6) ||
+	    f->nr_lports > TCPSTATE_FILTER_PORTS ||
+	    f->nr_rports > TCPSTATE_FILTER_PORTS ||
+	    f->__pad[0] || f->__pad[1] || f->__pad[2]) {
+		kfree(f);
+		return -EINVAL;
+	}
+
+	mutex_lock(&tcpstate_session_lock);
+	if (tcpstate_session_owner == file) {
+		old = rcu_replace_pointer(tcpstate_filter, f,
+					  lockdep_is_held(&tcpstate_session_lock));
+		f = NULL;
+	} else {
+		err = -EPERM;
+	}
+	mutex_unlock(&tcpstate_session_lock);
+	kfree(f);
+	if (old) {
+		/* Probes read the filter under RCU-sched. */
+		synchronize_rcu();
+		kfree(old);
+	}
+	return err;
+}
+
+/* @file is released: if it held the session, the ring stops. */
+void tcpstate_session_end(struct file *file)
+{
+	struct tcpstate_filter *old = NULL;
+
+	mutex_lock(&tcpstate_session_lock);
+	if (tcpstate_session_owner == file) {
+		old = rcu_replace_pointer(tcpstate_filter, NULL,
+					  lockdep_is_held(&tcpstate_session_lock));
+		/* Waits for every probe: none still reads @old. */
+		tcpstate_ring_stop(&tcpstate_ring);
+		WRITE_ONCE(tcpstate_session_owner, NULL);
+	}
+	mutex_unlock(&tcpstate_session_lock);
+	kfree(old);
 }

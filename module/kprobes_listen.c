@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Listen drops, SYN cookies and ICMP-aborted request socks.
+ *
+ * The kernel counts listen drops in several places, inline. Each one is
+ * inside one of the functions below, which run in softirq on one CPU: the
+ * change of this CPU's share of the namespace's TcpExt counters between
+ * entry and return is exactly what that call did. Rows of the hook table
+ * in kprobes.c.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/kprobes.h>
+#include <linux/percpu.h>
+#include <linux/ptrace.h>
+#include <linux/string.h>
+#include <linux/tcp.h>
+#include <net/inet_connection_sock.h>
+#include <net/request_sock.h>
+#include <net/snmp.h>
+#include <net/tcp.h>
+
+#include "internal.h"
+#include "kprobes.h"
+
+static const int tcpstate_mib_index[TCPSTATE_NR_MIBS] = {
+	[TCPSTATE_MIB_OVERFLOWS] = LINUX_MIB_LISTENOVERFLOWS,
+	[TCPSTATE_MIB_DROPS] = LINUX_MIB_LISTENDROPS,
+	[TCPSTATE_MIB_QFULL_DROPS] = LINUX_MIB_TCPREQQFULLDROP,
+	[TCPSTATE_MIB_COOKIES] = LINUX_MIB_SYNCOOKIESSENT,
+};
+
+/* tcp_v6_conn_request() hands IPv4 SYNs to tcp_v4_conn_request(). */
+static DEFINE_PER_CPU(bool, tcpstate_in_listen_call);
+
+static void tcpstate_mib_snapshot(struct tcpstate_mib_args *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < TCPSTATE_NR_MIBS; i++)
+		a->mib[i] = this_cpu_read(a->net->mib.net_statistics->mibs[tcpstate_mib_index[i]]);
+}
+
+/* Start watching a call on @listener; false if another one is watched. */
+static bool tcpstate_listen_call_begin(struct tcpstate_mib_args *a,
+				       struct sock *listener)
+{
+	if (!tcpstate_is_tcp(listener) || this_cpu_read(tcpstate_in_listen_call))
+		return false;
+	this_cpu_write(tcpstate_in_listen_call, true);
+	memset(&a->ev, 0, sizeof(a->ev));
+	a->listener = listener;
+	a->net = sock_net(listener);
+	a->cpu = smp_processor_id();
+	tcpstate_mib_snapshot(a);
+	return true;
+}
+
+/* Account what the call did; returns the drop reason, or 0 for none. */
+static int tcpstate_listen_call_end(struct tcpstate_mib_args *a,
+				    unsigned long *cookies)
+{
+	unsigned long delta[TCPSTATE_NR_MIBS], before[TCPSTATE_NR_MIBS];
+	const struct net *net = a->net;
+	unsigned int i;
+
+	this_cpu_write(tcpstate_in_listen_call, false);
+	/*
+	 * These run in softirq, which does not migrate; were one ever called
+	 * where it could, another CPU's counters would tell nothing.
+	 */
+	if (a->cpu != smp_processor_id())
+		return 0;
+	memcpy(before, a->mib, sizeof(before));
+	tcpstate_mib_snapshot(a);
+	for (i = 0; i < TCPSTATE_NR_MIBS; i++)
+		delta[i] = a->mib[i] - before[i];
+
+	tcpstate_count(net, TCPSTATE_C_ACCEPT_OVERFLOWS, delta[TCPSTATE_MIB_OVERFLOWS]);
+	tcpstate_count(net, TCPSTATE_C_LISTEN_DROPS, delta[TCPSTATE_MIB_DROPS]);
+	tcpstate_count(net, TCPSTATE_C_SYN_QUEUE_FULL_DROPS,
+		       delta[TCPSTATE_MIB_QFULL_DROPS]);
+	tcpstate_count(net, TCPSTATE_C_SYNCOOKIES_SENT, delta[TCPSTATE_MIB_COOKIES]);
+	*cookies = delta[TCPSTATE_MIB_COOKIES];
+
+	if (!delta[TCPSTATE_MIB_DROPS])
+		return 0;
+	if (delta[TCPSTATE_MIB_OVERFLOWS])
+		return TCPSTATE_DROP_ACCEPT_QUEUE_FULL;
+	if (delta[TCPSTATE_MIB_QFULL_DROPS])
+		return TCPSTATE_DROP_SYN_QUEUE_FULL;
+	return TCPSTATE_DROP_OTHER;
+}
+
+static void tcpstate_send_prepared(const struct tcpstate_mib_args *a, u16 type,
+				   int reason)
+{
+	struct tcpstate_event buf, *ev;
+
+	ev = tcpstate_event_begin(&buf, a->net, type);
+	if (!ev)
+		return;
+	*ev = a->ev;
+	ev->netns = a->net->ns.inum;
+	ev->type = type;
+	ev->reason = reason;
+	if (reason == TCPSTATE_DROP_ACCEPT_QUEUE_FULL) {
+		ev->qlen = READ_ONCE(a->listener->sk_ack_backlog);
+		ev->qmax = READ_ONCE(a->listener->sk_max_ack_backlog);
+	} else if (reason) {
+		ev->qlen = tcpstate_synq_len(a->listener);
+		ev->qmax = READ_ONCE(a->listener->sk_max_ack_backlog);
+	}
+	tcpstate_event_send(a->net, ev);
+}
+
+/* int tcp_v{4,6}_conn_request(sk, skb): a SYN reached a listener. */
+int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct tcpstate_mib_args *a = (void *)ri->data;
+	struct sk_buff *skb = (struct sk_buff *)arg(regs, 1);
+	const struct tcphdr *th = tcp_hdr(skb);
+
+	if (!tcpstate_listen_call_begin(a, (struct sock *)arg(regs, 0)))
+		return 1;
+	a->ev.peer_id = tcpstate_sock_id(a->listener);
+	a->ev.sport = ntohs(th->dest);
+	a->ev.dport = ntohs(th->source);
+	if (skb->protocol == htons(ETH_P_IP)) {
+		a->ev.family = AF_INET;
+		memcpy(a->ev.saddr, &ip_hdr(skb)->daddr, 4);
+		memcpy(a->ev.daddr, &ip_hdr(skb)->saddr, 4);
+	} else {
+		a->ev.family = AF_INET6;
+		memcpy(a->ev.saddr, &ipv6_hdr(skb)->daddr, 16);
+		memcpy(a->ev.daddr, &ipv6_hdr(skb)->saddr, 16);
+	}
+	return 0;
+}
+
+int tcpstate_conn_request_ret(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct tcpstate_mib_args *a = (void *)ri->data;
+	unsigned long cookies;
+	int reason;
+
+	reason = tcpstate_listen_call_end(a, &cookies);
+	if (reason)
+		tcpstate_send_prepared(a, TCPSTATE_EV_SYN_DROP, reason);
+	if (cookies)
+		tcpstate_send_prepared(a, TCPSTATE_EV_SYNCOOKIE_SENT, 0);
+	return 0;
+}
+
+/*
+ * struct sock *tcp_v{4,6}_syn_recv_sock(sk, skb, req, ...): the third ACK
+ * (or a valid SYN cookie) asks for a child socket.
+ */
+int tcpstate_syn_recv_sock_entry(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct tcpstate_mib_args *a = (void *)ri->data;
+	struct request_sock *req = (struct request_sock *)arg(regs, 2);
+
+	if (!tcpstate_listen_call_begin(a, (struct sock *)arg(regs, 0)))
+		return 1;
+	a->ev.sock_id = tcpstate_sock_id(req);
+	a->ev.peer_id = tcpstate_sock_id(a->listener);
+	a->ev.count = req->num_retrans;
+	tcpstate_event_tuple_common(&a->ev, &req->__req_common);
+	return 0;
+}
+
+int tcpstate_syn_recv_sock_ret(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct tcpstate_mib_args *a = (void *)ri->data;
+	unsigned long cookies;
+	int reason;
+
+	reason = tcpstate_listen_call_end(a, &cookies);
+	if (reason)
+		tcpstate_send_prepared(a, TCPSTATE_EV_ACK_DROP, reason);
+	return 0;
+}
+
+/*
+ * void tcp_req_err(sk, seq, abort): an ICMP error aborted a request sock
+ * (reported by the unlink hook); the kernel counts a listen drop too.
+ */
+int tcpstate_req_err_entry(struct kretprobe_instance *ri,
+			   struct pt_regs *regs)
+{
+	struct tcpstate_mib_args *a = (void *)ri->data;
+	struct request_sock *req = inet_reqsk((struct sock *)arg(regs, 0));
+
+	return !tcpstate_listen_call_begin(a, req->rsk_listener);
+}
+
+int tcpstate_req_err_ret(struct kretprobe_instance *ri,
+			 struct pt_regs *regs)
+{
+	struct tcpstate_mib_args *a = (void *)ri->data;
+	unsigned long cookies;
+
+	tcpstate_listen_call_end(a, &cookies);
+	return 0;
+}

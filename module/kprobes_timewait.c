@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Timewait socks: created from a full socket, their FIN_WAIT2 substate
+ * turning TIME_WAIT, and their end (expiry, RST, reuse, namespace exit):
+ * the TIME_WAIT gauge and the timewait events. Rows of the hook table in
+ * kprobes.c.
+ */
+#include <linux/kprobes.h>
+#include <linux/percpu.h>
+#include <linux/ptrace.h>
+#include <linux/tcp.h>
+#include <net/inet_timewait_sock.h>
+#include <net/tcp.h>
+
+#include "internal.h"
+#include "kprobes.h"
+
+/* A timewait sock whose timer is firing on this CPU, and the last one a
+ * segment was processed for; they tell why inet_twsk_kill() is called.
+ */
+static DEFINE_PER_CPU(struct inet_timewait_sock *, tcpstate_tw_expiring);
+static DEFINE_PER_CPU(struct inet_timewait_sock *, tcpstate_tw_segment);
+static DEFINE_PER_CPU(bool, tcpstate_tw_segment_rst);
+static DEFINE_PER_CPU(u8, tcpstate_tw_segment_substate);
+
+static bool tcpstate_is_tcp_tw(const struct inet_timewait_sock *tw)
+{
+	return tw->tw_dr == &twsk_net(tw)->ipv4.tcp_death_row;
+}
+
+static struct tcpstate_event *tcpstate_tw_event(struct tcpstate_event *buf,
+						u16 type,
+						const struct inet_timewait_sock *tw)
+{
+	struct tcpstate_event *ev;
+
+	ev = tcpstate_event_begin(buf, twsk_net(tw), type);
+	if (!ev)
+		return NULL;
+	ev->sock_id = tcpstate_sock_id(tw);
+	ev->newstate = tw->tw_substate;
+	tcpstate_event_tuple_common(ev, &tw->__tw_common);
+	return ev;
+}
+
+/*
+ * inet_twsk_hashdance(tw, sk, hashinfo), or, since the timewait timer is
+ * armed under the hash lock, inet_twsk_hashdance_schedule(tw, sk,
+ * hashinfo, timeo): @tw takes over from @sk. The TIME_WAIT gauge moves in
+ * __inet_twsk_schedule() instead: inet_twsk_hashdance_schedule() is
+ * entered with BHs on, and the gauge must move in the BH-disabled section
+ * of the hash insert (counters.c's seeding relies on it).
+ */
+int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
+	struct sock *sk = (struct sock *)arg(regs, 1);
+	struct tcpstate_event buf, *ev;
+
+	if (!tcpstate_is_tcp(sk))
+		return 0;
+	tcpstate_count(sock_net(sk), TCPSTATE_C_TIMEWAIT_CREATED, 1);
+	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT, tw);
+	if (!ev)
+		return 0;
+	ev->peer_id = tcpstate_sock_id(sk);
+	ev->oldstate = sk->sk_state;
+	tcpstate_event_send(sock_net(sk), ev);
+	return 0;
+}
+
+/* static void tw_timer_handler(struct timer_list *t) */
+int tcpstate_tw_timer(struct kprobe *p, struct pt_regs *regs)
+{
+	struct timer_list *t = (struct timer_list *)arg(regs, 0);
+
+	this_cpu_write(tcpstate_tw_expiring,
+		       container_of(t, struct inet_timewait_sock, tw_timer));
+	return 0;
+}
+
+/* tcp_timewait_state_process(tw, skb, th): a segment for @tw arrived. */
+int tcpstate_tw_segment_seen(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
+	const struct tcphdr *th = (const struct tcphdr *)arg(regs, 2);
+
+	this_cpu_write(tcpstate_tw_segment, tw);
+	this_cpu_write(tcpstate_tw_segment_rst, th->rst);
+	this_cpu_write(tcpstate_tw_segment_substate, tw->tw_substate);
+	return 0;
+}
+
+/*
+ * __inet_twsk_schedule(tw, timeo, rearm). Not rearmed: @tw is being
+ * created, in the BH-disabled section that hashes it (tcp_time_wait()
+ * before inet_twsk_hashdance(), or inet_twsk_hashdance_schedule() under
+ * the hash lock), so the TIME_WAIT gauge moves here. Rearmed while a
+ * segment for @tw is processed that found it in FIN_WAIT2 and left it in
+ * TIME_WAIT: the peer's FIN (tcp_timewait_state_process()).
+ */
+int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
+	struct tcpstate_event buf, *ev;
+
+	if (!(arg(regs, 2) & 0xff)) {
+		if (tcpstate_is_tcp_tw(tw))
+			tcpstate_count(twsk_net(tw), TCPSTATE_C_TIME_WAIT, 1);
+		return 0;
+	}
+	if (this_cpu_read(tcpstate_tw_segment) != tw ||
+	    this_cpu_read(tcpstate_tw_segment_substate) != TCP_FIN_WAIT2 ||
+	    tw->tw_substate != TCP_TIME_WAIT || !tcpstate_is_tcp_tw(tw))
+		return 0;
+	this_cpu_write(tcpstate_tw_segment_substate, TCP_TIME_WAIT);
+	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT_SUBSTATE, tw);
+	if (!ev)
+		return 0;
+	ev->oldstate = TCP_FIN_WAIT2;
+	tcpstate_event_send(twsk_net(tw), ev);
+	return 0;
+}
+
+/* static void inet_twsk_kill(tw): every timewait sock ends here. */
+int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
+	const struct net *net = twsk_net(tw);
+	enum tcpstate_timewait_end reason;
+	struct tcpstate_event buf, *ev;
+
+	if (!tcpstate_is_tcp_tw(tw))
+		return 0;
+	if (this_cpu_read(tcpstate_tw_expiring) == tw) {
+		reason = TCPSTATE_TWE_EXPIRED;
+		this_cpu_write(tcpstate_tw_expiring, NULL);
+	} else if (!check_net(net)) {
+		reason = TCPSTATE_TWE_NETNS_EXIT;
+	} else if (this_cpu_read(tcpstate_tw_segment) == tw &&
+		   this_cpu_read(tcpstate_tw_segment_rst)) {
+		reason = TCPSTATE_TWE_RST;
+	} else {
+		/* A SYN for its tuple, or a connect() taking its port. */
+		reason = TCPSTATE_TWE_REUSED;
+	}
+	if (this_cpu_read(tcpstate_tw_segment) == tw)
+		this_cpu_write(tcpstate_tw_segment, NULL);
+
+	tcpstate_count(net, TCPSTATE_C_TIME_WAIT, -1);
+	tcpstate_count(net, reason == TCPSTATE_TWE_EXPIRED ?
+			    TCPSTATE_C_TIMEWAIT_EXPIRED :
+			    TCPSTATE_C_TIMEWAIT_ENDED_EARLY, 1);
+	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT_END, tw);
+	if (!ev)
+		return 0;
+	ev->reason = reason;
+	tcpstate_event_send(net, ev);
+	return 0;
+}

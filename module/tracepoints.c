@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The two tracepoints tcpstate hooks when the kernel has them:
+ * sock:inet_sock_set_state (every state change) and
+ * tcp:tcp_retransmit_synack. They are not exported to modules, so they are
+ * found by name; attach=kprobe hooks their functions instead (kprobes.c).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/ptrace.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/tracepoint.h>
+#include <net/request_sock.h>
+#include <net/sock.h>
+#include <trace/events/sock.h>
+#include <trace/events/tcp.h>
+
+#include "internal.h"
+#include "kprobes.h"
+
+static void tcpstate_tp_set_state(void *data, const struct sock *sk,
+				  const int oldstate, const int newstate)
+{
+	tcpstate_report_state(sk, oldstate, newstate);
+}
+
+static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
+					  const struct request_sock *req)
+{
+	tcpstate_report_synack_retrans(sk, req);
+}
+
+/*
+ * attach=kprobe: the same two events from the functions the tracepoints
+ * are in, for kernels without them (rows of the hook table, kprobes.c).
+ */
+
+/* inet_sk_set_state(sk, state) and inet_sk_state_store(sk, newstate) */
+int tcpstate_kp_set_state(struct kprobe *p, struct pt_regs *regs)
+{
+	struct sock *sk = (struct sock *)arg(regs, 0);
+
+	tcpstate_report_state(sk, sk->sk_state, (int)arg(regs, 1));
+	return 0;
+}
+
+/* int tcp_rtx_synack(const struct sock *sk, struct request_sock *req) */
+int tcpstate_kp_rtx_synack(struct kprobe *p, struct pt_regs *regs)
+{
+	tcpstate_report_synack_retrans((const struct sock *)arg(regs, 0),
+				       (const struct request_sock *)arg(regs, 1));
+	return 0;
+}
+
+struct tcpstate_tracepoint {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+	bool registered;
+};
+
+static struct tcpstate_tracepoint tcpstate_tracepoints[] = {
+	{ .name = "inet_sock_set_state", .probe = tcpstate_tp_set_state },
+	{ .name = "tcp_retransmit_synack",
+	  .probe = tcpstate_tp_retransmit_synack },
+};
+
+static void tcpstate_find_tracepoint(struct tracepoint *tp, void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
+		if (!strcmp(tp->name, tcpstate_tracepoints[i].name))
+			tcpstate_tracepoints[i].tp = tp;
+}
+
+void tcpstate_tracepoints_detach(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
+		struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
+
+		if (t->registered)
+			tracepoint_probe_unregister(t->tp, t->probe, NULL);
+		t->registered = false;
+	}
+	/* No probe may still run once this returns: the module can go. */
+	tracepoint_synchronize_unregister();
+}
+
+/* One line per attached tracepoint, "tracepoint NAME", from @at in @buf. */
+ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
+		if (tcpstate_tracepoints[i].registered)
+			at += sysfs_emit_at(buf, at, "tracepoint %s\n",
+					    tcpstate_tracepoints[i].name);
+	return at;
+}
+
+/* Whether this kernel has every tracepoint tcpstate can use. */
+bool tcpstate_tracepoints_present(void)
+{
+	unsigned int i;
+
+	for_each_kernel_tracepoint(tcpstate_find_tracepoint, NULL);
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
+		if (!tcpstate_tracepoints[i].tp)
+			return false;
+	return true;
+}
+
+int tcpstate_tracepoints_attach(void)
+{
+	unsigned int i;
+	int err;
+
+	/* A probe whose prototype drifts from the tracepoint's fails here. */
+	check_trace_callback_type_inet_sock_set_state(tcpstate_tp_set_state);
+	check_trace_callback_type_tcp_retransmit_synack(tcpstate_tp_retransmit_synack);
+
+	for_each_kernel_tracepoint(tcpstate_find_tracepoint, NULL);
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
+		struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
+
+		if (!t->tp) {
+			pr_err("tracepoint %s not found in this kernel (try attach=kprobe)\n",
+			       t->name);
+			err = -ENOENT;
+			goto out_detach;
+		}
+		err = tracepoint_probe_register(t->tp, t->probe, NULL);
+		if (err) {
+			pr_err("cannot attach to tracepoint %s: %d\n",
+			       t->name, err);
+			goto out_detach;
+		}
+		t->registered = true;
+	}
+	return 0;
+
+out_detach:
+	tcpstate_tracepoints_detach();
+	return err;
+}
