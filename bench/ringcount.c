@@ -12,8 +12,11 @@
  *   ringcount: events N produced P dropped D secs S rate R
  *
  * -s USEC sleeps USEC between drains instead of poll()ing: the module
- * then wakes nobody per event (only the first record after the reader
- * caught up queues its irq_work), which times the wake-ups apart.
+ * wakes only a reader that poll() armed (wakeup_armed, in
+ * tcpstate_ring_poll_arm()), so this one is never woken and no irq_work
+ * is queued, which times the wake-ups apart. Without -s, ringcount leaves
+ * tcpstate_consumer.wakeup_bytes at 0: each sleep in poll() ends at the
+ * first record committed after it, or at its 100 ms timeout.
  *
  * -R installs a kernel filter that no event passes (netns inode 1): the
  * probes then build every event and drop it before the ring, which times
