@@ -6,7 +6,7 @@
 #                 and in VMs on every kernel of scripts/kernels.conf
 #                 (KERNELS=6.12,newest narrows it; README "Supported kernels")
 # make bench      install what is missing, run the benchmarks in a VM and
-#                 print the table (scripts/bench.sh; README "Performance")
+#                 print the table (scripts/bench.sh; docs/performance.md)
 # make clean      remove everything the build made
 # make install    the module into /lib/modules/<v>/extra/module/ (kbuild's
 #                 modules_install, then depmod), tcpstate-watch into
@@ -17,7 +17,7 @@
 # make debug-kernel  build Debian's linux-source-6.1 with KASAN, lockdep and
 #                 kmemleak (scripts/debug-kernel.config) under build/, boot it
 #                 and run the VM and hardening selftests there (an hour or
-#                 more; README "Debug kernel")
+#                 more; docs/testing.md "Debug kernel")
 #
 # KDIR defaults to the build tree of the newest kernel that has both
 # /boot/vmlinuz-<v> and /lib/modules/<v>/build (scripts/kver.sh).

@@ -22,8 +22,8 @@
  *
  * All positions are byte counts that only grow; a position's offset in the
  * data area is (pos & (data_size - 1)). Every field is naturally aligned,
- * padding is explicit and every size is asserted below, so 32-bit and 64-bit
- * readers see the same layout.
+ * padding is explicit and every size is given below (TCPSTATE_*_SIZE) and
+ * asserted by both sides, so 32-bit and 64-bit readers see the same layout.
  */
 #ifndef _UAPI_LINUX_TCPSTATE_H
 #define _UAPI_LINUX_TCPSTATE_H
