@@ -512,7 +512,7 @@ static bool text_has_addr(const char *text, unsigned long long addr)
 }
 
 /*
- * Socket ids are a keyed hash of the socket's address (module/probes.c):
+ * Socket ids are a keyed hash of the socket's address (module/events.c):
  * no event, counter file or log line shows the kernel address itself. The
  * addresses come from /proc/net/tcp with kptr_restrict=1, for sockets the
  * module has reported while they are still alive.
