@@ -114,6 +114,22 @@ static void tcpstate_send_prepared(const struct tcpstate_mib_args *a, u16 type,
 	tcpstate_event_send(a->net, ev);
 }
 
+/*
+ * The call on return: what it dropped is sent as a @drop_type event;
+ * returns how many SYN cookies it sent.
+ */
+static unsigned long tcpstate_listen_call_report(struct tcpstate_mib_args *a,
+						 u16 drop_type)
+{
+	unsigned long cookies;
+	int reason;
+
+	reason = tcpstate_listen_call_end(a, &cookies);
+	if (reason)
+		tcpstate_send_prepared(a, drop_type, reason);
+	return cookies;
+}
+
 /* int tcp_v{4,6}_conn_request(sk, skb): a SYN reached a listener. */
 int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
@@ -143,13 +159,8 @@ int tcpstate_conn_request_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
 	struct tcpstate_mib_args *a = (void *)ri->data;
-	unsigned long cookies;
-	int reason;
 
-	reason = tcpstate_listen_call_end(a, &cookies);
-	if (reason)
-		tcpstate_send_prepared(a, TCPSTATE_EV_SYN_DROP, reason);
-	if (cookies)
+	if (tcpstate_listen_call_report(a, TCPSTATE_EV_SYN_DROP))
 		tcpstate_send_prepared(a, TCPSTATE_EV_SYNCOOKIE_SENT, 0);
 	return 0;
 }
@@ -177,12 +188,8 @@ int tcpstate_syn_recv_sock_ret(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
 	struct tcpstate_mib_args *a = (void *)ri->data;
-	unsigned long cookies;
-	int reason;
 
-	reason = tcpstate_listen_call_end(a, &cookies);
-	if (reason)
-		tcpstate_send_prepared(a, TCPSTATE_EV_ACK_DROP, reason);
+	tcpstate_listen_call_report(a, TCPSTATE_EV_ACK_DROP);
 	return 0;
 }
 
