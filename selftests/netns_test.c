@@ -366,8 +366,7 @@ TEST_F_TIMEOUT(netns, seeded_at_load, 60)
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 5000));
 	recycled = mib_get("TcpExt", "TWRecycled") - recycled;
 	EXPECT_EQ(tw, recycled);
-	if (traffic_only())
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0 &&
 			       counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
 	EXPECT_EQ(0, counter_get(TCPSTATE_C_SYN_RECV));
@@ -409,8 +408,7 @@ TEST_F_TIMEOUT(netns, each_its_own, 60)
 		self->ns[i] = netns_fd();
 		ASSERT_LE(0, self->ns[i]);
 	}
-	if (traffic_only())
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	for (i = 0; i < 2; i++) {
 		struct figures f;
 

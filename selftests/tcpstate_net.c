@@ -24,25 +24,6 @@
 #include "ring_reader.h"
 #include "tcpstate_net.h"
 
-const struct ts_mib_mirror ts_mirrors[NR_MIRRORS] = {
-	[M_OVERFLOWS] = { TCPSTATE_C_ACCEPT_OVERFLOWS, "ListenOverflows" },
-	[M_DROPS] = { TCPSTATE_C_LISTEN_DROPS, "ListenDrops" },
-	[M_QFULL] = { TCPSTATE_C_SYN_QUEUE_FULL_DROPS, "TCPReqQFullDrop" },
-	[M_COOKIES] = { TCPSTATE_C_SYNCOOKIES_SENT, "SyncookiesSent" },
-};
-
-const char *mirrors_read(long long mib[NR_MIRRORS])
-{
-	unsigned int i;
-
-	for (i = 0; i < NR_MIRRORS; i++) {
-		mib[i] = mib_get("TcpExt", ts_mirrors[i].mib);
-		if (mib[i] < 0)
-			return ts_mirrors[i].mib;
-	}
-	return NULL;
-}
-
 /* ---- time, processes, files ---- */
 
 long long now_ms(void)
@@ -938,6 +919,46 @@ unsigned long long counter_get(unsigned int idx)
 	if (counters_proc(&c))
 		return -1ULL;
 	return c.v[idx];
+}
+
+/* ---- before and after ---- */
+
+const struct ts_mib_field ts_mibs[NR_MIBS] = {
+	[M_OVERFLOWS] = { "TcpExt", "ListenOverflows" },
+	[M_DROPS] = { "TcpExt", "ListenDrops" },
+	[M_QFULL] = { "TcpExt", "TCPReqQFullDrop" },
+	[M_COOKIES] = { "TcpExt", "SyncookiesSent" },
+	[M_SYNRETRANS] = { "TcpExt", "TCPSynRetrans" },
+	[M_DOCOOKIES] = { "TcpExt", "TCPReqQFullDoCookies" },
+	[M_TW] = { "TcpExt", "TW" },
+	[M_TWKILLED] = { "TcpExt", "TWKilled" },
+	[M_RECYCLED] = { "TcpExt", "TWRecycled" },
+	[M_PASSIVE] = { "Tcp", "PassiveOpens" },
+	[M_INSEGS] = { "Tcp", "InSegs" },
+};
+
+const unsigned int ts_mirrors[NR_MIRRORS] = {
+	[M_OVERFLOWS] = TCPSTATE_C_ACCEPT_OVERFLOWS,
+	[M_DROPS] = TCPSTATE_C_LISTEN_DROPS,
+	[M_QFULL] = TCPSTATE_C_SYN_QUEUE_FULL_DROPS,
+	[M_COOKIES] = TCPSTATE_C_SYNCOOKIES_SENT,
+};
+
+const char *snapshot_read(struct ts_snapshot *s, bool counters)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_MIBS; i++) {
+		s->mib[i] = mib_get(ts_mibs[i].section, ts_mibs[i].field);
+		if (s->mib[i] < 0)
+			return ts_mibs[i].field;
+	}
+	s->sockstat_tw = sockstat_tw();
+	if (s->sockstat_tw < 0)
+		return "tw of /proc/net/sockstat";
+	if (counters && counters_proc(&s->c))
+		return "/proc/net/tcpstate (missing or malformed)";
+	return NULL;
 }
 
 /* ---- the ring ---- */

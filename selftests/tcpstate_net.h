@@ -38,55 +38,6 @@
 #define SPOOF_PREFIX4		"10.99.0.0/16"
 #define SPOOF_PREFIX6		"fd99::/64"
 
-/*
- * The TcpExt MIBs that tcpstate's listen counters equal, per
- * /proc/net/tcpstate's documentation (module/kprobes.c attributes them).
- */
-struct ts_mib_mirror {
-	unsigned int counter;	/* enum tcpstate_counter */
-	const char *mib;	/* TcpExt name in /proc/net/netstat */
-};
-
-enum { M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES, NR_MIRRORS };
-extern const struct ts_mib_mirror ts_mirrors[NR_MIRRORS];
-
-/* Read every mirrored MIB into @mib; the name of one it cannot read, or NULL. */
-const char *mirrors_read(long long mib[NR_MIRRORS]);
-
-/*
- * How far mirror @i's counter moved between readings @b and @a, minus how
- * far its MIB did: 0 when tcpstate agrees with the kernel. @b and @a are
- * anything with the members .c (struct ts_counters) and .mib (as filled by
- * mirrors_read()).
- */
-#define MIRROR_SKEW(b, a, i)						\
-	((long long)((a)->c.v[ts_mirrors[i].counter] -			\
-		     (b)->c.v[ts_mirrors[i].counter]) -			\
-	 ((a)->mib[i] - (b)->mib[i]))
-
-/* Whether every mirror's skew between @b and @a is 0. */
-#define MIRRORS_AGREE(b, a) ({						\
-	unsigned int __i;						\
-	for (__i = 0; __i < NR_MIRRORS; __i++)				\
-		if (MIRROR_SKEW(b, a, __i))				\
-			break;						\
-	__i == NR_MIRRORS;						\
-})
-
-/* In a test (it needs _metadata): an expectation per mirror, with values. */
-#define EXPECT_MIRRORS_AGREE(b, a) do {					\
-	unsigned int __i;						\
-	for (__i = 0; __i < NR_MIRRORS; __i++) {			\
-		EXPECT_EQ(0, MIRROR_SKEW(b, a, __i))			\
-			TH_LOG("%s moved by %lld, TcpExt %s by %lld",	\
-			       counter_name(ts_mirrors[__i].counter),	\
-			       (long long)((a)->c.v[ts_mirrors[__i].counter] - \
-					   (b)->c.v[ts_mirrors[__i].counter]), \
-			       ts_mirrors[__i].mib,			\
-			       (a)->mib[__i] - (b)->mib[__i]);		\
-	}								\
-} while (0)
-
 /* The number a shell command prints first (popen), or -1. */
 int ts_cmd_int(const char *cmd);
 
@@ -345,6 +296,107 @@ int counters_ioctl(struct ts_counters *c, struct tcpstate_counters *raw);
  * caller's business: returns -1ULL for each value when unreadable.
  */
 unsigned long long counter_get(unsigned int idx);
+
+/* ---- before and after: the kernel's figures and tcpstate's ---- */
+
+/*
+ * The MIBs the tests read, one table (ts_mibs: section and field of
+ * /proc/net/netstat or /proc/net/snmp). The first NR_MIRRORS are those
+ * tcpstate's listen counters equal, per /proc/net/tcpstate's documentation
+ * (module/kprobes.c attributes them); ts_mirrors names their counters.
+ */
+enum ts_mib {
+	M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES,
+	NR_MIRRORS,
+	M_SYNRETRANS = NR_MIRRORS, M_DOCOOKIES, M_TW, M_TWKILLED, M_RECYCLED,
+	M_PASSIVE, M_INSEGS,
+	NR_MIBS
+};
+
+struct ts_mib_field {
+	const char *section, *field;
+};
+extern const struct ts_mib_field ts_mibs[NR_MIBS];
+/* Mirror i: the counter (enum tcpstate_counter) equal to MIB i. */
+extern const unsigned int ts_mirrors[NR_MIRRORS];
+
+/*
+ * The kernel's figures and tcpstate's, read together: every MIB of
+ * ts_mibs, "tw" of /proc/net/sockstat, and tcpstate's counters (when asked
+ * for). A test reads one before its traffic and one after, and compares
+ * the two with CDELTA() and MDELTA().
+ */
+struct ts_snapshot {
+	struct ts_counters c;
+	long long mib[NR_MIBS];
+	long long sockstat_tw;
+};
+
+/*
+ * Fill @s (tcpstate's counters only when @counters); NULL, or the name of
+ * the figure it could not read.
+ */
+const char *snapshot_read(struct ts_snapshot *s, bool counters);
+
+#ifdef __KSELFTEST_HARNESS_H
+/* In a test, or a helper given _metadata: snapshot_read(), or fail. */
+static inline void snapshot_take(struct __test_metadata *_metadata,
+				 struct ts_snapshot *s, bool counters)
+{
+	const char *missing = snapshot_read(s, counters);
+
+	ASSERT_EQ(NULL, missing) TH_LOG("cannot read %s", missing);
+}
+#endif
+
+/* How far a counter and a MIB moved from snapshot @b to snapshot @a. */
+#define COUNTER_DELTA(b, a, idx)					\
+	((long long)((a)->c.v[idx] - (b)->c.v[idx]))
+#define MIB_DELTA(b, a, m) ((a)->mib[m] - (b)->mib[m])
+/* The same, for a test context @x holding .before and .after. */
+#define CDELTA(x, idx) COUNTER_DELTA(&(x)->before, &(x)->after, idx)
+#define MDELTA(x, m) MIB_DELTA(&(x)->before, &(x)->after, m)
+
+/*
+ * How far mirror @i's counter moved between snapshots @b and @a, minus how
+ * far its MIB did: 0 when tcpstate agrees with the kernel.
+ */
+#define MIRROR_SKEW(b, a, i)						\
+	(COUNTER_DELTA(b, a, ts_mirrors[i]) - MIB_DELTA(b, a, i))
+
+/* Whether every mirror's skew between @b and @a is 0. */
+#define MIRRORS_AGREE(b, a) ({						\
+	unsigned int __i;						\
+	for (__i = 0; __i < NR_MIRRORS; __i++)				\
+		if (MIRROR_SKEW(b, a, __i))				\
+			break;						\
+	__i == NR_MIRRORS;						\
+})
+
+/* In a test (it needs _metadata): an expectation per mirror, with values. */
+#define EXPECT_MIRRORS_AGREE(b, a) do {					\
+	unsigned int __i;						\
+	for (__i = 0; __i < NR_MIRRORS; __i++) {			\
+		EXPECT_EQ(0, MIRROR_SKEW(b, a, __i))			\
+			TH_LOG("%s moved by %lld, TcpExt %s by %lld",	\
+			       counter_name(ts_mirrors[__i]),		\
+			       COUNTER_DELTA(b, a, ts_mirrors[__i]),	\
+			       ts_mibs[__i].field, MIB_DELTA(b, a, __i)); \
+	}								\
+} while (0)
+
+/*
+ * In a test body, once the kernel's figures were checked: under
+ * TCPSTATE_TRAFFIC_ONLY tcpstate's cannot be, so the test ends as a SKIP,
+ * not a pass. A failure so far stays one (SKIP() would make it a pass).
+ */
+#define SKIP_IF_TRAFFIC_ONLY() do {					\
+	if (traffic_only()) {						\
+		if (!_metadata->passed)					\
+			return;						\
+		SKIP(return, "TCPSTATE_TRAFFIC_ONLY: the kernel's figures checked, not tcpstate's"); \
+	}								\
+} while (0)
 
 /* ---- the ring ---- */
 

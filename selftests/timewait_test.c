@@ -28,17 +28,12 @@
 #define LISTEN_PORT	9000
 #define CLIENT_PORT	42000
 
-struct tw_snap {
-	struct ts_counters c;
-	long long tw, twkilled, recycled, sockstat;
-};
-
 struct ctx {
 	struct ts_watch w;
 	struct ev_log log;
 	int init_ns, lfd;
 	int sfds[16];
-	struct tw_snap before, after;
+	struct ts_snapshot before, after;
 };
 
 /*
@@ -148,28 +143,8 @@ FIXTURE_TEARDOWN(timewait_slow)
 	ctx_teardown(&self->x);
 }
 
-static void take(struct __test_metadata *_metadata, bool module,
-		 struct tw_snap *s)
-{
-	s->tw = mib_get("TcpExt", "TW");
-	s->twkilled = mib_get("TcpExt", "TWKilled");
-	s->recycled = mib_get("TcpExt", "TWRecycled");
-	s->sockstat = sockstat_tw();
-	ASSERT_LE(0, s->tw);
-	ASSERT_LE(0, s->twkilled);
-	ASSERT_LE(0, s->recycled);
-	ASSERT_LE(0, s->sockstat);
-	if (module)
-		ASSERT_EQ(0, counters_proc(&s->c))
-			TH_LOG("/proc/net/tcpstate unreadable or malformed");
-}
-
-#define CDELTA(s, idx) \
-	((long long)((s)->after.c.v[idx] - (s)->before.c.v[idx]))
 /* Timewait socks whose timer was armed: one per timewait sock made. */
-#define ARMED(s) \
-	((s)->after.tw + (s)->after.twkilled - (s)->before.tw - \
-	 (s)->before.twkilled)
+#define ARMED(x) (MDELTA(x, M_TW) + MDELTA(x, M_TWKILLED))
 /*
  * @made timewait socks, none ended: TW + TWKilled moved by as many, on
  * kernels that count a timewait sock when its timer is first armed. 5.10
@@ -310,16 +285,16 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_fin_timeout", "1"));
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	start = now_ms();
 	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
 					       cports, x->sfds));
-	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat == m,
+	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat_tw == m,
 			       5000));
-	take(_metadata, x->w.module, &x->after);
+	snapshot_take(_metadata, &x->after, x->w.module);
 	/* All within the 1 s the first one lives, or the counts mislead. */
 	TH_LOG("%d timewait socks made in %lld ms", m, now_ms() - start);
-	tw = x->after.sockstat;
+	tw = x->after.sockstat_tw;
 	rows = proc_tcp_rows(variant->family, 5, 0);
 	TH_LOG("sockstat tw %lld, st 05 rows %lld, TW+TWKilled +%lld", tw,
 	       rows, ARMED(x));
@@ -339,15 +314,14 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 10000))
 		TH_LOG("sockstat tw %lld", sockstat_tw());
 	EXPECT_EQ(0, proc_tcp_rows(variant->family, 5, 0));
-	if (!x->w.module)
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000))
 		TH_LOG("time_wait gauge %llu, sockstat tw 0",
 		       counter_get(TCPSTATE_C_TIME_WAIT));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
-	EXPECT_EQ(x->after.recycled - x->before.recycled,
+	EXPECT_EQ(MDELTA(x, M_RECYCLED),
 		  CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 	EXPECT_EQ(ARMED(x), CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
 
@@ -385,13 +359,13 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	for (i = 0; i < m; i++)
 		cports[i] = CLIENT_PORT + i;
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
 					       cports, NULL));
-	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat == m,
+	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat_tw == m,
 			       5000));
-	take(_metadata, x->w.module, &x->after);
-	tw = x->after.sockstat;
+	snapshot_take(_metadata, &x->after, x->w.module);
+	tw = x->after.sockstat_tw;
 	rows = proc_tcp_rows(variant->family, 6, 0);
 	TH_LOG("sockstat tw %lld, st 06 rows %lld, TW+TWKilled +%lld", tw,
 	       rows, ARMED(x));
@@ -416,18 +390,18 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 		tcp_abort(afd);
 	}
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m - r, 5000));
-	take(_metadata, x->w.module, &x->after);
-	TH_LOG("sockstat tw %lld, TWRecycled +%lld", x->after.sockstat,
-	       x->after.recycled - x->before.recycled);
-	ASSERT_EQ(r, x->after.recycled - x->before.recycled);
+	snapshot_take(_metadata, &x->after, x->w.module);
+	TH_LOG("sockstat tw %lld, TWRecycled +%lld", x->after.sockstat_tw,
+	       MDELTA(x, M_RECYCLED));
+	ASSERT_EQ(r, MDELTA(x, M_RECYCLED));
 	EXPECT_EQ(m - r, proc_tcp_rows(variant->family, 6, 0));
 	if (x->w.module) {
 		EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) ==
 				       (unsigned long long)(m - r), 2000));
-		take(_metadata, true, &x->after);
-		EXPECT_EQ(x->after.sockstat,
+		snapshot_take(_metadata, &x->after, true);
+		EXPECT_EQ(x->after.sockstat_tw,
 			  x->after.c.v[TCPSTATE_C_TIME_WAIT]);
-		EXPECT_EQ(x->after.recycled - x->before.recycled,
+		EXPECT_EQ(MDELTA(x, M_RECYCLED),
 			  CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 		EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
 	}
@@ -438,8 +412,7 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 	x->lfd = -1;
 	ASSERT_EQ(0, netns_enter(x->init_ns));
 	ASSERT_NE(ns, netns_inode());
-	if (!x->w.module)
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 
 	if (!x->w.ring)
 		return;
@@ -493,7 +466,7 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	ASSERT_EQ(60, sysctl_get("net.ipv4.tcp_fin_timeout"));
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
 					       cports, x->sfds));
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m, 5000));
@@ -508,14 +481,13 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 5000));
 	TH_LOG("%lld FIN_WAIT2 timewait socks gone %lld ms after the RSTs",
 	       tw, now_ms() - start);
-	take(_metadata, x->w.module, &x->after);
-	ASSERT_EQ(0, x->after.sockstat);
+	snapshot_take(_metadata, &x->after, x->w.module);
+	ASSERT_EQ(0, x->after.sockstat_tw);
 	EXPECT_ARMED_AT_CREATION(x, tw);
-	EXPECT_EQ(0, x->after.recycled - x->before.recycled);
-	if (!x->w.module)
-		return;
+	EXPECT_EQ(0, MDELTA(x, M_RECYCLED));
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
@@ -553,7 +525,7 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 	int i, c, a;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	for (i = 0; i < m; i++) {
 		cports[i] = CLIENT_PORT + 100 + i;
 		c = tcp_connect(variant->family, cports[i], LISTEN_PORT);
@@ -588,14 +560,13 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 		tcp_abort(a);
 	}
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 5000));
-	take(_metadata, x->w.module, &x->after);
+	snapshot_take(_metadata, &x->after, x->w.module);
 	EXPECT_EQ(0, proc_tcp_rows(variant->family, 6, 0));
 	EXPECT_EQ(m, mib_get("Tcp", "PassiveOpens") - passive);
-	EXPECT_EQ(0, x->after.recycled - x->before.recycled);
-	if (!x->w.module)
-		return;
+	EXPECT_EQ(0, MDELTA(x, M_RECYCLED));
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
@@ -643,17 +614,16 @@ TEST_F_TIMEOUT(timewait_slow, real_time_wait_expiry, 120)
 
 	if (!getenv("TCPSTATE_SLOW"))
 		SKIP(return, "takes 60 s: set TCPSTATE_SLOW=1 to run it");
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	ASSERT_EQ(0, client_closed_connections(x->lfd, AF_INET, m, NULL,
 					       NULL));
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m, 5000));
 	tw = sockstat_tw();
 	ASSERT_EQ(m, tw);
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 75000));
-	if (!x->w.module)
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 }
