@@ -169,17 +169,58 @@ unsigned short sock_port(int fd);
 int tcp_connect(int family, unsigned short cport, unsigned short port);
 /* Non-blocking connect; fd or -errno (EINPROGRESS is success). */
 int tcp_connect_nb(int family, unsigned short port);
+/* Connect to @dst:@port (blocking unless @nonblock); fd or -errno. */
+int tcp_connect_to(const struct ts_addr *dst, unsigned short port,
+		   bool nonblock);
 /* close() with SO_LINGER 0: an RST, no TIME_WAIT. */
 void tcp_abort(int fd);
+/*
+ * One byte each way between the two ends of a connection (both then hold
+ * the other's timestamp). 0 or -EIO.
+ */
+int tcp_exchange(int cfd, int afd);
+
+/* How loopback_connection() ends a connection: who closes first, and how. */
+enum ts_close {
+	/* close(); the peer closes once it has read EOF. */
+	CLOSE_CLIENT,
+	CLOSE_SERVER,
+	/*
+	 * The client closes; the server's socket stays open (the client's
+	 * becomes an orphaned FIN_WAIT2 timewait sock).
+	 */
+	CLOSE_CLIENT_KEEP_SERVER,
+	/* The client aborts (SO_LINGER 0: an RST); the server reads ECONNRESET. */
+	RESET_CLIENT,
+	/*
+	 * shutdown(SHUT_WR), the peer reads EOF and closes, then the closer
+	 * reads EOF and closes: the closer is never orphaned before its
+	 * TIME_WAIT, so its path is always FIN_WAIT1 -> FIN_WAIT2 ->
+	 * TIME_WAIT (a close() first would race: an ACK arriving after it
+	 * makes an orphaned FIN_WAIT2 timewait sock).
+	 */
+	SHUTDOWN_CLIENT,
+	SHUTDOWN_SERVER,
+};
 
 /*
- * @n connections to listener @lfd, each closed by the client first:
- * connect (from @cports[i] when @cports and @cports[i] are set; the port
- * used is stored back), accept, client close. When @server_fds is NULL the
- * server closes once it has read EOF (the client's socket then becomes a
- * TIME_WAIT timewait sock); otherwise the accepted sockets are kept open
- * in @server_fds (the client's becomes an orphaned FIN_WAIT2 timewait sock).
- * 0 or -errno.
+ * The one loopback-connection driver of the tests and their tools: connect
+ * to listener @lfd (from port @cport, 0: any), accept, tcp_exchange(), then
+ * end it as @how says. The client's port into @cport_used (if not NULL);
+ * with CLOSE_CLIENT_KEEP_SERVER the server's fd into @server_fd. 0 or
+ * -errno.
+ */
+int loopback_connection(int lfd, int family, unsigned short cport,
+			enum ts_close how, unsigned short *cport_used,
+			int *server_fd);
+
+/*
+ * @n loopback_connection()s to listener @lfd, each closed by the client
+ * first: from @cports[i] when @cports and @cports[i] are set (the port
+ * used is stored back). When @server_fds is NULL the server closes once
+ * it has read EOF (CLOSE_CLIENT: the client's socket becomes a TIME_WAIT
+ * timewait sock); otherwise the accepted sockets are kept open in
+ * @server_fds (CLOSE_CLIENT_KEEP_SERVER). 0 or -errno.
  */
 int client_closed_connections(int lfd, int family, int n,
 			      unsigned short *cports, int *server_fds);
@@ -211,6 +252,8 @@ int proc_tcp_scan(int family,
  * @lport unless 0; -1 on error.
  */
 int proc_tcp_rows(int family, unsigned int st, unsigned short lport);
+/* proc_tcp_rows() of both families; -1 on error. */
+int proc_tcp_rows_all(unsigned int st, unsigned short lport);
 /* rx_queue of the listener on @lport: its accept queue length. */
 int proc_tcp_listen_rxq(int family, unsigned short lport);
 
