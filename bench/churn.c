@@ -22,21 +22,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS	64
+#include "bench.h"
+
 #define EVENTS_PER_ITER	2
 
 struct worker {
-	pthread_t tid;
 	int idx;
 	unsigned long long iters;
 	double secs;
@@ -44,19 +40,10 @@ struct worker {
 	const char *what;
 };
 
-static atomic_int go, stop;
 static unsigned long long max_iters;
 static double iter_rate;		/* per thread, 0: unpaced */
 static int pin;
 static int base_port;			/* 0: ephemeral ports */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void *run(void *arg)
 {
@@ -69,14 +56,8 @@ static void *run(void *arg)
 	double t0, t;
 	int fd;
 
-	if (pin) {
-		cpu_set_t set;
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-		CPU_ZERO(&set);
-		CPU_SET(w->idx % (ncpu > 0 ? ncpu : 1), &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
+	if (pin)
+		bench_pin(w->idx);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)) ||
@@ -85,10 +66,9 @@ static void *run(void *arg)
 		w->what = "socket/bind";
 		return NULL;
 	}
-	while (!atomic_load(&go))
-		sched_yield();
+	bench_wait_release();
 	t0 = now_s();
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed)) {
 		if (listen(fd, 1)) {
 			w->err = errno;
 			w->what = "listen";
@@ -105,15 +85,8 @@ static void *run(void *arg)
 		if (iter_rate > 0 && !(w->iters & 15)) {
 			/* Ahead of schedule: sleep until the next batch is due. */
 			t = now_s() - t0;
-			if (w->iters / iter_rate > t) {
-				double d = w->iters / iter_rate - t;
-				struct timespec ts = {
-					.tv_sec = (time_t)d,
-					.tv_nsec = (long)((d - (time_t)d) * 1e9),
-				};
-
-				nanosleep(&ts, NULL);
-			}
+			if (w->iters / iter_rate > t)
+				sleep_s(w->iters / iter_rate - t);
 		}
 	}
 	w->secs = now_s() - t0;
@@ -137,7 +110,7 @@ int main(int argc, char **argv)
 {
 	struct worker w[MAX_THREADS];
 	unsigned long long iters = 0;
-	double secs = 1, rate = 0, t0, t1, busy = 0;
+	double secs = 1, rate = 0, elapsed, busy = 0;
 	int threads = 1, opt, i, bad = 0;
 
 	while ((opt = getopt(argc, argv, "t:d:n:r:P:ph")) != -1) {
@@ -176,28 +149,11 @@ int main(int argc, char **argv)
 	iter_rate = rate / EVENTS_PER_ITER / threads;
 
 	memset(w, 0, sizeof(w));
-	for (i = 0; i < threads; i++) {
-		w[i].idx = i;
-		if (pthread_create(&w[i].tid, NULL, run, &w[i])) {
-			perror("churn: pthread_create");
-			return 1;
-		}
-	}
-	t0 = now_s();
-	atomic_store(&go, 1);
-	if (secs > 0) {
-		struct timespec ts = {
-			.tv_sec = (time_t)secs,
-			.tv_nsec = (long)((secs - (time_t)secs) * 1e9),
-		};
-
-		while (nanosleep(&ts, &ts) && errno == EINTR)
-			;
-		atomic_store(&stop, 1);
-	}
 	for (i = 0; i < threads; i++)
-		pthread_join(w[i].tid, NULL);
-	t1 = now_s();
+		w[i].idx = i;
+	elapsed = bench_run("churn", threads, run, w, sizeof(w[0]), secs);
+	if (elapsed < 0)
+		return 1;
 	for (i = 0; i < threads; i++) {
 		iters += w[i].iters;
 		busy += w[i].secs;
@@ -209,8 +165,8 @@ int main(int argc, char **argv)
 	}
 	/* ns_per_iter: each thread's own time per iteration, averaged. */
 	printf("churn: threads %d iters %llu events %llu secs %.6f ns_per_iter %.1f rate %.1f\n",
-	       threads, iters, iters * EVENTS_PER_ITER, t1 - t0,
+	       threads, iters, iters * EVENTS_PER_ITER, elapsed,
 	       iters ? busy / iters * 1e9 : 0.0,
-	       iters * EVENTS_PER_ITER / (t1 - t0));
+	       iters * EVENTS_PER_ITER / elapsed);
 	return bad;
 }

@@ -23,21 +23,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS	64
+#include "bench.h"
 
 struct worker {
-	pthread_t tid;
 	int idx;
 	int lfd;
 	struct sockaddr_storage addr;
@@ -48,20 +42,10 @@ struct worker {
 	const char *what;		/* the call that failed */
 };
 
-static atomic_int stop;
-static atomic_int go;
 static int family = AF_INET;
 static unsigned long long max_conns;	/* per thread; 0: until stopped */
 static int pin;
 static int base_port;			/* 0: ephemeral listener ports */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int make_listener(struct worker *w)
 {
@@ -154,17 +138,10 @@ static void *run(void *arg)
 	struct worker *w = arg;
 	int rc;
 
-	if (pin) {
-		cpu_set_t set;
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-		CPU_ZERO(&set);
-		CPU_SET(w->idx % (ncpu > 0 ? ncpu : 1), &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
-	while (!atomic_load(&go))
-		sched_yield();
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+	if (pin)
+		bench_pin(w->idx);
+	bench_wait_release();
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed)) {
 		rc = one_conn(w);
 		if (rc < 0) {
 			w->err = errno;
@@ -196,7 +173,7 @@ int main(int argc, char **argv)
 {
 	struct worker w[MAX_THREADS];
 	unsigned long long conns = 0, failed = 0;
-	double secs = 2, t0, t1;
+	double secs = 2, elapsed;
 	int threads = 1, opt, i, bad = 0;
 
 	while ((opt = getopt(argc, argv, "t:d:n:P:6ph")) != -1) {
@@ -241,27 +218,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	for (i = 0; i < threads; i++) {
-		if (pthread_create(&w[i].tid, NULL, run, &w[i])) {
-			perror("connloop: pthread_create");
-			return 1;
-		}
-	}
-	t0 = now_s();
-	atomic_store(&go, 1);
-	if (secs > 0) {
-		struct timespec ts = {
-			.tv_sec = (time_t)secs,
-			.tv_nsec = (long)((secs - (time_t)secs) * 1e9),
-		};
-
-		while (nanosleep(&ts, &ts) && errno == EINTR)
-			;
-		atomic_store(&stop, 1);
-	}
-	for (i = 0; i < threads; i++)
-		pthread_join(w[i].tid, NULL);
-	t1 = now_s();
+	elapsed = bench_run("connloop", threads, run, w, sizeof(w[0]), secs);
+	if (elapsed < 0)
+		return 1;
 	for (i = 0; i < threads; i++) {
 		close(w[i].lfd);
 		conns += w[i].conns;
@@ -273,6 +232,6 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("connloop: threads %d conns %llu failed %llu secs %.6f rate %.1f\n",
-	       threads, conns, failed, t1 - t0, conns / (t1 - t0));
+	       threads, conns, failed, elapsed, conns / elapsed);
 	return bad;
 }

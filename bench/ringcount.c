@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "ring_reader.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -51,14 +52,6 @@ static int count_one(const struct tcpstate_event *ev, void *arg)
 	c->bytes += ev->type + ev->sport;
 	c->n++;
 	return c->limit && c->n >= c->limit;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void usage(FILE *f)
