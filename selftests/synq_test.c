@@ -245,29 +245,6 @@ static __u64 listener_id(const struct ev_log *log, unsigned short port)
 	return 0;
 }
 
-struct want {
-	unsigned int type;
-	int reason;
-	int n;
-};
-
-static bool have_events(const struct ev_log *log, void *arg)
-{
-	const struct want *w = arg;
-
-	return ev_count(log, w->type, w->reason) >= w->n;
-}
-
-static void dump_log(struct __test_metadata *_metadata,
-		     const struct ev_log *log)
-{
-	char buf[256];
-	int i;
-
-	for (i = 0; i < log->n && i < 200; i++)
-		TH_LOG("ev %d: %s", i, ev_str(&log->ev[i], buf, sizeof(buf)));
-}
-
 /*
  * N half-open connections whose SYN-ACKs vanish into the sink device: each
  * request sock is retransmitted k times (net.ipv4.tcp_synack_retries) and
@@ -282,7 +259,6 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	/* The listener's family: request socks show in its /proc file. */
 	const int lfam = variant->mapped ? AF_INET6 : variant->family;
 	struct ts_addr esink;
-	struct want want;
 	__u64 listener;
 	char text[16];
 	int i, rows;
@@ -345,9 +321,8 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	/* The ring: per request sock, SYN_RECV, k retransmits, the end. */
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_SYN_RECV_END, -1, n };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_SYN_RECV_END, -1, n, 5000));
 	EXPECT_EQ(0, x->log.dropped);
 	listener = listener_id(&x->log, LISTEN_PORT);
 	EXPECT_NE(0, listener);
@@ -426,7 +401,7 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	}
 	EXPECT_EQ((unsigned int)n, maxq);
 	if (_metadata->passed == 0)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -441,7 +416,6 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 	struct ctx *x = &self->x;
 	const int n = 6;
 	int i, rows, accounted;
-	struct want want;
 	__u64 listener;
 
 	x->lfd = tcp_listen(variant->family, &x->sink, LISTEN_PORT, 1);
@@ -498,9 +472,8 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_SYN_RECV_END, -1, rows };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_SYN_RECV_END, -1, rows, 5000));
 	EXPECT_EQ(0, x->log.dropped);
 	listener = listener_id(&x->log, LISTEN_PORT);
 	EXPECT_NE(0, listener);
@@ -535,7 +508,7 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 		}
 	}
 	if (_metadata->passed == 0)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -552,7 +525,6 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	const int lfam = variant->mapped ? AF_INET6 : variant->family;
 	const int k = 8;
 	int fds[8], i, acceptq = -1, rows = -1, drops;
-	struct want want;
 	__u64 listener;
 	unsigned short port;
 
@@ -622,9 +594,8 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	drops = CDELTA(x, TCPSTATE_C_LISTEN_DROPS);
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_ACCEPT_QUEUED, -1, acceptq };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				3000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_ACCEPT_QUEUED, -1, acceptq, 3000));
 	EXPECT_EQ(0, x->log.dropped);
 	listener = listener_id(&x->log, port);
 	EXPECT_NE(0, listener);
@@ -677,7 +648,7 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	/* The last one in saw the queue as long as the kernel shows it. */
 	EXPECT_EQ((unsigned int)acceptq, maxq);
 	if (_metadata->passed == 0)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 TEST_HARNESS_MAIN

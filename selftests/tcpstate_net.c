@@ -1124,6 +1124,26 @@ int ev_count(const struct ev_log *log, unsigned int type, int reason)
 	return n;
 }
 
+struct ev_want {
+	unsigned int type;
+	int reason, n;
+};
+
+static bool have_events(const struct ev_log *log, void *arg)
+{
+	const struct ev_want *w = arg;
+
+	return ev_count(log, w->type, w->reason) >= w->n;
+}
+
+bool ev_log_wait_for(struct tcpstate_reader *r, struct ev_log *log,
+		     unsigned int type, int reason, int n, int timeout_ms)
+{
+	struct ev_want want = { .type = type, .reason = reason, .n = n };
+
+	return ev_log_wait(r, log, have_events, &want, timeout_ms);
+}
+
 const char *ev_type_name(unsigned int type)
 {
 	const char *name = tcpstate_event_type_name(type);

@@ -460,9 +460,25 @@ bool ev_log_wait(struct tcpstate_reader *r, struct ev_log *log,
 		 int timeout_ms);
 /* Events of @type (0: any) with @reason (-1: any). */
 int ev_count(const struct ev_log *log, unsigned int type, int reason);
+/* Drain until @log holds @n events of @type with @reason, as ev_count(). */
+bool ev_log_wait_for(struct tcpstate_reader *r, struct ev_log *log,
+		     unsigned int type, int reason, int n, int timeout_ms);
 
 const char *ev_type_name(unsigned int type);
 /* One line describing @ev, for TH_LOG. */
 const char *ev_str(const struct tcpstate_event *ev, char *buf, size_t len);
+
+#ifdef __KSELFTEST_HARNESS_H
+/* The first 200 events of @log into the test's log (after a failure). */
+static inline void ev_log_dump(struct __test_metadata *_metadata,
+			       const struct ev_log *log)
+{
+	char buf[256];
+	int i;
+
+	for (i = 0; i < log->n && i < 200; i++)
+		TH_LOG("ev %d: %s", i, ev_str(&log->ev[i], buf, sizeof(buf)));
+}
+#endif
 
 #endif /* TCPSTATE_NET_H */

@@ -160,29 +160,6 @@ FIXTURE_TEARDOWN(timewait_slow)
 	}								\
 } while (0)
 
-struct want {
-	unsigned int type;
-	int reason;
-	int n;
-};
-
-static bool have_events(const struct ev_log *log, void *arg)
-{
-	const struct want *w = arg;
-
-	return ev_count(log, w->type, w->reason) >= w->n;
-}
-
-static void dump_log(struct __test_metadata *_metadata,
-		     const struct ev_log *log)
-{
-	char buf[256];
-	int i;
-
-	for (i = 0; i < log->n && i < 200; i++)
-		TH_LOG("ev %d: %s", i, ev_str(&log->ev[i], buf, sizeof(buf)));
-}
-
 static const struct tcpstate_event *find_sock(const struct ev_log *log,
 					      __u64 id, unsigned int type,
 					      int oldstate, int newstate)
@@ -281,7 +258,6 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	const int m = 8;
 	unsigned short cports[8] = { 0 };
 	long long tw, rows, start;
-	struct want want;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_fin_timeout", "1"));
@@ -327,9 +303,8 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_TIMEWAIT_END, -1, m, 5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT, -1));
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
@@ -338,7 +313,7 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	check_timewait_events(_metadata, &x->log, variant->family, cports,
 			      m, TCP_FIN_WAIT2);
 	if (!_metadata->passed)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -353,7 +328,6 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 	unsigned short cports[6];
 	unsigned int ns;
 	long long tw, rows;
-	struct want want;
 	int i;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
@@ -416,10 +390,9 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END,
-			      TCPSTATE_TWE_NETNS_EXIT, m - r };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				30000))
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_TIMEWAIT_END,
+				    TCPSTATE_TWE_NETNS_EXIT, m - r, 30000))
 		TH_LOG("%d TIMEWAIT_END netns_exit events of netns %u",
 		       ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
 				TCPSTATE_TWE_NETNS_EXIT), ns);
@@ -447,7 +420,7 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 			    port_in(ev->sport, cports + r, m - r));
 	}
 	if (!_metadata->passed)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -461,7 +434,6 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	const int m = 4;
 	unsigned short cports[4] = { 0 };
 	long long tw, start;
-	struct want want;
 	int i;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
@@ -495,9 +467,8 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_TIMEWAIT_END, -1, m, 5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT, -1));
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
@@ -505,7 +476,7 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	check_timewait_events(_metadata, &x->log, variant->family, cports, m,
 			      TCP_FIN_WAIT2);
 	if (!_metadata->passed)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -520,7 +491,6 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 	const int m = 3;
 	unsigned short cports[3];
 	long long tw, passive;
-	struct want want;
 	char byte = 'x';
 	int i, c, a;
 
@@ -573,9 +543,8 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_TIMEWAIT_END, -1, m, 5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
 			      TCPSTATE_TWE_REUSED));
@@ -602,7 +571,7 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 		EXPECT_TRUE(port_in(ev->dport, cports, m));
 	}
 	if (!_metadata->passed)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /* One real TIME_WAIT expiry: 60 s, so only with TCPSTATE_SLOW=1 (make check-slow). */
