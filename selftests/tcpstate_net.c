@@ -250,6 +250,14 @@ int sink_setup(void)
 
 /* ---- addresses ---- */
 
+bool family_option(int opt, int *family)
+{
+	if (opt != '4' && opt != '6')
+		return false;
+	*family = opt == '4' ? AF_INET : AF_INET6;
+	return true;
+}
+
 int ts_addr_parse(int family, const char *text, struct ts_addr *a)
 {
 	memset(a, 0, sizeof(*a));

@@ -115,6 +115,9 @@ int sink_setup(void);
 
 /* ---- addresses ---- */
 
+/* getopt()'s -4 and -6: sets *@family and says true; false for others. */
+bool family_option(int opt, int *family);
+
 struct ts_addr {
 	int family;
 	union {

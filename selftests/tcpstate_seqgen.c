@@ -163,13 +163,9 @@ static int cmd_connect(int argc, char **argv)
 	socklen_t len;
 
 	while ((opt = getopt(argc, argv, "46x:")) != -1) {
+		if (family_option(opt, &family))
+			continue;
 		switch (opt) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
 		case 'x':
 			expect = optarg;
 			break;
@@ -212,13 +208,9 @@ static int cmd_listen(int argc, char **argv)
 	int opt, backlog = 16, port = 0, fd;
 
 	while ((opt = getopt(argc, argv, "46q:p:")) != -1) {
+		if (family_option(opt, &family))
+			continue;
 		switch (opt) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
 		case 'q':
 			backlog = atoi(optarg);
 			break;
@@ -248,13 +240,9 @@ static int cmd_pair(int argc, char **argv)
 	int opt, n = 1, i, lfd;
 
 	while ((opt = getopt(argc, argv, "46n:c:")) != -1) {
+		if (family_option(opt, &family))
+			continue;
 		switch (opt) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
 		case 'n':
 			n = atoi(optarg);
 			break;
@@ -291,15 +279,11 @@ static int cmd_orphan(int argc, char **argv)
 	long long t0;
 
 	while ((opt = getopt(argc, argv, "46n:k")) != -1) {
+		if (family_option(opt, &family))
+			continue;
 		switch (opt) {
 		case 'k':
 			peer_fin = true;
-			break;
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
 			break;
 		case 'n':
 			n = atoi(optarg);
@@ -361,16 +345,8 @@ static int cmd_overflow(int argc, char **argv)
 	socklen_t len = sizeof(err);
 
 	while ((opt = getopt(argc, argv, "46")) != -1) {
-		switch (opt) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
-		default:
+		if (!family_option(opt, &family))
 			return 2;
-		}
 	}
 	if (optind != argc)
 		return 2;
@@ -448,13 +424,9 @@ static int cmd_simclose(int argc, char **argv)
 	unsigned short cport;
 
 	while ((opt = getopt(argc, argv, "46N:")) != -1) {
+		if (family_option(opt, &family))
+			continue;
 		switch (opt) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
 		case 'N':
 			nspath = optarg;
 			break;

@@ -41,13 +41,9 @@ int main(int argc, char **argv)
 	bool sink = false;
 
 	while ((c = getopt_long(argc, argv, "46d:p:n:i:s:h", opts, NULL)) != -1) {
+		if (family_option(c, &family))
+			continue;
 		switch (c) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
 		case 'd':
 			dst_text = optarg;
 			break;

@@ -73,13 +73,9 @@ int main(int argc, char **argv)
 	struct ts_addr any;
 
 	while ((opt = getopt(argc, argv, "46n:c:p:lh")) != -1) {
+		if (family_option(opt, &family))
+			continue;
 		switch (opt) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
 		case 'n':
 			count = parse_num(optarg, 1000000, "count");
 			break;
