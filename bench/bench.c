@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +13,35 @@
 
 atomic_int bench_stop;
 static atomic_int go;
+
+bool bench_option(struct bench_opts *o, int opt, const char *arg)
+{
+	switch (opt) {
+	case 't':
+		o->threads = atoi(arg);
+		return true;
+	case 'd':
+		o->secs = atof(arg);
+		return true;
+	case 'n':
+		o->count = strtoull(arg, NULL, 0);
+		o->secs = 0;
+		return true;
+	case 'P':
+		o->base_port = atoi(arg);
+		return true;
+	case 'p':
+		o->pin = true;
+		return true;
+	}
+	return false;
+}
+
+bool bench_opts_ok(const struct bench_opts *o)
+{
+	return o->threads >= 1 && o->threads <= MAX_THREADS &&
+	       (o->secs > 0 || o->count);
+}
 
 double now_s(void)
 {

@@ -18,6 +18,21 @@ double now_s(void);
 /* Sleep @secs (fractions too), all of it even if a signal comes. */
 void sleep_s(double secs);
 
+/* The options connloop and churn share (BENCH_OPTIONS for getopt()). */
+struct bench_opts {
+	int threads;			/* -t N, 1 to MAX_THREADS */
+	double secs;			/* -d S; 0 once -n is given */
+	unsigned long long count;	/* -n N, per thread; 0: until stopped */
+	int base_port;			/* -P P: thread i on port P + i; 0: any */
+	bool pin;			/* -p: thread i on CPU i */
+};
+#define BENCH_OPTIONS "t:d:n:P:p"
+
+/* Take getopt()'s @opt (argument @arg) if it is one of them; whether it was. */
+bool bench_option(struct bench_opts *o, int opt, const char *arg);
+/* Whether @o makes a run: threads in range, and a duration or a count. */
+bool bench_opts_ok(const struct bench_opts *o);
+
 /* Set by bench_run() once every worker may stop. */
 extern atomic_int bench_stop;
 

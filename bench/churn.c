@@ -40,10 +40,8 @@ struct worker {
 	const char *what;
 };
 
-static unsigned long long max_iters;
 static double iter_rate;		/* per thread, 0: unpaced */
-static int pin;
-static int base_port;			/* 0: ephemeral ports */
+static struct bench_opts opts = { .threads = 1, .secs = 1 };
 
 static void *run(void *arg)
 {
@@ -51,12 +49,12 @@ static void *run(void *arg)
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-		.sin_port = htons(base_port ? base_port + w->idx : 0),
+		.sin_port = htons(opts.base_port ? opts.base_port + w->idx : 0),
 	};
 	double t0, t;
 	int fd;
 
-	if (pin)
+	if (opts.pin)
 		bench_pin(w->idx);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
@@ -80,7 +78,7 @@ static void *run(void *arg)
 			break;
 		}
 		w->iters++;
-		if (max_iters && w->iters >= max_iters)
+		if (opts.count && w->iters >= opts.count)
 			break;
 		if (iter_rate > 0 && !(w->iters & 15)) {
 			/* Ahead of schedule: sleep until the next batch is due. */
@@ -94,9 +92,10 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static void usage(FILE *f)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	fprintf(f,
+	fprintf(opt == 'h' ? stdout : stderr,
 "usage: churn [-t THREADS] [-d SECONDS | -n ITERS] [-r EVENTS_PER_S] [-P PORT] [-p]\n"
 "  -t N   threads (default 1), each with its own socket\n"
 "  -d S   run for S seconds (default 1; decimals allowed)\n"
@@ -104,54 +103,32 @@ static void usage(FILE *f)
 "  -r R   pace to R events per second in all (default: as fast as it goes)\n"
 "  -P P   thread i binds port P + i (default: any free port)\n"
 "  -p     pin thread i to CPU i\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct worker w[MAX_THREADS];
 	unsigned long long iters = 0;
-	double secs = 1, rate = 0, elapsed, busy = 0;
-	int threads = 1, opt, i, bad = 0;
+	double rate = 0, elapsed, busy = 0;
+	int threads, opt, i, bad = 0;
 
-	while ((opt = getopt(argc, argv, "t:d:n:r:P:ph")) != -1) {
-		switch (opt) {
-		case 't':
-			threads = atoi(optarg);
-			break;
-		case 'd':
-			secs = atof(optarg);
-			break;
-		case 'n':
-			max_iters = strtoull(optarg, NULL, 0);
-			secs = 0;
-			break;
-		case 'r':
-			rate = atof(optarg);
-			break;
-		case 'P':
-			base_port = atoi(optarg);
-			break;
-		case 'p':
-			pin = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	while ((opt = getopt(argc, argv, BENCH_OPTIONS "r:h")) != -1) {
+		if (bench_option(&opts, opt, optarg))
+			continue;
+		if (opt != 'r')
+			return usage(opt);
+		rate = atof(optarg);
 	}
-	if (threads < 1 || threads > MAX_THREADS || (secs <= 0 && !max_iters)) {
-		usage(stderr);
-		return 2;
-	}
+	if (!bench_opts_ok(&opts))
+		return usage('?');
+	threads = opts.threads;
 	iter_rate = rate / EVENTS_PER_ITER / threads;
 
 	memset(w, 0, sizeof(w));
 	for (i = 0; i < threads; i++)
 		w[i].idx = i;
-	elapsed = bench_run("churn", threads, run, w, sizeof(w[0]), secs);
+	elapsed = bench_run("churn", threads, run, w, sizeof(w[0]), opts.secs);
 	if (elapsed < 0)
 		return 1;
 	for (i = 0; i < threads; i++) {

@@ -43,9 +43,7 @@ struct worker {
 };
 
 static int family = AF_INET;
-static unsigned long long max_conns;	/* per thread; 0: until stopped */
-static int pin;
-static int base_port;			/* 0: ephemeral listener ports */
+static struct bench_opts opts = { .threads = 1, .secs = 2 };
 
 static int make_listener(struct worker *w)
 {
@@ -62,11 +60,11 @@ static int make_listener(struct worker *w)
 		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		w->addrlen = sizeof(*a4);
 	}
-	if (base_port) {
+	if (opts.base_port) {
 		if (family == AF_INET6)
-			a6->sin6_port = htons(base_port + w->idx);
+			a6->sin6_port = htons(opts.base_port + w->idx);
 		else
-			a4->sin_port = htons(base_port + w->idx);
+			a4->sin_port = htons(opts.base_port + w->idx);
 	}
 	w->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (w->lfd < 0)
@@ -138,7 +136,7 @@ static void *run(void *arg)
 	struct worker *w = arg;
 	int rc;
 
-	if (pin)
+	if (opts.pin)
 		bench_pin(w->idx);
 	bench_wait_release();
 	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed)) {
@@ -151,15 +149,16 @@ static void *run(void *arg)
 			w->failed++;
 		else
 			w->conns++;
-		if (max_conns && w->conns >= max_conns)
+		if (opts.count && w->conns >= opts.count)
 			break;
 	}
 	return NULL;
 }
 
-static void usage(FILE *f)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	fprintf(f,
+	fprintf(opt == 'h' ? stdout : stderr,
 "usage: connloop [-t THREADS] [-d SECONDS | -n CONNS] [-P PORT] [-6] [-p]\n"
 "  -t N   loop threads, each with its own listener (default 1)\n"
 "  -d S   run for S seconds (default 2; decimals allowed)\n"
@@ -167,48 +166,26 @@ static void usage(FILE *f)
 "  -P P   thread i listens on port P + i (default: any free port)\n"
 "  -6     IPv6 (::1) instead of IPv4 (127.0.0.1)\n"
 "  -p     pin thread i to CPU i\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct worker w[MAX_THREADS];
 	unsigned long long conns = 0, failed = 0;
-	double secs = 2, elapsed;
-	int threads = 1, opt, i, bad = 0;
+	int threads, opt, i, bad = 0;
+	double elapsed;
 
-	while ((opt = getopt(argc, argv, "t:d:n:P:6ph")) != -1) {
-		switch (opt) {
-		case 't':
-			threads = atoi(optarg);
-			break;
-		case 'd':
-			secs = atof(optarg);
-			break;
-		case 'n':
-			max_conns = strtoull(optarg, NULL, 0);
-			secs = 0;
-			break;
-		case 'P':
-			base_port = atoi(optarg);
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
-		case 'p':
-			pin = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	while ((opt = getopt(argc, argv, BENCH_OPTIONS "6h")) != -1) {
+		if (bench_option(&opts, opt, optarg))
+			continue;
+		if (opt != '6')
+			return usage(opt);
+		family = AF_INET6;
 	}
-	if (threads < 1 || threads > MAX_THREADS || (secs <= 0 && !max_conns)) {
-		usage(stderr);
-		return 2;
-	}
+	if (!bench_opts_ok(&opts))
+		return usage('?');
+	threads = opts.threads;
 
 	memset(w, 0, sizeof(w));
 	for (i = 0; i < threads; i++) {
@@ -218,7 +195,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	elapsed = bench_run("connloop", threads, run, w, sizeof(w[0]), secs);
+	elapsed = bench_run("connloop", threads, run, w, sizeof(w[0]),
+			    opts.secs);
 	if (elapsed < 0)
 		return 1;
 	for (i = 0; i < threads; i++) {

@@ -54,14 +54,16 @@ static int count_one(const struct tcpstate_event *ev, void *arg)
 	return c->limit && c->n >= c->limit;
 }
 
-static void usage(FILE *f)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	fprintf(f,
+	fprintf(opt == 'h' ? stdout : stderr,
 "usage: ringcount [-d DEVICE] [-c N] [-s USEC] [-R]\n"
 "  -d PATH  ring device (default " TCPSTATE_DEVICE ")\n"
 "  -c N     exit after N records\n"
 "  -s USEC  sleep USEC between drains instead of poll()\n"
 "  -R       kernel filter that rejects every event (netns 1)\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -91,12 +93,8 @@ int main(int argc, char **argv)
 		case 'R':
 			reject = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return usage(opt);
 		}
 	}
 

@@ -42,11 +42,13 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
-static void usage(FILE *out)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	fprintf(out,
+	fprintf(opt == 'h' ? stdout : stderr,
 		"USAGE: tcpstate_traffic [-4|-6] [-n COUNT] [-c client|server|reset] [-p PORT]\n"
 		"       tcpstate_traffic [-4|-6] -l -p PORT\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 static long parse_num(const char *arg, long max, const char *what)
@@ -95,18 +97,12 @@ int main(int argc, char **argv)
 		case 'l':
 			listen_only = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return usage(opt);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return usage('?');
 
 	if (listen_only) {
 		/*
