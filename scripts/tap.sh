@@ -28,20 +28,23 @@ tap_plan() {
 	tap_n=0
 }
 
-tap_ok() {
+# tap_line OK|"not ok" TEXT: the next test's line.
+tap_line() {
 	tap_n=$((tap_n + 1))
-	echo "ok $tap_n $1"
+	echo "$1 $tap_n $2"
+}
+
+tap_ok() {
+	tap_line ok "$1"
 }
 
 tap_fail() {
-	tap_n=$((tap_n + 1))
-	echo "not ok $tap_n $1"
+	tap_line "not ok" "$1"
 	tap_status=1
 }
 
 tap_skip() {
-	tap_n=$((tap_n + 1))
-	echo "ok $tap_n $1 # SKIP $2"
+	tap_line ok "$1 # SKIP $2"
 }
 
 tap_result() {
