@@ -246,6 +246,25 @@ static __u64 listener_id(const struct ev_log *log, unsigned short port)
 }
 
 /*
+ * The ring's part of a test: drain until @n events of @type came (within
+ * @timeout_ms), none dropped, and the listener on @port made its LISTEN
+ * event. The listener's id.
+ */
+static __u64 ring_caught_up(struct __test_metadata *_metadata, struct ctx *x,
+			    unsigned int type, int n, int timeout_ms,
+			    unsigned short port)
+{
+	__u64 listener;
+
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log, type, -1, n,
+				    timeout_ms));
+	EXPECT_EQ(0, x->log.dropped);
+	listener = listener_id(&x->log, port);
+	EXPECT_NE(0, listener);
+	return listener;
+}
+
+/*
  * N half-open connections whose SYN-ACKs vanish into the sink device: each
  * request sock is retransmitted k times (net.ipv4.tcp_synack_retries) and
  * then expires. Ground truth: the st 03 rows of /proc/net/tcp{,6} and
@@ -321,11 +340,8 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	/* The ring: per request sock, SYN_RECV, k retransmits, the end. */
 	if (!x->w.ring)
 		return;
-	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
-				    TCPSTATE_EV_SYN_RECV_END, -1, n, 5000));
-	EXPECT_EQ(0, x->log.dropped);
-	listener = listener_id(&x->log, LISTEN_PORT);
-	EXPECT_NE(0, listener);
+	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_SYN_RECV_END, n,
+				  5000, LISTEN_PORT);
 	EXPECT_EQ(n, ev_count(&x->log, TCPSTATE_EV_SYN_RECV, -1));
 	EXPECT_EQ(n * k, ev_count(&x->log, TCPSTATE_EV_SYNACK_RETRANS, -1));
 	EXPECT_EQ(n, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END,
@@ -472,11 +488,8 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 
 	if (!x->w.ring)
 		return;
-	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
-				    TCPSTATE_EV_SYN_RECV_END, -1, rows, 5000));
-	EXPECT_EQ(0, x->log.dropped);
-	listener = listener_id(&x->log, LISTEN_PORT);
-	EXPECT_NE(0, listener);
+	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_SYN_RECV_END, rows,
+				  5000, LISTEN_PORT);
 	EXPECT_EQ(rows, ev_count(&x->log, TCPSTATE_EV_SYN_RECV, -1));
 	EXPECT_EQ(rows, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END,
 				 TCPSTATE_SRE_LISTENER_CLOSED));
@@ -594,11 +607,8 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	drops = CDELTA(x, TCPSTATE_C_LISTEN_DROPS);
 	if (!x->w.ring)
 		return;
-	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
-				    TCPSTATE_EV_ACCEPT_QUEUED, -1, acceptq, 3000));
-	EXPECT_EQ(0, x->log.dropped);
-	listener = listener_id(&x->log, port);
-	EXPECT_NE(0, listener);
+	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_ACCEPT_QUEUED, acceptq,
+				  3000, port);
 	TH_LOG("events: SYN_DROP %d ACK_DROP %d (accept queue full: %d + %d), ACCEPT_QUEUED %d, SYNCOOKIE_SENT %d",
 	       ev_count(&x->log, TCPSTATE_EV_SYN_DROP, -1),
 	       ev_count(&x->log, TCPSTATE_EV_ACK_DROP, -1),

@@ -160,6 +160,40 @@ FIXTURE_TEARDOWN(timewait_slow)
 	}								\
 } while (0)
 
+/*
+ * @m client-closed connections (client_closed_connections(): the server
+ * sockets kept in @sfds, or closed when NULL), from @x->before on, until
+ * sockstat shows their timewait socks. Then the kernel's figures: @m of
+ * them, each a row in state @st, armed as they were made; and tcpstate's:
+ * its gauge and timewait_created say as many. Fills @x->after; returns
+ * sockstat's tw.
+ */
+static long long timewait_socks_made(struct __test_metadata *_metadata,
+				     struct ctx *x, int family, int m,
+				     unsigned short *cports, int *sfds,
+				     unsigned int st)
+{
+	long long tw, rows;
+
+	ASSERT_EQ(0, client_closed_connections(x->lfd, family, m, cports,
+					       sfds));
+	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat_tw == m,
+			       5000));
+	snapshot_take(_metadata, &x->after, x->w.module);
+	tw = x->after.sockstat_tw;
+	rows = proc_tcp_rows(family, st, 0);
+	TH_LOG("sockstat tw %lld, st %02u rows %lld, TW+TWKilled +%lld", tw,
+	       st, rows, ARMED(x));
+	ASSERT_EQ(m, tw);
+	EXPECT_EQ(tw, rows);
+	EXPECT_ARMED_AT_CREATION(x, tw);
+	if (x->w.module) {
+		EXPECT_EQ(tw, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
+		EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
+	}
+	return tw;
+}
+
 static const struct tcpstate_event *find_sock(const struct ev_log *log,
 					      __u64 id, unsigned int type,
 					      int oldstate, int newstate)
@@ -257,34 +291,20 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	struct ctx *x = &self->x;
 	const int m = 8;
 	unsigned short cports[8] = { 0 };
-	long long tw, rows, start;
+	long long tw, start;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_fin_timeout", "1"));
 	snapshot_take(_metadata, &x->before, x->w.module);
 	start = now_ms();
-	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
-					       cports, x->sfds));
-	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat_tw == m,
-			       5000));
-	snapshot_take(_metadata, &x->after, x->w.module);
-	/* All within the 1 s the first one lives, or the counts mislead. */
-	TH_LOG("%d timewait socks made in %lld ms", m, now_ms() - start);
-	tw = x->after.sockstat_tw;
-	rows = proc_tcp_rows(variant->family, 5, 0);
-	TH_LOG("sockstat tw %lld, st 05 rows %lld, TW+TWKilled +%lld", tw,
-	       rows, ARMED(x));
 	/*
 	 * The scenario: each client socket became a FIN_WAIT2 timewait sock
 	 * (the servers' sockets are in CLOSE_WAIT).
 	 */
-	ASSERT_EQ(m, tw);
-	EXPECT_EQ(tw, rows);
-	EXPECT_ARMED_AT_CREATION(x, tw);
-	if (x->w.module) {
-		EXPECT_EQ(tw, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
-		EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
-	}
+	tw = timewait_socks_made(_metadata, x, variant->family, m, cports,
+				 x->sfds, 5);
+	/* All within the 1 s the first one lives, or the counts mislead. */
+	TH_LOG("%d timewait socks made in %lld ms", m, now_ms() - start);
 
 	/* Expiry: max(tcp_fin_timeout, 3.5 RTO) = 1 s. */
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 10000))
@@ -327,29 +347,13 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 	const int m = 6, r = 2;
 	unsigned short cports[6];
 	unsigned int ns;
-	long long tw, rows;
 	int i;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	for (i = 0; i < m; i++)
 		cports[i] = CLIENT_PORT + i;
 	snapshot_take(_metadata, &x->before, x->w.module);
-	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
-					       cports, NULL));
-	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat_tw == m,
-			       5000));
-	snapshot_take(_metadata, &x->after, x->w.module);
-	tw = x->after.sockstat_tw;
-	rows = proc_tcp_rows(variant->family, 6, 0);
-	TH_LOG("sockstat tw %lld, st 06 rows %lld, TW+TWKilled +%lld", tw,
-	       rows, ARMED(x));
-	ASSERT_EQ(m, tw);
-	EXPECT_EQ(tw, rows);
-	EXPECT_ARMED_AT_CREATION(x, tw);
-	if (x->w.module) {
-		EXPECT_EQ(tw, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
-		EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
-	}
+	timewait_socks_made(_metadata, x, variant->family, m, cports, NULL, 6);
 
 	/* Take over the first r tuples: bind the same port, connect. */
 	for (i = 0; i < r; i++) {
