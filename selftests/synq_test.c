@@ -607,8 +607,8 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	drops = CDELTA(x, TCPSTATE_C_LISTEN_DROPS);
 	if (!x->w.ring)
 		return;
-	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_ACCEPT_QUEUED, acceptq,
-				  3000, port);
+	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_ACCEPT_QUEUED,
+				  acceptq, 3000, port);
 	TH_LOG("events: SYN_DROP %d ACK_DROP %d (accept queue full: %d + %d), ACCEPT_QUEUED %d, SYNCOOKIE_SENT %d",
 	       ev_count(&x->log, TCPSTATE_EV_SYN_DROP, -1),
 	       ev_count(&x->log, TCPSTATE_EV_ACK_DROP, -1),

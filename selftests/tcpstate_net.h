@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared helpers of the SYN queue, accept queue, TIME_WAIT and per-netns
- * counter selftests: network namespaces, a raw-socket SYN sender, the
- * kernel's own figures (/proc/net/{netstat,sockstat,tcp,tcp6}) and
- * tcpstate's (/proc/net/tcpstate, TCPSTATE_IOC_GET_COUNTERS, the ring).
+ * What every selftest and test tool links (tcpstate_net.c): module
+ * control, network namespaces, a raw-socket SYN sender, the one
+ * loopback-connection driver, the kernel's own figures
+ * (/proc/net/{netstat,snmp,sockstat,tcp,tcp6}, tracefs) and tcpstate's
+ * (/proc/net/tcpstate, TCPSTATE_IOC_GET_COUNTERS, the ring), and the
+ * before/after snapshot of both that the tests compare.
  *
  * Every figure read here is the calling thread's network namespace's: the
  * /proc/net files follow /proc/self/net.

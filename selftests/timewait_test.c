@@ -127,7 +127,7 @@ FIXTURE_TEARDOWN(timewait)
 	ctx_teardown(&self->x);
 }
 
-/* One real 60 s TIME_WAIT, IPv4: only with TCPSTATE_SLOW=1 (make check-slow). */
+/* One real 60 s TIME_WAIT, IPv4: TCPSTATE_SLOW=1 only (make check-slow). */
 FIXTURE(timewait_slow)
 {
 	struct ctx x;
@@ -578,7 +578,7 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 		ev_log_dump(_metadata, &x->log);
 }
 
-/* One real TIME_WAIT expiry: 60 s, so only with TCPSTATE_SLOW=1 (make check-slow). */
+/* One real TIME_WAIT expiry, 60 s: TCPSTATE_SLOW=1 only (make check-slow). */
 TEST_F_TIMEOUT(timewait_slow, real_time_wait_expiry, 120)
 {
 	struct ctx *x = &self->x;
