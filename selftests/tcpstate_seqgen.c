@@ -82,11 +82,18 @@ static int check(int rc, const char *what)
 	return rc;
 }
 
-/* @text ("any": the wildcard address) of the current family. */
+/*
+ * @text of the current family: an address, "any" (the wildcard) or NULL
+ * (loopback).
+ */
 static struct ts_addr addr_of(const char *text)
 {
 	struct ts_addr a;
 
+	if (!text) {
+		ts_addr_loopback(family, &a);
+		return a;
+	}
 	if (!strcmp(text, "any"))
 		text = family == AF_INET ? "0.0.0.0" : "::";
 	if (ts_addr_parse(family, text, &a))
@@ -121,24 +128,16 @@ static int acceptq_len(int lfd)
 /* A listener on @addr (NULL: loopback) and @port. */
 static int do_listen(const char *addr, unsigned short port, int backlog)
 {
-	struct ts_addr a;
+	struct ts_addr a = addr_of(addr);
 
-	if (addr)
-		a = addr_of(addr);
-	else
-		ts_addr_loopback(family, &a);
 	return check(tcp_listen(family, &a, port, backlog), "listen");
 }
 
 /* A connection to @addr (NULL: loopback) and @port. */
 static int connect_to(const char *addr, unsigned short port, bool nonblock)
 {
-	struct ts_addr a;
+	struct ts_addr a = addr_of(addr);
 
-	if (addr)
-		a = addr_of(addr);
-	else
-		ts_addr_loopback(family, &a);
 	return check(tcp_connect_to(&a, port, nonblock), "connect");
 }
 
