@@ -5,6 +5,9 @@
 # make check      install what is missing, run every test: on the host,
 #                 and in VMs on every kernel of scripts/kernels.conf
 #                 (KERNELS=6.12,newest narrows it; README "Supported kernels")
+# make check-slow  the tests make check leaves out for their time (a real
+#                 60 s TIME_WAIT expiry: TCPSTATE_SLOW=1), in a VM of the
+#                 default kernel (scripts/guest/slow.sh)
 # make bench      install what is missing, run the benchmarks in a VM and
 #                 print the table (scripts/bench.sh; docs/performance.md)
 # make clean      remove everything the build made
@@ -51,7 +54,7 @@ NO_SIGN = $(if $(SIG_KEY),$(if $(wildcard $(SIG_KEY) $(KDIR)/$(SIG_KEY)),,CONFIG
 DEPMOD = $(if $(DESTDIR),@echo "DESTDIR given: run depmod -a $(KREL) on the target",depmod -a $(KREL))
 
 .PHONY: all module userspace selftests bench-tools kselftest-headers deps \
-	demo check bench check-host check-vm checkpatch clean install \
+	demo check check-slow bench check-host check-vm checkpatch clean install \
 	install-module install-userspace uninstall dkms-source debug-kernel
 
 all: module userspace selftests bench-tools
@@ -94,6 +97,10 @@ export KERNELS
 check: deps
 	$(MAKE) all
 	scripts/check.sh
+
+check-slow: deps
+	$(MAKE) all
+	scripts/vm-run.sh scripts/guest/slow.sh
 
 bench: deps
 	$(MAKE) all

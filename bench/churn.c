@@ -22,21 +22,17 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS	64
+#include "bench.h"
+
 #define EVENTS_PER_ITER	2
 
 struct worker {
-	pthread_t tid;
 	int idx;
 	unsigned long long iters;
 	double secs;
@@ -44,19 +40,8 @@ struct worker {
 	const char *what;
 };
 
-static atomic_int go, stop;
-static unsigned long long max_iters;
 static double iter_rate;		/* per thread, 0: unpaced */
-static int pin;
-static int base_port;			/* 0: ephemeral ports */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+static struct bench_opts opts = { .threads = 1, .secs = 1 };
 
 static void *run(void *arg)
 {
@@ -64,19 +49,13 @@ static void *run(void *arg)
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-		.sin_port = htons(base_port ? base_port + w->idx : 0),
+		.sin_port = htons(opts.base_port ? opts.base_port + w->idx : 0),
 	};
 	double t0, t;
 	int fd;
 
-	if (pin) {
-		cpu_set_t set;
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-		CPU_ZERO(&set);
-		CPU_SET(w->idx % (ncpu > 0 ? ncpu : 1), &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
+	if (opts.pin)
+		bench_pin(w->idx);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)) ||
@@ -85,10 +64,9 @@ static void *run(void *arg)
 		w->what = "socket/bind";
 		return NULL;
 	}
-	while (!atomic_load(&go))
-		sched_yield();
+	bench_wait_release();
 	t0 = now_s();
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed)) {
 		if (listen(fd, 1)) {
 			w->err = errno;
 			w->what = "listen";
@@ -100,20 +78,13 @@ static void *run(void *arg)
 			break;
 		}
 		w->iters++;
-		if (max_iters && w->iters >= max_iters)
+		if (opts.count && w->iters >= opts.count)
 			break;
 		if (iter_rate > 0 && !(w->iters & 15)) {
 			/* Ahead of schedule: sleep until the next batch is due. */
 			t = now_s() - t0;
-			if (w->iters / iter_rate > t) {
-				double d = w->iters / iter_rate - t;
-				struct timespec ts = {
-					.tv_sec = (time_t)d,
-					.tv_nsec = (long)((d - (time_t)d) * 1e9),
-				};
-
-				nanosleep(&ts, NULL);
-			}
+			if (w->iters / iter_rate > t)
+				sleep_s(w->iters / iter_rate - t);
 		}
 	}
 	w->secs = now_s() - t0;
@@ -121,9 +92,10 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static void usage(FILE *f)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	fprintf(f,
+	fprintf(opt == 'h' ? stdout : stderr,
 "usage: churn [-t THREADS] [-d SECONDS | -n ITERS] [-r EVENTS_PER_S] [-P PORT] [-p]\n"
 "  -t N   threads (default 1), each with its own socket\n"
 "  -d S   run for S seconds (default 1; decimals allowed)\n"
@@ -131,73 +103,34 @@ static void usage(FILE *f)
 "  -r R   pace to R events per second in all (default: as fast as it goes)\n"
 "  -P P   thread i binds port P + i (default: any free port)\n"
 "  -p     pin thread i to CPU i\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct worker w[MAX_THREADS];
 	unsigned long long iters = 0;
-	double secs = 1, rate = 0, t0, t1, busy = 0;
-	int threads = 1, opt, i, bad = 0;
+	double rate = 0, elapsed, busy = 0;
+	int threads, opt, i, bad = 0;
 
-	while ((opt = getopt(argc, argv, "t:d:n:r:P:ph")) != -1) {
-		switch (opt) {
-		case 't':
-			threads = atoi(optarg);
-			break;
-		case 'd':
-			secs = atof(optarg);
-			break;
-		case 'n':
-			max_iters = strtoull(optarg, NULL, 0);
-			secs = 0;
-			break;
-		case 'r':
-			rate = atof(optarg);
-			break;
-		case 'P':
-			base_port = atoi(optarg);
-			break;
-		case 'p':
-			pin = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	while ((opt = getopt(argc, argv, BENCH_OPTIONS "r:h")) != -1) {
+		if (bench_option(&opts, opt, optarg))
+			continue;
+		if (opt != 'r')
+			return usage(opt);
+		rate = atof(optarg);
 	}
-	if (threads < 1 || threads > MAX_THREADS || (secs <= 0 && !max_iters)) {
-		usage(stderr);
-		return 2;
-	}
+	if (!bench_opts_ok(&opts))
+		return usage('?');
+	threads = opts.threads;
 	iter_rate = rate / EVENTS_PER_ITER / threads;
 
 	memset(w, 0, sizeof(w));
-	for (i = 0; i < threads; i++) {
-		w[i].idx = i;
-		if (pthread_create(&w[i].tid, NULL, run, &w[i])) {
-			perror("churn: pthread_create");
-			return 1;
-		}
-	}
-	t0 = now_s();
-	atomic_store(&go, 1);
-	if (secs > 0) {
-		struct timespec ts = {
-			.tv_sec = (time_t)secs,
-			.tv_nsec = (long)((secs - (time_t)secs) * 1e9),
-		};
-
-		while (nanosleep(&ts, &ts) && errno == EINTR)
-			;
-		atomic_store(&stop, 1);
-	}
 	for (i = 0; i < threads; i++)
-		pthread_join(w[i].tid, NULL);
-	t1 = now_s();
+		w[i].idx = i;
+	elapsed = bench_run("churn", threads, run, w, sizeof(w[0]), opts.secs);
+	if (elapsed < 0)
+		return 1;
 	for (i = 0; i < threads; i++) {
 		iters += w[i].iters;
 		busy += w[i].secs;
@@ -209,8 +142,8 @@ int main(int argc, char **argv)
 	}
 	/* ns_per_iter: each thread's own time per iteration, averaged. */
 	printf("churn: threads %d iters %llu events %llu secs %.6f ns_per_iter %.1f rate %.1f\n",
-	       threads, iters, iters * EVENTS_PER_ITER, t1 - t0,
+	       threads, iters, iters * EVENTS_PER_ITER, elapsed,
 	       iters ? busy / iters * 1e9 : 0.0,
-	       iters * EVENTS_PER_ITER / (t1 - t0));
+	       iters * EVENTS_PER_ITER / elapsed);
 	return bad;
 }

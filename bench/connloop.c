@@ -23,21 +23,15 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#define MAX_THREADS	64
+#include "bench.h"
 
 struct worker {
-	pthread_t tid;
 	int idx;
 	int lfd;
 	struct sockaddr_storage addr;
@@ -48,20 +42,8 @@ struct worker {
 	const char *what;		/* the call that failed */
 };
 
-static atomic_int stop;
-static atomic_int go;
 static int family = AF_INET;
-static unsigned long long max_conns;	/* per thread; 0: until stopped */
-static int pin;
-static int base_port;			/* 0: ephemeral listener ports */
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+static struct bench_opts opts = { .threads = 1, .secs = 2 };
 
 static int make_listener(struct worker *w)
 {
@@ -78,11 +60,11 @@ static int make_listener(struct worker *w)
 		a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		w->addrlen = sizeof(*a4);
 	}
-	if (base_port) {
+	if (opts.base_port) {
 		if (family == AF_INET6)
-			a6->sin6_port = htons(base_port + w->idx);
+			a6->sin6_port = htons(opts.base_port + w->idx);
 		else
-			a4->sin_port = htons(base_port + w->idx);
+			a4->sin_port = htons(opts.base_port + w->idx);
 	}
 	w->lfd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (w->lfd < 0)
@@ -154,17 +136,10 @@ static void *run(void *arg)
 	struct worker *w = arg;
 	int rc;
 
-	if (pin) {
-		cpu_set_t set;
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-		CPU_ZERO(&set);
-		CPU_SET(w->idx % (ncpu > 0 ? ncpu : 1), &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
-	while (!atomic_load(&go))
-		sched_yield();
-	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+	if (opts.pin)
+		bench_pin(w->idx);
+	bench_wait_release();
+	while (!atomic_load_explicit(&bench_stop, memory_order_relaxed)) {
 		rc = one_conn(w);
 		if (rc < 0) {
 			w->err = errno;
@@ -174,15 +149,16 @@ static void *run(void *arg)
 			w->failed++;
 		else
 			w->conns++;
-		if (max_conns && w->conns >= max_conns)
+		if (opts.count && w->conns >= opts.count)
 			break;
 	}
 	return NULL;
 }
 
-static void usage(FILE *f)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	fprintf(f,
+	fprintf(opt == 'h' ? stdout : stderr,
 "usage: connloop [-t THREADS] [-d SECONDS | -n CONNS] [-P PORT] [-6] [-p]\n"
 "  -t N   loop threads, each with its own listener (default 1)\n"
 "  -d S   run for S seconds (default 2; decimals allowed)\n"
@@ -190,48 +166,26 @@ static void usage(FILE *f)
 "  -P P   thread i listens on port P + i (default: any free port)\n"
 "  -6     IPv6 (::1) instead of IPv4 (127.0.0.1)\n"
 "  -p     pin thread i to CPU i\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct worker w[MAX_THREADS];
 	unsigned long long conns = 0, failed = 0;
-	double secs = 2, t0, t1;
-	int threads = 1, opt, i, bad = 0;
+	int threads, opt, i, bad = 0;
+	double elapsed;
 
-	while ((opt = getopt(argc, argv, "t:d:n:P:6ph")) != -1) {
-		switch (opt) {
-		case 't':
-			threads = atoi(optarg);
-			break;
-		case 'd':
-			secs = atof(optarg);
-			break;
-		case 'n':
-			max_conns = strtoull(optarg, NULL, 0);
-			secs = 0;
-			break;
-		case 'P':
-			base_port = atoi(optarg);
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
-		case 'p':
-			pin = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	while ((opt = getopt(argc, argv, BENCH_OPTIONS "6h")) != -1) {
+		if (bench_option(&opts, opt, optarg))
+			continue;
+		if (opt != '6')
+			return usage(opt);
+		family = AF_INET6;
 	}
-	if (threads < 1 || threads > MAX_THREADS || (secs <= 0 && !max_conns)) {
-		usage(stderr);
-		return 2;
-	}
+	if (!bench_opts_ok(&opts))
+		return usage('?');
+	threads = opts.threads;
 
 	memset(w, 0, sizeof(w));
 	for (i = 0; i < threads; i++) {
@@ -241,27 +195,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	for (i = 0; i < threads; i++) {
-		if (pthread_create(&w[i].tid, NULL, run, &w[i])) {
-			perror("connloop: pthread_create");
-			return 1;
-		}
-	}
-	t0 = now_s();
-	atomic_store(&go, 1);
-	if (secs > 0) {
-		struct timespec ts = {
-			.tv_sec = (time_t)secs,
-			.tv_nsec = (long)((secs - (time_t)secs) * 1e9),
-		};
-
-		while (nanosleep(&ts, &ts) && errno == EINTR)
-			;
-		atomic_store(&stop, 1);
-	}
-	for (i = 0; i < threads; i++)
-		pthread_join(w[i].tid, NULL);
-	t1 = now_s();
+	elapsed = bench_run("connloop", threads, run, w, sizeof(w[0]),
+			    opts.secs);
+	if (elapsed < 0)
+		return 1;
 	for (i = 0; i < threads; i++) {
 		close(w[i].lfd);
 		conns += w[i].conns;
@@ -273,6 +210,6 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("connloop: threads %d conns %llu failed %llu secs %.6f rate %.1f\n",
-	       threads, conns, failed, t1 - t0, conns / (t1 - t0));
+	       threads, conns, failed, elapsed, conns / elapsed);
 	return bad;
 }

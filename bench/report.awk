@@ -445,5 +445,5 @@ function goals_section(    t, cw, cb, lost, maxev, maxev_none, k, dt, dj) {
 	if (INFO["kretprobe_missed"] > 0)
 		printf "!! kretprobes missed calls (dmesg 'calls missed'): %d lines\n", INFO["kretprobe_missed"]
 	if (INFO["kernel_complaints"] > 0)
-		printf "!! the kernel complained (WARNING/BUG/Oops): %d lines\n", INFO["kernel_complaints"]
+		printf "!! the kernel complained (scripts/guest/kernel-log.sh): %d lines\n", INFO["kernel_complaints"]
 }

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "ring_reader.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -56,22 +57,16 @@ static int count_one(const struct tcpstate_event *ev, void *arg)
 	return c->limit && c->n >= c->limit;
 }
 
-static double now_s(void)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
+	fprintf(opt == 'h' ? stdout : stderr,
 "usage: ringcount [-d DEVICE] [-c N] [-s USEC] [-R]\n"
 "  -d PATH  ring device (default " TCPSTATE_DEVICE ")\n"
 "  -c N     exit after N records\n"
 "  -s USEC  sleep USEC between drains instead of poll()\n"
 "  -R       kernel filter that rejects every event (netns 1)\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -101,12 +96,8 @@ int main(int argc, char **argv)
 		case 'R':
 			reject = 1;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return usage(opt);
 		}
 	}
 

@@ -12,6 +12,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+. scripts/tap.sh
 mkdir -p build
 log=$top/build/check.log
 : > "$log"
@@ -25,9 +26,9 @@ gate() {
 	out=$("$@" 2>&1)
 	rc=$?
 	{
-		echo "1..1"
-		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/# /'
-		if [ $rc -eq 0 ]; then echo "ok 1 $name"; else echo "not ok 1 $name"; fi
+		tap_plan 1
+		[ -z "$out" ] || tap_diag "$out"
+		tap_result $rc "$name"
 	} | name_results | tee -a "$log" "$klog"
 }
 
@@ -77,11 +78,11 @@ vm_run() {
 		name_results | tee -a "$log" "$klog"
 	vm_status=${PIPESTATUS[0]}
 	{
-		echo "1..1"
+		tap_plan 1
 		if [ "$vm_status" -eq 124 ] || [ "$vm_status" -eq 125 ]; then
-			echo "not ok 1 VM ($name) ran to the end (vm-run status $vm_status)"
+			tap_fail "VM ($name) ran to the end (vm-run status $vm_status)"
 		else
-			echo "ok 1 VM ($name) ran to the end (guest status $vm_status)"
+			tap_ok "VM ($name) ran to the end (guest status $vm_status)"
 		fi
 	} | name_results | tee -a "$log" "$klog"
 }

@@ -13,14 +13,7 @@
 # is signed with a throwaway key made there (dkms reads mok_signing_key
 # and mok_certificate from the environment, unless /etc/dkms/framework.conf
 # names a key of its own). An EXIT trap removes it all.
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
+. "$(dirname "$0")/gate.sh"
 
 kver=${1:-$(scripts/kver.sh)} || fail "no kernel with headers: run scripts/install-deps.sh"
 command -v dkms > /dev/null || fail "no dkms: run scripts/install-deps.sh"

@@ -7,14 +7,7 @@
 # Without DESTDIR both run depmod for the kernel built for (checked with
 # make -n: this machine's /lib/modules is not touched). Usage:
 # scripts/install-test.sh [KDIR]. Exits 0 if all holds.
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
+. "$(dirname "$0")/gate.sh"
 
 kdir=${1:-/lib/modules/$(scripts/kver.sh)/build}
 krel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$kdir/include/generated/utsrelease.h")

@@ -169,6 +169,9 @@ else
 	echo "mkinitramfs: no tcpstates (libbpf-tools): the benchmarks mark it n/a" >&2
 fi
 cp -R "$root/scripts/guest/." "$stage/tcpstate/guest/"
+# The TAP helper, where the shell tests in selftests/ find it too
+# (../scripts/tap.sh, as in the tree).
+install -D -m 0644 "$root/scripts/tap.sh" "$stage/tcpstate/scripts/tap.sh"
 cp "$root/scripts/guest/init" "$stage/init"
 chmod 755 "$stage/init"
 

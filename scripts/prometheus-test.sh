@@ -18,14 +18,7 @@
 #
 # node_exporter and tcpstate-watch are always stopped (EXIT trap), every
 # wait is bounded. Usage: scripts/prometheus-test.sh; exits 0 if all holds.
-set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top" || exit 1
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
+. "$(dirname "$0")/gate.sh"
 
 WATCH=$top/userspace/tcpstate-watch
 FAKE=$top/userspace/tests/fake_tcpstate.so

@@ -154,7 +154,8 @@ base_stale() {
 	[ -f "$base" ] || return 0
 	[ "$(cat "$base.kver" 2>/dev/null)" = "$base_key" ] || return 0
 	[ -n "$(find "$root/userspace/tcpstate-watch" \
-		"$root/selftests" "$root/bench" "$root/scripts/guest" "$root/scripts/mkinitramfs.sh" \
+		"$root/selftests" "$root/bench" "$root/scripts/guest" "$root/scripts/tap.sh" \
+		"$root/scripts/mkinitramfs.sh" \
 		"$root/scripts/vm-run.sh" "$root/scripts/kver.sh" "${base_inputs[@]}" \
 		-newer "$base" -print -quit 2>/dev/null)" ]
 }

@@ -35,18 +35,23 @@
 #include "kselftest_harness.h"
 #include "tcpstate_net.h"
 
-#define COMPLAINTS "WARNING|BUG|Oops|general protection|soft lockup|hard LOCKUP|INFO: task|lockdep|KASAN|kmemleak|bad "
+/*
+ * The kernel log's complaint lines, as kernel-log-clean.sh counts them
+ * (scripts/guest/kernel-log.sh in the VM holds what a complaint is). If
+ * it cannot be sourced nothing is printed, and complaints() says -1.
+ */
+#define KERNEL_LOG_COMPLAINTS \
+	". /tcpstate/guest/kernel-log.sh && kernel_log_complaints"
 
-/* Kernel log lines that check.sh would call a complaint. */
 static int complaints(void)
 {
-	return ts_cmd_int("dmesg | grep -cE '" COMPLAINTS "'");
+	return ts_cmd_int(KERNEL_LOG_COMPLAINTS " | wc -l");
 }
 
 static void dump_new_complaints(int before)
 {
 	/* The matching lines beyond the first @before ones. */
-	sh("dmesg | grep -E '" COMPLAINTS "' | tail -n +%d | sed 's/^/# dmesg: /' >&2",
+	sh(KERNEL_LOG_COMPLAINTS " | tail -n +%d | sed 's/^/# dmesg: /' >&2",
 	   before + 1);
 }
 

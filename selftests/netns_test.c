@@ -70,13 +70,6 @@ static bool counters_quiet(struct ts_counters *c, unsigned int *netns)
 	return !memcmp(&a, &b, sizeof(a)) && !memcmp(&a, c, sizeof(a));
 }
 
-/* st @st rows of both families. */
-static int rows_all(unsigned int st, unsigned short lport)
-{
-	return proc_tcp_rows(AF_INET, st, lport) +
-	       proc_tcp_rows(AF_INET6, st, lport);
-}
-
 struct figures {
 	struct ts_counters c;
 	unsigned int netns;
@@ -86,7 +79,7 @@ struct figures {
 /* The kernel's figures, read twice around quiet counters: all agree. */
 static bool figures_quiet(struct figures *f)
 {
-	long long tw = sockstat_tw(), rows = rows_all(3, 0);
+	long long tw = sockstat_tw(), rows = proc_tcp_rows_all(3, 0);
 	long long armed = mib_get("TcpExt", "TW") + mib_get("TcpExt", "TWKilled");
 	long long passive = mib_get("Tcp", "PassiveOpens");
 	long long retrans = mib_get("TcpExt", "TCPSynRetrans");
@@ -94,7 +87,7 @@ static bool figures_quiet(struct figures *f)
 	if (!counters_quiet(&f->c, &f->netns))
 		return false;
 	f->tw = sockstat_tw();
-	f->rows03 = rows_all(3, 0);
+	f->rows03 = proc_tcp_rows_all(3, 0);
 	f->armed = mib_get("TcpExt", "TW") + mib_get("TcpExt", "TWKilled");
 	f->passive = mib_get("Tcp", "PassiveOpens");
 	f->synretrans = mib_get("TcpExt", "TCPSynRetrans");
@@ -366,8 +359,7 @@ TEST_F_TIMEOUT(netns, seeded_at_load, 60)
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 5000));
 	recycled = mib_get("TcpExt", "TWRecycled") - recycled;
 	EXPECT_EQ(tw, recycled);
-	if (traffic_only())
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0 &&
 			       counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
 	EXPECT_EQ(0, counter_get(TCPSTATE_C_SYN_RECV));
@@ -409,8 +401,7 @@ TEST_F_TIMEOUT(netns, each_its_own, 60)
 		self->ns[i] = netns_fd();
 		ASSERT_LE(0, self->ns[i]);
 	}
-	if (traffic_only())
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	for (i = 0; i < 2; i++) {
 		struct figures f;
 

@@ -52,12 +52,11 @@ trap cleanup EXIT
 
 # ---- TAP ----
 
+. "$here/../scripts/tap.sh"
 NTESTS=13
-ntest=0
-status=0
 errs=
-echo "TAP version 13"
-echo "1..$NTESTS"
+tap_header
+tap_plan $NTESTS
 
 # A failed check of the current test; the test goes on.
 bad() {
@@ -67,20 +66,12 @@ bad() {
 
 # End the current test as ok, or not ok with its failed checks.
 finish() {
-	ntest=$((ntest + 1))
 	if [ -z "$errs" ]; then
-		echo "ok $ntest $1"
+		tap_ok "$1"
 	else
 		printf '%s' "$errs"
-		echo "not ok $ntest $1"
-		status=1
+		tap_fail "$1"
 	fi
-	errs=
-}
-
-skip() {
-	ntest=$((ntest + 1))
-	echo "ok $ntest $1 # SKIP $2"
 	errs=
 }
 
@@ -498,7 +489,7 @@ wait_records() {
 
 if [ "$(id -u)" != 0 ] || [ ! -e /dev/tcpstate ] || ! command -v tcpstate-watch >/dev/null; then
 	for t in $(seq 1 $NTESTS); do
-		skip "sequences $t" "needs root, tcpstate.ko loaded and tcpstate-watch"
+		tap_skip "sequences $t" "needs root, tcpstate.ko loaded and tcpstate-watch"
 	done
 	exit 0
 fi
@@ -1040,4 +1031,4 @@ run "sequences: half_open_expired: spoofed SYNs, SYN-ACKs lost, tcp_synack_retri
 run "sequences: accept queue overflow: ack_dropped, syn_dropped (TcpExt ListenOverflows)" t_overflow
 run "sequences: simultaneous_close through CLOSING on both ends (veth, netem 100 ms)" t_simclose
 run "sequences: mixed burst: per-kind counts equal the traffic and the kernel's counters" t_mixed
-exit $status
+exit $tap_status

@@ -73,14 +73,6 @@ struct sender {
 	int first_err;
 };
 
-/* The kernel's figures and tcpstate's (ts_mirrors), read together. */
-struct snapshot {
-	struct ts_counters c;
-	long long mib[NR_MIRRORS];
-	long long synretrans, docookies, insegs;
-	int rows;		/* st 03 rows of the listener's port */
-};
-
 /* Events consumed, per type and reason. */
 struct tally {
 	unsigned int netns;
@@ -99,7 +91,8 @@ FIXTURE(synflood)
 	int init_ns, lfd;
 	struct ts_addr sink;
 	struct tally tally;
-	struct snapshot before, after;
+	struct ts_snapshot before, after;
+	int rows;		/* st 03 rows of the listener's port, last read */
 };
 
 FIXTURE_VARIANT(synflood)
@@ -284,55 +277,41 @@ static void drain(struct __test_metadata *_metadata, struct tcpstate_reader *r,
 	ASSERT_LE(0, tcpstate_ring_drain(&r->ring, tally_event, t));
 }
 
-static void take(struct __test_metadata *_metadata, struct snapshot *s)
+/* The figures, and the listener's st 03 rows into @rows first. */
+static void take(struct __test_metadata *_metadata, struct ts_snapshot *s,
+		 int *rows)
 {
-	const char *missing;
-
-	s->rows = proc_tcp_rows(AF_INET, 3, LISTEN_PORT);
-	ASSERT_LE(0, s->rows);
-	ASSERT_EQ(0, counters_proc(&s->c))
-		TH_LOG("/proc/net/tcpstate unreadable or malformed");
-	missing = mirrors_read(s->mib);
-	ASSERT_EQ(NULL, missing) TH_LOG("no TcpExt %s", missing);
-	s->synretrans = mib_get("TcpExt", "TCPSynRetrans");
-	s->docookies = mib_get("TcpExt", "TCPReqQFullDoCookies");
-	s->insegs = mib_get("Tcp", "InSegs");
-	ASSERT_LE(0, s->synretrans);
-	ASSERT_LE(0, s->docookies);
-	ASSERT_LE(0, s->insegs);
+	*rows = proc_tcp_rows(AF_INET, 3, LISTEN_PORT);
+	ASSERT_LE(0, *rows);
+	snapshot_take(_metadata, s, true);
 }
 
-#define CDELTA(self, idx) \
-	((long long)((self)->after.c.v[idx] - (self)->before.c.v[idx]))
-#define MDELTA(self, m) ((self)->after.mib[m] - (self)->before.mib[m])
-
 /* SYNs that reached TCP minus those queued, cookied or dropped. */
-static long long unaccounted(const struct snapshot *b, const struct snapshot *a)
+static long long unaccounted(const struct ts_snapshot *b,
+			     const struct ts_snapshot *a)
 {
-	return (a->insegs - b->insegs) -
-	       (long long)(a->c.v[TCPSTATE_C_SYN_QUEUE_ADDED] -
-			   b->c.v[TCPSTATE_C_SYN_QUEUE_ADDED]) -
-	       (a->mib[M_COOKIES] - b->mib[M_COOKIES]) -
-	       (a->mib[M_DROPS] - b->mib[M_DROPS]);
+	return MIB_DELTA(b, a, M_INSEGS) -
+	       COUNTER_DELTA(b, a, TCPSTATE_C_SYN_QUEUE_ADDED) -
+	       MIB_DELTA(b, a, M_COOKIES) - MIB_DELTA(b, a, M_DROPS);
 }
 
 /*
  * One reading where nothing moved: the st 03 rows were the same before
  * and after the rest was read, and tcpstate agrees with every figure.
- * Fills @a.
+ * Fills @a and @a_rows.
  */
 static bool settled(struct __test_metadata *_metadata,
-		    const struct snapshot *b, struct snapshot *a)
+		    const struct ts_snapshot *b, struct ts_snapshot *a,
+		    int *a_rows)
 {
 	int rows;
 
-	take(_metadata, a);
+	take(_metadata, a, a_rows);
 	rows = proc_tcp_rows(AF_INET, 3, LISTEN_PORT);
-	if (rows != a->rows ||
+	if (rows != *a_rows ||
 	    a->c.v[TCPSTATE_C_SYN_RECV] != (unsigned long long)rows ||
-	    a->synretrans - b->synretrans !=
-	    (long long)(a->c.v[TCPSTATE_C_SYNACK_RETRANS] -
-			b->c.v[TCPSTATE_C_SYNACK_RETRANS]) ||
+	    MIB_DELTA(b, a, M_SYNRETRANS) !=
+	    COUNTER_DELTA(b, a, TCPSTATE_C_SYNACK_RETRANS) ||
 	    unaccounted(b, a))
 		return false;
 	return MIRRORS_AGREE(b, a);
@@ -345,17 +324,18 @@ static bool settled(struct __test_metadata *_metadata,
  * once Tcp InSegs stood still for SETTLE_IDLE_MS, or after SETTLE_MAX_MS.
  */
 static bool settle(struct __test_metadata *_metadata,
-		   const struct snapshot *b, struct snapshot *a,
-		   bool listener_gone)
+		   const struct ts_snapshot *b, struct ts_snapshot *a,
+		   int *a_rows, bool listener_gone)
 {
 	long long start = now_ms(), moved = start, insegs = -1, now;
 
 	for (;;) {
-		if (settled(_metadata, b, a) && (!listener_gone || !a->rows))
+		if (settled(_metadata, b, a, a_rows) &&
+		    (!listener_gone || !*a_rows))
 			return true;
 		now = now_ms();
-		if (a->insegs != insegs) {
-			insegs = a->insegs;
+		if (a->mib[M_INSEGS] != insegs) {
+			insegs = a->mib[M_INSEGS];
 			moved = now;
 		}
 		if (now - moved > SETTLE_IDLE_MS || now - start > SETTLE_MAX_MS) {
@@ -369,22 +349,20 @@ static bool settle(struct __test_metadata *_metadata,
 
 /* Every figure settled() compares, as an expectation with its values. */
 static void expect_settled(struct __test_metadata *_metadata,
-			   const struct snapshot *b, const struct snapshot *a)
+			   const struct ts_snapshot *b,
+			   const struct ts_snapshot *a, int a_rows)
 {
-	EXPECT_EQ(a->rows, a->c.v[TCPSTATE_C_SYN_RECV])
+	EXPECT_EQ(a_rows, a->c.v[TCPSTATE_C_SYN_RECV])
 		TH_LOG("syn_recv %llu, st 03 rows %d",
-		       a->c.v[TCPSTATE_C_SYN_RECV], a->rows);
-	EXPECT_EQ(a->synretrans - b->synretrans,
-		  (long long)(a->c.v[TCPSTATE_C_SYNACK_RETRANS] -
-			      b->c.v[TCPSTATE_C_SYNACK_RETRANS]));
+		       a->c.v[TCPSTATE_C_SYN_RECV], a_rows);
+	EXPECT_EQ(MIB_DELTA(b, a, M_SYNRETRANS),
+		  COUNTER_DELTA(b, a, TCPSTATE_C_SYNACK_RETRANS));
 	EXPECT_MIRRORS_AGREE(b, a);
 	EXPECT_EQ(0, unaccounted(b, a))
-		TH_LOG("Tcp InSegs +%lld, syn_queue_added +%llu, SyncookiesSent +%lld, ListenDrops +%lld",
-		       a->insegs - b->insegs,
-		       a->c.v[TCPSTATE_C_SYN_QUEUE_ADDED] -
-		       b->c.v[TCPSTATE_C_SYN_QUEUE_ADDED],
-		       a->mib[M_COOKIES] - b->mib[M_COOKIES],
-		       a->mib[M_DROPS] - b->mib[M_DROPS]);
+		TH_LOG("Tcp InSegs +%lld, syn_queue_added +%lld, SyncookiesSent +%lld, ListenDrops +%lld",
+		       MIB_DELTA(b, a, M_INSEGS),
+		       COUNTER_DELTA(b, a, TCPSTATE_C_SYN_QUEUE_ADDED),
+		       MIB_DELTA(b, a, M_COOKIES), MIB_DELTA(b, a, M_DROPS));
 }
 
 struct books {
@@ -427,7 +405,7 @@ TEST_F_TIMEOUT(synflood, counters_and_ring_keep_up, 330)
 	ASSERT_LT(0, self->nsenders);
 	self->lfd = tcp_listen(AF_INET, &self->sink, LISTEN_PORT, BACKLOG);
 	ASSERT_LE(0, self->lfd);
-	take(_metadata, &self->before);
+	take(_metadata, &self->before, &self->rows);
 	softnet = softnet_dropped();
 	flood_ms = 0;
 
@@ -479,29 +457,30 @@ TEST_F_TIMEOUT(synflood, counters_and_ring_keep_up, 330)
 	ASSERT_LT(0, flood_ms);
 
 	/* ---- right after: the queue is still full of request socks ---- */
-	EXPECT_TRUE(settle(_metadata, &self->before, &self->after, false));
-	insegs = self->after.insegs - self->before.insegs;
+	EXPECT_TRUE(settle(_metadata, &self->before, &self->after,
+			   &self->rows, false));
+	insegs = MDELTA(self, M_INSEGS);
 	TH_LOG("cookies %s: %llu SYNs sent in %.1f s by %d senders: %.0f SYNs/s; %lld reached TCP: %.0f/s; input backlogs dropped %lld",
 	       variant->syncookies, sent, flood_ms / 1000.0, self->nsenders,
 	       sent * 1000.0 / flood_ms, insegs, insegs * 1000.0 / flood_ms,
 	       softnet_dropped() - softnet);
 	TH_LOG("after the flood: st 03 rows %d, syn_recv %llu; syn_queue_added +%lld, _expired +%lld; TcpExt TCPSynRetrans +%lld, synack_retrans +%lld",
-	       self->after.rows, self->after.c.v[TCPSTATE_C_SYN_RECV],
+	       self->rows, self->after.c.v[TCPSTATE_C_SYN_RECV],
 	       CDELTA(self, TCPSTATE_C_SYN_QUEUE_ADDED),
 	       CDELTA(self, TCPSTATE_C_SYN_QUEUE_EXPIRED),
-	       self->after.synretrans - self->before.synretrans,
+	       MDELTA(self, M_SYNRETRANS),
 	       CDELTA(self, TCPSTATE_C_SYNACK_RETRANS));
 	TH_LOG("TcpExt ListenDrops +%lld TCPReqQFullDrop +%lld TCPReqQFullDoCookies +%lld SyncookiesSent +%lld ListenOverflows +%lld",
 	       MDELTA(self, M_DROPS), MDELTA(self, M_QFULL),
-	       self->after.docookies - self->before.docookies,
+	       MDELTA(self, M_DOCOOKIES),
 	       MDELTA(self, M_COOKIES), MDELTA(self, M_OVERFLOWS));
-	expect_settled(_metadata, &self->before, &self->after);
+	expect_settled(_metadata, &self->before, &self->after, self->rows);
 	/*
 	 * The scenario: the queue filled and the rest took the variant's
 	 * path; request socks expired and were replaced, with retransmits.
 	 */
-	EXPECT_LT(0, self->after.rows);
-	EXPECT_GE(BACKLOG + self->nsenders, self->after.rows);
+	EXPECT_LT(0, self->rows);
+	EXPECT_GE(BACKLOG + self->nsenders, self->rows);
 	if (!strcmp(variant->syncookies, "0")) {
 		EXPECT_LT(0, MDELTA(self, M_QFULL));
 		EXPECT_EQ(0, MDELTA(self, M_COOKIES));
@@ -509,21 +488,22 @@ TEST_F_TIMEOUT(synflood, counters_and_ring_keep_up, 330)
 		EXPECT_LT(0, MDELTA(self, M_COOKIES));
 		EXPECT_EQ(0, MDELTA(self, M_QFULL));
 		EXPECT_EQ(MDELTA(self, M_COOKIES),
-			  self->after.docookies - self->before.docookies);
+			  MDELTA(self, M_DOCOOKIES));
 	}
 	EXPECT_LT(BACKLOG, CDELTA(self, TCPSTATE_C_SYN_QUEUE_ADDED));
 	EXPECT_LT(0, CDELTA(self, TCPSTATE_C_SYN_QUEUE_EXPIRED));
-	EXPECT_LT(0, self->after.synretrans - self->before.synretrans);
+	EXPECT_LT(0, MDELTA(self, M_SYNRETRANS));
 	EXPECT_LT(0, insegs);
 	EXPECT_GE((long long)sent, insegs);
 
 	/* ---- the listener goes, and its request socks with it ---- */
-	rows = self->after.rows;
+	rows = self->rows;
 	close(self->lfd);
 	self->lfd = -1;
-	EXPECT_TRUE(settle(_metadata, &self->before, &self->after, true));
-	expect_settled(_metadata, &self->before, &self->after);
-	EXPECT_EQ(0, self->after.rows);
+	EXPECT_TRUE(settle(_metadata, &self->before, &self->after,
+			   &self->rows, true));
+	expect_settled(_metadata, &self->before, &self->after, self->rows);
+	EXPECT_EQ(0, self->rows);
 	EXPECT_EQ(0, self->after.c.v[TCPSTATE_C_SYN_RECV]);
 	/* Every request sock that came went: expired, or with its listener. */
 	EXPECT_EQ(CDELTA(self, TCPSTATE_C_SYN_QUEUE_ADDED),

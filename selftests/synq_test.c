@@ -27,20 +27,13 @@
 #define SPOOF_SPORT	40000
 #define MAX_LOG		16384
 
-/* The kernel's figures and tcpstate's (ts_mirrors), read together. */
-struct snapshot {
-	struct ts_counters c;
-	long long mib[NR_MIRRORS];
-	long long synretrans;
-};
-
 /* What every test here holds; torn down by ctx_teardown(). */
 struct ctx {
 	struct ts_watch w;
 	struct ev_log log;
 	int lfd;
 	struct ts_addr sink;
-	struct snapshot before, after;
+	struct ts_snapshot before, after;
 };
 
 /*
@@ -213,28 +206,10 @@ FIXTURE_TEARDOWN(accept_overflow)
 	ctx_teardown(&self->x);
 }
 
-static void take(struct __test_metadata *_metadata, bool module,
-		 struct snapshot *s)
-{
-	const char *missing;
-
-	missing = mirrors_read(s->mib);
-	ASSERT_EQ(NULL, missing) TH_LOG("no TcpExt %s", missing);
-	s->synretrans = mib_get("TcpExt", "TCPSynRetrans");
-	ASSERT_LE(0, s->synretrans);
-	if (module)
-		ASSERT_EQ(0, counters_proc(&s->c))
-			TH_LOG("/proc/net/tcpstate unreadable or malformed");
-}
-
-#define CDELTA(x, idx) \
-	((long long)((x)->after.c.v[idx] - (x)->before.c.v[idx]))
-#define MDELTA(x, m) ((x)->after.mib[m] - (x)->before.mib[m])
-
 static bool mirrors_settled(struct __test_metadata *_metadata,
-			    struct snapshot *b, struct snapshot *a)
+			    struct ts_snapshot *b, struct ts_snapshot *a)
 {
-	take(_metadata, true, a);
+	snapshot_take(_metadata, a, true);
 	return MIRRORS_AGREE(b, a);
 }
 
@@ -270,27 +245,23 @@ static __u64 listener_id(const struct ev_log *log, unsigned short port)
 	return 0;
 }
 
-struct want {
-	unsigned int type;
-	int reason;
-	int n;
-};
-
-static bool have_events(const struct ev_log *log, void *arg)
+/*
+ * The ring's part of a test: drain until @n events of @type came (within
+ * @timeout_ms), none dropped, and the listener on @port made its LISTEN
+ * event. The listener's id.
+ */
+static __u64 ring_caught_up(struct __test_metadata *_metadata, struct ctx *x,
+			    unsigned int type, int n, int timeout_ms,
+			    unsigned short port)
 {
-	const struct want *w = arg;
+	__u64 listener;
 
-	return ev_count(log, w->type, w->reason) >= w->n;
-}
-
-static void dump_log(struct __test_metadata *_metadata,
-		     const struct ev_log *log)
-{
-	char buf[256];
-	int i;
-
-	for (i = 0; i < log->n && i < 200; i++)
-		TH_LOG("ev %d: %s", i, ev_str(&log->ev[i], buf, sizeof(buf)));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log, type, -1, n,
+				    timeout_ms));
+	EXPECT_EQ(0, x->log.dropped);
+	listener = listener_id(&x->log, port);
+	EXPECT_NE(0, listener);
+	return listener;
 }
 
 /*
@@ -307,7 +278,6 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	/* The listener's family: request socks show in its /proc file. */
 	const int lfam = variant->mapped ? AF_INET6 : variant->family;
 	struct ts_addr esink;
-	struct want want;
 	__u64 listener;
 	char text[16];
 	int i, rows;
@@ -322,7 +292,7 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 		esink = x->sink;
 	}
 	ASSERT_LE(0, x->lfd);
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 
 	for (i = 1; i <= n; i++) {
 		struct ts_addr src;
@@ -338,7 +308,7 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	TH_LOG("st 03 rows: %d", rows);
 	ASSERT_EQ(n, rows);
 	if (x->w.module) {
-		take(_metadata, true, &x->after);
+		snapshot_take(_metadata, &x->after, true);
 		EXPECT_EQ(rows, x->after.c.v[TCPSTATE_C_SYN_RECV]);
 		EXPECT_EQ(rows, CDELTA(x, TCPSTATE_C_SYN_QUEUE_ADDED));
 	}
@@ -348,21 +318,20 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 					     LISTEN_PORT) == 0, 20000))
 		TH_LOG("%d st 03 rows left", proc_tcp_rows(lfam,
 							   3, LISTEN_PORT));
-	take(_metadata, false, &x->after);
+	snapshot_take(_metadata, &x->after, false);
 	TH_LOG("TCPSynRetrans +%lld",
-	       x->after.synretrans - x->before.synretrans);
+	       MDELTA(x, M_SYNRETRANS));
 	/* The scenario: every request sock had its k retransmits. */
-	ASSERT_EQ(n * k, x->after.synretrans - x->before.synretrans);
-	if (!x->w.module)
-		return;
+	ASSERT_EQ(n * k, MDELTA(x, M_SYNRETRANS));
+	SKIP_IF_TRAFFIC_ONLY();
 
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000))
 		TH_LOG("syn_recv gauge %llu after every request expired",
 		       counter_get(TCPSTATE_C_SYN_RECV));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_SYN_RECV]);
 	EXPECT_EQ(n, CDELTA(x, TCPSTATE_C_SYN_QUEUE_EXPIRED));
-	EXPECT_EQ(x->after.synretrans - x->before.synretrans,
+	EXPECT_EQ(MDELTA(x, M_SYNRETRANS),
 		  CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_COMPLETED));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_DROPPED));
@@ -371,12 +340,8 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	/* The ring: per request sock, SYN_RECV, k retransmits, the end. */
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_SYN_RECV_END, -1, n };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
-	EXPECT_EQ(0, x->log.dropped);
-	listener = listener_id(&x->log, LISTEN_PORT);
-	EXPECT_NE(0, listener);
+	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_SYN_RECV_END, n,
+				  5000, LISTEN_PORT);
 	EXPECT_EQ(n, ev_count(&x->log, TCPSTATE_EV_SYN_RECV, -1));
 	EXPECT_EQ(n * k, ev_count(&x->log, TCPSTATE_EV_SYNACK_RETRANS, -1));
 	EXPECT_EQ(n, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END,
@@ -452,7 +417,7 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 	}
 	EXPECT_EQ((unsigned int)n, maxq);
 	if (_metadata->passed == 0)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -467,12 +432,11 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 	struct ctx *x = &self->x;
 	const int n = 6;
 	int i, rows, accounted;
-	struct want want;
 	__u64 listener;
 
 	x->lfd = tcp_listen(variant->family, &x->sink, LISTEN_PORT, 1);
 	ASSERT_LE(0, x->lfd);
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 
 	for (i = 1; i <= n; i++) {
 		struct ts_addr src;
@@ -483,7 +447,7 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 	}
 	/* Every SYN is accounted for: queued, cookied or dropped. */
 	accounted = POLL_UNTIL(
-		(take(_metadata, false, &x->after),
+		(snapshot_take(_metadata, &x->after, false),
 		 proc_tcp_rows(variant->family, 3, LISTEN_PORT) +
 		 MDELTA(x, M_COOKIES) +
 		 MDELTA(x, M_QFULL) == n), 5000);
@@ -500,7 +464,7 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 							    M_QFULL));
 
 	if (x->w.module) {
-		take(_metadata, true, &x->after);
+		snapshot_take(_metadata, &x->after, true);
 		EXPECT_EQ(rows, x->after.c.v[TCPSTATE_C_SYN_RECV]);
 		EXPECT_EQ(rows, CDELTA(x, TCPSTATE_C_SYN_QUEUE_ADDED));
 		EXPECT_MIRRORS_AGREE(&x->before, &x->after);
@@ -511,26 +475,21 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 	x->lfd = -1;
 	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(variant->family, 3,
 					     LISTEN_PORT) == 0, 5000));
-	if (!x->w.module)
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_SYN_RECV]);
 	EXPECT_EQ(rows, CDELTA(x, TCPSTATE_C_SYN_QUEUE_DROPPED));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_EXPIRED));
 	/* None if the listener closed within 1 s, but TCG is slow. */
-	EXPECT_EQ(x->after.synretrans - x->before.synretrans,
+	EXPECT_EQ(MDELTA(x, M_SYNRETRANS),
 		  CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
 	EXPECT_MIRRORS_AGREE(&x->before, &x->after);
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_SYN_RECV_END, -1, rows };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
-	EXPECT_EQ(0, x->log.dropped);
-	listener = listener_id(&x->log, LISTEN_PORT);
-	EXPECT_NE(0, listener);
+	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_SYN_RECV_END, rows,
+				  5000, LISTEN_PORT);
 	EXPECT_EQ(rows, ev_count(&x->log, TCPSTATE_EV_SYN_RECV, -1));
 	EXPECT_EQ(rows, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END,
 				 TCPSTATE_SRE_LISTENER_CLOSED));
@@ -562,7 +521,7 @@ TEST_F_TIMEOUT(syn_queue_full, cookies_or_drops, 30)
 		}
 	}
 	if (_metadata->passed == 0)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -580,7 +539,6 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	const int lfam = variant->mapped ? AF_INET6 : variant->family;
 	const int k = 8;
 	int fds[8], i, acceptq = -1, rows = -1, drops;
-	struct want want;
 	__u64 listener;
 	unsigned short port;
 
@@ -593,7 +551,7 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 				   tcp_listen(variant->family, NULL, 0, 1);
 	ASSERT_LE(0, x->lfd);
 	port = sock_port(x->lfd);
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 
 	for (i = 0; i < k; i++) {
 		/*
@@ -630,18 +588,15 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 		tcp_abort(fds[i]);
 	if (variant->lo_delay_ms)
 		sh("tc qdisc del dev lo root");
-	take(_metadata, false, &x->after);
+	snapshot_take(_metadata, &x->after, false);
 	TH_LOG("TcpExt ListenOverflows +%lld ListenDrops +%lld TCPReqQFullDrop +%lld SyncookiesSent +%lld",
 	       MDELTA(x, M_OVERFLOWS),
 	       MDELTA(x, M_DROPS),
 	       MDELTA(x, M_QFULL),
 	       MDELTA(x, M_COOKIES));
 	EXPECT_LT(0, MDELTA(x, M_OVERFLOWS));
-	if (!x->w.module) {
-		close(x->lfd);
-		x->lfd = -1;
-		return;
-	}
+	/* (Under TRAFFIC_ONLY the teardown closes the listener.) */
+	SKIP_IF_TRAFFIC_ONLY();
 
 	/* Every MIB mirrored, every queued connection counted. */
 	EXPECT_TRUE(POLL_UNTIL(overflow_settled(_metadata, x, lfam, port,
@@ -662,12 +617,8 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	drops = CDELTA(x, TCPSTATE_C_LISTEN_DROPS);
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_ACCEPT_QUEUED, -1, acceptq };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				3000));
-	EXPECT_EQ(0, x->log.dropped);
-	listener = listener_id(&x->log, port);
-	EXPECT_NE(0, listener);
+	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_ACCEPT_QUEUED,
+				  acceptq, 3000, port);
 	TH_LOG("events: SYN_DROP %d ACK_DROP %d (accept queue full: %d + %d), ACCEPT_QUEUED %d, SYNCOOKIE_SENT %d",
 	       ev_count(&x->log, TCPSTATE_EV_SYN_DROP, -1),
 	       ev_count(&x->log, TCPSTATE_EV_ACK_DROP, -1),
@@ -717,7 +668,7 @@ TEST_F_TIMEOUT(accept_overflow, listen_drops, 30)
 	/* The last one in saw the queue as long as the kernel shows it. */
 	EXPECT_EQ((unsigned int)acceptq, maxq);
 	if (_metadata->passed == 0)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 TEST_HARNESS_MAIN

@@ -24,25 +24,6 @@
 #include "ring_reader.h"
 #include "tcpstate_net.h"
 
-const struct ts_mib_mirror ts_mirrors[NR_MIRRORS] = {
-	[M_OVERFLOWS] = { TCPSTATE_C_ACCEPT_OVERFLOWS, "ListenOverflows" },
-	[M_DROPS] = { TCPSTATE_C_LISTEN_DROPS, "ListenDrops" },
-	[M_QFULL] = { TCPSTATE_C_SYN_QUEUE_FULL_DROPS, "TCPReqQFullDrop" },
-	[M_COOKIES] = { TCPSTATE_C_SYNCOOKIES_SENT, "SyncookiesSent" },
-};
-
-const char *mirrors_read(long long mib[NR_MIRRORS])
-{
-	unsigned int i;
-
-	for (i = 0; i < NR_MIRRORS; i++) {
-		mib[i] = mib_get("TcpExt", ts_mirrors[i].mib);
-		if (mib[i] < 0)
-			return ts_mirrors[i].mib;
-	}
-	return NULL;
-}
-
 /* ---- time, processes, files ---- */
 
 long long now_ms(void)
@@ -268,6 +249,14 @@ int sink_setup(void)
 }
 
 /* ---- addresses ---- */
+
+bool family_option(int opt, int *family)
+{
+	if (opt != '4' && opt != '6')
+		return false;
+	*family = opt == '4' ? AF_INET : AF_INET6;
+	return true;
+}
 
 int ts_addr_parse(int family, const char *text, struct ts_addr *a)
 {
@@ -524,7 +513,7 @@ unsigned short sock_port(int fd)
 		     ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
-static int tcp_connect_flags(int family, unsigned short cport,
+static int tcp_connect_flags(const struct ts_addr *dst, unsigned short cport,
 			     unsigned short port, int flags)
 {
 	struct sockaddr_storage ss;
@@ -532,17 +521,17 @@ static int tcp_connect_flags(int family, unsigned short cport,
 	int fd, one = 1;
 	socklen_t len;
 
-	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+	fd = socket(dst->family, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
 	if (fd < 0)
 		return -errno;
-	ts_addr_loopback(family, &lo);
 	if (cport) {
+		ts_addr_loopback(dst->family, &lo);
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		len = ts_sockaddr(&lo, cport, &ss);
 		if (bind(fd, (struct sockaddr *)&ss, len))
 			goto fail;
 	}
-	len = ts_sockaddr(&lo, port, &ss);
+	len = ts_sockaddr(dst, port, &ss);
 	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS)
 		goto fail;
 	return fd;
@@ -554,12 +543,24 @@ fail:
 
 int tcp_connect(int family, unsigned short cport, unsigned short port)
 {
-	return tcp_connect_flags(family, cport, port, 0);
+	struct ts_addr lo;
+
+	ts_addr_loopback(family, &lo);
+	return tcp_connect_flags(&lo, cport, port, 0);
 }
 
 int tcp_connect_nb(int family, unsigned short port)
 {
-	return tcp_connect_flags(family, 0, port, SOCK_NONBLOCK);
+	struct ts_addr lo;
+
+	ts_addr_loopback(family, &lo);
+	return tcp_connect_flags(&lo, 0, port, SOCK_NONBLOCK);
+}
+
+int tcp_connect_to(const struct ts_addr *dst, unsigned short port,
+		   bool nonblock)
+{
+	return tcp_connect_flags(dst, 0, port, nonblock ? SOCK_NONBLOCK : 0);
 }
 
 void tcp_abort(int fd)
@@ -570,41 +571,117 @@ void tcp_abort(int fd)
 	close(fd);
 }
 
+int tcp_exchange(int cfd, int afd)
+{
+	char byte = 'x';
+
+	if (write(cfd, &byte, 1) != 1 || read(afd, &byte, 1) != 1 ||
+	    write(afd, &byte, 1) != 1 || read(cfd, &byte, 1) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* Read EOF on @fd, then close it; -EIO if something else came. */
+static int close_on_eof(int fd)
+{
+	char byte;
+	int err = read(fd, &byte, 1) == 0 ? 0 : -EIO;
+
+	close(fd);
+	return err;
+}
+
+/* The ending @how of a connection whose two ends are @cfd and @afd. */
+static int connection_end(int cfd, int afd, enum ts_close how, int *server_fd)
+{
+	struct linger abort_now = { .l_onoff = 1, .l_linger = 0 };
+	int first, second, err;
+	char byte;
+
+	switch (how) {
+	case CLOSE_CLIENT:
+		close(cfd);
+		return close_on_eof(afd);
+	case CLOSE_SERVER:
+		close(afd);
+		return close_on_eof(cfd);
+	case CLOSE_CLIENT_KEEP_SERVER:
+		close(cfd);
+		*server_fd = afd;
+		return 0;
+	case RESET_CLIENT:
+		if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &abort_now,
+			       sizeof(abort_now))) {
+			err = -errno;
+			close(cfd);
+			close(afd);
+			return err;
+		}
+		close(cfd);
+		/* The RST makes the server's read fail: ECONNRESET. */
+		err = read(afd, &byte, 1) < 0 && errno == ECONNRESET ? 0 : -EIO;
+		close(afd);
+		return err;
+	case SHUTDOWN_CLIENT:
+	case SHUTDOWN_SERVER:
+		first = how == SHUTDOWN_CLIENT ? cfd : afd;
+		second = first == cfd ? afd : cfd;
+		if (shutdown(first, SHUT_WR)) {
+			err = -errno;
+			close(first);
+			close(second);
+			return err;
+		}
+		err = close_on_eof(second);
+		if (err) {
+			close(first);
+			return err;
+		}
+		return close_on_eof(first);
+	}
+	close(cfd);
+	close(afd);
+	return -EINVAL;
+}
+
+int loopback_connection(int lfd, int family, unsigned short cport,
+			enum ts_close how, unsigned short *cport_used,
+			int *server_fd)
+{
+	int cfd, afd;
+
+	cfd = tcp_connect(family, cport, sock_port(lfd));
+	if (cfd < 0)
+		return cfd;
+	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (afd < 0) {
+		afd = -errno;
+		close(cfd);
+		return afd;
+	}
+	if (cport_used)
+		*cport_used = sock_port(cfd);
+	if (tcp_exchange(cfd, afd)) {
+		close(cfd);
+		close(afd);
+		return -EIO;
+	}
+	return connection_end(cfd, afd, how, server_fd);
+}
+
 int client_closed_connections(int lfd, int family, int n,
 			      unsigned short *cports, int *server_fds)
 {
-	unsigned short lport = sock_port(lfd);
-	int i, cfd, afd;
-	char byte = 'x';
+	int i, err;
 
 	for (i = 0; i < n; i++) {
-		cfd = tcp_connect(family, cports ? cports[i] : 0, lport);
-		if (cfd < 0)
-			return cfd;
-		afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-		if (afd < 0) {
-			close(cfd);
-			return -errno;
-		}
-		if (cports)
-			cports[i] = sock_port(cfd);
-		/* One byte each way: both ends hold the other's timestamp. */
-		if (write(cfd, &byte, 1) != 1 || read(afd, &byte, 1) != 1 ||
-		    write(afd, &byte, 1) != 1 || read(cfd, &byte, 1) != 1) {
-			close(cfd);
-			close(afd);
-			return -EIO;
-		}
-		close(cfd);
-		if (server_fds) {
-			server_fds[i] = afd;
-			continue;
-		}
-		if (read(afd, &byte, 1) != 0) {
-			close(afd);
-			return -EIO;
-		}
-		close(afd);
+		err = loopback_connection(lfd, family, cports ? cports[i] : 0,
+					  server_fds ? CLOSE_CLIENT_KEEP_SERVER :
+						       CLOSE_CLIENT,
+					  cports ? &cports[i] : NULL,
+					  server_fds ? &server_fds[i] : NULL);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -726,6 +803,14 @@ int proc_tcp_rows(int family, unsigned int st, unsigned short lport)
 	if (proc_tcp_scan(family, count_row, &rc))
 		return -1;
 	return rc.n;
+}
+
+int proc_tcp_rows_all(unsigned int st, unsigned short lport)
+{
+	int v4 = proc_tcp_rows(AF_INET, st, lport);
+	int v6 = proc_tcp_rows(AF_INET6, st, lport);
+
+	return v4 < 0 || v6 < 0 ? -1 : v4 + v6;
 }
 
 int proc_tcp_listen_rxq(int family, unsigned short lport)
@@ -940,6 +1025,46 @@ unsigned long long counter_get(unsigned int idx)
 	return c.v[idx];
 }
 
+/* ---- before and after ---- */
+
+const struct ts_mib_field ts_mibs[NR_MIBS] = {
+	[M_OVERFLOWS] = { "TcpExt", "ListenOverflows" },
+	[M_DROPS] = { "TcpExt", "ListenDrops" },
+	[M_QFULL] = { "TcpExt", "TCPReqQFullDrop" },
+	[M_COOKIES] = { "TcpExt", "SyncookiesSent" },
+	[M_SYNRETRANS] = { "TcpExt", "TCPSynRetrans" },
+	[M_DOCOOKIES] = { "TcpExt", "TCPReqQFullDoCookies" },
+	[M_TW] = { "TcpExt", "TW" },
+	[M_TWKILLED] = { "TcpExt", "TWKilled" },
+	[M_RECYCLED] = { "TcpExt", "TWRecycled" },
+	[M_PASSIVE] = { "Tcp", "PassiveOpens" },
+	[M_INSEGS] = { "Tcp", "InSegs" },
+};
+
+const unsigned int ts_mirrors[NR_MIRRORS] = {
+	[M_OVERFLOWS] = TCPSTATE_C_ACCEPT_OVERFLOWS,
+	[M_DROPS] = TCPSTATE_C_LISTEN_DROPS,
+	[M_QFULL] = TCPSTATE_C_SYN_QUEUE_FULL_DROPS,
+	[M_COOKIES] = TCPSTATE_C_SYNCOOKIES_SENT,
+};
+
+const char *snapshot_read(struct ts_snapshot *s, bool counters)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_MIBS; i++) {
+		s->mib[i] = mib_get(ts_mibs[i].section, ts_mibs[i].field);
+		if (s->mib[i] < 0)
+			return ts_mibs[i].field;
+	}
+	s->sockstat_tw = sockstat_tw();
+	if (s->sockstat_tw < 0)
+		return "tw of /proc/net/sockstat";
+	if (counters && counters_proc(&s->c))
+		return "/proc/net/tcpstate (missing or malformed)";
+	return NULL;
+}
+
 /* ---- the ring ---- */
 
 int ev_log_init(struct ev_log *log, int cap, unsigned int netns)
@@ -1005,6 +1130,26 @@ int ev_count(const struct ev_log *log, unsigned int type, int reason)
 		    (reason < 0 || log->ev[i].reason == reason))
 			n++;
 	return n;
+}
+
+struct ev_want {
+	unsigned int type;
+	int reason, n;
+};
+
+static bool have_events(const struct ev_log *log, void *arg)
+{
+	const struct ev_want *w = arg;
+
+	return ev_count(log, w->type, w->reason) >= w->n;
+}
+
+bool ev_log_wait_for(struct tcpstate_reader *r, struct ev_log *log,
+		     unsigned int type, int reason, int n, int timeout_ms)
+{
+	struct ev_want want = { .type = type, .reason = reason, .n = n };
+
+	return ev_log_wait(r, log, have_events, &want, timeout_ms);
 }
 
 const char *ev_type_name(unsigned int type)

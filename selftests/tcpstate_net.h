@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared helpers of the SYN queue, accept queue, TIME_WAIT and per-netns
- * counter selftests: network namespaces, a raw-socket SYN sender, the
- * kernel's own figures (/proc/net/{netstat,sockstat,tcp,tcp6}) and
- * tcpstate's (/proc/net/tcpstate, TCPSTATE_IOC_GET_COUNTERS, the ring).
+ * What every selftest and test tool links (tcpstate_net.c): module
+ * control, network namespaces, a raw-socket SYN sender, the one
+ * loopback-connection driver, the kernel's own figures
+ * (/proc/net/{netstat,snmp,sockstat,tcp,tcp6}, tracefs) and tcpstate's
+ * (/proc/net/tcpstate, TCPSTATE_IOC_GET_COUNTERS, the ring), and the
+ * before/after snapshot of both that the tests compare.
  *
  * Every figure read here is the calling thread's network namespace's: the
  * /proc/net files follow /proc/self/net.
@@ -37,55 +39,6 @@
 #define SINK_ADDR6		"fd77::1"
 #define SPOOF_PREFIX4		"10.99.0.0/16"
 #define SPOOF_PREFIX6		"fd99::/64"
-
-/*
- * The TcpExt MIBs that tcpstate's listen counters equal, per
- * /proc/net/tcpstate's documentation (module/kprobes.c attributes them).
- */
-struct ts_mib_mirror {
-	unsigned int counter;	/* enum tcpstate_counter */
-	const char *mib;	/* TcpExt name in /proc/net/netstat */
-};
-
-enum { M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES, NR_MIRRORS };
-extern const struct ts_mib_mirror ts_mirrors[NR_MIRRORS];
-
-/* Read every mirrored MIB into @mib; the name of one it cannot read, or NULL. */
-const char *mirrors_read(long long mib[NR_MIRRORS]);
-
-/*
- * How far mirror @i's counter moved between readings @b and @a, minus how
- * far its MIB did: 0 when tcpstate agrees with the kernel. @b and @a are
- * anything with the members .c (struct ts_counters) and .mib (as filled by
- * mirrors_read()).
- */
-#define MIRROR_SKEW(b, a, i)						\
-	((long long)((a)->c.v[ts_mirrors[i].counter] -			\
-		     (b)->c.v[ts_mirrors[i].counter]) -			\
-	 ((a)->mib[i] - (b)->mib[i]))
-
-/* Whether every mirror's skew between @b and @a is 0. */
-#define MIRRORS_AGREE(b, a) ({						\
-	unsigned int __i;						\
-	for (__i = 0; __i < NR_MIRRORS; __i++)				\
-		if (MIRROR_SKEW(b, a, __i))				\
-			break;						\
-	__i == NR_MIRRORS;						\
-})
-
-/* In a test (it needs _metadata): an expectation per mirror, with values. */
-#define EXPECT_MIRRORS_AGREE(b, a) do {					\
-	unsigned int __i;						\
-	for (__i = 0; __i < NR_MIRRORS; __i++) {			\
-		EXPECT_EQ(0, MIRROR_SKEW(b, a, __i))			\
-			TH_LOG("%s moved by %lld, TcpExt %s by %lld",	\
-			       counter_name(ts_mirrors[__i].counter),	\
-			       (long long)((a)->c.v[ts_mirrors[__i].counter] - \
-					   (b)->c.v[ts_mirrors[__i].counter]), \
-			       ts_mirrors[__i].mib,			\
-			       (a)->mib[__i] - (b)->mib[__i]);		\
-	}								\
-} while (0)
 
 /* The number a shell command prints first (popen), or -1. */
 int ts_cmd_int(const char *cmd);
@@ -164,6 +117,9 @@ int sink_setup(void);
 
 /* ---- addresses ---- */
 
+/* getopt()'s -4 and -6: sets *@family and says true; false for others. */
+bool family_option(int opt, int *family);
+
 struct ts_addr {
 	int family;
 	union {
@@ -218,17 +174,58 @@ unsigned short sock_port(int fd);
 int tcp_connect(int family, unsigned short cport, unsigned short port);
 /* Non-blocking connect; fd or -errno (EINPROGRESS is success). */
 int tcp_connect_nb(int family, unsigned short port);
+/* Connect to @dst:@port (blocking unless @nonblock); fd or -errno. */
+int tcp_connect_to(const struct ts_addr *dst, unsigned short port,
+		   bool nonblock);
 /* close() with SO_LINGER 0: an RST, no TIME_WAIT. */
 void tcp_abort(int fd);
+/*
+ * One byte each way between the two ends of a connection (both then hold
+ * the other's timestamp). 0 or -EIO.
+ */
+int tcp_exchange(int cfd, int afd);
+
+/* How loopback_connection() ends a connection: who closes first, and how. */
+enum ts_close {
+	/* close(); the peer closes once it has read EOF. */
+	CLOSE_CLIENT,
+	CLOSE_SERVER,
+	/*
+	 * The client closes; the server's socket stays open (the client's
+	 * becomes an orphaned FIN_WAIT2 timewait sock).
+	 */
+	CLOSE_CLIENT_KEEP_SERVER,
+	/* The client aborts (SO_LINGER 0: an RST); the server reads ECONNRESET. */
+	RESET_CLIENT,
+	/*
+	 * shutdown(SHUT_WR), the peer reads EOF and closes, then the closer
+	 * reads EOF and closes: the closer is never orphaned before its
+	 * TIME_WAIT, so its path is always FIN_WAIT1 -> FIN_WAIT2 ->
+	 * TIME_WAIT (a close() first would race: an ACK arriving after it
+	 * makes an orphaned FIN_WAIT2 timewait sock).
+	 */
+	SHUTDOWN_CLIENT,
+	SHUTDOWN_SERVER,
+};
 
 /*
- * @n connections to listener @lfd, each closed by the client first:
- * connect (from @cports[i] when @cports and @cports[i] are set; the port
- * used is stored back), accept, client close. When @server_fds is NULL the
- * server closes once it has read EOF (the client's socket then becomes a
- * TIME_WAIT timewait sock); otherwise the accepted sockets are kept open
- * in @server_fds (the client's becomes an orphaned FIN_WAIT2 timewait sock).
- * 0 or -errno.
+ * The one loopback-connection driver of the tests and their tools: connect
+ * to listener @lfd (from port @cport, 0: any), accept, tcp_exchange(), then
+ * end it as @how says. The client's port into @cport_used (if not NULL);
+ * with CLOSE_CLIENT_KEEP_SERVER the server's fd into @server_fd. 0 or
+ * -errno.
+ */
+int loopback_connection(int lfd, int family, unsigned short cport,
+			enum ts_close how, unsigned short *cport_used,
+			int *server_fd);
+
+/*
+ * @n loopback_connection()s to listener @lfd, each closed by the client
+ * first: from @cports[i] when @cports and @cports[i] are set (the port
+ * used is stored back). When @server_fds is NULL the server closes once
+ * it has read EOF (CLOSE_CLIENT: the client's socket becomes a TIME_WAIT
+ * timewait sock); otherwise the accepted sockets are kept open in
+ * @server_fds (CLOSE_CLIENT_KEEP_SERVER). 0 or -errno.
  */
 int client_closed_connections(int lfd, int family, int n,
 			      unsigned short *cports, int *server_fds);
@@ -260,6 +257,8 @@ int proc_tcp_scan(int family,
  * @lport unless 0; -1 on error.
  */
 int proc_tcp_rows(int family, unsigned int st, unsigned short lport);
+/* proc_tcp_rows() of both families; -1 on error. */
+int proc_tcp_rows_all(unsigned int st, unsigned short lport);
 /* rx_queue of the listener on @lport: its accept queue length. */
 int proc_tcp_listen_rxq(int family, unsigned short lport);
 
@@ -346,6 +345,107 @@ int counters_ioctl(struct ts_counters *c, struct tcpstate_counters *raw);
  */
 unsigned long long counter_get(unsigned int idx);
 
+/* ---- before and after: the kernel's figures and tcpstate's ---- */
+
+/*
+ * The MIBs the tests read, one table (ts_mibs: section and field of
+ * /proc/net/netstat or /proc/net/snmp). The first NR_MIRRORS are those
+ * tcpstate's listen counters equal, per /proc/net/tcpstate's documentation
+ * (module/kprobes.c attributes them); ts_mirrors names their counters.
+ */
+enum ts_mib {
+	M_OVERFLOWS, M_DROPS, M_QFULL, M_COOKIES,
+	NR_MIRRORS,
+	M_SYNRETRANS = NR_MIRRORS, M_DOCOOKIES, M_TW, M_TWKILLED, M_RECYCLED,
+	M_PASSIVE, M_INSEGS,
+	NR_MIBS
+};
+
+struct ts_mib_field {
+	const char *section, *field;
+};
+extern const struct ts_mib_field ts_mibs[NR_MIBS];
+/* Mirror i: the counter (enum tcpstate_counter) equal to MIB i. */
+extern const unsigned int ts_mirrors[NR_MIRRORS];
+
+/*
+ * The kernel's figures and tcpstate's, read together: every MIB of
+ * ts_mibs, "tw" of /proc/net/sockstat, and tcpstate's counters (when asked
+ * for). A test reads one before its traffic and one after, and compares
+ * the two with CDELTA() and MDELTA().
+ */
+struct ts_snapshot {
+	struct ts_counters c;
+	long long mib[NR_MIBS];
+	long long sockstat_tw;
+};
+
+/*
+ * Fill @s (tcpstate's counters only when @counters); NULL, or the name of
+ * the figure it could not read.
+ */
+const char *snapshot_read(struct ts_snapshot *s, bool counters);
+
+#ifdef __KSELFTEST_HARNESS_H
+/* In a test, or a helper given _metadata: snapshot_read(), or fail. */
+static inline void snapshot_take(struct __test_metadata *_metadata,
+				 struct ts_snapshot *s, bool counters)
+{
+	const char *missing = snapshot_read(s, counters);
+
+	ASSERT_EQ(NULL, missing) TH_LOG("cannot read %s", missing);
+}
+#endif
+
+/* How far a counter and a MIB moved from snapshot @b to snapshot @a. */
+#define COUNTER_DELTA(b, a, idx)					\
+	((long long)((a)->c.v[idx] - (b)->c.v[idx]))
+#define MIB_DELTA(b, a, m) ((a)->mib[m] - (b)->mib[m])
+/* The same, for a test context @x holding .before and .after. */
+#define CDELTA(x, idx) COUNTER_DELTA(&(x)->before, &(x)->after, idx)
+#define MDELTA(x, m) MIB_DELTA(&(x)->before, &(x)->after, m)
+
+/*
+ * How far mirror @i's counter moved between snapshots @b and @a, minus how
+ * far its MIB did: 0 when tcpstate agrees with the kernel.
+ */
+#define MIRROR_SKEW(b, a, i)						\
+	(COUNTER_DELTA(b, a, ts_mirrors[i]) - MIB_DELTA(b, a, i))
+
+/* Whether every mirror's skew between @b and @a is 0. */
+#define MIRRORS_AGREE(b, a) ({						\
+	unsigned int __i;						\
+	for (__i = 0; __i < NR_MIRRORS; __i++)				\
+		if (MIRROR_SKEW(b, a, __i))				\
+			break;						\
+	__i == NR_MIRRORS;						\
+})
+
+/* In a test (it needs _metadata): an expectation per mirror, with values. */
+#define EXPECT_MIRRORS_AGREE(b, a) do {					\
+	unsigned int __i;						\
+	for (__i = 0; __i < NR_MIRRORS; __i++) {			\
+		EXPECT_EQ(0, MIRROR_SKEW(b, a, __i))			\
+			TH_LOG("%s moved by %lld, TcpExt %s by %lld",	\
+			       counter_name(ts_mirrors[__i]),		\
+			       COUNTER_DELTA(b, a, ts_mirrors[__i]),	\
+			       ts_mibs[__i].field, MIB_DELTA(b, a, __i)); \
+	}								\
+} while (0)
+
+/*
+ * In a test body, once the kernel's figures were checked: under
+ * TCPSTATE_TRAFFIC_ONLY tcpstate's cannot be, so the test ends as a SKIP,
+ * not a pass. A failure so far stays one (SKIP() would make it a pass).
+ */
+#define SKIP_IF_TRAFFIC_ONLY() do {					\
+	if (traffic_only()) {						\
+		if (!_metadata->passed)					\
+			return;						\
+		SKIP(return, "TCPSTATE_TRAFFIC_ONLY: the kernel's figures checked, not tcpstate's"); \
+	}								\
+} while (0)
+
 /* ---- the ring ---- */
 
 struct ev_log {
@@ -365,9 +465,25 @@ bool ev_log_wait(struct tcpstate_reader *r, struct ev_log *log,
 		 int timeout_ms);
 /* Events of @type (0: any) with @reason (-1: any). */
 int ev_count(const struct ev_log *log, unsigned int type, int reason);
+/* Drain until @log holds @n events of @type with @reason, as ev_count(). */
+bool ev_log_wait_for(struct tcpstate_reader *r, struct ev_log *log,
+		     unsigned int type, int reason, int n, int timeout_ms);
 
 const char *ev_type_name(unsigned int type);
 /* One line describing @ev, for TH_LOG. */
 const char *ev_str(const struct tcpstate_event *ev, char *buf, size_t len);
+
+#ifdef __KSELFTEST_HARNESS_H
+/* The first 200 events of @log into the test's log (after a failure). */
+static inline void ev_log_dump(struct __test_metadata *_metadata,
+			       const struct ev_log *log)
+{
+	char buf[256];
+	int i;
+
+	for (i = 0; i < log->n && i < 200; i++)
+		TH_LOG("ev %d: %s", i, ev_str(&log->ev[i], buf, sizeof(buf)));
+}
+#endif
 
 #endif /* TCPSTATE_NET_H */

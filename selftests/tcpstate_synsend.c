@@ -22,9 +22,12 @@
 
 #include "tcpstate_net.h"
 
-static void usage(FILE *f)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	fprintf(f, "usage: tcpstate_synsend -4|-6 [-d DST] -p PORT [-n COUNT] [-i FIRST] [-s SPORT] [--sink]\n");
+	fprintf(opt == 'h' ? stdout : stderr,
+		"usage: tcpstate_synsend -4|-6 [-d DST] -p PORT [-n COUNT] [-i FIRST] [-s SPORT] [--sink]\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -41,13 +44,9 @@ int main(int argc, char **argv)
 	bool sink = false;
 
 	while ((c = getopt_long(argc, argv, "46d:p:n:i:s:h", opts, NULL)) != -1) {
+		if (family_option(c, &family))
+			continue;
 		switch (c) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
 		case 'd':
 			dst_text = optarg;
 			break;
@@ -66,18 +65,12 @@ int main(int argc, char **argv)
 		case 'S':
 			sink = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return usage(c);
 		}
 	}
-	if (!port || port > 65535 || sport + count > 65536 || !first) {
-		usage(stderr);
-		return 2;
-	}
+	if (!port || port > 65535 || sport + count > 65536 || !first)
+		return usage('?');
 	if (!dst_text)
 		dst_text = family == AF_INET ? SINK_ADDR4 : SINK_ADDR6;
 	if (ts_addr_parse(family, dst_text, &dst)) {

@@ -16,117 +16,39 @@
  * accepting, until it is killed.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-enum closer { CLIENT_CLOSES, SERVER_CLOSES, CLIENT_RESETS };
+#include "tcpstate_net.h"
 
-static const char *const closer_names[] = {
-	[CLIENT_CLOSES] = "client", [SERVER_CLOSES] = "server",
-	[CLIENT_RESETS] = "reset",
+/* -c's names for loopback_connection()'s endings. */
+static const struct {
+	const char *name;
+	enum ts_close how;
+} closers[] = {
+	{ "client", CLOSE_CLIENT },
+	{ "server", CLOSE_SERVER },
+	{ "reset", RESET_CLIENT },
 };
 
-static socklen_t loopback(int family, unsigned short port,
-			  struct sockaddr_storage *ss)
+static void die(const char *what, int err)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	sin6->sin6_addr = in6addr_loopback;
-	return sizeof(*sin6);
-}
-
-static unsigned short local_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	return ntohs(ss.ss_family == AF_INET ?
-		     ((struct sockaddr_in *)&ss)->sin_port :
-		     ((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "tcpstate_traffic: %s: %s\n", what, strerror(errno));
+	fprintf(stderr, "tcpstate_traffic: %s: %s\n", what, strerror(err));
 	exit(1);
 }
 
-static void one_connection(int lfd, int family, enum closer closer)
+/* -h: the usage on stdout, status 0; a bad option: on stderr, status 2. */
+static int usage(int opt)
 {
-	struct linger abort_now = { .l_onoff = 1, .l_linger = 0 };
-	unsigned short lport = local_port(lfd), cport;
-	struct sockaddr_storage ss;
-	socklen_t len = loopback(family, lport, &ss);
-	int cfd, afd;
-	char byte = 'x';
-
-	cfd = socket(family, SOCK_STREAM, 0);
-	if (cfd < 0)
-		die("socket");
-	if (connect(cfd, (struct sockaddr *)&ss, len))
-		die("connect");
-	afd = accept(lfd, NULL, NULL);
-	if (afd < 0)
-		die("accept");
-	cport = local_port(cfd);
-	if (write(cfd, &byte, 1) != 1 || read(afd, &byte, 1) != 1 ||
-	    write(afd, &byte, 1) != 1 || read(cfd, &byte, 1) != 1)
-		die("exchange");
-
-	switch (closer) {
-	case CLIENT_CLOSES:
-		close(cfd);
-		if (read(afd, &byte, 1) != 0)
-			die("read EOF");
-		close(afd);
-		break;
-	case SERVER_CLOSES:
-		close(afd);
-		if (read(cfd, &byte, 1) != 0)
-			die("read EOF");
-		close(cfd);
-		break;
-	case CLIENT_RESETS:
-		if (setsockopt(cfd, SOL_SOCKET, SO_LINGER, &abort_now,
-			       sizeof(abort_now)))
-			die("SO_LINGER");
-		close(cfd);
-		/* The RST makes the server's read fail: ECONNRESET. */
-		if (read(afd, &byte, 1) >= 0 || errno != ECONNRESET)
-			die("read after RST");
-		close(afd);
-		break;
-	}
-	printf("%s %u %u %s\n", family == AF_INET ? "ipv4" : "ipv6", lport,
-	       cport, closer_names[closer]);
-}
-
-static void usage(FILE *out)
-{
-	fprintf(out,
+	fprintf(opt == 'h' ? stdout : stderr,
 		"USAGE: tcpstate_traffic [-4|-6] [-n COUNT] [-c client|server|reset] [-p PORT]\n"
 		"       tcpstate_traffic [-4|-6] -l -p PORT\n");
+	return opt == 'h' ? 0 : 2;
 }
 
 static long parse_num(const char *arg, long max, const char *what)
@@ -145,21 +67,17 @@ static long parse_num(const char *arg, long max, const char *what)
 
 int main(int argc, char **argv)
 {
-	enum closer closer = CLIENT_CLOSES;
-	struct sockaddr_storage ss;
-	int family = AF_INET, opt, lfd;
-	socklen_t len;
+	int family = AF_INET, opt, lfd, err;
 	long count = 1, port = 0, i;
+	unsigned int closer = 0, k;
 	bool listen_only = false;
+	unsigned short cport;
+	struct ts_addr any;
 
 	while ((opt = getopt(argc, argv, "46n:c:p:lh")) != -1) {
+		if (family_option(opt, &family))
+			continue;
 		switch (opt) {
-		case '4':
-			family = AF_INET;
-			break;
-		case '6':
-			family = AF_INET6;
-			break;
 		case 'n':
 			count = parse_num(optarg, 1000000, "count");
 			break;
@@ -167,55 +85,51 @@ int main(int argc, char **argv)
 			port = parse_num(optarg, 65535, "port");
 			break;
 		case 'c':
-			for (i = 0; i < 3; i++)
-				if (!strcmp(optarg, closer_names[i]))
+			for (k = 0; k < ARRAY_SIZE(closers); k++)
+				if (!strcmp(optarg, closers[k].name))
 					break;
-			if (i == 3) {
+			if (k == ARRAY_SIZE(closers)) {
 				fprintf(stderr, "tcpstate_traffic: bad closer: %s\n", optarg);
 				return 2;
 			}
-			closer = i;
+			closer = k;
 			break;
 		case 'l':
 			listen_only = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			return usage(opt);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
+	if (optind != argc)
+		return usage('?');
 
-	lfd = socket(family, SOCK_STREAM, 0);
-	if (lfd < 0)
-		die("socket");
-	opt = 1;
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &opt, sizeof(opt));
-	len = loopback(family, port, &ss);
 	if (listen_only) {
-		/* Every address: spoofed SYNs come to a non-loopback one. */
-		if (family == AF_INET)
-			((struct sockaddr_in *)&ss)->sin_addr.s_addr = htonl(INADDR_ANY);
-		else
-			((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_any;
-	}
-	if (bind(lfd, (struct sockaddr *)&ss, len) ||
-	    listen(lfd, listen_only ? 1024 : 64))
-		die("listen");
-	if (listen_only) {
+		/*
+		 * Every address: spoofed SYNs come to a non-loopback one (IPv6:
+		 * IPv4 too, as a plain [::] socket takes it).
+		 */
+		ts_addr_parse(AF_INET, "0.0.0.0", &any);
+		lfd = family == AF_INET ? tcp_listen(AF_INET, &any, port, 1024) :
+					  tcp_listen_dual(port, 1024);
+		if (lfd < 0)
+			die("listen", -lfd);
 		printf("listening\n");
 		fflush(stdout);
 		for (;;)
 			pause();
 	}
-	for (i = 0; i < count; i++)
-		one_connection(lfd, family, closer);
+	lfd = tcp_listen(family, NULL, port, 64);
+	if (lfd < 0)
+		die("listen", -lfd);
+	for (i = 0; i < count; i++) {
+		err = loopback_connection(lfd, family, 0, closers[closer].how,
+					  &cport, NULL);
+		if (err)
+			die("connection", -err);
+		printf("%s %u %u %s\n", family == AF_INET ? "ipv4" : "ipv6",
+		       sock_port(lfd), cport, closers[closer].name);
+	}
 	close(lfd);
 	return 0;
 }

@@ -28,17 +28,12 @@
 #define LISTEN_PORT	9000
 #define CLIENT_PORT	42000
 
-struct tw_snap {
-	struct ts_counters c;
-	long long tw, twkilled, recycled, sockstat;
-};
-
 struct ctx {
 	struct ts_watch w;
 	struct ev_log log;
 	int init_ns, lfd;
 	int sfds[16];
-	struct tw_snap before, after;
+	struct ts_snapshot before, after;
 };
 
 /*
@@ -132,7 +127,7 @@ FIXTURE_TEARDOWN(timewait)
 	ctx_teardown(&self->x);
 }
 
-/* One real 60 s TIME_WAIT, IPv4: only run with TCPSTATE_SLOW=1. */
+/* One real 60 s TIME_WAIT, IPv4: TCPSTATE_SLOW=1 only (make check-slow). */
 FIXTURE(timewait_slow)
 {
 	struct ctx x;
@@ -148,28 +143,8 @@ FIXTURE_TEARDOWN(timewait_slow)
 	ctx_teardown(&self->x);
 }
 
-static void take(struct __test_metadata *_metadata, bool module,
-		 struct tw_snap *s)
-{
-	s->tw = mib_get("TcpExt", "TW");
-	s->twkilled = mib_get("TcpExt", "TWKilled");
-	s->recycled = mib_get("TcpExt", "TWRecycled");
-	s->sockstat = sockstat_tw();
-	ASSERT_LE(0, s->tw);
-	ASSERT_LE(0, s->twkilled);
-	ASSERT_LE(0, s->recycled);
-	ASSERT_LE(0, s->sockstat);
-	if (module)
-		ASSERT_EQ(0, counters_proc(&s->c))
-			TH_LOG("/proc/net/tcpstate unreadable or malformed");
-}
-
-#define CDELTA(s, idx) \
-	((long long)((s)->after.c.v[idx] - (s)->before.c.v[idx]))
 /* Timewait socks whose timer was armed: one per timewait sock made. */
-#define ARMED(s) \
-	((s)->after.tw + (s)->after.twkilled - (s)->before.tw - \
-	 (s)->before.twkilled)
+#define ARMED(x) (MDELTA(x, M_TW) + MDELTA(x, M_TWKILLED))
 /*
  * @made timewait socks, none ended: TW + TWKilled moved by as many, on
  * kernels that count a timewait sock when its timer is first armed. 5.10
@@ -185,27 +160,38 @@ static void take(struct __test_metadata *_metadata, bool module,
 	}								\
 } while (0)
 
-struct want {
-	unsigned int type;
-	int reason;
-	int n;
-};
-
-static bool have_events(const struct ev_log *log, void *arg)
+/*
+ * @m client-closed connections (client_closed_connections(): the server
+ * sockets kept in @sfds, or closed when NULL), from @x->before on, until
+ * sockstat shows their timewait socks. Then the kernel's figures: @m of
+ * them, each a row in state @st, armed as they were made; and tcpstate's:
+ * its gauge and timewait_created say as many. Fills @x->after; returns
+ * sockstat's tw.
+ */
+static long long timewait_socks_made(struct __test_metadata *_metadata,
+				     struct ctx *x, int family, int m,
+				     unsigned short *cports, int *sfds,
+				     unsigned int st)
 {
-	const struct want *w = arg;
+	long long tw, rows;
 
-	return ev_count(log, w->type, w->reason) >= w->n;
-}
-
-static void dump_log(struct __test_metadata *_metadata,
-		     const struct ev_log *log)
-{
-	char buf[256];
-	int i;
-
-	for (i = 0; i < log->n && i < 200; i++)
-		TH_LOG("ev %d: %s", i, ev_str(&log->ev[i], buf, sizeof(buf)));
+	ASSERT_EQ(0, client_closed_connections(x->lfd, family, m, cports,
+					       sfds));
+	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat_tw == m,
+			       5000));
+	snapshot_take(_metadata, &x->after, x->w.module);
+	tw = x->after.sockstat_tw;
+	rows = proc_tcp_rows(family, st, 0);
+	TH_LOG("sockstat tw %lld, st %02u rows %lld, TW+TWKilled +%lld", tw,
+	       st, rows, ARMED(x));
+	ASSERT_EQ(m, tw);
+	EXPECT_EQ(tw, rows);
+	EXPECT_ARMED_AT_CREATION(x, tw);
+	if (x->w.module) {
+		EXPECT_EQ(tw, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
+		EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
+	}
+	return tw;
 }
 
 static const struct tcpstate_event *find_sock(const struct ev_log *log,
@@ -305,57 +291,40 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	struct ctx *x = &self->x;
 	const int m = 8;
 	unsigned short cports[8] = { 0 };
-	long long tw, rows, start;
-	struct want want;
+	long long tw, start;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_fin_timeout", "1"));
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	start = now_ms();
-	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
-					       cports, x->sfds));
-	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat == m,
-			       5000));
-	take(_metadata, x->w.module, &x->after);
-	/* All within the 1 s the first one lives, or the counts mislead. */
-	TH_LOG("%d timewait socks made in %lld ms", m, now_ms() - start);
-	tw = x->after.sockstat;
-	rows = proc_tcp_rows(variant->family, 5, 0);
-	TH_LOG("sockstat tw %lld, st 05 rows %lld, TW+TWKilled +%lld", tw,
-	       rows, ARMED(x));
 	/*
 	 * The scenario: each client socket became a FIN_WAIT2 timewait sock
 	 * (the servers' sockets are in CLOSE_WAIT).
 	 */
-	ASSERT_EQ(m, tw);
-	EXPECT_EQ(tw, rows);
-	EXPECT_ARMED_AT_CREATION(x, tw);
-	if (x->w.module) {
-		EXPECT_EQ(tw, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
-		EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
-	}
+	tw = timewait_socks_made(_metadata, x, variant->family, m, cports,
+				 x->sfds, 5);
+	/* All within the 1 s the first one lives, or the counts mislead. */
+	TH_LOG("%d timewait socks made in %lld ms", m, now_ms() - start);
 
 	/* Expiry: max(tcp_fin_timeout, 3.5 RTO) = 1 s. */
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 10000))
 		TH_LOG("sockstat tw %lld", sockstat_tw());
 	EXPECT_EQ(0, proc_tcp_rows(variant->family, 5, 0));
-	if (!x->w.module)
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000))
 		TH_LOG("time_wait gauge %llu, sockstat tw 0",
 		       counter_get(TCPSTATE_C_TIME_WAIT));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
-	EXPECT_EQ(x->after.recycled - x->before.recycled,
+	EXPECT_EQ(MDELTA(x, M_RECYCLED),
 		  CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 	EXPECT_EQ(ARMED(x), CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_TIMEWAIT_END, -1, m, 5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT, -1));
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
@@ -364,7 +333,7 @@ TEST_F_TIMEOUT(timewait, fin_wait2_expiry, 40)
 	check_timewait_events(_metadata, &x->log, variant->family, cports,
 			      m, TCP_FIN_WAIT2);
 	if (!_metadata->passed)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -378,30 +347,13 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 	const int m = 6, r = 2;
 	unsigned short cports[6];
 	unsigned int ns;
-	long long tw, rows;
-	struct want want;
 	int i;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	for (i = 0; i < m; i++)
 		cports[i] = CLIENT_PORT + i;
-	take(_metadata, x->w.module, &x->before);
-	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
-					       cports, NULL));
-	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() - x->before.sockstat == m,
-			       5000));
-	take(_metadata, x->w.module, &x->after);
-	tw = x->after.sockstat;
-	rows = proc_tcp_rows(variant->family, 6, 0);
-	TH_LOG("sockstat tw %lld, st 06 rows %lld, TW+TWKilled +%lld", tw,
-	       rows, ARMED(x));
-	ASSERT_EQ(m, tw);
-	EXPECT_EQ(tw, rows);
-	EXPECT_ARMED_AT_CREATION(x, tw);
-	if (x->w.module) {
-		EXPECT_EQ(tw, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
-		EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_CREATED));
-	}
+	snapshot_take(_metadata, &x->before, x->w.module);
+	timewait_socks_made(_metadata, x, variant->family, m, cports, NULL, 6);
 
 	/* Take over the first r tuples: bind the same port, connect. */
 	for (i = 0; i < r; i++) {
@@ -416,18 +368,18 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 		tcp_abort(afd);
 	}
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m - r, 5000));
-	take(_metadata, x->w.module, &x->after);
-	TH_LOG("sockstat tw %lld, TWRecycled +%lld", x->after.sockstat,
-	       x->after.recycled - x->before.recycled);
-	ASSERT_EQ(r, x->after.recycled - x->before.recycled);
+	snapshot_take(_metadata, &x->after, x->w.module);
+	TH_LOG("sockstat tw %lld, TWRecycled +%lld", x->after.sockstat_tw,
+	       MDELTA(x, M_RECYCLED));
+	ASSERT_EQ(r, MDELTA(x, M_RECYCLED));
 	EXPECT_EQ(m - r, proc_tcp_rows(variant->family, 6, 0));
 	if (x->w.module) {
 		EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) ==
 				       (unsigned long long)(m - r), 2000));
-		take(_metadata, true, &x->after);
-		EXPECT_EQ(x->after.sockstat,
+		snapshot_take(_metadata, &x->after, true);
+		EXPECT_EQ(x->after.sockstat_tw,
 			  x->after.c.v[TCPSTATE_C_TIME_WAIT]);
-		EXPECT_EQ(x->after.recycled - x->before.recycled,
+		EXPECT_EQ(MDELTA(x, M_RECYCLED),
 			  CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 		EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
 	}
@@ -438,15 +390,13 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 	x->lfd = -1;
 	ASSERT_EQ(0, netns_enter(x->init_ns));
 	ASSERT_NE(ns, netns_inode());
-	if (!x->w.module)
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END,
-			      TCPSTATE_TWE_NETNS_EXIT, m - r };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				30000))
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_TIMEWAIT_END,
+				    TCPSTATE_TWE_NETNS_EXIT, m - r, 30000))
 		TH_LOG("%d TIMEWAIT_END netns_exit events of netns %u",
 		       ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
 				TCPSTATE_TWE_NETNS_EXIT), ns);
@@ -474,7 +424,7 @@ TEST_F_TIMEOUT(timewait, reuse_and_netns_exit, 60)
 			    port_in(ev->sport, cports + r, m - r));
 	}
 	if (!_metadata->passed)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -488,12 +438,11 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	const int m = 4;
 	unsigned short cports[4] = { 0 };
 	long long tw, start;
-	struct want want;
 	int i;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
 	ASSERT_EQ(60, sysctl_get("net.ipv4.tcp_fin_timeout"));
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	ASSERT_EQ(0, client_closed_connections(x->lfd, variant->family, m,
 					       cports, x->sfds));
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m, 5000));
@@ -508,14 +457,13 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 5000));
 	TH_LOG("%lld FIN_WAIT2 timewait socks gone %lld ms after the RSTs",
 	       tw, now_ms() - start);
-	take(_metadata, x->w.module, &x->after);
-	ASSERT_EQ(0, x->after.sockstat);
+	snapshot_take(_metadata, &x->after, x->w.module);
+	ASSERT_EQ(0, x->after.sockstat_tw);
 	EXPECT_ARMED_AT_CREATION(x, tw);
-	EXPECT_EQ(0, x->after.recycled - x->before.recycled);
-	if (!x->w.module)
-		return;
+	EXPECT_EQ(0, MDELTA(x, M_RECYCLED));
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
@@ -523,9 +471,8 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_TIMEWAIT_END, -1, m, 5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT, -1));
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
@@ -533,7 +480,7 @@ TEST_F_TIMEOUT(timewait, rst_kills_fin_wait2, 30)
 	check_timewait_events(_metadata, &x->log, variant->family, cports, m,
 			      TCP_FIN_WAIT2);
 	if (!_metadata->passed)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
 /*
@@ -548,12 +495,11 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 	const int m = 3;
 	unsigned short cports[3];
 	long long tw, passive;
-	struct want want;
 	char byte = 'x';
 	int i, c, a;
 
 	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	for (i = 0; i < m; i++) {
 		cports[i] = CLIENT_PORT + 100 + i;
 		c = tcp_connect(variant->family, cports[i], LISTEN_PORT);
@@ -588,23 +534,21 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 		tcp_abort(a);
 	}
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 5000));
-	take(_metadata, x->w.module, &x->after);
+	snapshot_take(_metadata, &x->after, x->w.module);
 	EXPECT_EQ(0, proc_tcp_rows(variant->family, 6, 0));
 	EXPECT_EQ(m, mib_get("Tcp", "PassiveOpens") - passive);
-	EXPECT_EQ(0, x->after.recycled - x->before.recycled);
-	if (!x->w.module)
-		return;
+	EXPECT_EQ(0, MDELTA(x, M_RECYCLED));
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_TIME_WAIT]);
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
 
 	if (!x->w.ring)
 		return;
-	want = (struct want){ TCPSTATE_EV_TIMEWAIT_END, -1, m };
-	EXPECT_TRUE(ev_log_wait(&x->w.reader, &x->log, have_events, &want,
-				5000));
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_TIMEWAIT_END, -1, m, 5000));
 	EXPECT_EQ(0, x->log.dropped);
 	EXPECT_EQ(m, ev_count(&x->log, TCPSTATE_EV_TIMEWAIT_END,
 			      TCPSTATE_TWE_REUSED));
@@ -631,10 +575,10 @@ TEST_F_TIMEOUT(timewait, syn_takes_over_time_wait, 30)
 		EXPECT_TRUE(port_in(ev->dport, cports, m));
 	}
 	if (!_metadata->passed)
-		dump_log(_metadata, &x->log);
+		ev_log_dump(_metadata, &x->log);
 }
 
-/* One real TIME_WAIT expiry: 60 s, so only with TCPSTATE_SLOW=1. */
+/* One real TIME_WAIT expiry, 60 s: TCPSTATE_SLOW=1 only (make check-slow). */
 TEST_F_TIMEOUT(timewait_slow, real_time_wait_expiry, 120)
 {
 	struct ctx *x = &self->x;
@@ -643,17 +587,16 @@ TEST_F_TIMEOUT(timewait_slow, real_time_wait_expiry, 120)
 
 	if (!getenv("TCPSTATE_SLOW"))
 		SKIP(return, "takes 60 s: set TCPSTATE_SLOW=1 to run it");
-	take(_metadata, x->w.module, &x->before);
+	snapshot_take(_metadata, &x->before, x->w.module);
 	ASSERT_EQ(0, client_closed_connections(x->lfd, AF_INET, m, NULL,
 					       NULL));
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == m, 5000));
 	tw = sockstat_tw();
 	ASSERT_EQ(m, tw);
 	EXPECT_TRUE(POLL_UNTIL(sockstat_tw() == 0, 75000));
-	if (!x->w.module)
-		return;
+	SKIP_IF_TRAFFIC_ONLY();
 	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_TIME_WAIT) == 0, 2000));
-	take(_metadata, true, &x->after);
+	snapshot_take(_metadata, &x->after, true);
 	EXPECT_EQ(tw, CDELTA(x, TCPSTATE_C_TIMEWAIT_EXPIRED));
 	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_TIMEWAIT_ENDED_EARLY));
 }

@@ -20,13 +20,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "TAP version 13"
-echo "1..4"
-n=0
-result() {	# result OK NAME [diagnostics]
-	n=$((n + 1))
-	[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	if [ "$1" = ok ]; then echo "ok $n $2"; else echo "not ok $n $2"; fi
+. "$here/../scripts/tap.sh"
+tap_header
+tap_plan 4
+# result RC NAME DIAGNOSTICS: the diagnostics, then ok when RC is 0.
+result() {
+	[ -n "$3" ] && tap_diag "$3"
+	tap_result "$1" "$2"
 }
 in_ns() {
 	ip netns exec "$ns" "$@"
@@ -58,7 +58,7 @@ listener=$!
 i=0
 while ! grep -q listening "$work/listener" && [ $i -lt 500 ]; do usleep 10000; i=$((i + 1)); done
 in_ns "$here/tcpstate_synsend" -4 --sink -p $port -n $half_open ||
-	{ result "not ok" "spoofed SYNs sent"; exit 1; }
+	{ tap_fail "spoofed SYNs sent"; exit 1; }
 in_ns "$here/tcpstate_traffic" -4 -n $time_wait -c client > /dev/null
 wait_ss syn-recv $half_open
 wait_ss time-wait $time_wait
@@ -68,21 +68,21 @@ ss_tw=$(ss_count time-wait)
 tool_syn=$(counter syn_recv)
 tool_tw=$(counter time_wait)
 diag="ss: syn-recv $ss_syn time-wait $ss_tw; tcpstate-watch --counters: syn_recv $tool_syn time_wait $tool_tw"
-[ "$ss_syn" -eq $half_open ] && [ "$tool_syn" = "$ss_syn" ] &&
-	result ok "--counters syn_recv equals ss state syn-recv ($half_open)" "$diag" ||
-	result "not ok" "--counters syn_recv equals ss state syn-recv ($half_open)" "$diag"
-[ "$ss_tw" -eq $time_wait ] && [ "$tool_tw" = "$ss_tw" ] &&
-	result ok "--counters time_wait equals ss state time-wait ($time_wait)" "$diag" ||
-	result "not ok" "--counters time_wait equals ss state time-wait ($time_wait)" "$diag"
+[ "$ss_syn" -eq $half_open ] && [ "$tool_syn" = "$ss_syn" ]
+result $? "--counters syn_recv equals ss state syn-recv ($half_open)" "$diag"
+[ "$ss_tw" -eq $time_wait ] && [ "$tool_tw" = "$ss_tw" ]
+result $? "--counters time_wait equals ss state time-wait ($time_wait)" "$diag"
 
 # The live status line of a running tcpstate-watch says the same; it stops
 # by itself (--duration), bounded again by timeout.
 timeout 20 ip netns exec "$ns" tcpstate-watch -e -i 0.2 --duration 1 \
 	> /dev/null 2> "$work/status"
 line=$(grep -m1 'SYN_RECV' "$work/status")
-echo "$line" | grep -q "SYN_RECV $ss_syn TIME_WAIT $ss_tw " &&
-	result ok "-i status line shows SYN_RECV $ss_syn TIME_WAIT $ss_tw" "$line" ||
-	result "not ok" "-i status line shows SYN_RECV $ss_syn TIME_WAIT $ss_tw" "$(cat "$work/status")"
+if echo "$line" | grep -q "SYN_RECV $ss_syn TIME_WAIT $ss_tw "; then
+	result 0 "-i status line shows SYN_RECV $ss_syn TIME_WAIT $ss_tw" "$line"
+else
+	result 1 "-i status line shows SYN_RECV $ss_syn TIME_WAIT $ss_tw" "$(cat "$work/status")"
+fi
 
 # --prometheus needs no ring: with another tcpstate-watch holding it, the
 # text it writes has the same gauges as ss, labelled with this netns.
@@ -103,6 +103,6 @@ diag="ring held: $(head -c 60 "$work/holder"); ss: syn-recv $ss_syn time-wait $s
 [ -s "$work/holder" ] && [ $rc -eq 0 ] &&
 	[ "$(gauge tcpstate_syn_recv)" = "$ss_syn" ] &&
 	[ "$(gauge tcpstate_time_wait)" = "$ss_tw" ] &&
-	[ "$(grep -c '^tcpstate_.*_total{netns="'"$ino"'"} [0-9]' "$work/t.prom")" -eq 15 ] &&
-	result ok "--prometheus beside a ring reader: tcpstate_syn_recv $ss_syn, tcpstate_time_wait $ss_tw, netns=\"$ino\"" "$diag" ||
-	result "not ok" "--prometheus beside a ring reader: tcpstate_syn_recv $ss_syn, tcpstate_time_wait $ss_tw, netns=\"$ino\"" "$diag"
+	[ "$(grep -c '^tcpstate_.*_total{netns="'"$ino"'"} [0-9]' "$work/t.prom")" -eq 15 ]
+result $? "--prometheus beside a ring reader: tcpstate_syn_recv $ss_syn, tcpstate_time_wait $ss_tw, netns=\"$ino\"" "$diag"
+exit $tap_status

@@ -17,16 +17,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "TAP version 13"
-echo "1..1"
+. "$here/../scripts/tap.sh"
+tap_header
+tap_plan 1
 name="tcpstate-watch output equals the tracefs event"
 if [ ! -w "$EVENT" ]; then
-	echo "ok 1 $name # SKIP no tracefs event sock/inet_sock_set_state"
+	tap_skip "$name" "no tracefs event sock/inet_sock_set_state"
 	exit 0
 fi
 fail() {
-	echo "# $*"
-	echo "not ok 1 $name"
+	tap_diag "$*"
+	tap_fail "$name"
 	exit 1
 }
 
@@ -97,4 +98,4 @@ fi
 netns=$(stat -L -c %i /proc/self/ns/net)
 awk -v ns="$netns" 'NR > 1 && $2 != ns { bad = 1 } END { exit bad }' "$work/watch" ||
 	fail "a line does not carry netns $netns"
-echo "ok 1 $name"
+tap_ok "$name"

@@ -610,5 +610,7 @@ if part loop; then
 		done
 	done
 fi
-out "info kretprobe_missed=$(dmesg | grep -c 'calls missed') kernel_complaints=$(dmesg | grep -cE 'WARNING:|BUG:|Oops')"
+# Kernel complaints as make check counts them (kernel-log.sh).
+. /tcpstate/guest/kernel-log.sh
+out "info kretprobe_missed=$(dmesg | grep -c 'calls missed') kernel_complaints=$(kernel_log_complaints | wc -l)"
 out "done"

@@ -13,24 +13,22 @@ for t in synq_test timewait_test netns_test attach_test; do
 done
 # The SYN queue and TIME_WAIT tests again with attach=kprobe, where kprobes
 # stand in for the tracepoints (attach=auto picks the tracepoints here).
-echo "TAP version 13"
-echo "1..1"
+tap_header
+tap_plan 1
 if rmmod tcpstate 2>/dev/null; insmod "$KO" attach=kprobe; then
-	echo "ok 1 insmod attach=kprobe: synq_test and timewait_test follow"
+	tap_ok "insmod attach=kprobe: synq_test and timewait_test follow"
 	./synq_test || status=1
 	./timewait_test || status=1
 else
-	echo "not ok 1 insmod attach=kprobe"
-	status=1
+	tap_fail "insmod attach=kprobe"
 fi
 # Each alternative row of the hook table where this kernel has it:
 # skip_hooks= steps over the first row, as a kernel without it would, and
 # the suite that covers the hook point runs again. Where the kernel lacks
 # the alternative too, the load must fail and say so. Bad names and a
 # required row skipped must fail the load clearly.
-echo "TAP version 13"
-echo "1..4"
-n=0
+tap_header
+tap_plan 4
 # The kernel log since mark_log (never cleared: kernel-log-clean.sh reads
 # all of it at the end).
 mark_log() {
@@ -43,44 +41,33 @@ log_since() {
 for alt in "__inet_csk_reqsk_queue_drop reqsk_queue_unlink synq_test" \
 	   "inet_twsk_hashdance_schedule inet_twsk_hashdance timewait_test"; do
 	set -- $alt
-	n=$((n + 1))
 	rmmod tcpstate 2>/dev/null
 	mark_log
 	if insmod "$KO" skip_hooks="$1" 2>/dev/null; then
 		if grep -qx "k[a-z]*probe $2" /sys/class/misc/tcpstate/hooks; then
-			echo "ok $n skip_hooks=$1: $2 hooked in its place; $3 follows"
+			tap_ok "skip_hooks=$1: $2 hooked in its place; $3 follows"
 			./"$3" || status=1
 		else
-			echo "not ok $n skip_hooks=$1: $2 hooked in its place"
-			status=1
+			tap_fail "skip_hooks=$1: $2 hooked in its place"
 		fi
 	elif log_since | grep -q "cannot hook $2 nor $1"; then
-		echo "ok $n skip_hooks=$1: this kernel has no $2 # SKIP the load failed, saying so"
+		tap_skip "skip_hooks=$1: this kernel has no $2" "the load failed, saying so"
 	else
-		log_since | sed 's/^/# /'
-		echo "not ok $n skip_hooks=$1: neither loaded with $2 nor said why not"
-		status=1
+		log_since | tap_diag
+		tap_fail "skip_hooks=$1: neither loaded with $2 nor said why not"
 	fi
 done
 rmmod tcpstate 2>/dev/null
 mark_log
-if ! insmod "$KO" skip_hooks=no_such_function 2>/dev/null &&
-   log_since | grep -q "skip_hooks: no hook named 'no_such_function'"; then
-	echo "ok 3 skip_hooks=no_such_function fails insmod with a clear message"
-else
-	echo "not ok 3 skip_hooks=no_such_function fails insmod with a clear message"
-	status=1
-fi
+! insmod "$KO" skip_hooks=no_such_function 2>/dev/null &&
+	log_since | grep -q "skip_hooks: no hook named 'no_such_function'"
+tap_result $? "skip_hooks=no_such_function fails insmod with a clear message"
 rmmod tcpstate 2>/dev/null
 mark_log
-if ! insmod "$KO" skip_hooks=tcp_req_err 2>/dev/null &&
-   log_since | grep -q "cannot hook tcp_req_err: -2 (skip_hooks)" &&
-   ! grep -q '^tcpstate ' /proc/modules; then
-	echo "ok 4 skip_hooks=tcp_req_err (no alternative) fails insmod with a clear message"
-else
-	echo "not ok 4 skip_hooks=tcp_req_err (no alternative) fails insmod with a clear message"
-	status=1
-fi
+! insmod "$KO" skip_hooks=tcp_req_err 2>/dev/null &&
+	log_since | grep -q "cannot hook tcp_req_err: -2 (skip_hooks)" &&
+	! grep -q '^tcpstate ' /proc/modules
+tap_result $? "skip_hooks=tcp_req_err (no alternative) fails insmod with a clear message"
 rmmod tcpstate 2>/dev/null
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 ./watch_matches_tracefs.sh || status=1
@@ -91,51 +78,35 @@ insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 
 # `make install` laid tcpstate out in this image (scripts/mkinitramfs.sh):
 # the module is found by name, and the installed tcpstate-watch runs.
-echo "TAP version 13"
-echo "1..3"
+tap_header
+tap_plan 3
 want=$(modinfo -F version "$KO")
-if [ "$(modinfo -F version tcpstate 2>/dev/null)" = "$want" ]; then
-	echo "ok 1 installed: modinfo tcpstate finds version $want"
-else
-	echo "not ok 1 installed: modinfo tcpstate finds version $want"
-	status=1
-fi
-if /usr/sbin/tcpstate-watch --help | grep -q '^USAGE'; then
-	echo "ok 2 installed: tcpstate-watch --help"
-else
-	echo "not ok 2 installed: tcpstate-watch --help"
-	status=1
-fi
+[ "$(modinfo -F version tcpstate 2>/dev/null)" = "$want" ]
+tap_result $? "installed: modinfo tcpstate finds version $want"
+/usr/sbin/tcpstate-watch --help | grep -q '^USAGE'
+tap_result $? "installed: tcpstate-watch --help"
 rmmod tcpstate 2>/dev/null
-if modprobe tcpstate && [ -c /dev/tcpstate ] && rmmod tcpstate; then
-	echo "ok 3 installed: modprobe tcpstate loads it, rmmod unloads it"
-else
-	echo "not ok 3 installed: modprobe tcpstate loads it, rmmod unloads it"
-	status=1
-fi
+modprobe tcpstate && [ -c /dev/tcpstate ] && rmmod tcpstate
+tap_result $? "installed: modprobe tcpstate loads it, rmmod unloads it"
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 
 # What this kernel let tcpstate attach to (README, "Supported kernels"):
 # both tracepoints, and exactly one row of each alternative run of the
 # hook table, the one this kernel has.
-echo "TAP version 13"
-echo "1..1"
+tap_header
+tap_plan 1
 hooks=$(cat /sys/class/misc/tcpstate/hooks)
 printf '%s\n' "$hooks" | sed 's/^/# hooks: /'
 dmesg | grep -E 'tcpstate: hooked ' | sed 's/^/# dmesg: /'
 count() {
 	printf '%s\n' "$hooks" | grep -cE "$1"
 }
-if [ "$(count '^tracepoint (inet_sock_set_state|tcp_retransmit_synack)$')" = 2 ] &&
-   [ "$(count ' (inet_twsk_hashdance|inet_twsk_hashdance_schedule)$')" = 1 ] &&
-   [ "$(count ' (__inet_csk_reqsk_queue_drop|reqsk_queue_unlink)$')" = 1 ]; then
-	echo "ok 1 hooks: both tracepoints, one timewait-creation and one request-unlink hook"
-else
-	echo "not ok 1 hooks: both tracepoints, one timewait-creation and one request-unlink hook"
-	status=1
-fi
+[ "$(count '^tracepoint (inet_sock_set_state|tcp_retransmit_synack)$')" = 2 ] &&
+	[ "$(count ' (inet_twsk_hashdance|inet_twsk_hashdance_schedule)$')" = 1 ] &&
+	[ "$(count ' (__inet_csk_reqsk_queue_drop|reqsk_queue_unlink)$')" = 1 ]
+tap_result $? "hooks: both tracepoints, one timewait-creation and one request-unlink hook"
 
 # A kernel complaint anywhere in the run fails it.
 /tcpstate/guest/kernel-log-clean.sh || status=1
 rmmod tcpstate 2>/dev/null
-exit $status
+exit $((status | tap_status))

@@ -15,4 +15,4 @@
 ./synflood_test || status=1
 /tcpstate/guest/kernel-log-clean.sh || status=1
 rmmod tcpstate 2>/dev/null
-exit $status
+exit $((status | tap_status))
