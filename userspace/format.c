@@ -12,12 +12,10 @@
 #include <time.h>
 
 #include "format.h"
-#include "ring_reader.h"
+#include "names.h"
 
 #define NSEC_PER_SEC	1000000000LL
 #define NSEC_PER_USEC	1000LL
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Turn an snprintf() result into our return convention. */
 static int fitted(int n, size_t len)
@@ -320,75 +318,6 @@ int tcpstate_format_endpoint(char *buf, size_t len, unsigned int family,
 		return -ENOSPC;
 	line_endpoint(&l, family, addr, port);
 	return line_end(&l, buf);
-}
-
-/*
- * One table per enum, indexed by its values. The enums start at 1, 0
- * meaning "not applicable", so slot 0 stays NULL like any other hole.
- */
-static const char *const event_type_names[] = {
-	[TCPSTATE_EV_STATE] = "STATE",
-	[TCPSTATE_EV_SYN_RECV] = "SYN_RECV",
-	[TCPSTATE_EV_SYN_RECV_END] = "SYN_RECV_END",
-	[TCPSTATE_EV_SYNACK_RETRANS] = "SYNACK_RETRANS",
-	[TCPSTATE_EV_ACCEPT_QUEUED] = "ACCEPT_QUEUED",
-	[TCPSTATE_EV_ACK_DROP] = "ACK_DROP",
-	[TCPSTATE_EV_SYN_DROP] = "SYN_DROP",
-	[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
-	[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
-	[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
-	[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = "TIMEWAIT_SUBSTATE",
-};
-
-static const char *const syn_recv_end_names[] = {
-	[TCPSTATE_SRE_COMPLETED] = "completed",
-	[TCPSTATE_SRE_EXPIRED] = "expired",
-	[TCPSTATE_SRE_DROPPED] = "dropped",
-	[TCPSTATE_SRE_LISTENER_CLOSED] = "listener_closed",
-	[TCPSTATE_SRE_MIGRATED] = "migrated",
-};
-
-static const char *const drop_reason_names[] = {
-	[TCPSTATE_DROP_ACCEPT_QUEUE_FULL] = "accept_queue_full",
-	[TCPSTATE_DROP_SYN_QUEUE_FULL] = "syn_queue_full",
-	[TCPSTATE_DROP_OTHER] = "other",
-};
-
-static const char *const timewait_end_names[] = {
-	[TCPSTATE_TWE_EXPIRED] = "expired",
-	[TCPSTATE_TWE_REUSED] = "reused",
-	[TCPSTATE_TWE_RST] = "rst",
-	[TCPSTATE_TWE_NETNS_EXIT] = "netns_exit",
-};
-
-/* Values come from the kernel: never index a table with one unchecked. */
-static const char *lookup(const char *const *names, size_t n,
-			  unsigned int idx)
-{
-	return idx < n ? names[idx] : NULL;
-}
-
-const char *tcpstate_event_type_name(unsigned int type)
-{
-	return lookup(event_type_names, ARRAY_SIZE(event_type_names), type);
-}
-
-const char *tcpstate_syn_recv_end_name(unsigned int reason)
-{
-	return lookup(syn_recv_end_names, ARRAY_SIZE(syn_recv_end_names),
-		      reason);
-}
-
-const char *tcpstate_drop_reason_name(unsigned int reason)
-{
-	return lookup(drop_reason_names, ARRAY_SIZE(drop_reason_names),
-		      reason);
-}
-
-const char *tcpstate_timewait_end_name(unsigned int reason)
-{
-	return lookup(timewait_end_names, ARRAY_SIZE(timewait_end_names),
-		      reason);
 }
 
 /*

@@ -124,18 +124,6 @@ int tcpstate_format_event_w(char *buf, size_t len,
 			    __s64 mono_to_real_ns, int endpoint_width);
 
 /*
- * Name of an event type ("STATE", "SYN_RECV", ... "TIMEWAIT_END", as in
- * enum tcpstate_event_type without TCPSTATE_EV_), or of a reason of the
- * enum each function is named after ("completed", "accept_queue_full",
- * "expired", ...: lower case, without the prefix). NULL for a value the
- * enum does not have, 0 included.
- */
-const char *tcpstate_event_type_name(unsigned int type);
-const char *tcpstate_syn_recv_end_name(unsigned int reason);
-const char *tcpstate_drop_reason_name(unsigned int reason);
-const char *tcpstate_timewait_end_name(unsigned int reason);
-
-/*
  * The periodic status line for two readings of the same netns' counters
  * @elapsed_ns apart, without newline:
  *

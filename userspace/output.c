@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "format.h"
+#include "names.h"
 #include "output.h"
 #include "ring_reader.h"
 
@@ -20,10 +21,6 @@
 #define NSEC_PER_SEC	1000000000ULL
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* TCP_LISTEN etc. as the kernel numbers them (include/net/tcp_states.h). */
-#define TCP_FIN_WAIT2	5
-#define TCP_TIME_WAIT	6
 
 /*
  * A bounded string builder: appends past the end are counted, not

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "names.h"
 #include "prometheus.h"
 #include "ring_reader.h"
 

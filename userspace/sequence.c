@@ -25,27 +25,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "format.h"
-#include "ring_reader.h"
+#include "names.h"
 #include "sequence.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Kernel TCP states, include/net/tcp_states.h. */
-enum {
-	TCP_ESTABLISHED = 1,
-	TCP_SYN_SENT,
-	TCP_SYN_RECV,
-	TCP_FIN_WAIT1,
-	TCP_FIN_WAIT2,
-	TCP_TIME_WAIT,
-	TCP_CLOSE,
-	TCP_CLOSE_WAIT,
-	TCP_LAST_ACK,
-	TCP_LISTEN,
-	TCP_CLOSING,
-	TCP_NEW_SYN_RECV,
-};
 
 /*
  * Migrated request socks waiting for the SYN_RECV of their successor. A
@@ -437,7 +420,7 @@ static void emit_open(struct seq_engine *e, struct conn *c, __u64 ts)
 {
 	struct seq_record rec;
 
-	step_add(c, TCP_ESTABLISHED, ts);
+	step_add(c, TCPS_ESTABLISHED, ts);
 	fill_record(e, c, &rec, c->side == SEQ_SIDE_CLIENT ?
 		    SEQ_ACTIVE_OPEN : SEQ_PASSIVE_OPEN, ts);
 	/*
@@ -463,7 +446,7 @@ static void emit_open(struct seq_engine *e, struct conn *c, __u64 ts)
 	emit(e, &rec);
 
 	phase_begin(e, c, ts);
-	step_add(c, TCP_ESTABLISHED, ts);
+	step_add(c, TCPS_ESTABLISHED, ts);
 	c->flags |= F_OPENED;
 }
 
@@ -478,11 +461,11 @@ static void teardown_times(struct seq_record *rec)
 
 	if (rec->nsteps < 2 || s[1].state == SEQ_ST_GAP || s[1].ts == SEQ_NONE)
 		return;
-	if (s[0].state != TCP_ESTABLISHED && s[0].state != TCP_SYN_RECV &&
-	    s[0].state != TCP_SYN_SENT)
+	if (s[0].state != TCPS_ESTABLISHED && s[0].state != TCPS_SYN_RECV &&
+	    s[0].state != TCPS_SYN_SENT)
 		return;
 	rec->duration_ns = span(s[1].ts, rec->end_ns);
-	if (s[0].state == TCP_ESTABLISHED)
+	if (s[0].state == TCPS_ESTABLISHED)
 		rec->established_ns = span(s[0].ts, s[1].ts);
 }
 
@@ -497,7 +480,7 @@ static void emit_closed(struct seq_engine *e, struct conn *c,
 	enum seq_kind kind;
 	__u64 elapsed = SEQ_NONE;
 
-	if (!(c->flags & F_OPENED) && old == TCP_SYN_SENT) {
+	if (!(c->flags & F_OPENED) && old == TCPS_SYN_SENT) {
 		/*
 		 * Refused or timed out: the events carry no cause, only the
 		 * time. No SYN is retransmitted before the initial RTO, so
@@ -511,12 +494,12 @@ static void emit_closed(struct seq_engine *e, struct conn *c,
 			kind = SEQ_CONNECT_REFUSED;
 		else
 			kind = SEQ_CONNECT_TIMEOUT;
-	} else if (old == TCP_LAST_ACK) {
+	} else if (old == TCPS_LAST_ACK) {
 		kind = SEQ_PASSIVE_CLOSE;
 	} else {
 		kind = SEQ_RESET;
 	}
-	step_add(c, TCP_CLOSE, ts);
+	step_add(c, TCPS_CLOSE, ts);
 	fill_record(e, c, &rec, kind, ts);
 	if (kind == SEQ_CONNECT_REFUSED || kind == SEQ_CONNECT_TIMEOUT ||
 	    kind == SEQ_CONNECT_FAILED)
@@ -539,11 +522,11 @@ static void emit_tw_end(struct seq_engine *e, struct conn *c,
 	unsigned int i;
 
 	for (i = 0; i < c->nsteps; i++)
-		if (c->steps[i].state == TCP_CLOSING)
+		if (c->steps[i].state == TCPS_CLOSING)
 			kind = SEQ_SIMULTANEOUS_CLOSE;
-	if (kind == SEQ_ACTIVE_CLOSE && c->tw_sub == TCP_FIN_WAIT2)
+	if (kind == SEQ_ACTIVE_CLOSE && c->tw_sub == TCPS_FIN_WAIT2)
 		kind = SEQ_ORPHAN_CLOSE;
-	step_add(c, TCP_CLOSE, ev->ts_ns);
+	step_add(c, TCPS_CLOSE, ev->ts_ns);
 	fill_record(e, c, &rec, kind, ev->ts_ns);
 	teardown_times(&rec);
 	rec.time_wait_ns = span(c->tw_ts, ev->ts_ns);
@@ -614,11 +597,11 @@ static struct conn *req_unseen(struct seq_engine *e,
 	if (!c)
 		return NULL;
 	c->side = SEQ_SIDE_SERVER;
-	c->state = TCP_SYN_RECV;
+	c->state = TCPS_SYN_RECV;
 	c->missing |= SEQ_MISS_START;
 	c->req_id = ev->sock_id;
 	take_tuple(c, ev);
-	step_add(c, TCP_SYN_RECV, SEQ_NONE);
+	step_add(c, TCPS_SYN_RECV, SEQ_NONE);
 	link_add(e, c, ROLE_REQ, ev->sock_id);
 	return c;
 }
@@ -628,10 +611,10 @@ static struct conn *req_unseen(struct seq_engine *e,
 static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 {
 	const unsigned int old = ev->oldstate, new = ev->newstate;
-	const int begin_active = old == TCP_CLOSE && new == TCP_SYN_SENT;
-	const int begin_child = old == TCP_LISTEN && new == TCP_SYN_RECV;
+	const int begin_active = old == TCPS_CLOSE && new == TCPS_SYN_SENT;
+	const int begin_child = old == TCPS_LISTEN && new == TCPS_SYN_RECV;
 	const int listener = !begin_child &&
-			     (old == TCP_LISTEN || new == TCP_LISTEN);
+			     (old == TCPS_LISTEN || new == TCPS_LISTEN);
 	struct link *l = link_find(e, ev->sock_id);
 	struct conn *c = NULL;
 
@@ -646,7 +629,7 @@ static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 		 */
 		if (role_of(l) != ROLE_SK || listener || begin_active ||
 		    (begin_child && !(c->flags & F_CHILD_PENDING)) ||
-		    ((c->flags & F_DONE) && new != TCP_CLOSE)) {
+		    ((c->flags & F_DONE) && new != TCPS_CLOSE)) {
 			link_lost(e, l);
 			c = NULL;
 		}
@@ -681,9 +664,9 @@ static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 		 */
 		c->missing |= SEQ_MISS_START;
 		c->state = (__u8)old;
-		if (old == TCP_SYN_SENT)
+		if (old == TCPS_SYN_SENT)
 			c->side = SEQ_SIDE_CLIENT;
-		else if (old == TCP_SYN_RECV)
+		else if (old == TCPS_SYN_RECV)
 			c->side = SEQ_SIDE_SERVER;
 		else
 			c->flags |= F_OPENED;
@@ -711,13 +694,13 @@ static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 	c->flags &= ~F_CHILD_PENDING;
 	c->state = (__u8)new;
 	switch (new) {
-	case TCP_ESTABLISHED:
+	case TCPS_ESTABLISHED:
 		if (!(c->flags & F_OPENED))
 			emit_open(e, c, ev->ts_ns);
 		else
 			step_add(c, new, ev->ts_ns);
 		break;
-	case TCP_CLOSE:
+	case TCPS_CLOSE:
 		if (c->flags & F_HAS_TW) {
 			/* The timewait sock carries on; this id is done. */
 			link_del(e, &c->link[ROLE_SK]);
@@ -767,9 +750,9 @@ static void on_syn_recv(struct seq_engine *e, const struct tcpstate_event *ev)
 		if (!c)
 			return;
 		c->side = SEQ_SIDE_SERVER;
-		c->state = TCP_SYN_RECV;
+		c->state = TCPS_SYN_RECV;
 		c->syn_ts = ev->ts_ns;
-		step_add(c, TCP_SYN_RECV, ev->ts_ns);
+		step_add(c, TCPS_SYN_RECV, ev->ts_ns);
 	}
 	c->req_id = ev->sock_id;
 	c->has_synq = 1;
@@ -834,7 +817,7 @@ static void merge_req(struct seq_engine *e, struct conn *child,
 	/* Its beginning is the request sock's now. */
 	child->missing = (child->missing & ~SEQ_MISS_START) | req->missing;
 	if (!child->state)
-		child->state = TCP_SYN_RECV;
+		child->state = TCPS_SYN_RECV;
 	if (req->loss_gen < child->loss_gen)
 		child->loss_gen = req->loss_gen;
 	if (req->first_ts < child->first_ts)
@@ -924,7 +907,7 @@ static void on_syn_recv_end(struct seq_engine *e,
 		kind = SEQ_HALF_OPEN_EXPIRED;
 	else
 		kind = SEQ_HALF_OPEN_DROPPED;
-	step_add(c, TCP_CLOSE, ev->ts_ns);
+	step_add(c, TCPS_CLOSE, ev->ts_ns);
 	fill_record(e, c, &rec, kind, ev->ts_ns);
 	rec.syn_queue_ns = syn_queue_time(c);
 	rec.duration_ns = rec.syn_queue_ns;
@@ -1034,8 +1017,8 @@ static void on_timewait(struct seq_engine *e, const struct tcpstate_event *ev)
 	c->tw_id = ev->sock_id;
 	c->tw_ts = ev->ts_ns;
 	c->tw_sub = ev->newstate;
-	step_add(c, ev->newstate == TCP_FIN_WAIT2 ? SEQ_ST_TW_FIN_WAIT2 :
-		 TCP_TIME_WAIT, ev->ts_ns);
+	step_add(c, ev->newstate == TCPS_FIN_WAIT2 ? SEQ_ST_TW_FIN_WAIT2 :
+		 TCPS_TIME_WAIT, ev->ts_ns);
 	link_add(e, c, ROLE_TW, ev->sock_id);
 }
 
@@ -1052,8 +1035,8 @@ static void on_timewait_end(struct seq_engine *e,
 		tmp.tw_id = ev->sock_id;
 		tmp.tw_sub = ev->newstate;
 		take_tuple(&tmp, ev);
-		step_add(&tmp, ev->newstate == TCP_FIN_WAIT2 ?
-			 SEQ_ST_TW_FIN_WAIT2 : TCP_TIME_WAIT, SEQ_NONE);
+		step_add(&tmp, ev->newstate == TCPS_FIN_WAIT2 ?
+			 SEQ_ST_TW_FIN_WAIT2 : TCPS_TIME_WAIT, SEQ_NONE);
 		emit_tw_end(e, &tmp, ev);
 		return;
 	}
@@ -1080,8 +1063,8 @@ static void on_timewait_substate(struct seq_engine *e,
 		return;
 	touch(e, c, ev->ts_ns);
 	c->tw_sub = ev->newstate;
-	step_add(c, ev->newstate == TCP_FIN_WAIT2 ? SEQ_ST_TW_FIN_WAIT2 :
-		 TCP_TIME_WAIT, ev->ts_ns);
+	step_add(c, ev->newstate == TCPS_FIN_WAIT2 ? SEQ_ST_TW_FIN_WAIT2 :
+		 TCPS_TIME_WAIT, ev->ts_ns);
 }
 
 void seq_feed(struct seq_engine *e, const struct tcpstate_event *ev)
@@ -1263,13 +1246,13 @@ int seq_record_touches(const struct seq_record *rec, unsigned int state)
 	unsigned int i, s;
 
 	if (rec->kind == SEQ_SYN_DROPPED || rec->kind == SEQ_SYN_COOKIE)
-		return state == TCP_LISTEN;
+		return state == TCPS_LISTEN;
 	if (rec->tw_substate && rec->tw_substate == state)
 		return 1;
 	for (i = 0; i < rec->nsteps; i++) {
 		s = rec->steps[i].state;
 		if (s == SEQ_ST_TW_FIN_WAIT2)
-			s = TCP_FIN_WAIT2;
+			s = TCPS_FIN_WAIT2;
 		if (s == state)
 			return 1;
 	}

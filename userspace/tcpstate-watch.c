@@ -23,6 +23,7 @@
 #include "filter.h"
 #include "format.h"
 #include "output.h"
+#include "names.h"
 #include "prometheus.h"
 #include "ring_reader.h"
 #include "sequence.h"

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
+#include "names.h"
 #include "format.h"
 #include "ring_reader.h"
 
@@ -652,75 +653,6 @@ TEST(longest_line_of_every_type_fits)
 	ev.type = TCPSTATE_EV_TIMEWAIT_END;
 	ASSERT_LT(0, tcpstate_format_event(line, sizeof(line), &ev, 0));
 	ASSERT_NE(NULL, strstr(line, " TIMEWAIT_END unknown(255) NEW_SYN_RECV"));
-}
-
-TEST(event_type_names)
-{
-	static const char *const want[] = {
-		[TCPSTATE_EV_STATE] = "STATE",
-		[TCPSTATE_EV_SYN_RECV] = "SYN_RECV",
-		[TCPSTATE_EV_SYN_RECV_END] = "SYN_RECV_END",
-		[TCPSTATE_EV_SYNACK_RETRANS] = "SYNACK_RETRANS",
-		[TCPSTATE_EV_ACCEPT_QUEUED] = "ACCEPT_QUEUED",
-		[TCPSTATE_EV_ACK_DROP] = "ACK_DROP",
-		[TCPSTATE_EV_SYN_DROP] = "SYN_DROP",
-		[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
-		[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
-		[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
-		[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = "TIMEWAIT_SUBSTATE",
-	};
-	unsigned int i;
-
-	for (i = 1; i < ARRAY_SIZE(want); i++)
-		ASSERT_STREQ(want[i], tcpstate_event_type_name(i));
-	ASSERT_EQ(NULL, tcpstate_event_type_name(0));
-	ASSERT_EQ(NULL, tcpstate_event_type_name(12));
-	ASSERT_EQ(NULL, tcpstate_event_type_name(65535));
-	ASSERT_EQ(NULL, tcpstate_event_type_name(UINT_MAX));
-}
-
-/* Each reason table: every value named, nothing outside, 0 included. */
-TEST(syn_recv_end_names)
-{
-	ASSERT_STREQ("completed",
-		     tcpstate_syn_recv_end_name(TCPSTATE_SRE_COMPLETED));
-	ASSERT_STREQ("expired", tcpstate_syn_recv_end_name(TCPSTATE_SRE_EXPIRED));
-	ASSERT_STREQ("dropped", tcpstate_syn_recv_end_name(TCPSTATE_SRE_DROPPED));
-	ASSERT_STREQ("listener_closed",
-		     tcpstate_syn_recv_end_name(TCPSTATE_SRE_LISTENER_CLOSED));
-	ASSERT_STREQ("migrated",
-		     tcpstate_syn_recv_end_name(TCPSTATE_SRE_MIGRATED));
-	ASSERT_EQ(NULL, tcpstate_syn_recv_end_name(0));
-	ASSERT_EQ(NULL, tcpstate_syn_recv_end_name(TCPSTATE_SRE_MIGRATED + 1));
-	ASSERT_EQ(NULL, tcpstate_syn_recv_end_name(255));
-	ASSERT_EQ(NULL, tcpstate_syn_recv_end_name(UINT_MAX));
-}
-
-TEST(drop_reason_names)
-{
-	ASSERT_STREQ("accept_queue_full",
-		     tcpstate_drop_reason_name(TCPSTATE_DROP_ACCEPT_QUEUE_FULL));
-	ASSERT_STREQ("syn_queue_full",
-		     tcpstate_drop_reason_name(TCPSTATE_DROP_SYN_QUEUE_FULL));
-	ASSERT_STREQ("other", tcpstate_drop_reason_name(TCPSTATE_DROP_OTHER));
-	ASSERT_EQ(NULL, tcpstate_drop_reason_name(0));
-	ASSERT_EQ(NULL, tcpstate_drop_reason_name(TCPSTATE_DROP_OTHER + 1));
-	ASSERT_EQ(NULL, tcpstate_drop_reason_name(255));
-	ASSERT_EQ(NULL, tcpstate_drop_reason_name(UINT_MAX));
-}
-
-TEST(timewait_end_names)
-{
-	ASSERT_STREQ("expired", tcpstate_timewait_end_name(TCPSTATE_TWE_EXPIRED));
-	ASSERT_STREQ("reused", tcpstate_timewait_end_name(TCPSTATE_TWE_REUSED));
-	ASSERT_STREQ("rst", tcpstate_timewait_end_name(TCPSTATE_TWE_RST));
-	ASSERT_STREQ("netns_exit",
-		     tcpstate_timewait_end_name(TCPSTATE_TWE_NETNS_EXIT));
-	ASSERT_EQ(NULL, tcpstate_timewait_end_name(0));
-	ASSERT_EQ(NULL,
-		  tcpstate_timewait_end_name(TCPSTATE_TWE_NETNS_EXIT + 1));
-	ASSERT_EQ(NULL, tcpstate_timewait_end_name(255));
-	ASSERT_EQ(NULL, tcpstate_timewait_end_name(UINT_MAX));
 }
 
 static void counters_at(struct tcpstate_counters *c, __u64 base)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "names.h"
 #include "prometheus.h"
 #include "ring_reader.h"
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "names.h"
 #include "format.h"
 #include "ring_reader.h"
 #include "sequence.h"
