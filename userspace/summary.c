@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "output.h"
+#include "sequence_output.h"
 #include "summary.h"
 
 /* The bucket of @v: HIST_SUB per power of two from HIST_EXACT up. */

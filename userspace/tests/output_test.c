@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sequence lines and JSON: exact lines for known records, columns under
- * their header words, durations, times; and, with a real JSON parser
+ * The outputs of sequence_output.c and event_output.c. Sequence lines:
+ * exact lines for known records, columns under their header words,
+ * durations, times; and, with a real JSON parser
  * (python3, check_json.py beside this test), every JSON line of every
  * record and event kind parses, has all its keys, and carries all the
  * text shows: the text line is rebuilt from the JSON alone.
@@ -18,11 +19,11 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "format.h"
-#include "output.h"
-#include "ring_reader.h"
+#include "event_output.h"
 #include "sequence.h"
+#include "sequence_output.h"
 #include "synth.h"
+#include "textbuf.h"
 
 /* 2024-01-02 12:01:02 UTC, as a realtime - monotonic offset from ts 0. */
 #define WALL_BASE_NS	(1704196862LL * 1000000000LL)

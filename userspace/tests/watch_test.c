@@ -24,7 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "names.h"
-#include "format.h"
+#include "event_output.h"
 #include "ring_reader.h"
 #include "sequence.h"
 #include "synth.h"
