@@ -94,40 +94,31 @@ static const char *const counter_names[] = {
 _Static_assert(ARRAY_SIZE(counter_names) == TCPSTATE_NR_COUNTERS,
 	       "counter_names does not cover enum tcpstate_counter");
 
-/* Values come from the kernel: never index a table with one unchecked. */
-static const char *lookup(const char *const *names, size_t n,
-			  unsigned int idx)
-{
-	return idx < n ? names[idx] : NULL;
-}
-
-#define LOOKUP(table, idx) lookup(table, ARRAY_SIZE(table), idx)
-
 const char *tcpstate_state_name(unsigned int state)
 {
-	const char *name = LOOKUP(tcp_state_names, state);
+	const char *name = TCPSTATE_NAME_OF(tcp_state_names, state);
 
 	return name ? name : "UNKNOWN";
 }
 
 const char *tcpstate_event_type_name(unsigned int type)
 {
-	return LOOKUP(event_type_names, type);
+	return TCPSTATE_NAME_OF(event_type_names, type);
 }
 
 const char *tcpstate_syn_recv_end_name(unsigned int reason)
 {
-	return LOOKUP(syn_recv_end_names, reason);
+	return TCPSTATE_NAME_OF(syn_recv_end_names, reason);
 }
 
 const char *tcpstate_drop_reason_name(unsigned int reason)
 {
-	return LOOKUP(drop_reason_names, reason);
+	return TCPSTATE_NAME_OF(drop_reason_names, reason);
 }
 
 const char *tcpstate_timewait_end_name(unsigned int reason)
 {
-	return LOOKUP(timewait_end_names, reason);
+	return TCPSTATE_NAME_OF(timewait_end_names, reason);
 }
 
 const char *tcpstate_reason_name(unsigned int type, unsigned int reason)
@@ -147,19 +138,17 @@ const char *tcpstate_reason_name(unsigned int type, unsigned int reason)
 
 const char *tcpstate_counter_name(unsigned int idx)
 {
-	return LOOKUP(counter_names, idx);
+	return TCPSTATE_NAME_OF(counter_names, idx);
 }
+
+static const char *const family_names[] = {
+	[AF_INET] = "ipv4",
+	[AF_INET6] = "ipv6",
+};
 
 const char *tcpstate_family_name(unsigned int family)
 {
-	switch (family) {
-	case AF_INET:
-		return "ipv4";
-	case AF_INET6:
-		return "ipv6";
-	default:
-		return NULL;
-	}
+	return TCPSTATE_NAME_OF(family_names, family);
 }
 
 const char *tcpstate_name_or_unknown(const char *name, unsigned int value,

@@ -13,7 +13,24 @@
 #ifndef TCPSTATE_NAMES_H
 #define TCPSTATE_NAMES_H
 
+#include <stddef.h>
+
 #include "tcpstate.h"
+
+/*
+ * @table[@idx] for a table of names indexed by an enum (designated
+ * initializers, holes NULL), or NULL past its end: numbers from the
+ * kernel or a newer module are never used unchecked. Every name table of
+ * tcpstate-watch is read through this.
+ */
+#define TCPSTATE_NAME_OF(table, idx)					\
+	tcpstate_name_of(table, sizeof(table) / sizeof((table)[0]), idx)
+
+static inline const char *tcpstate_name_of(const char *const *names,
+					   size_t n, unsigned int idx)
+{
+	return idx < n ? names[idx] : NULL;
+}
 
 /*
  * The kernel's TCP states (include/net/tcp_states.h), the numbers of an

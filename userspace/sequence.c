@@ -1067,47 +1067,41 @@ static void on_timewait_substate(struct seq_engine *e,
 		 TCPS_TIME_WAIT, ev->ts_ns);
 }
 
+static void on_syn_drop(struct seq_engine *e, const struct tcpstate_event *ev)
+{
+	on_listener_event(e, ev, SEQ_SYN_DROPPED);
+}
+
+static void on_syncookie_sent(struct seq_engine *e,
+			      const struct tcpstate_event *ev)
+{
+	on_listener_event(e, ev, SEQ_SYN_COOKIE);
+}
+
+typedef void (*event_handler)(struct seq_engine *e,
+			      const struct tcpstate_event *ev);
+
+/* What each event type does to the connections; one table, by type. */
+static const event_handler handlers[] = {
+	[TCPSTATE_EV_STATE] = on_state,
+	[TCPSTATE_EV_SYN_RECV] = on_syn_recv,
+	[TCPSTATE_EV_SYN_RECV_END] = on_syn_recv_end,
+	[TCPSTATE_EV_SYNACK_RETRANS] = on_synack_retrans,
+	[TCPSTATE_EV_ACCEPT_QUEUED] = on_accept_queued,
+	[TCPSTATE_EV_ACK_DROP] = on_ack_drop,
+	[TCPSTATE_EV_SYN_DROP] = on_syn_drop,
+	[TCPSTATE_EV_SYNCOOKIE_SENT] = on_syncookie_sent,
+	[TCPSTATE_EV_TIMEWAIT] = on_timewait,
+	[TCPSTATE_EV_TIMEWAIT_END] = on_timewait_end,
+	[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = on_timewait_substate,
+};
+
 void seq_feed(struct seq_engine *e, const struct tcpstate_event *ev)
 {
 	e->events++;
-	switch (ev->type) {
-	case TCPSTATE_EV_STATE:
-		on_state(e, ev);
-		break;
-	case TCPSTATE_EV_SYN_RECV:
-		on_syn_recv(e, ev);
-		break;
-	case TCPSTATE_EV_SYN_RECV_END:
-		on_syn_recv_end(e, ev);
-		break;
-	case TCPSTATE_EV_SYNACK_RETRANS:
-		on_synack_retrans(e, ev);
-		break;
-	case TCPSTATE_EV_ACCEPT_QUEUED:
-		on_accept_queued(e, ev);
-		break;
-	case TCPSTATE_EV_ACK_DROP:
-		on_ack_drop(e, ev);
-		break;
-	case TCPSTATE_EV_SYN_DROP:
-		on_listener_event(e, ev, SEQ_SYN_DROPPED);
-		break;
-	case TCPSTATE_EV_SYNCOOKIE_SENT:
-		on_listener_event(e, ev, SEQ_SYN_COOKIE);
-		break;
-	case TCPSTATE_EV_TIMEWAIT:
-		on_timewait(e, ev);
-		break;
-	case TCPSTATE_EV_TIMEWAIT_END:
-		on_timewait_end(e, ev);
-		break;
-	case TCPSTATE_EV_TIMEWAIT_SUBSTATE:
-		on_timewait_substate(e, ev);
-		break;
-	default:
-		/* A newer module's event: not part of any sequence we know. */
-		break;
-	}
+	/* A newer module's event is not part of any sequence we know. */
+	if (ev->type < ARRAY_SIZE(handlers) && handlers[ev->type])
+		handlers[ev->type](e, ev);
 }
 
 void seq_note_loss(struct seq_engine *e)
@@ -1203,19 +1197,17 @@ _Static_assert(ARRAY_SIZE(kind_names) == SEQ_NR_KINDS,
 
 const char *seq_kind_name(unsigned int kind)
 {
-	return kind < ARRAY_SIZE(kind_names) ? kind_names[kind] : NULL;
+	return TCPSTATE_NAME_OF(kind_names, kind);
 }
+
+static const char *const side_names[] = {
+	[SEQ_SIDE_CLIENT] = "client",
+	[SEQ_SIDE_SERVER] = "server",
+};
 
 const char *seq_side_name(enum seq_side side)
 {
-	switch (side) {
-	case SEQ_SIDE_CLIENT:
-		return "client";
-	case SEQ_SIDE_SERVER:
-		return "server";
-	default:
-		return NULL;
-	}
+	return TCPSTATE_NAME_OF(side_names, side);
 }
 
 const char *seq_step_name(unsigned int state)
