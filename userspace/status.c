@@ -68,10 +68,10 @@ int tcpstate_format_status(char *buf, size_t len,
 		  (unsigned long long)now->value[TCPSTATE_C_SYN_RECV],
 		  (unsigned long long)now->value[TCPSTATE_C_TIME_WAIT],
 		  per_second(syn, elapsed_ns), per_second(tw, elapsed_ns),
-		  (unsigned long long)counter_delta(prev, now,
-						    TCPSTATE_C_ACCEPT_OVERFLOWS),
-		  (unsigned long long)counter_delta(prev, now,
-						    TCPSTATE_C_RING_DROPS));
+		  (unsigned long long)
+		  counter_delta(prev, now, TCPSTATE_C_ACCEPT_OVERFLOWS),
+		  (unsigned long long)
+		  counter_delta(prev, now, TCPSTATE_C_RING_DROPS));
 	return tb_end(&tb);
 }
 

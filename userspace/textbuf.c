@@ -203,8 +203,8 @@ void tb_time_local(struct textbuf *tb, __u64 mono_ns, __s64 mono_to_real_ns)
 {
 	static struct second_text local = { -1, 0, "%H:%M:%S", "" };
 	__s64 real_ns = real_ns_of(mono_ns, mono_to_real_ns);
-	const char *hms = second_text(&local,
-				      (time_t)(real_ns / (__s64)NSEC_PER_SEC));
+	time_t sec = (time_t)(real_ns / (__s64)NSEC_PER_SEC);
+	const char *hms = second_text(&local, sec);
 
 	if (!hms) {
 		tb_str(tb, "??:??:??.??????");
@@ -218,8 +218,8 @@ void tb_time_iso(struct textbuf *tb, __u64 mono_ns, __s64 mono_to_real_ns)
 {
 	static struct second_text utc = { -1, 1, "%Y-%m-%dT%H:%M:%S", "" };
 	__s64 real_ns = real_ns_of(mono_ns, mono_to_real_ns);
-	const char *ymdhms = second_text(&utc,
-					 (time_t)(real_ns / (__s64)NSEC_PER_SEC));
+	time_t sec = (time_t)(real_ns / (__s64)NSEC_PER_SEC);
+	const char *ymdhms = second_text(&utc, sec);
 
 	tb_str(tb, ymdhms ? ymdhms : "1970-01-01T00:00:00");
 	tb_usec(tb, real_ns);

@@ -304,7 +304,8 @@ static inline void synth_build(struct synth *s)
 	/* 40017 -> 80: begun before the reader, first seen in FIN_WAIT1 */
 	synth_tuple(s, "10.0.0.1", 40017, "10.0.0.2", 80);
 	synth_state(s, SYNTH_MS, 0x151, TCPS_FIN_WAIT1, TCPS_FIN_WAIT2);
-	synth_tw(s, 10 * SYNTH_US, 0x152, 0x151, TCPS_FIN_WAIT2, TCPS_TIME_WAIT);
+	synth_tw(s, 10 * SYNTH_US, 0x152, 0x151, TCPS_FIN_WAIT2,
+		 TCPS_TIME_WAIT);
 	synth_state(s, 0, 0x151, TCPS_FIN_WAIT2, TCPS_CLOSE);
 	synth_tw_end(s, 60 * SYNTH_SEC, 0x152, TCPSTATE_TWE_REUSED,
 		     TCPS_TIME_WAIT);
@@ -315,7 +316,8 @@ static inline void synth_build(struct synth *s)
 	 */
 	synth_tuple(s, "10.0.0.1", 40018, "10.0.0.2", 80);
 	synth_state(s, SYNTH_MS, 0x161, TCPS_ESTABLISHED, TCPS_FIN_WAIT1);
-	synth_tw(s, 50 * SYNTH_US, 0x162, 0x161, TCPS_FIN_WAIT2, TCPS_TIME_WAIT);
+	synth_tw(s, 50 * SYNTH_US, 0x162, 0x161, TCPS_FIN_WAIT2,
+		 TCPS_TIME_WAIT);
 	synth_state(s, 0, 0x161, TCPS_FIN_WAIT2, TCPS_CLOSE);
 	synth_tw_end(s, 60 * SYNTH_SEC, 0x162, 9, TCPS_TIME_WAIT);
 
