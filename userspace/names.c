@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The ABI's number -> name tables; see names.h. One table per enum,
- * indexed by its values, as ss does it.
+ * Every number -> name table, one per enum, indexed by its values, as ss
+ * does it: the ABI's (see names.h), then the sequence engine's words
+ * (declared in sequence.h, beside their enums).
  */
 #include <stdio.h>
 #include <sys/socket.h>
 
 #include "names.h"
+#include "sequence.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -158,4 +160,67 @@ const char *tcpstate_name_or_unknown(const char *name, unsigned int value,
 		return name;
 	snprintf(buf, TCPSTATE_UNKNOWN_MAX, "unknown(%u)", value);
 	return buf;
+}
+
+/* ---- sequences: the KIND, SIDE and PATH words (sequence.h) ---- */
+
+static const char *const kind_names[] = {
+	[SEQ_ACTIVE_OPEN] = "active_open",
+	[SEQ_PASSIVE_OPEN] = "passive_open",
+	[SEQ_CONNECT_REFUSED] = "connect_refused",
+	[SEQ_CONNECT_TIMEOUT] = "connect_timeout",
+	[SEQ_CONNECT_FAILED] = "connect_failed",
+	[SEQ_HALF_OPEN_EXPIRED] = "half_open_expired",
+	[SEQ_HALF_OPEN_DROPPED] = "half_open_dropped",
+	[SEQ_ACK_DROPPED] = "ack_dropped",
+	[SEQ_SYN_DROPPED] = "syn_dropped",
+	[SEQ_SYN_COOKIE] = "syn_cookie",
+	[SEQ_ACTIVE_CLOSE] = "active_close",
+	[SEQ_PASSIVE_CLOSE] = "passive_close",
+	[SEQ_SIMULTANEOUS_CLOSE] = "simultaneous_close",
+	[SEQ_ORPHAN_CLOSE] = "orphan_close",
+	[SEQ_RESET] = "reset",
+	[SEQ_UNFINISHED] = "unfinished",
+	[SEQ_IN_PROGRESS] = "in_progress",
+};
+
+_Static_assert(ARRAY_SIZE(kind_names) == SEQ_NR_KINDS,
+	       "kind_names does not cover enum seq_kind");
+
+const char *seq_kind_name(unsigned int kind)
+{
+	return TCPSTATE_NAME_OF(kind_names, kind);
+}
+
+static const char *const side_names[] = {
+	[SEQ_SIDE_CLIENT] = "client",
+	[SEQ_SIDE_SERVER] = "server",
+};
+
+const char *seq_side_name(enum seq_side side)
+{
+	return TCPSTATE_NAME_OF(side_names, side);
+}
+
+const char *seq_step_name(unsigned int state)
+{
+	if (state == SEQ_ST_GAP)
+		return "...";
+	if (state == SEQ_ST_TW_FIN_WAIT2)
+		return "FIN_WAIT2(tw)";
+	return tcpstate_state_name(state);
+}
+
+const char *seq_reason_name(const struct seq_record *rec)
+{
+	switch (rec->reason_type) {
+	case SEQ_REASON_SYN_RECV_END:
+		return tcpstate_syn_recv_end_name(rec->reason);
+	case SEQ_REASON_DROP:
+		return tcpstate_drop_reason_name(rec->reason);
+	case SEQ_REASON_TIMEWAIT_END:
+		return tcpstate_timewait_end_name(rec->reason);
+	default:
+		return NULL;
+	}
 }

@@ -236,6 +236,7 @@ void tb_time_iso(struct textbuf *tb, __u64 mono_ns, __s64 mono_to_real_ns)
 void tb_json_str(struct textbuf *tb, const char *s)
 {
 	const unsigned char *p, *run;
+	const char *short_esc;
 	char esc[8];
 
 	if (!s) {
@@ -248,26 +249,15 @@ void tb_json_str(struct textbuf *tb, const char *s)
 			continue;
 		tb_put(tb, (const char *)run, (size_t)(p - run));
 		run = p + 1;
-		switch (*p) {
-		case '"':
-			tb_put(tb, "\\\"", 2);
-			break;
-		case '\\':
-			tb_put(tb, "\\\\", 2);
-			break;
-		case '\n':
-			tb_put(tb, "\\n", 2);
-			break;
-		case '\r':
-			tb_put(tb, "\\r", 2);
-			break;
-		case '\t':
-			tb_put(tb, "\\t", 2);
-			break;
-		default:
+		/* The short forms where JSON has one, else \u00XX. */
+		short_esc = *p == '"' ? "\\\"" : *p == '\\' ? "\\\\" :
+			    *p == '\n' ? "\\n" : *p == '\r' ? "\\r" :
+			    *p == '\t' ? "\\t" : NULL;
+		if (short_esc) {
+			tb_put(tb, short_esc, 2);
+		} else {
 			snprintf(esc, sizeof(esc), "\\u%04x", *p);
 			tb_put(tb, esc, 6);
-			break;
 		}
 	}
 	tb_put(tb, (const char *)run, (size_t)(p - run));
