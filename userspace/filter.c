@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Filters; see filter.h.
+ * tcpstate-watch's filters: parsing them, their kernel part, and matching
+ * events and sequence records; see filter.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>

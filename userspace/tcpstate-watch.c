@@ -4,7 +4,20 @@
  * diagram (handshakes, teardowns and their failures, with the time each
  * step took), or one line per event (-e), from the tcpstate.ko ring; or
  * the per-netns counters (--counters), or those as a Prometheus textfile
- * (--prometheus, prometheus.c).
+ * (--prometheus, prometheus.c). This file is the main loop; the data
+ * path, one file per step:
+ *
+ *   ring_reader.c       the ring: map /dev/tcpstate, drain its records
+ *   filter.c            which events and sequences to show
+ *   sequence.c          the engine: connections, followed from id to id
+ *   sequence_events.c   ... what each event does to them
+ *   event_output.c      an event as a text or JSON line (-e)
+ *   sequence_output.c   a sequence as a text or JSON line
+ *   summary.c           --summary
+ *
+ * with names.c (every number -> name table), textbuf.c (the string
+ * builder the outputs share), cli.c (the options, --help), status.c (the
+ * -i status line), clock.c and prometheus.c beside them.
  *
  * Exit status: 0 on a clean stop (signal, -c or --duration reached) or
  * after --counters, 1 on a runtime error, 2 on a usage error.
