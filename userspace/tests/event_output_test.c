@@ -39,8 +39,8 @@ static struct tcpstate_event v4_event(void)
 	inet_pton(AF_INET, "127.0.0.1", ev.daddr);
 	ev.sport = 41234;
 	ev.dport = 8080;
-	ev.oldstate = 7;	/* CLOSE */
-	ev.newstate = 2;	/* SYN_SENT */
+	ev.oldstate = TCPS_CLOSE;
+	ev.newstate = TCPS_SYN_SENT;
 	return ev;
 }
 
@@ -71,8 +71,8 @@ TEST(ipv6_state_change_line)
 	inet_pton(AF_INET6, "2001:db8:ffff::abcd", ev.daddr);
 	ev.sport = 443;
 	ev.dport = 55555;
-	ev.oldstate = 1;	/* ESTABLISHED */
-	ev.newstate = 8;	/* CLOSE_WAIT */
+	ev.oldstate = TCPS_ESTABLISHED;
+	ev.newstate = TCPS_CLOSE_WAIT;
 	tcpstate_format_event(line, sizeof(line), &ev, WALL_BASE_NS);
 	ASSERT_STREQ("12:01:02.123456 7          0000000000000042 "
 		     "[fe80::1:2]:443       -> [2001:db8:ffff::abcd]:55555 "
@@ -320,15 +320,15 @@ TEST(timewait_line_names_the_full_socket)
 	struct tcpstate_event ev = typed_event(TCPSTATE_EV_TIMEWAIT);
 	char line[TCPSTATE_LINE_MAX];
 
-	ev.oldstate = 5;	/* FIN_WAIT2 */
-	ev.newstate = 6;	/* TIME_WAIT */
+	ev.oldstate = TCPS_FIN_WAIT2;
+	ev.newstate = TCPS_TIME_WAIT;
 	ev.peer_id = 0xfeedfacecafebeefULL;
 	ASSERT_STREQ(V4_PREFIX "TIMEWAIT FIN_WAIT2 -> TIME_WAIT "
 		     "from=feedfacecafebeef", line_of(&ev, line));
 
 	/* An orphaned socket's timewait sock stays in FIN_WAIT2. */
-	ev.oldstate = 4;	/* FIN_WAIT1 */
-	ev.newstate = 5;	/* FIN_WAIT2 */
+	ev.oldstate = TCPS_FIN_WAIT1;
+	ev.newstate = TCPS_FIN_WAIT2;
 	ASSERT_STREQ(V4_PREFIX "TIMEWAIT FIN_WAIT1 -> FIN_WAIT2 "
 		     "from=feedfacecafebeef", line_of(&ev, line));
 
