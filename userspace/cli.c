@@ -207,6 +207,24 @@ static int bad_option(char **argv)
 	return usage_error("unknown option '%s'", argv[optind - 1]);
 }
 
+/*
+ * How usage errors name option @c: "-e/--events", or "--laddr" for one
+ * without a short form, from long_options.
+ */
+static void option_label(int c, char *buf, size_t len)
+{
+	const struct option *o;
+
+	for (o = long_options; o->name && o->val != c; o++)
+		;
+	if (!o->name)
+		snprintf(buf, len, "option %d", c);
+	else if (c < 256)
+		snprintf(buf, len, "-%c/--%s", c, o->name);
+	else
+		snprintf(buf, len, "--%s", o->name);
+}
+
 static int parse_ports_opt(const char *name, const char *arg, __u16 *ports,
 			   unsigned int *nr)
 {
@@ -225,7 +243,7 @@ static int parse_ports_opt(const char *name, const char *arg, __u16 *ports,
 static int parse_option(int c, char **argv, struct options *opts)
 {
 	struct watch_filter *f = &opts->filter;
-	const char *stream = NULL;
+	int stream = 1;	/* only makes sense on a stream of events */
 	int rc = -1, st;
 
 	switch (c) {
@@ -233,35 +251,29 @@ static int parse_option(int c, char **argv, struct options *opts)
 		if (!*optarg)
 			return usage_error("-d: empty device path");
 		opts->device = optarg;
+		stream = 0;
 		break;
 	case 'e':
 		opts->events = 1;
-		stream = "-e/--events";
 		break;
 	case 'j':
 		opts->json = 1;
-		stream = "-j/--json";
 		break;
 	case 'T':
 		opts->timestamps = 1;
-		stream = "-T/--timestamp";
 		break;
 	case 'w':
 		opts->wide = 1;
-		stream = "-w/--wide";
 		break;
 	case '4':
 	case '6':
 		f->family = c == '4' ? AF_INET : AF_INET6;
-		stream = c == '4' ? "-4/--ipv4" : "-6/--ipv6";
 		break;
 	case 'L':
 		rc = parse_ports_opt("-L", optarg, f->lports, &f->nr_lports);
-		stream = "-L/--localport";
 		break;
 	case 'D':
 		rc = parse_ports_opt("-D", optarg, f->rports, &f->nr_rports);
-		stream = "-D/--remoteport";
 		break;
 	case OPT_LADDR:
 	case OPT_RADDR:
@@ -275,13 +287,11 @@ static int parse_option(int c, char **argv, struct options *opts)
 			f->has_laddr = 1;
 		else
 			f->has_raddr = 1;
-		stream = c == OPT_LADDR ? "--laddr" : "--raddr";
 		break;
 	case OPT_NETNS:
 		if (filter_parse_netns(optarg, &f->netns))
 			return usage_error("--netns: invalid inode '%s': expected a number from 1 to 4294967295",
 					   optarg);
-		stream = "--netns";
 		break;
 	case OPT_STATE:
 		st = filter_parse_state(optarg);
@@ -289,14 +299,12 @@ static int parse_option(int c, char **argv, struct options *opts)
 			return usage_error("--state: unknown TCP state '%s': expected ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN or CLOSING",
 					   optarg);
 		f->state = (unsigned int)st;
-		stream = "--state";
 		break;
 	case 'c':
 		if (parse_count(optarg, &opts->count))
 			return usage_error("-c: invalid count '%s': %s",
 					   optarg,
 					   "expected a positive integer");
-		stream = "-c/--count";
 		break;
 	case OPT_DURATION:
 		if (parse_seconds(optarg, DURATION_MAX_MS,
@@ -304,7 +312,6 @@ static int parse_option(int c, char **argv, struct options *opts)
 			return usage_error("--duration: invalid duration '%s': %s",
 					   optarg,
 					   "expected seconds from 0.001 to 31536000, at most 3 decimals (e.g. 10 or 2.5)");
-		stream = "--duration";
 		break;
 	case 'i':
 		if (parse_seconds(optarg, INTERVAL_MAX_MS, &opts->interval_ms))
@@ -315,14 +322,13 @@ static int parse_option(int c, char **argv, struct options *opts)
 		 * check_options refuses a non-zero one with --counters.
 		 */
 		opts->interval_set = 1;
+		stream = 0;
 		break;
 	case OPT_SUMMARY:
 		opts->summary = 1;
-		stream = "--summary";
 		break;
 	case OPT_FLUSH:
 		opts->flush = 1;
-		stream = "--flush";
 		break;
 	case OPT_MAX_CONNS: {
 		unsigned long long n;
@@ -331,7 +337,6 @@ static int parse_option(int c, char **argv, struct options *opts)
 			return usage_error("--max-conns: invalid count '%s': expected 1 to %lu",
 					   optarg, SEQ_MAX_MAX_CONNS);
 		opts->max_conns = (unsigned long)n;
-		stream = "--max-conns";
 		break;
 	}
 	case OPT_LATENCY:
@@ -339,15 +344,16 @@ static int parse_option(int c, char **argv, struct options *opts)
 			return usage_error("--latency: invalid time '%s': %s",
 					   optarg,
 					   "expected seconds from 0 to 1, at most 3 decimals (e.g. 0.1 or 0)");
-		stream = "--latency";
 		break;
 	case OPT_COUNTERS:
 		opts->counters = 1;
+		stream = 0;
 		break;
 	case OPT_PROMETHEUS:
 		if (!*optarg)
 			return usage_error("--prometheus: expected a file name (or - for stdout with --counters)");
 		opts->prometheus = optarg;
+		stream = 0;
 		break;
 	case 'h':
 		fputs(usage_text, stdout);
@@ -362,8 +368,9 @@ static int parse_option(int c, char **argv, struct options *opts)
 	default:
 		return bad_option(argv);
 	}
-	if (stream && !opts->stream_option)
-		opts->stream_option = stream;
+	if (stream && !opts->stream_option[0])
+		option_label(c, opts->stream_option,
+			     sizeof(opts->stream_option));
 	return rc;
 }
 
@@ -380,10 +387,10 @@ static int check_options(const struct options *opts, int seen4, int seen6)
 		return usage_error("--counters cannot be combined with -c/--count");
 	if (opts->counters && opts->interval_ms)
 		return usage_error("--counters cannot be combined with -i/--interval");
-	if (opts->counters && opts->stream_option)
+	if (opts->counters && opts->stream_option[0])
 		return usage_error("--counters cannot be combined with %s",
 				   opts->stream_option);
-	if (opts->prometheus && opts->stream_option)
+	if (opts->prometheus && opts->stream_option[0])
 		return usage_error("--prometheus cannot be combined with %s",
 				   opts->stream_option);
 	if (opts->prometheus && !opts->counters && opts->interval_set &&

@@ -42,9 +42,9 @@ struct options {
 	int flush;			/* --flush */
 	struct watch_filter filter;
 	/* The first option that only makes sense on a stream, to name it
-	 * if --counters comes with it.
+	 * if --counters comes with it ("" if none).
 	 */
-	const char *stream_option;
+	char stream_option[24];
 };
 
 /*
