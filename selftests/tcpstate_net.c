@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "format.h"
+#include "names.h"
 #include "ring_reader.h"
 #include "tcpstate_net.h"
 
@@ -949,7 +949,7 @@ void ts_watch_close(struct ts_watch *w)
 }
 
 /*
- * The reader's names (userspace/ring_reader.c): parsing the module's
+ * The reader's names (userspace/names.c): parsing the module's
  * /proc/net/tcpstate with them checks that the two tables agree.
  */
 const char *counter_name(unsigned int idx)

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "names.h"
 #include "ring_reader.h"
 #include "tcpstate.h"
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "names.h"
 #include "ring_reader.h"
 #include "tcpstate.h"
 #include "tcpstate_net.h"

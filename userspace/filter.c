@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Filters; see filter.h.
+ * tcpstate-watch's filters: parsing them, their kernel part, and matching
+ * events and sequence records; see filter.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,14 +11,7 @@
 #include <sys/socket.h>
 
 #include "filter.h"
-#include "ring_reader.h"
-
-/* include/net/tcp_states.h */
-#define TCP_SYN_RECV		3
-#define TCP_CLOSE		7
-#define TCP_LISTEN		10
-#define TCP_NEW_SYN_RECV	12
-#define TCP_ESTABLISHED		1
+#include "names.h"
 
 /*
  * Decimal digits only, no sign or blank (strtoul would take both), and no
@@ -120,13 +114,13 @@ int filter_parse_state(const char *s)
 	}
 	name[n] = '\0';
 	if (!strcasecmp(name, "CLOSED"))
-		return TCP_CLOSE;
+		return TCPS_CLOSE;
 	/* A request sock is NEW_SYN_RECV inside the kernel; its events
 	 * say SYN_RECV.
 	 */
 	if (!strcasecmp(name, "NEW_SYN_RECV"))
-		return TCP_SYN_RECV;
-	for (st = 1; st < TCP_NEW_SYN_RECV; st++)
+		return TCPS_SYN_RECV;
+	for (st = 1; st < TCPS_NEW_SYN_RECV; st++)
 		if (!strcasecmp(name, tcpstate_state_name(st)))
 			return (int)st;
 	return -EINVAL;
@@ -223,14 +217,14 @@ int filter_event_touches(const struct tcpstate_event *ev, unsigned int state)
 	case TCPSTATE_EV_SYN_RECV_END:
 	case TCPSTATE_EV_SYNACK_RETRANS:
 	case TCPSTATE_EV_ACK_DROP:
-		return state == TCP_SYN_RECV;
+		return state == TCPS_SYN_RECV;
 	case TCPSTATE_EV_SYN_DROP:
 	case TCPSTATE_EV_SYNCOOKIE_SENT:
-		return state == TCP_LISTEN;
+		return state == TCPS_LISTEN;
 	case TCPSTATE_EV_ACCEPT_QUEUED:
-		return state == TCP_SYN_RECV || state == TCP_ESTABLISHED;
+		return state == TCPS_SYN_RECV || state == TCPS_ESTABLISHED;
 	case TCPSTATE_EV_TIMEWAIT_END:
-		return ev->newstate == state || state == TCP_CLOSE;
+		return ev->newstate == state || state == TCPS_CLOSE;
 	default:
 		return 0;
 	}

@@ -13,12 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "clock.h"
+#include "names.h"
 #include "prometheus.h"
 #include "ring_reader.h"
 
-#define PROG		"tcpstate-watch"
 #define PROM_PREFIX	"tcpstate_"
-#define NSEC_PER_MSEC	1000000ULL
 /* The longest sleep between two looks at the stop flag. */
 #define PROM_WAIT_MAX_MS 1000ULL
 
@@ -191,16 +192,6 @@ int prom_read_device(const char *device, struct tcpstate_counters *c,
 	return rc;
 }
 
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts))
-		return 0;
-	return (unsigned long long)ts.tv_sec * 1000000000ULL +
-	       (unsigned long long)ts.tv_nsec;
-}
-
 /* Sleep until @deadline (CLOCK_MONOTONIC ns) or *stop, whichever first. */
 static void wait_until(unsigned long long deadline,
 		       volatile sig_atomic_t *stop)
@@ -208,12 +199,12 @@ static void wait_until(unsigned long long deadline,
 	unsigned long long now, ns;
 	struct timespec ts;
 
-	while (!*stop && (now = mono_ns()) < deadline) {
+	while (!*stop && (now = clock_mono_ns()) < deadline) {
 		ns = deadline - now;
 		if (ns > PROM_WAIT_MAX_MS * NSEC_PER_MSEC)
 			ns = PROM_WAIT_MAX_MS * NSEC_PER_MSEC;
-		ts.tv_sec = (time_t)(ns / 1000000000ULL);
-		ts.tv_nsec = (long)(ns % 1000000000ULL);
+		ts.tv_sec = (time_t)(ns / NSEC_PER_SEC);
+		ts.tv_nsec = (long)(ns % NSEC_PER_SEC);
 		/* A signal ends it early (EINTR): the loop looks at *stop. */
 		nanosleep(&ts, NULL);
 	}
@@ -222,7 +213,7 @@ static void wait_until(unsigned long long deadline,
 int prom_export_run(const struct prom_export *e)
 {
 	unsigned long long interval_ns = e->interval_ms * NSEC_PER_MSEC;
-	unsigned long long next, now;
+	unsigned long long next;
 	struct tcpstate_counters c;
 	int read_failing = 0, write_failing = 0, rc;
 	char err[512];
@@ -242,16 +233,12 @@ int prom_export_run(const struct prom_export *e)
 	if (!e->interval_ms)
 		return EXIT_SUCCESS;
 
-	next = mono_ns() + interval_ns;
+	next = clock_mono_ns() + interval_ns;
 	for (;;) {
 		wait_until(next, e->stop);
 		if (*e->stop)
 			break;
-		/* The next grid point after now: skip what a stall missed. */
-		now = mono_ns();
-		next += interval_ns;
-		if (next <= now)
-			next += ((now - next) / interval_ns + 1) * interval_ns;
+		next = clock_next_tick(next, clock_mono_ns(), interval_ns);
 
 		snprintf(err, sizeof(err), "reading the counters failed");
 		rc = e->read(&c, err, sizeof(err), e->read_arg);

@@ -17,8 +17,6 @@
 
 #include "ring_reader.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 /* The ABI's sizes, as the module asserts them too (module/main.c). */
 _Static_assert(sizeof(struct tcpstate_info) == TCPSTATE_INFO_SIZE, "info");
 _Static_assert(sizeof(struct tcpstate_ctrl) == TCPSTATE_CTRL_SIZE, "ctrl");
@@ -374,29 +372,6 @@ void tcpstate_ring_stats(const struct tcpstate_ring *ring, __u64 *produced,
 					   __ATOMIC_RELAXED);
 }
 
-/* Indexed by the kernel's TCP state numbers, include/net/tcp_states.h. */
-static const char *const tcp_state_names[] = {
-	[1] = "ESTABLISHED",
-	[2] = "SYN_SENT",
-	[3] = "SYN_RECV",
-	[4] = "FIN_WAIT1",
-	[5] = "FIN_WAIT2",
-	[6] = "TIME_WAIT",
-	[7] = "CLOSE",
-	[8] = "CLOSE_WAIT",
-	[9] = "LAST_ACK",
-	[10] = "LISTEN",
-	[11] = "CLOSING",
-	[12] = "NEW_SYN_RECV",
-};
-
-const char *tcpstate_state_name(unsigned int state)
-{
-	if (state >= ARRAY_SIZE(tcp_state_names) || !tcp_state_names[state])
-		return "UNKNOWN";
-	return tcp_state_names[state];
-}
-
 int tcpstate_counters_read(int fd, struct tcpstate_counters *c)
 {
 	/* A module that fills fewer entries must not leave our stack
@@ -409,41 +384,4 @@ int tcpstate_counters_read(int fd, struct tcpstate_counters *c)
 	if (c->nr > TCPSTATE_MAX_COUNTERS)
 		return -EPROTO;
 	return 0;
-}
-
-/*
- * Indexed by enum tcpstate_counter. These are the names /proc/net/tcpstate
- * prints, so that a script can read either source with the same keys.
- */
-static const char *const counter_names[] = {
-	[TCPSTATE_C_SYN_RECV] = "syn_recv",
-	[TCPSTATE_C_TIME_WAIT] = "time_wait",
-	[TCPSTATE_C_SYN_QUEUE_ADDED] = "syn_queue_added",
-	[TCPSTATE_C_SYN_QUEUE_COMPLETED] = "syn_queue_completed",
-	[TCPSTATE_C_SYN_QUEUE_EXPIRED] = "syn_queue_expired",
-	[TCPSTATE_C_SYN_QUEUE_DROPPED] = "syn_queue_dropped",
-	[TCPSTATE_C_SYN_QUEUE_MIGRATED] = "syn_queue_migrated",
-	[TCPSTATE_C_SYNACK_RETRANS] = "synack_retrans",
-	[TCPSTATE_C_ACCEPT_QUEUED] = "accept_queued",
-	[TCPSTATE_C_ACCEPT_OVERFLOWS] = "accept_overflows",
-	[TCPSTATE_C_LISTEN_DROPS] = "listen_drops",
-	[TCPSTATE_C_SYN_QUEUE_FULL_DROPS] = "syn_queue_full_drops",
-	[TCPSTATE_C_SYNCOOKIES_SENT] = "syncookies_sent",
-	[TCPSTATE_C_TIMEWAIT_CREATED] = "timewait_created",
-	[TCPSTATE_C_TIMEWAIT_EXPIRED] = "timewait_expired",
-	[TCPSTATE_C_TIMEWAIT_ENDED_EARLY] = "timewait_ended_early",
-	[TCPSTATE_C_RING_DROPS] = "ring_drops",
-};
-
-/* A counter appended to the enum without a name here fails the build;
- * one inserted leaves a NULL hole, which the unit tests catch.
- */
-_Static_assert(ARRAY_SIZE(counter_names) == TCPSTATE_NR_COUNTERS,
-	       "counter_names does not cover enum tcpstate_counter");
-
-const char *tcpstate_counter_name(unsigned int idx)
-{
-	if (idx >= ARRAY_SIZE(counter_names))
-		return NULL;
-	return counter_names[idx];
 }

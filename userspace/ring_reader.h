@@ -108,25 +108,11 @@ void tcpstate_ring_stats(const struct tcpstate_ring *ring, __u64 *produced,
 			 __u64 *dropped);
 
 /*
- * Name of a kernel TCP state number (include/net/tcp_states.h, as ss and
- * the sock:inet_sock_set_state tracepoint name them, without "TCP_"):
- * 1 -> "ESTABLISHED" ... 12 -> "NEW_SYN_RECV"; anything else -> "UNKNOWN".
- */
-const char *tcpstate_state_name(unsigned int state);
-
-/*
  * TCPSTATE_IOC_GET_COUNTERS on @fd, any open file of the device (no ring
  * needed): the counters of the caller's network namespace. Entries from
  * c->nr on are zero. Returns 0, or -errno: -ENOTTY from a module older
  * than this reader, -EPROTO if it claims more than TCPSTATE_MAX_COUNTERS.
  */
 int tcpstate_counters_read(int fd, struct tcpstate_counters *c);
-
-/*
- * Name of counter @idx (enum tcpstate_counter) as /proc/net/tcpstate
- * prints it: the enum name in lower case without TCPSTATE_C_
- * ("syn_recv", ..., "ring_drops"). NULL from TCPSTATE_NR_COUNTERS on.
- */
-const char *tcpstate_counter_name(unsigned int idx);
 
 #endif /* TCPSTATE_RING_READER_H */

@@ -220,7 +220,12 @@ void seq_flush(struct seq_engine *e);
 
 void seq_get_stats(const struct seq_engine *e, struct seq_stats *st);
 
-/* "active_open", ... "in_progress"; NULL outside enum seq_kind. */
+/*
+ * The names of the engine's values, for the outputs; their tables are in
+ * names.c with every other one.
+ *
+ * "active_open", ... "in_progress"; NULL outside enum seq_kind.
+ */
 const char *seq_kind_name(unsigned int kind);
 /* "client", "server", or NULL for SEQ_SIDE_UNKNOWN. */
 const char *seq_side_name(enum seq_side side);

@@ -5,7 +5,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "output.h"
+#include "names.h"
+#include "sequence_output.h"
 #include "summary.h"
 
 /* The bucket of @v: HIST_SUB per power of two from HIST_EXACT up. */
@@ -92,18 +93,15 @@ void summary_add(struct summary *s, const struct seq_record *rec)
 		hist_add(&s->metric[SUM_TIME_WAIT], rec->time_wait_ns);
 }
 
+static const char *const metric_names[] = {
+	[SUM_HANDSHAKE] = "handshake",
+	[SUM_SYN_QUEUE] = "syn_queue",
+	[SUM_TIME_WAIT] = "time_wait",
+};
+
 const char *summary_metric_name(enum summary_metric m)
 {
-	switch (m) {
-	case SUM_HANDSHAKE:
-		return "handshake";
-	case SUM_SYN_QUEUE:
-		return "syn_queue";
-	case SUM_TIME_WAIT:
-		return "time_wait";
-	default:
-		return NULL;
-	}
+	return TCPSTATE_NAME_OF(metric_names, m);
 }
 
 static const unsigned int percentiles[] = { 50, 90, 99 };

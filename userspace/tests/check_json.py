@@ -63,7 +63,7 @@ def parse(line):
 
 
 def duration(ns, none):
-    """output.c out_duration(): truncated, not rounded."""
+    """sequence_output.c out_duration(): truncated, not rounded."""
     if ns is None:
         return none
     if ns < 1000:

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "names.h"
 #include "ring_reader.h"
 
 /* Each enum value with its own name, spelled by the preprocessor. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sequence lines and JSON: exact lines for known records, columns under
- * their header words, durations, times; and, with a real JSON parser
+ * The outputs of sequence_output.c and event_output.c. Sequence lines:
+ * exact lines for known records, columns under their header words,
+ * durations, times; and, with a real JSON parser
  * (python3, check_json.py beside this test), every JSON line of every
  * record and event kind parses, has all its keys, and carries all the
  * text shows: the text line is rebuilt from the JSON alone.
@@ -18,11 +19,12 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "format.h"
-#include "output.h"
-#include "ring_reader.h"
+#include "event_output.h"
 #include "sequence.h"
+#include "sequence_output.h"
 #include "synth.h"
+#include "textbuf.h"
+#include "helpers.h"
 
 /* 2024-01-02 12:01:02 UTC, as a realtime - monotonic offset from ts 0. */
 #define WALL_BASE_NS	(1704196862LL * 1000000000LL)
@@ -247,54 +249,6 @@ TEST(longest_record_fits)
 	ASSERT_EQ(-ENOSPC, out_seq_json(line, 100, &rec, &o));
 	ASSERT_EQ('\0', line[99]);
 }
-
-/* Run python3 check_json.py @args; 0 ok, 1 failed, -1: no python3. */
-static int check_json(const char *const *args, char *out, size_t outlen)
-{
-	char script[PATH_MAX], exe[PATH_MAX];
-	const char *argv[8] = { "python3", script };
-	int pipefd[2], status;
-	unsigned int i;
-	ssize_t n, total = 0;
-	pid_t pid;
-
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return 1;
-	exe[n] = '\0';
-	snprintf(script, sizeof(script), "%s/check_json.py", dirname(exe));
-	for (i = 0; args[i] && i + 3 < ARRAY_SIZE(argv); i++)
-		argv[i + 2] = args[i];
-	if (pipe(pipefd))
-		return 1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		execvp("python3", (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while ((size_t)total < outlen - 1 &&
-	       (n = read(pipefd[0], out + total, outlen - 1 - total)) > 0)
-		total += n;
-	out[total] = '\0';
-	close(pipefd[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return 1;
-	if (WEXITSTATUS(status) == 127)
-		return -1;
-	return WEXITSTATUS(status) ? 1 : 0;
-}
-
-#define CHECK_JSON(...) do {						\
-	const char *const _args[] = { __VA_ARGS__, NULL };		\
-	char _out[4096];						\
-	int _rc = check_json(_args, _out, sizeof(_out));		\
-	if (_rc < 0)							\
-		SKIP(return, "no python3 to parse JSON with");		\
-	ASSERT_EQ(0, _rc) TH_LOG("check_json.py: %s", _out);		\
-} while (0)
 
 /* A temporary file, removed by the fixture. */
 FIXTURE(json) {

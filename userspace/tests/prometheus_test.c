@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "names.h"
 #include "prometheus.h"
 #include "ring_reader.h"
+#include "helpers.h"
 
 #define NETNS_TEST	4026532001U
 #define FAKE_NETNS	"4026531840"
@@ -584,46 +586,11 @@ TEST_F(dir, a_signal_stops_a_long_wait)
 
 /* ---- tcpstate-watch --prometheus, with the fake device ---- */
 
-static const char *beside_me(const char *name, char *path, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return name;
-	exe[n] = '\0';
-	snprintf(path, len, "%s/%s", dirname(exe), name);
-	return path;
-}
-
-static const char *watch_path(void)
-{
-	static char path[PATH_MAX];
-	const char *env = getenv("TCPSTATE_WATCH");
-
-	if (env && *env)
-		return env;
-	return beside_me("../tcpstate-watch", path, sizeof(path));
-}
-
 struct run {
 	int status;		/* exit status, -1 if none (killed) */
 	char out[OUT_MAX];
 	char err[OUT_MAX];
 };
-
-static void slurp_fd(int fd, char *buf, size_t len)
-{
-	ssize_t n, total = 0;
-
-	lseek(fd, 0, SEEK_SET);
-	while ((size_t)total < len - 1 &&
-	       (n = read(fd, buf + total, len - 1 - total)) > 0)
-		total += n;
-	buf[total] = '\0';
-	close(fd);
-}
 
 /*
  * Start tcpstate-watch -d /dev/null ARGS with the fake preloaded

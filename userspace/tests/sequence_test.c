@@ -10,12 +10,16 @@
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
+#include "names.h"
 #include "sequence.h"
 
-/* include/net/tcp_states.h */
+/* Short names for the TCP states of names.h, for the step tables. */
 enum {
-	EST = 1, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE,
-	CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING,
+	EST = TCPS_ESTABLISHED, SYN_SENT = TCPS_SYN_SENT,
+	SYN_RECV = TCPS_SYN_RECV, FIN_WAIT1 = TCPS_FIN_WAIT1,
+	FIN_WAIT2 = TCPS_FIN_WAIT2, TIME_WAIT = TCPS_TIME_WAIT,
+	CLOSE = TCPS_CLOSE, CLOSE_WAIT = TCPS_CLOSE_WAIT,
+	LAST_ACK = TCPS_LAST_ACK, LISTEN = TCPS_LISTEN, CLOSING = TCPS_CLOSING,
 };
 
 #define US	1000ULL

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "names.h"
 #include "tcpstate.h"
 
 #define SYNTH_MAX	256
@@ -25,11 +26,6 @@
 #define SYNTH_MS	1000000ULL
 #define SYNTH_SEC	1000000000ULL
 #define SYNTH_LISTENER	0x1157e4e4ULL
-
-enum {
-	S_EST = 1, S_SYN_SENT, S_SYN_RECV, S_FIN_WAIT1, S_FIN_WAIT2,
-	S_TIME_WAIT, S_CLOSE, S_CLOSE_WAIT, S_LAST_ACK, S_LISTEN, S_CLOSING,
-};
 
 struct synth {
 	struct tcpstate_event ev[SYNTH_MAX];
@@ -87,9 +83,9 @@ static inline void synth_state(struct synth *s, __u64 dt, __u64 id,
 	/* connect(): the local port is picked after CLOSE -> SYN_SENT;
 	 * clone: a child starts with the listener's tuple.
 	 */
-	if (old == S_CLOSE && new == S_SYN_SENT)
+	if (old == TCPS_CLOSE && new == TCPS_SYN_SENT)
 		ev->sport = 0;
-	if (old == S_LISTEN && new == S_SYN_RECV) {
+	if (old == TCPS_LISTEN && new == TCPS_SYN_RECV) {
 		memset(ev->daddr, 0, 16);
 		ev->dport = 0;
 	}
@@ -135,19 +131,19 @@ static inline void synth_passive_open(struct synth *s, __u64 req,
 {
 	synth_q(s, TCPSTATE_EV_SYN_RECV, SYNTH_MS, req, SYNTH_LISTENER, 0, 0,
 		1, 128);
-	synth_state(s, 120 * SYNTH_US, child, S_LISTEN, S_SYN_RECV);
+	synth_state(s, 120 * SYNTH_US, child, TCPS_LISTEN, TCPS_SYN_RECV);
 	synth_q(s, TCPSTATE_EV_SYN_RECV_END, 0, req, child,
 		TCPSTATE_SRE_COMPLETED, 0, 0, 0);
 	synth_q(s, TCPSTATE_EV_ACCEPT_QUEUED, 0, child, SYNTH_LISTENER, 0, 0,
 		1, 128);
-	synth_state(s, 5 * SYNTH_US, child, S_SYN_RECV, S_EST);
+	synth_state(s, 5 * SYNTH_US, child, TCPS_SYN_RECV, TCPS_ESTABLISHED);
 }
 
 /* A client's connect() that completes. */
 static inline void synth_active_open(struct synth *s, __u64 sk)
 {
-	synth_state(s, SYNTH_MS, sk, S_CLOSE, S_SYN_SENT);
-	synth_state(s, 1200 * SYNTH_US, sk, S_SYN_SENT, S_EST);
+	synth_state(s, SYNTH_MS, sk, TCPS_CLOSE, TCPS_SYN_SENT);
+	synth_state(s, 1200 * SYNTH_US, sk, TCPS_SYN_SENT, TCPS_ESTABLISHED);
 }
 
 /* One kind per line: what synth_build()'s connections become. */
@@ -206,30 +202,30 @@ static inline void synth_build(struct synth *s)
 		1, 128);
 	synth_q(s, TCPSTATE_EV_SYNACK_RETRANS, SYNTH_SEC, 0xb0,
 		SYNTH_LISTENER, 0, 1, 0, 0);
-	synth_state(s, 300 * SYNTH_US, 0xb1, S_LISTEN, S_SYN_RECV);
+	synth_state(s, 300 * SYNTH_US, 0xb1, TCPS_LISTEN, TCPS_SYN_RECV);
 	synth_q(s, TCPSTATE_EV_SYN_RECV_END, 0, 0xb0, 0xb1,
 		TCPSTATE_SRE_COMPLETED, 1, 0, 0);
 	synth_q(s, TCPSTATE_EV_ACCEPT_QUEUED, 0, 0xb1, SYNTH_LISTENER, 0, 0,
 		2, 128);
-	synth_state(s, 7 * SYNTH_US, 0xb1, S_SYN_RECV, S_EST);
-	synth_state(s, 2 * SYNTH_SEC, 0xb1, S_EST, S_CLOSE_WAIT);
-	synth_state(s, 90 * SYNTH_US, 0xb1, S_CLOSE_WAIT, S_LAST_ACK);
-	synth_state(s, 60 * SYNTH_US, 0xb1, S_LAST_ACK, S_CLOSE);
+	synth_state(s, 7 * SYNTH_US, 0xb1, TCPS_SYN_RECV, TCPS_ESTABLISHED);
+	synth_state(s, 2 * SYNTH_SEC, 0xb1, TCPS_ESTABLISHED, TCPS_CLOSE_WAIT);
+	synth_state(s, 90 * SYNTH_US, 0xb1, TCPS_CLOSE_WAIT, TCPS_LAST_ACK);
+	synth_state(s, 60 * SYNTH_US, 0xb1, TCPS_LAST_ACK, TCPS_CLOSE);
 	synth_tuple(s, "10.0.0.1", 40001, "10.0.0.2", 80);
-	synth_state(s, SYNTH_MS, 0xa1, S_EST, S_FIN_WAIT1);
-	synth_state(s, 40 * SYNTH_US, 0xa1, S_FIN_WAIT1, S_FIN_WAIT2);
-	synth_tw(s, 10 * SYNTH_US, 0xa2, 0xa1, S_FIN_WAIT2, S_TIME_WAIT);
-	synth_state(s, 0, 0xa1, S_FIN_WAIT2, S_CLOSE);
+	synth_state(s, SYNTH_MS, 0xa1, TCPS_ESTABLISHED, TCPS_FIN_WAIT1);
+	synth_state(s, 40 * SYNTH_US, 0xa1, TCPS_FIN_WAIT1, TCPS_FIN_WAIT2);
+	synth_tw(s, 10 * SYNTH_US, 0xa2, 0xa1, TCPS_FIN_WAIT2, TCPS_TIME_WAIT);
+	synth_state(s, 0, 0xa1, TCPS_FIN_WAIT2, TCPS_CLOSE);
 	synth_tw_end(s, 60 * SYNTH_SEC, 0xa2, TCPSTATE_TWE_EXPIRED,
-		     S_TIME_WAIT);
+		     TCPS_TIME_WAIT);
 
 	/* 40003 -> 81 refused, 40004 -> 82 timed out */
 	synth_tuple(s, "10.0.0.1", 40003, "10.0.0.2", 81);
-	synth_state(s, SYNTH_MS, 0xc1, S_CLOSE, S_SYN_SENT);
-	synth_state(s, 45 * SYNTH_US, 0xc1, S_SYN_SENT, S_CLOSE);
+	synth_state(s, SYNTH_MS, 0xc1, TCPS_CLOSE, TCPS_SYN_SENT);
+	synth_state(s, 45 * SYNTH_US, 0xc1, TCPS_SYN_SENT, TCPS_CLOSE);
 	synth_tuple(s, "10.0.0.1", 40004, "10.0.0.2", 82);
-	synth_state(s, SYNTH_MS, 0xc2, S_CLOSE, S_SYN_SENT);
-	synth_state(s, 3 * SYNTH_SEC, 0xc2, S_SYN_SENT, S_CLOSE);
+	synth_state(s, SYNTH_MS, 0xc2, TCPS_CLOSE, TCPS_SYN_SENT);
+	synth_state(s, 3 * SYNTH_SEC, 0xc2, TCPS_SYN_SENT, TCPS_CLOSE);
 
 	/* Half-open: 40005 expired after 5 retransmits, 40006 its listener
 	 * closed, 40007 its third ACK dropped on a full accept queue.
@@ -268,27 +264,27 @@ static inline void synth_build(struct synth *s)
 	/* IPv6 40011 -> 443: simultaneous close through CLOSING */
 	synth_tuple(s, "2001:db8::1", 40011, "2001:db8:ffff::abcd", 443);
 	synth_active_open(s, 0xe1);
-	synth_state(s, SYNTH_SEC, 0xe1, S_EST, S_FIN_WAIT1);
-	synth_state(s, 5 * SYNTH_US, 0xe1, S_FIN_WAIT1, S_CLOSING);
-	synth_tw(s, 80 * SYNTH_US, 0xe2, 0xe1, S_CLOSING, S_TIME_WAIT);
-	synth_state(s, 0, 0xe1, S_CLOSING, S_CLOSE);
+	synth_state(s, SYNTH_SEC, 0xe1, TCPS_ESTABLISHED, TCPS_FIN_WAIT1);
+	synth_state(s, 5 * SYNTH_US, 0xe1, TCPS_FIN_WAIT1, TCPS_CLOSING);
+	synth_tw(s, 80 * SYNTH_US, 0xe2, 0xe1, TCPS_CLOSING, TCPS_TIME_WAIT);
+	synth_state(s, 0, 0xe1, TCPS_CLOSING, TCPS_CLOSE);
 	synth_tw_end(s, 60 * SYNTH_SEC, 0xe2, TCPSTATE_TWE_EXPIRED,
-		     S_TIME_WAIT);
+		     TCPS_TIME_WAIT);
 
 	/* 40012 -> 80: orphaned FIN_WAIT2, a timewait sock in FIN_WAIT2 */
 	synth_tuple(s, "10.0.0.1", 40012, "10.0.0.2", 80);
 	synth_active_open(s, 0xf1);
-	synth_state(s, SYNTH_MS, 0xf1, S_EST, S_FIN_WAIT1);
-	synth_state(s, 30 * SYNTH_US, 0xf1, S_FIN_WAIT1, S_FIN_WAIT2);
-	synth_tw(s, 0, 0xf2, 0xf1, S_FIN_WAIT2, S_FIN_WAIT2);
-	synth_state(s, 0, 0xf1, S_FIN_WAIT2, S_CLOSE);
+	synth_state(s, SYNTH_MS, 0xf1, TCPS_ESTABLISHED, TCPS_FIN_WAIT1);
+	synth_state(s, 30 * SYNTH_US, 0xf1, TCPS_FIN_WAIT1, TCPS_FIN_WAIT2);
+	synth_tw(s, 0, 0xf2, 0xf1, TCPS_FIN_WAIT2, TCPS_FIN_WAIT2);
+	synth_state(s, 0, 0xf1, TCPS_FIN_WAIT2, TCPS_CLOSE);
 	synth_tw_end(s, 60 * SYNTH_SEC, 0xf2, TCPSTATE_TWE_EXPIRED,
-		     S_FIN_WAIT2);
+		     TCPS_FIN_WAIT2);
 
 	/* 80 <- 40013: a passive open reset from ESTABLISHED */
 	synth_tuple(s, "10.0.0.2", 80, "10.0.0.1", 40013);
 	synth_passive_open(s, 0x110, 0x111);
-	synth_state(s, 4 * SYNTH_SEC, 0x111, S_EST, S_CLOSE);
+	synth_state(s, 4 * SYNTH_SEC, 0x111, TCPS_ESTABLISHED, TCPS_CLOSE);
 
 	/* [::ffff:10.0.0.2]:443 <- 10.0.0.9:40014, a dual-stack listener */
 	synth_tuple(s, "::ffff:10.0.0.2", 443, "::ffff:10.0.0.9", 40014);
@@ -302,36 +298,38 @@ static inline void synth_build(struct synth *s)
 	/* 40016 -> 80: its CLOSE never seen, the id reused, left open */
 	synth_tuple(s, "10.0.0.1", 40016, "10.0.0.2", 80);
 	synth_active_open(s, 0x141);
-	synth_state(s, SYNTH_MS, 0x141, S_EST, S_CLOSE_WAIT);
+	synth_state(s, SYNTH_MS, 0x141, TCPS_ESTABLISHED, TCPS_CLOSE_WAIT);
 	synth_active_open(s, 0x141);
 
 	/* 40017 -> 80: begun before the reader, first seen in FIN_WAIT1 */
 	synth_tuple(s, "10.0.0.1", 40017, "10.0.0.2", 80);
-	synth_state(s, SYNTH_MS, 0x151, S_FIN_WAIT1, S_FIN_WAIT2);
-	synth_tw(s, 10 * SYNTH_US, 0x152, 0x151, S_FIN_WAIT2, S_TIME_WAIT);
-	synth_state(s, 0, 0x151, S_FIN_WAIT2, S_CLOSE);
+	synth_state(s, SYNTH_MS, 0x151, TCPS_FIN_WAIT1, TCPS_FIN_WAIT2);
+	synth_tw(s, 10 * SYNTH_US, 0x152, 0x151, TCPS_FIN_WAIT2,
+		 TCPS_TIME_WAIT);
+	synth_state(s, 0, 0x151, TCPS_FIN_WAIT2, TCPS_CLOSE);
 	synth_tw_end(s, 60 * SYNTH_SEC, 0x152, TCPSTATE_TWE_REUSED,
-		     S_TIME_WAIT);
+		     TCPS_TIME_WAIT);
 
 	/* 40018 -> 80: begun before the reader too, and FIN_WAIT1 ->
 	 * FIN_WAIT2 not seen; a reason this version does not know ends its
 	 * timewait sock.
 	 */
 	synth_tuple(s, "10.0.0.1", 40018, "10.0.0.2", 80);
-	synth_state(s, SYNTH_MS, 0x161, S_EST, S_FIN_WAIT1);
-	synth_tw(s, 50 * SYNTH_US, 0x162, 0x161, S_FIN_WAIT2, S_TIME_WAIT);
-	synth_state(s, 0, 0x161, S_FIN_WAIT2, S_CLOSE);
-	synth_tw_end(s, 60 * SYNTH_SEC, 0x162, 9, S_TIME_WAIT);
+	synth_state(s, SYNTH_MS, 0x161, TCPS_ESTABLISHED, TCPS_FIN_WAIT1);
+	synth_tw(s, 50 * SYNTH_US, 0x162, 0x161, TCPS_FIN_WAIT2,
+		 TCPS_TIME_WAIT);
+	synth_state(s, 0, 0x161, TCPS_FIN_WAIT2, TCPS_CLOSE);
+	synth_tw_end(s, 60 * SYNTH_SEC, 0x162, 9, TCPS_TIME_WAIT);
 
 	/* 40019 -> 80 opens, the ring drops 5 events, it resets */
 	synth_tuple(s, "10.0.0.1", 40019, "10.0.0.2", 80);
 	synth_active_open(s, 0x171);
 	synth_ev(s, 0, SYNTH_MS, 0)->count = 5;
-	synth_state(s, SYNTH_MS, 0x171, S_EST, S_CLOSE);
+	synth_state(s, SYNTH_MS, 0x171, TCPS_ESTABLISHED, TCPS_CLOSE);
 
 	/* 40020 -> 80: still connecting at the end */
 	synth_tuple(s, "10.0.0.1", 40020, "10.0.0.2", 80);
-	synth_state(s, SYNTH_MS, 0x181, S_CLOSE, S_SYN_SENT);
+	synth_state(s, SYNTH_MS, 0x181, TCPS_CLOSE, TCPS_SYN_SENT);
 }
 
 #endif /* TCPSTATE_TESTS_SYNTH_H */

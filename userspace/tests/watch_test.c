@@ -23,10 +23,12 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "format.h"
+#include "names.h"
+#include "event_output.h"
 #include "ring_reader.h"
 #include "sequence.h"
 #include "synth.h"
+#include "helpers.h"
 
 #define OUT_MAX 65536
 
@@ -36,55 +38,11 @@ struct run {
 	char err[OUT_MAX];	/* stderr */
 };
 
-/* @name in this test's own directory. */
-static const char *beside_me(const char *name, char *path, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return name;
-	exe[n] = '\0';
-	snprintf(path, len, "%s/%s", dirname(exe), name);
-	return path;
-}
-
 static const char *fake_so_path(void)
 {
 	static char path[PATH_MAX];
 
 	return beside_me("fake_tcpstate.so", path, sizeof(path));
-}
-
-static const char *watch_path(void)
-{
-	static char path[PATH_MAX];
-	char exe[PATH_MAX];
-	const char *env = getenv("TCPSTATE_WATCH");
-	ssize_t n;
-
-	if (env && *env)
-		return env;
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return "./tcpstate-watch";
-	exe[n] = '\0';
-	/* exe is .../userspace/tests/watch_test */
-	snprintf(path, sizeof(path), "%s/../tcpstate-watch", dirname(exe));
-	return path;
-}
-
-static void slurp(int fd, char *buf, size_t len)
-{
-	ssize_t n, total = 0;
-
-	lseek(fd, 0, SEEK_SET);
-	while ((size_t)total < len - 1 &&
-	       (n = read(fd, buf + total, len - 1 - total)) > 0)
-		total += n;
-	buf[total] = '\0';
-	close(fd);
 }
 
 /*
@@ -124,8 +82,8 @@ static int run_watch(struct run *res, const char *const *env,
 	if (waitpid(pid, &wstatus, 0) != pid)
 		return -1;
 	res->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-	slurp(out, res->out, sizeof(res->out));
-	slurp(err, res->err, sizeof(res->err));
+	slurp_fd(out, res->out, sizeof(res->out));
+	slurp_fd(err, res->err, sizeof(res->err));
 	return 0;
 }
 
@@ -902,50 +860,6 @@ TEST_F(replay, events_view_keeps_its_format)
 	ASSERT_EQ(self->nr_state, states);
 	ASSERT_EQ(k, count_lines(self->r.out));
 }
-
-/* Run python3 check_json.py @args; 0 ok, 1 failed, -1 no python3. */
-static int check_json(const char *const *args, char *out, size_t outlen)
-{
-	char script[PATH_MAX];
-	const char *argv[8] = { "python3", script };
-	int pipefd[2], status;
-	ssize_t n, total = 0;
-	unsigned int i;
-	pid_t pid;
-
-	beside_me("check_json.py", script, sizeof(script));
-	for (i = 0; args[i] && i + 3 < ARRAY_SIZE(argv); i++)
-		argv[i + 2] = args[i];
-	if (pipe(pipefd))
-		return 1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(pipefd[1], STDOUT_FILENO);
-		dup2(pipefd[1], STDERR_FILENO);
-		execvp("python3", (char *const *)argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while ((size_t)total < outlen - 1 &&
-	       (n = read(pipefd[0], out + total, outlen - 1 - total)) > 0)
-		total += n;
-	out[total] = '\0';
-	close(pipefd[0]);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
-		return 1;
-	if (WEXITSTATUS(status) == 127)
-		return -1;
-	return WEXITSTATUS(status) ? 1 : 0;
-}
-
-#define CHECK_JSON(...) do {						\
-	const char *const _args[] = { __VA_ARGS__, NULL };		\
-	char _out[4096];						\
-	int _rc = check_json(_args, _out, sizeof(_out));		\
-	if (_rc < 0)							\
-		SKIP(return, "no python3 to parse JSON with");		\
-	ASSERT_EQ(0, _rc) TH_LOG("check_json.py: %s", _out);		\
-} while (0)
 
 static void save(const char *path, const char *s)
 {

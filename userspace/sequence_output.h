@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Output of sequences (text and JSON) and of events as JSON; the event
- * text lines are format.h's.
+ * Sequences as text and JSON, side by side: one line per record of the
+ * engine (sequence.h).
  *
- * Sequence text, one line per record, fixed columns (TIME only with -T;
+ * Text, one line per record, fixed columns (TIME only with -T;
  * LOCAL and REMOTE 47 wide with -w):
  *
  * TIME            KIND               SIDE   NETNS      LOCAL                 REMOTE                DURATION  PATH
@@ -31,30 +31,22 @@
  * socket ids are 16 hex digits in a string, as 64-bit values do not
  * survive every JSON parser.
  */
-#ifndef TCPSTATE_OUTPUT_H
-#define TCPSTATE_OUTPUT_H
+#ifndef TCPSTATE_SEQUENCE_OUTPUT_H
+#define TCPSTATE_SEQUENCE_OUTPUT_H
 
 #include <stddef.h>
 
 #include "sequence.h"
 #include "tcpstate.h"
-
-/* Room for any sequence line or JSON line these functions write. */
-#define OUT_LINE_MAX	4096
+#include "textbuf.h"
 
 #define OUT_COL_KIND	18	/* simultaneous_close */
 #define OUT_COL_SIDE	6
 #define OUT_COL_DURATION	9
 
-struct out_opts {
-	int endpoint_width;	/* TCPSTATE_COL_ENDPOINT or _WIDE */
-	int timestamps;		/* -T: the TIME column */
-	__s64 mono_to_real_ns;	/* tcpstate_mono_to_real_ns() */
-};
-
 /*
- * As format.h's: each writes a NUL-terminated string into @buf (@len
- * bytes) and returns its length, or -ENOSPC if it did not fit.
+ * Each writes a NUL-terminated string into @buf (@len bytes) and returns
+ * its length, or -ENOSPC (textbuf.h's overflow rule).
  */
 
 /*
@@ -74,20 +66,10 @@ int out_seq_text(char *buf, size_t len, const struct seq_record *rec,
 int out_seq_json(char *buf, size_t len, const struct seq_record *rec,
 		 const struct out_opts *o);
 
-/* One event as a JSON object, "type":"event". */
-int out_event_json(char *buf, size_t len, const struct tcpstate_event *ev,
-		   const struct out_opts *o);
-
-/* @s as a JSON string, quotes included; NULL as null. */
-int out_json_string(char *buf, size_t len, const char *s);
-
-/* @mono_ns as UTC, 2024-01-02T12:01:02.123456Z. */
-int out_time_iso(char *buf, size_t len, __u64 mono_ns, __s64 mono_to_real_ns);
-
 /*
  * "start", "gap", "lost", "end", "steps": the name of SEQ_MISS_* bit
  * @bit; NULL for anything else.
  */
 const char *out_missing_name(unsigned int bit);
 
-#endif /* TCPSTATE_OUTPUT_H */
+#endif /* TCPSTATE_SEQUENCE_OUTPUT_H */

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every number -> name table, one per enum, indexed by its values, as ss
+ * does it: the ABI's (see names.h), then the sequence engine's words
+ * (declared in sequence.h, beside their enums).
+ */
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "names.h"
+#include "sequence.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const tcp_state_names[] = {
+	[TCPS_ESTABLISHED] = "ESTABLISHED",
+	[TCPS_SYN_SENT] = "SYN_SENT",
+	[TCPS_SYN_RECV] = "SYN_RECV",
+	[TCPS_FIN_WAIT1] = "FIN_WAIT1",
+	[TCPS_FIN_WAIT2] = "FIN_WAIT2",
+	[TCPS_TIME_WAIT] = "TIME_WAIT",
+	[TCPS_CLOSE] = "CLOSE",
+	[TCPS_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCPS_LAST_ACK] = "LAST_ACK",
+	[TCPS_LISTEN] = "LISTEN",
+	[TCPS_CLOSING] = "CLOSING",
+	[TCPS_NEW_SYN_RECV] = "NEW_SYN_RECV",
+};
+
+/*
+ * The uapi enums start at 1, 0 meaning "not applicable", so slot 0 stays
+ * NULL like any other hole.
+ */
+static const char *const event_type_names[] = {
+	[TCPSTATE_EV_STATE] = "STATE",
+	[TCPSTATE_EV_SYN_RECV] = "SYN_RECV",
+	[TCPSTATE_EV_SYN_RECV_END] = "SYN_RECV_END",
+	[TCPSTATE_EV_SYNACK_RETRANS] = "SYNACK_RETRANS",
+	[TCPSTATE_EV_ACCEPT_QUEUED] = "ACCEPT_QUEUED",
+	[TCPSTATE_EV_ACK_DROP] = "ACK_DROP",
+	[TCPSTATE_EV_SYN_DROP] = "SYN_DROP",
+	[TCPSTATE_EV_SYNCOOKIE_SENT] = "SYNCOOKIE_SENT",
+	[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
+	[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
+	[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = "TIMEWAIT_SUBSTATE",
+};
+
+static const char *const syn_recv_end_names[] = {
+	[TCPSTATE_SRE_COMPLETED] = "completed",
+	[TCPSTATE_SRE_EXPIRED] = "expired",
+	[TCPSTATE_SRE_DROPPED] = "dropped",
+	[TCPSTATE_SRE_LISTENER_CLOSED] = "listener_closed",
+	[TCPSTATE_SRE_MIGRATED] = "migrated",
+};
+
+static const char *const drop_reason_names[] = {
+	[TCPSTATE_DROP_ACCEPT_QUEUE_FULL] = "accept_queue_full",
+	[TCPSTATE_DROP_SYN_QUEUE_FULL] = "syn_queue_full",
+	[TCPSTATE_DROP_OTHER] = "other",
+};
+
+static const char *const timewait_end_names[] = {
+	[TCPSTATE_TWE_EXPIRED] = "expired",
+	[TCPSTATE_TWE_REUSED] = "reused",
+	[TCPSTATE_TWE_RST] = "rst",
+	[TCPSTATE_TWE_NETNS_EXIT] = "netns_exit",
+};
+
+/*
+ * These are the names /proc/net/tcpstate prints, so that a script can
+ * read either source with the same keys.
+ */
+static const char *const counter_names[] = {
+	[TCPSTATE_C_SYN_RECV] = "syn_recv",
+	[TCPSTATE_C_TIME_WAIT] = "time_wait",
+	[TCPSTATE_C_SYN_QUEUE_ADDED] = "syn_queue_added",
+	[TCPSTATE_C_SYN_QUEUE_COMPLETED] = "syn_queue_completed",
+	[TCPSTATE_C_SYN_QUEUE_EXPIRED] = "syn_queue_expired",
+	[TCPSTATE_C_SYN_QUEUE_DROPPED] = "syn_queue_dropped",
+	[TCPSTATE_C_SYN_QUEUE_MIGRATED] = "syn_queue_migrated",
+	[TCPSTATE_C_SYNACK_RETRANS] = "synack_retrans",
+	[TCPSTATE_C_ACCEPT_QUEUED] = "accept_queued",
+	[TCPSTATE_C_ACCEPT_OVERFLOWS] = "accept_overflows",
+	[TCPSTATE_C_LISTEN_DROPS] = "listen_drops",
+	[TCPSTATE_C_SYN_QUEUE_FULL_DROPS] = "syn_queue_full_drops",
+	[TCPSTATE_C_SYNCOOKIES_SENT] = "syncookies_sent",
+	[TCPSTATE_C_TIMEWAIT_CREATED] = "timewait_created",
+	[TCPSTATE_C_TIMEWAIT_EXPIRED] = "timewait_expired",
+	[TCPSTATE_C_TIMEWAIT_ENDED_EARLY] = "timewait_ended_early",
+	[TCPSTATE_C_RING_DROPS] = "ring_drops",
+};
+
+/* A counter appended to the enum without a name here fails the build;
+ * one inserted leaves a NULL hole, which the unit tests catch.
+ */
+_Static_assert(ARRAY_SIZE(counter_names) == TCPSTATE_NR_COUNTERS,
+	       "counter_names does not cover enum tcpstate_counter");
+
+const char *tcpstate_state_name(unsigned int state)
+{
+	const char *name = TCPSTATE_NAME_OF(tcp_state_names, state);
+
+	return name ? name : "UNKNOWN";
+}
+
+const char *tcpstate_event_type_name(unsigned int type)
+{
+	return TCPSTATE_NAME_OF(event_type_names, type);
+}
+
+const char *tcpstate_syn_recv_end_name(unsigned int reason)
+{
+	return TCPSTATE_NAME_OF(syn_recv_end_names, reason);
+}
+
+const char *tcpstate_drop_reason_name(unsigned int reason)
+{
+	return TCPSTATE_NAME_OF(drop_reason_names, reason);
+}
+
+const char *tcpstate_timewait_end_name(unsigned int reason)
+{
+	return TCPSTATE_NAME_OF(timewait_end_names, reason);
+}
+
+const char *tcpstate_reason_name(unsigned int type, unsigned int reason)
+{
+	switch (type) {
+	case TCPSTATE_EV_SYN_RECV_END:
+		return tcpstate_syn_recv_end_name(reason);
+	case TCPSTATE_EV_ACK_DROP:
+	case TCPSTATE_EV_SYN_DROP:
+		return tcpstate_drop_reason_name(reason);
+	case TCPSTATE_EV_TIMEWAIT_END:
+		return tcpstate_timewait_end_name(reason);
+	default:
+		return NULL;
+	}
+}
+
+const char *tcpstate_counter_name(unsigned int idx)
+{
+	return TCPSTATE_NAME_OF(counter_names, idx);
+}
+
+static const char *const family_names[] = {
+	[AF_INET] = "ipv4",
+	[AF_INET6] = "ipv6",
+};
+
+const char *tcpstate_family_name(unsigned int family)
+{
+	return TCPSTATE_NAME_OF(family_names, family);
+}
+
+const char *tcpstate_name_or_unknown(const char *name, unsigned int value,
+				     char buf[TCPSTATE_UNKNOWN_MAX])
+{
+	if (name)
+		return name;
+	snprintf(buf, TCPSTATE_UNKNOWN_MAX, "unknown(%u)", value);
+	return buf;
+}
+
+/* ---- sequences: the KIND, SIDE and PATH words (sequence.h) ---- */
+
+static const char *const kind_names[] = {
+	[SEQ_ACTIVE_OPEN] = "active_open",
+	[SEQ_PASSIVE_OPEN] = "passive_open",
+	[SEQ_CONNECT_REFUSED] = "connect_refused",
+	[SEQ_CONNECT_TIMEOUT] = "connect_timeout",
+	[SEQ_CONNECT_FAILED] = "connect_failed",
+	[SEQ_HALF_OPEN_EXPIRED] = "half_open_expired",
+	[SEQ_HALF_OPEN_DROPPED] = "half_open_dropped",
+	[SEQ_ACK_DROPPED] = "ack_dropped",
+	[SEQ_SYN_DROPPED] = "syn_dropped",
+	[SEQ_SYN_COOKIE] = "syn_cookie",
+	[SEQ_ACTIVE_CLOSE] = "active_close",
+	[SEQ_PASSIVE_CLOSE] = "passive_close",
+	[SEQ_SIMULTANEOUS_CLOSE] = "simultaneous_close",
+	[SEQ_ORPHAN_CLOSE] = "orphan_close",
+	[SEQ_RESET] = "reset",
+	[SEQ_UNFINISHED] = "unfinished",
+	[SEQ_IN_PROGRESS] = "in_progress",
+};
+
+_Static_assert(ARRAY_SIZE(kind_names) == SEQ_NR_KINDS,
+	       "kind_names does not cover enum seq_kind");
+
+const char *seq_kind_name(unsigned int kind)
+{
+	return TCPSTATE_NAME_OF(kind_names, kind);
+}
+
+static const char *const side_names[] = {
+	[SEQ_SIDE_CLIENT] = "client",
+	[SEQ_SIDE_SERVER] = "server",
+};
+
+const char *seq_side_name(enum seq_side side)
+{
+	return TCPSTATE_NAME_OF(side_names, side);
+}
+
+const char *seq_step_name(unsigned int state)
+{
+	if (state == SEQ_ST_GAP)
+		return "...";
+	if (state == SEQ_ST_TW_FIN_WAIT2)
+		return "FIN_WAIT2(tw)";
+	return tcpstate_state_name(state);
+}
+
+const char *seq_reason_name(const struct seq_record *rec)
+{
+	switch (rec->reason_type) {
+	case SEQ_REASON_SYN_RECV_END:
+		return tcpstate_syn_recv_end_name(rec->reason);
+	case SEQ_REASON_DROP:
+		return tcpstate_drop_reason_name(rec->reason);
+	case SEQ_REASON_TIMEWAIT_END:
+		return tcpstate_timewait_end_name(rec->reason);
+	default:
+		return NULL;
+	}
+}

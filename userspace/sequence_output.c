@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sequences as text and JSON; see sequence_output.h.
+ */
+#include <stdio.h>
+
+#include "clock.h"
+#include "names.h"
+#include "sequence_output.h"
+#include "textbuf.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+_Static_assert(SEQ_NONE == ~0ULL, "tb_kv_ns() prints ~0 as null");
+
+int out_duration(char *buf, size_t len, __u64 ns, const char *none)
+{
+	struct textbuf tb;
+
+	tb_init(&tb, buf, len);
+	if (ns == SEQ_NONE)
+		tb_str(&tb, none);
+	else if (ns < NSEC_PER_USEC)
+		tb_printf(&tb, "%lluns", (unsigned long long)ns);
+	else if (ns < NSEC_PER_MSEC)
+		tb_printf(&tb, "%llu.%lluus",
+			  (unsigned long long)(ns / NSEC_PER_USEC),
+			  (unsigned long long)(ns % NSEC_PER_USEC / 100));
+	else if (ns < NSEC_PER_SEC)
+		tb_printf(&tb, "%llu.%02llums",
+			  (unsigned long long)(ns / NSEC_PER_MSEC),
+			  (unsigned long long)(ns % NSEC_PER_MSEC / 10000));
+	else
+		tb_printf(&tb, "%llu.%03llus",
+			  (unsigned long long)(ns / NSEC_PER_SEC),
+			  (unsigned long long)(ns % NSEC_PER_SEC /
+					       NSEC_PER_MSEC));
+	return tb_end(&tb);
+}
+
+static const char *const missing_names[] = {
+	"start", "gap", "lost", "end", "steps",
+};
+
+_Static_assert(SEQ_MISS_START == 1U << 0 && SEQ_MISS_GAP == 1U << 1 &&
+	       SEQ_MISS_LOST == 1U << 2 && SEQ_MISS_END == 1U << 3 &&
+	       SEQ_MISS_STEPS == 1U << 4, "missing_names follows the bits");
+
+const char *out_missing_name(unsigned int bit)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(missing_names); i++)
+		if (bit == 1U << i)
+			return missing_names[i];
+	return NULL;
+}
+
+/* The reason as text, unknown(N) for a value outside its enum. */
+static const char *reason_text(const struct seq_record *rec,
+			       char buf[TCPSTATE_UNKNOWN_MAX])
+{
+	if (rec->reason_type == SEQ_REASON_NONE)
+		return NULL;
+	return tcpstate_name_or_unknown(seq_reason_name(rec), rec->reason,
+					buf);
+}
+
+/* Which queue qlen/qmax describe: "accept" or "syn"; NULL for none. */
+static const char *queue_name(const struct seq_record *rec)
+{
+	if (!rec->has_queue)
+		return NULL;
+	switch (rec->kind) {
+	case SEQ_PASSIVE_OPEN:
+	case SEQ_ACK_DROPPED:
+		return "accept";
+	case SEQ_SYN_DROPPED:
+		/* The queue that was full, else the SYN queue (tcpstate.h). */
+		return rec->reason == TCPSTATE_DROP_ACCEPT_QUEUE_FULL ?
+		       "accept" : "syn";
+	default:
+		return "syn";
+	}
+}
+
+/* Whether the record speaks for a request sock (retrans= applies). */
+static int has_req(const struct seq_record *rec)
+{
+	return rec->req_id != 0;
+}
+
+/* ---- text ---- */
+
+int out_seq_header(char *buf, size_t len, const struct out_opts *o)
+{
+	struct textbuf tb;
+
+	tb_init(&tb, buf, len);
+	if (o->timestamps)
+		tb_printf(&tb, "%-*s ", TCPSTATE_COL_TIME, "TIME");
+	tb_printf(&tb, "%-*s %-*s %-*s %-*s %-*s %-*s %s",
+		  OUT_COL_KIND, "KIND", OUT_COL_SIDE, "SIDE",
+		  TCPSTATE_COL_NETNS, "NETNS",
+		  o->endpoint_width, "LOCAL", o->endpoint_width, "REMOTE",
+		  OUT_COL_DURATION, "DURATION", "PATH");
+	return tb_end(&tb);
+}
+
+static void tb_path(struct textbuf *tb, const struct seq_record *rec)
+{
+	char dur[32];
+	unsigned int i;
+
+	if (!rec->nsteps) {
+		tb_put(tb, "-", 1);
+		return;
+	}
+	for (i = 0; i < rec->nsteps; i++) {
+		tb_str(tb, seq_step_name(rec->steps[i].state));
+		if (i + 1 == rec->nsteps)
+			break;
+		/* A "..." step has no time of its own to show. */
+		if (rec->steps[i].state != SEQ_ST_GAP) {
+			out_duration(dur, sizeof(dur), rec->steps[i].ns, "?");
+			tb_put(tb, " ", 1);
+			tb_str(tb, dur);
+		}
+		tb_put(tb, " -> ", 4);
+	}
+}
+
+int out_seq_text(char *buf, size_t len, const struct seq_record *rec,
+		 const struct out_opts *o)
+{
+	char when[32], local[64], remote[64], dur[32];
+	char unknown[TCPSTATE_UNKNOWN_MAX];
+	const char *side = seq_side_name(rec->side);
+	const char *queue = queue_name(rec);
+	const char *reason = reason_text(rec, unknown);
+	struct textbuf tb;
+	unsigned int bit;
+	int first;
+
+	tb_init(&tb, buf, len);
+	if (o->timestamps) {
+		tcpstate_format_time(when, sizeof(when), rec->end_ns,
+				     o->mono_to_real_ns);
+		tb_printf(&tb, "%-*s ", TCPSTATE_COL_TIME, when);
+	}
+	tcpstate_format_endpoint(local, sizeof(local), rec->family,
+				 rec->saddr, rec->sport);
+	tcpstate_format_endpoint(remote, sizeof(remote), rec->family,
+				 rec->daddr, rec->dport);
+	out_duration(dur, sizeof(dur), rec->duration_ns, "-");
+	tb_printf(&tb, "%-*s %-*s %-*u %-*s %-*s %-*s ",
+		  OUT_COL_KIND, seq_kind_name(rec->kind),
+		  OUT_COL_SIDE, side ? side : "-",
+		  TCPSTATE_COL_NETNS, rec->netns,
+		  o->endpoint_width, local, o->endpoint_width, remote,
+		  OUT_COL_DURATION, dur);
+	tb_path(&tb, rec);
+
+	if (has_req(rec))
+		tb_printf(&tb, " retrans=%u", rec->synack_retrans);
+	if (rec->ack_drops)
+		tb_printf(&tb, " ack_drops=%u", rec->ack_drops);
+	if (rec->kind == SEQ_PASSIVE_OPEN && !has_req(rec) &&
+	    !(rec->missing & SEQ_MISS_START))
+		tb_str(&tb, " req=none");
+	if (queue)
+		tb_printf(&tb, " %sq=%u/%u", queue, rec->qlen, rec->qmax);
+	if (reason)
+		tb_printf(&tb, " reason=%s", reason);
+	if (rec->tw_substate)
+		tb_printf(&tb, " substate=%s",
+			  tcpstate_state_name(rec->tw_substate));
+	for (bit = 1, first = 1; bit; bit <<= 1) {
+		const char *name;
+
+		if (!(rec->missing & bit))
+			continue;
+		name = out_missing_name(bit);
+		if (!name)
+			continue;
+		tb_str(&tb, first ? " missing=" : ",");
+		tb_str(&tb, name);
+		first = 0;
+	}
+	return tb_end(&tb);
+}
+
+/* ---- JSON ---- */
+
+int out_seq_json(char *buf, size_t len, const struct seq_record *rec,
+		 const struct out_opts *o)
+{
+	char unknown[TCPSTATE_UNKNOWN_MAX];
+	struct textbuf tb;
+	unsigned int i, bit;
+	int first;
+
+	tb_init(&tb, buf, len);
+	tb_str(&tb, "{\"type\":\"sequence\"");
+	tb_kv_str(&tb, KEY("kind"), seq_kind_name(rec->kind));
+	tb_kv_str(&tb, KEY("side"), seq_side_name(rec->side));
+	tb_kv_time(&tb, KEY("time"), rec->end_ns, o->mono_to_real_ns);
+	tb_kv_ns(&tb, KEY("start_ns"), rec->start_ns);
+	tb_kv_ns(&tb, KEY("end_ns"), rec->end_ns);
+	tb_kv_ns(&tb, KEY("duration_ns"), rec->duration_ns);
+	tb_kv_u(&tb, KEY("netns"), rec->netns, 1);
+	tb_json_tuple(&tb, rec->family, rec->saddr, rec->sport, rec->daddr,
+		      rec->dport);
+	tb_kv_id(&tb, KEY("sock_id"), rec->sock_id, 0);
+	tb_kv_id(&tb, KEY("req_id"), rec->req_id, 0);
+	tb_kv_id(&tb, KEY("tw_id"), rec->tw_id, 0);
+	tb_kv_ns(&tb, KEY("handshake_ns"), rec->handshake_ns);
+	tb_kv_ns(&tb, KEY("syn_queue_ns"), rec->syn_queue_ns);
+	tb_kv_ns(&tb, KEY("established_ns"), rec->established_ns);
+	tb_kv_ns(&tb, KEY("time_wait_ns"), rec->time_wait_ns);
+	tb_kv_u(&tb, KEY("synack_retrans"), rec->synack_retrans, has_req(rec));
+	tb_kv_u(&tb, KEY("ack_drops"), rec->ack_drops, has_req(rec));
+	tb_kv_str(&tb, KEY("queue"), queue_name(rec));
+	tb_kv_u(&tb, KEY("qlen"), rec->qlen, rec->has_queue);
+	tb_kv_u(&tb, KEY("qmax"), rec->qmax, rec->has_queue);
+	tb_kv_str(&tb, KEY("reason"), reason_text(rec, unknown));
+	tb_kv_str(&tb, KEY("tw_substate"), rec->tw_substate ?
+		  tcpstate_state_name(rec->tw_substate) : NULL);
+
+	tb_put(&tb, KEY("steps"));
+	tb_put(&tb, "[", 1);
+	for (i = 0; i < rec->nsteps; i++) {
+		tb_str(&tb, i ? ",{\"state\":" : "{\"state\":");
+		tb_json_str(&tb, seq_step_name(rec->steps[i].state));
+		tb_kv_ns(&tb, KEY("ns"), rec->steps[i].ns);
+		tb_put(&tb, "}", 1);
+	}
+	tb_put(&tb, "]", 1);
+
+	tb_put(&tb, KEY("partial"));
+	tb_str(&tb, rec->missing ? "true" : "false");
+	tb_put(&tb, KEY("missing"));
+	tb_put(&tb, "[", 1);
+	for (bit = 1, first = 1; bit; bit <<= 1) {
+		const char *name = rec->missing & bit ?
+				   out_missing_name(bit) : NULL;
+
+		if (!name)
+			continue;
+		if (!first)
+			tb_put(&tb, ",", 1);
+		tb_json_str(&tb, name);
+		first = 0;
+	}
+	tb_put(&tb, "]", 1);
+	tb_kv_str(&tb, KEY("gap_from"), rec->missing & SEQ_MISS_GAP ?
+		  seq_step_name(rec->gap_from) : NULL);
+	tb_kv_str(&tb, KEY("gap_to"), rec->missing & SEQ_MISS_GAP ?
+		  seq_step_name(rec->gap_to) : NULL);
+	tb_put(&tb, "}", 1);
+	return tb_end(&tb);
+}
