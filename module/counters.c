@@ -21,8 +21,9 @@ struct tcpstate_net {
 	atomic64_t counter[TCPSTATE_NR_COUNTERS];
 };
 
-static const char *const tcpstate_counter_names[TCPSTATE_NR_COUNTERS] =
-	TCPSTATE_COUNTER_NAMES;
+static const char *const tcpstate_counter_names[] = TCPSTATE_COUNTER_NAMES;
+/* A counter appended to the enum without a name fails the build. */
+static_assert(ARRAY_SIZE(tcpstate_counter_names) == TCPSTATE_NR_COUNTERS);
 
 static unsigned int tcpstate_net_id __read_mostly;
 

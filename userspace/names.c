@@ -67,28 +67,10 @@ static const char *const timewait_end_names[] = {
 };
 
 /*
- * These are the names /proc/net/tcpstate prints, so that a script can
- * read either source with the same keys.
+ * The names /proc/net/tcpstate prints, from the module's own list, so that
+ * a script can read either source with the same keys.
  */
-static const char *const counter_names[] = {
-	[TCPSTATE_C_SYN_RECV] = "syn_recv",
-	[TCPSTATE_C_TIME_WAIT] = "time_wait",
-	[TCPSTATE_C_SYN_QUEUE_ADDED] = "syn_queue_added",
-	[TCPSTATE_C_SYN_QUEUE_COMPLETED] = "syn_queue_completed",
-	[TCPSTATE_C_SYN_QUEUE_EXPIRED] = "syn_queue_expired",
-	[TCPSTATE_C_SYN_QUEUE_DROPPED] = "syn_queue_dropped",
-	[TCPSTATE_C_SYN_QUEUE_MIGRATED] = "syn_queue_migrated",
-	[TCPSTATE_C_SYNACK_RETRANS] = "synack_retrans",
-	[TCPSTATE_C_ACCEPT_QUEUED] = "accept_queued",
-	[TCPSTATE_C_ACCEPT_OVERFLOWS] = "accept_overflows",
-	[TCPSTATE_C_LISTEN_DROPS] = "listen_drops",
-	[TCPSTATE_C_SYN_QUEUE_FULL_DROPS] = "syn_queue_full_drops",
-	[TCPSTATE_C_SYNCOOKIES_SENT] = "syncookies_sent",
-	[TCPSTATE_C_TIMEWAIT_CREATED] = "timewait_created",
-	[TCPSTATE_C_TIMEWAIT_EXPIRED] = "timewait_expired",
-	[TCPSTATE_C_TIMEWAIT_ENDED_EARLY] = "timewait_ended_early",
-	[TCPSTATE_C_RING_DROPS] = "ring_drops",
-};
+static const char *const counter_names[] = TCPSTATE_COUNTER_NAMES;
 
 /* A counter appended to the enum without a name here fails the build;
  * one inserted leaves a NULL hole, which the unit tests catch.
