@@ -17,7 +17,7 @@
 #include "uapi/tcpstate.h"
 
 /* The @n-th argument of the probed function, at its entry. */
-#define arg(regs, n)	regs_get_kernel_argument(regs, n)
+#define tcpstate_arg(regs, n)	regs_get_kernel_argument(regs, n)
 
 static inline bool tcpstate_is_tcp(const struct sock *sk)
 {

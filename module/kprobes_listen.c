@@ -135,10 +135,10 @@ int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
 	struct tcpstate_mib_args *a = (void *)ri->data;
-	struct sk_buff *skb = (struct sk_buff *)arg(regs, 1);
+	struct sk_buff *skb = (struct sk_buff *)tcpstate_arg(regs, 1);
 	const struct tcphdr *th = tcp_hdr(skb);
 
-	if (!tcpstate_listen_call_begin(a, (struct sock *)arg(regs, 0)))
+	if (!tcpstate_listen_call_begin(a, (struct sock *)tcpstate_arg(regs, 0)))
 		return 1;
 	a->ev.peer_id = tcpstate_sock_id(a->listener);
 	a->ev.sport = ntohs(th->dest);
@@ -173,9 +173,9 @@ int tcpstate_syn_recv_sock_entry(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
 	struct tcpstate_mib_args *a = (void *)ri->data;
-	struct request_sock *req = (struct request_sock *)arg(regs, 2);
+	struct request_sock *req = (struct request_sock *)tcpstate_arg(regs, 2);
 
-	if (!tcpstate_listen_call_begin(a, (struct sock *)arg(regs, 0)))
+	if (!tcpstate_listen_call_begin(a, (struct sock *)tcpstate_arg(regs, 0)))
 		return 1;
 	a->ev.sock_id = tcpstate_sock_id(req);
 	a->ev.peer_id = tcpstate_sock_id(a->listener);
@@ -201,7 +201,7 @@ int tcpstate_req_err_entry(struct kretprobe_instance *ri,
 			   struct pt_regs *regs)
 {
 	struct tcpstate_mib_args *a = (void *)ri->data;
-	struct request_sock *req = inet_reqsk((struct sock *)arg(regs, 0));
+	struct request_sock *req = inet_reqsk((struct sock *)tcpstate_arg(regs, 0));
 
 	return !tcpstate_listen_call_begin(a, req->rsk_listener);
 }

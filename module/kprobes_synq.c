@@ -98,8 +98,8 @@ int tcpstate_hash_add_entry(struct kretprobe_instance *ri,
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
 
-	a->listener = (struct sock *)arg(regs, 0);
-	a->req = (struct request_sock *)arg(regs, 1);
+	a->listener = (struct sock *)tcpstate_arg(regs, 0);
+	a->req = (struct request_sock *)tcpstate_arg(regs, 1);
 	return !tcpstate_is_tcp(a->listener);
 }
 
@@ -131,12 +131,12 @@ int tcpstate_complete_entry(struct kretprobe_instance *ri,
 			    struct pt_regs *regs)
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
-	struct sock *child = (struct sock *)arg(regs, 1);
+	struct sock *child = (struct sock *)tcpstate_arg(regs, 1);
 	u32 qlen;
 
-	a->listener = (struct sock *)arg(regs, 0);
-	a->req = (struct request_sock *)arg(regs, 2);
-	if (!(arg(regs, 3) & 0xff) || !tcpstate_is_tcp(a->listener))
+	a->listener = (struct sock *)tcpstate_arg(regs, 0);
+	a->req = (struct request_sock *)tcpstate_arg(regs, 2);
+	if (!(tcpstate_arg(regs, 3) & 0xff) || !tcpstate_is_tcp(a->listener))
 		return 1;
 	this_cpu_write(tcpstate_in_complete, true);
 	/* The SYN queue drops @req right after this. */
@@ -189,9 +189,9 @@ int tcpstate_reqsk_drop_entry(struct kretprobe_instance *ri,
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
 
-	a->listener = (struct sock *)arg(regs, 0);
-	a->req = (struct request_sock *)arg(regs, 1);
-	a->flag = arg(regs, 2) & 0xff;
+	a->listener = (struct sock *)tcpstate_arg(regs, 0);
+	a->req = (struct request_sock *)tcpstate_arg(regs, 1);
+	a->flag = tcpstate_arg(regs, 2) & 0xff;
 	return !tcpstate_is_tcp(a->listener);
 }
 
@@ -206,7 +206,7 @@ static DEFINE_PER_CPU(struct request_sock *, tcpstate_req_expiring);
 int tcpstate_req_timer_entry(struct kretprobe_instance *ri,
 			     struct pt_regs *regs)
 {
-	struct timer_list *t = (struct timer_list *)arg(regs, 0);
+	struct timer_list *t = (struct timer_list *)tcpstate_arg(regs, 0);
 
 	this_cpu_write(tcpstate_req_expiring,
 		       container_of(t, struct request_sock, rsk_timer));
@@ -231,7 +231,7 @@ int tcpstate_reqsk_unlink_entry(struct kretprobe_instance *ri,
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
 
-	a->req = (struct request_sock *)arg(regs, 0);
+	a->req = (struct request_sock *)tcpstate_arg(regs, 0);
 	a->listener = a->req->rsk_listener;
 	a->flag = this_cpu_read(tcpstate_req_expiring) == a->req;
 	return !tcpstate_is_tcp(a->listener);
@@ -266,8 +266,8 @@ int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
-	struct sock *nsk = (struct sock *)arg(regs, 0);
-	struct sock *osk = (struct sock *)arg(regs, 1);
+	struct sock *nsk = (struct sock *)tcpstate_arg(regs, 0);
+	struct sock *osk = (struct sock *)tcpstate_arg(regs, 1);
 
 	if (!osk || osk->sk_state != TCP_NEW_SYN_RECV ||
 	    nsk->sk_state != TCP_NEW_SYN_RECV)
@@ -305,7 +305,7 @@ int tcpstate_acceptq_add_entry(struct kretprobe_instance *ri,
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
 
-	a->listener = (struct sock *)arg(regs, 0);
+	a->listener = (struct sock *)tcpstate_arg(regs, 0);
 	return !tcpstate_is_tcp(a->listener) ||
 	       this_cpu_read(tcpstate_in_complete);
 }

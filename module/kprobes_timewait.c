@@ -53,8 +53,8 @@ static struct tcpstate_event *tcpstate_tw_event(struct tcpstate_event *buf,
  */
 int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 {
-	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
-	struct sock *sk = (struct sock *)arg(regs, 1);
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
+	struct sock *sk = (struct sock *)tcpstate_arg(regs, 1);
 	struct tcpstate_event buf, *ev;
 
 	if (!tcpstate_is_tcp(sk))
@@ -72,7 +72,7 @@ int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 /* static void tw_timer_handler(struct timer_list *t) */
 int tcpstate_tw_timer(struct kprobe *p, struct pt_regs *regs)
 {
-	struct timer_list *t = (struct timer_list *)arg(regs, 0);
+	struct timer_list *t = (struct timer_list *)tcpstate_arg(regs, 0);
 
 	this_cpu_write(tcpstate_tw_expiring,
 		       container_of(t, struct inet_timewait_sock, tw_timer));
@@ -82,8 +82,8 @@ int tcpstate_tw_timer(struct kprobe *p, struct pt_regs *regs)
 /* tcp_timewait_state_process(tw, skb, th): a segment for @tw arrived. */
 int tcpstate_tw_segment_seen(struct kprobe *p, struct pt_regs *regs)
 {
-	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
-	const struct tcphdr *th = (const struct tcphdr *)arg(regs, 2);
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
+	const struct tcphdr *th = (const struct tcphdr *)tcpstate_arg(regs, 2);
 
 	this_cpu_write(tcpstate_tw_segment, tw);
 	this_cpu_write(tcpstate_tw_segment_rst, th->rst);
@@ -101,10 +101,10 @@ int tcpstate_tw_segment_seen(struct kprobe *p, struct pt_regs *regs)
  */
 int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs)
 {
-	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
 	struct tcpstate_event buf, *ev;
 
-	if (!(arg(regs, 2) & 0xff)) {
+	if (!(tcpstate_arg(regs, 2) & 0xff)) {
 		if (tcpstate_is_tcp_tw(tw))
 			tcpstate_count(twsk_net(tw), TCPSTATE_C_TIME_WAIT, 1);
 		return 0;
@@ -125,7 +125,7 @@ int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs)
 /* static void inet_twsk_kill(tw): every timewait sock ends here. */
 int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs)
 {
-	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)arg(regs, 0);
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
 	const struct net *net = twsk_net(tw);
 	enum tcpstate_timewait_end reason;
 	struct tcpstate_event buf, *ev;

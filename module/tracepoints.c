@@ -40,17 +40,17 @@ static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
 /* inet_sk_set_state(sk, state) and inet_sk_state_store(sk, newstate) */
 int tcpstate_kp_set_state(struct kprobe *p, struct pt_regs *regs)
 {
-	struct sock *sk = (struct sock *)arg(regs, 0);
+	struct sock *sk = (struct sock *)tcpstate_arg(regs, 0);
 
-	tcpstate_report_state(sk, sk->sk_state, (int)arg(regs, 1));
+	tcpstate_report_state(sk, sk->sk_state, (int)tcpstate_arg(regs, 1));
 	return 0;
 }
 
 /* int tcp_rtx_synack(const struct sock *sk, struct request_sock *req) */
 int tcpstate_kp_rtx_synack(struct kprobe *p, struct pt_regs *regs)
 {
-	tcpstate_report_synack_retrans((const struct sock *)arg(regs, 0),
-				       (const struct request_sock *)arg(regs, 1));
+	tcpstate_report_synack_retrans((const struct sock *)tcpstate_arg(regs, 0),
+				       (const struct request_sock *)tcpstate_arg(regs, 1));
 	return 0;
 }
 
