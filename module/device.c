@@ -94,6 +94,10 @@ static long tcpstate_ioctl(struct file *file, unsigned int cmd,
 		return 0;
 	case TCPSTATE_IOC_SET_FILTER:
 		return tcpstate_set_filter(file, (const void __user *)arg);
+	case TCPSTATE_IOC_RESEED:
+		if (!capable(CAP_NET_ADMIN))
+			return -EPERM;
+		return tcpstate_reseed();
 	default:
 		return -ENOTTY;
 	}

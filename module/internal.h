@@ -25,10 +25,22 @@ void tcpstate_device_unregister(void);
 /* counters.c */
 int tcpstate_counters_init(void);
 void tcpstate_counters_exit(void);
-int tcpstate_counters_seed(void);
 void tcpstate_count(const struct net *net, enum tcpstate_counter c, int delta);
+void tcpstate_counter_set(const struct net *net, enum tcpstate_counter c,
+			  s64 value);
 void tcpstate_counters_get(const struct net *net,
 			   struct tcpstate_counters *out);
+
+/*
+ * seed.c: the SYN_RECV and TIME_WAIT gauges. @sk is the request or
+ * timewait sock that entered (@delta 1) or left (-1) the established hash.
+ */
+void tcpstate_gauge_move(const struct net *net, enum tcpstate_counter gauge,
+			 const void *sk, int delta);
+int tcpstate_seed(void);
+int tcpstate_reseed(void);
+void tcpstate_seed_exit(void);
+unsigned long tcpstate_seed_missed_base(void);
 
 /* events.c: events from the hooks to the ring, and the reader session */
 void tcpstate_events_init(void);
@@ -57,5 +69,6 @@ void tcpstate_tracepoints_detach(void);
 int tcpstate_kprobes_attach(bool kprobe_mode);
 void tcpstate_kprobes_detach(void);
 ssize_t tcpstate_kprobes_show(char *buf, ssize_t at);
+unsigned long tcpstate_kprobes_missed(void);
 
 #endif /* _TCPSTATE_INTERNAL_H */

@@ -309,6 +309,31 @@ ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
 }
 
 /*
+ * Hits the kernel did not hand to a handler, over every hooked row: a
+ * kprobe that fired while another kprobe's handler ran on its CPU (also
+ * counted in a kretprobe's kp), a kretprobe with no free instance.
+ * Tracepoints never miss. Read without a lock: each count only grows.
+ */
+unsigned long tcpstate_kprobes_missed(void)
+{
+	unsigned long missed = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
+		const struct tcpstate_hook *h = &tcpstate_hooks[i];
+
+		if (!READ_ONCE(h->registered))
+			continue;
+		if (h->is_kretprobe)
+			missed += READ_ONCE(h->krp.kp.nmissed) +
+				  (unsigned int)READ_ONCE(h->krp.nmissed);
+		else
+			missed += READ_ONCE(h->kp.nmissed);
+	}
+	return missed;
+}
+
+/*
  * Unhooks every registered row in two batches, kprobes and kretprobes:
  * each batch waits for one grace period, where unregistering one by one
  * waited for one per hook. Called at load (on error) and unload only.

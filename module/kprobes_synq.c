@@ -3,7 +3,7 @@
  * Request socks entering and leaving the SYN queue, and children joining
  * the accept queue: the SYN_RECV gauge and the SYN and accept queue
  * events. Each hook that moves the gauge runs in the same BH-disabled
- * section as the hash insert or unlink it reports; counters.c relies on
+ * section as the hash insert or unlink it reports; seed.c relies on
  * that. Rows of the hook table in kprobes.c.
  */
 #include <linux/kprobes.h>
@@ -39,7 +39,7 @@ static void tcpstate_report_syn_recv(const struct request_sock *req,
 {
 	struct tcpstate_event buf, *ev;
 
-	tcpstate_count(sock_net(listener), TCPSTATE_C_SYN_RECV, 1);
+	tcpstate_gauge_move(sock_net(listener), TCPSTATE_C_SYN_RECV, req, 1);
 	tcpstate_count(sock_net(listener), TCPSTATE_C_SYN_QUEUE_ADDED, 1);
 	ev = tcpstate_req_event(&buf, TCPSTATE_EV_SYN_RECV, req, listener);
 	if (!ev)
@@ -66,8 +66,7 @@ static void tcpstate_report_syn_recv_end(const struct request_sock *req,
 	const struct net *net = sock_net(listener);
 	struct tcpstate_event buf, *ev;
 
-	if (reason != TCPSTATE_SRE_MIGRATED)
-		tcpstate_count(net, TCPSTATE_C_SYN_RECV, -1);
+	tcpstate_gauge_move(net, TCPSTATE_C_SYN_RECV, req, -1);
 	tcpstate_count(net, counter[reason], 1);
 	ev = tcpstate_req_event(&buf, TCPSTATE_EV_SYN_RECV_END, req, listener);
 	if (!ev)
@@ -290,8 +289,7 @@ int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
 				     TCPSTATE_SRE_MIGRATED,
 				     tcpstate_sock_id(a->req),
 				     tcpstate_synq_len(oreq->rsk_listener));
-	/* The new request sock replaces the old one: the gauge stays. */
-	tcpstate_count(sock_net(a->listener), TCPSTATE_C_SYN_RECV, -1);
+	/* The new request sock replaces the old one. */
 	tcpstate_report_syn_recv(a->req, a->listener);
 	return 0;
 }

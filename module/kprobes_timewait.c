@@ -49,7 +49,7 @@ static struct tcpstate_event *tcpstate_tw_event(struct tcpstate_event *buf,
  * hashinfo, timeo): @tw takes over from @sk. The TIME_WAIT gauge moves in
  * __inet_twsk_schedule() instead: inet_twsk_hashdance_schedule() is
  * entered with BHs on, and the gauge must move in the BH-disabled section
- * of the hash insert (counters.c's seeding relies on it).
+ * of the hash insert (seed.c relies on it).
  */
 int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 {
@@ -106,7 +106,8 @@ int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs)
 
 	if (!(tcpstate_arg(regs, 2) & 0xff)) {
 		if (tcpstate_is_tcp_tw(tw))
-			tcpstate_count(twsk_net(tw), TCPSTATE_C_TIME_WAIT, 1);
+			tcpstate_gauge_move(twsk_net(tw), TCPSTATE_C_TIME_WAIT,
+					    tw, 1);
 		return 0;
 	}
 	if (this_cpu_read(tcpstate_tw_segment) != tw ||
@@ -147,7 +148,7 @@ int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs)
 	if (this_cpu_read(tcpstate_tw_segment) == tw)
 		this_cpu_write(tcpstate_tw_segment, NULL);
 
-	tcpstate_count(net, TCPSTATE_C_TIME_WAIT, -1);
+	tcpstate_gauge_move(net, TCPSTATE_C_TIME_WAIT, tw, -1);
 	tcpstate_count(net, reason == TCPSTATE_TWE_EXPIRED ?
 			    TCPSTATE_C_TIMEWAIT_EXPIRED :
 			    TCPSTATE_C_TIMEWAIT_ENDED_EARLY, 1);

@@ -149,8 +149,8 @@ static int __init tcpstate_init(void)
 	err = tcpstate_attach_hooks();
 	if (err)
 		goto out_exit_counters;
-	/* Hooked first, then count what exists: see counters.c. */
-	err = tcpstate_counters_seed();
+	/* Hooked first, then count what exists: see seed.c. */
+	err = tcpstate_seed();
 	if (err) {
 		pr_err("cannot count existing sockets: %d\n", err);
 		goto out_detach_hooks;
@@ -166,6 +166,7 @@ static int __init tcpstate_init(void)
 
 out_detach_hooks:
 	tcpstate_detach_hooks();
+	tcpstate_seed_exit();
 out_exit_counters:
 	tcpstate_counters_exit();
 out_free_ring:
@@ -178,6 +179,7 @@ static void __exit tcpstate_exit(void)
 	/* No file is open (each holds a module reference): no reader. */
 	tcpstate_device_unregister();
 	tcpstate_detach_hooks();
+	tcpstate_seed_exit();
 	tcpstate_counters_exit();
 	tcpstate_ring_free(&tcpstate_ring);
 }

@@ -302,6 +302,14 @@ struct tcpstate_event {
  * @TCPSTATE_C_TIMEWAIT_ENDED_EARLY: timewait socks reused, reset, or
  *	purged with their netns
  * @TCPSTATE_C_RING_DROPS: events of this netns dropped by a full ring
+ * @TCPSTATE_C_PROBES_MISSED: kprobe hits the kernel did not deliver to
+ *	tcpstate since it loaded (every hook's nmissed: a hook that fired
+ *	inside another kprobe's handler, or a kretprobe out of instances),
+ *	all namespaces together
+ * @TCPSTATE_C_PROBES_MISSED_SINCE_SEED: ... since the gauges were last
+ *	counted from the kernel's hash tables (at load, or
+ *	TCPSTATE_IOC_RESEED). Not 0: the gauges and counters may be off;
+ *	TCPSTATE_IOC_RESEED makes the gauges exact again.
  */
 enum tcpstate_counter {
 	TCPSTATE_C_SYN_RECV,
@@ -321,6 +329,8 @@ enum tcpstate_counter {
 	TCPSTATE_C_TIMEWAIT_EXPIRED,
 	TCPSTATE_C_TIMEWAIT_ENDED_EARLY,
 	TCPSTATE_C_RING_DROPS,
+	TCPSTATE_C_PROBES_MISSED,
+	TCPSTATE_C_PROBES_MISSED_SINCE_SEED,
 	TCPSTATE_NR_COUNTERS,
 };
 
@@ -347,6 +357,8 @@ enum tcpstate_counter {
 	[TCPSTATE_C_TIMEWAIT_EXPIRED] = "timewait_expired",		\
 	[TCPSTATE_C_TIMEWAIT_ENDED_EARLY] = "timewait_ended_early",	\
 	[TCPSTATE_C_RING_DROPS] = "ring_drops",				\
+	[TCPSTATE_C_PROBES_MISSED] = "probes_missed",			\
+	[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] = "probes_missed_since_seed", \
 }
 
 #define TCPSTATE_MAX_COUNTERS	32
@@ -405,6 +417,13 @@ struct tcpstate_filter {
  */
 #define TCPSTATE_IOC_SET_FILTER \
 	_IOW(TCPSTATE_IOC_MAGIC, 3, struct tcpstate_filter)
+/*
+ * Counts the SYN_RECV and TIME_WAIT gauges of every namespace again from
+ * the kernel's hash tables, without stopping traffic, and resets
+ * TCPSTATE_C_PROBES_MISSED_SINCE_SEED: after missed probes, the gauges
+ * are exact again. Needs CAP_NET_ADMIN; EBUSY while another count runs.
+ */
+#define TCPSTATE_IOC_RESEED	_IO(TCPSTATE_IOC_MAGIC, 4)
 
 /*
  * The sizes are part of the ABI: a change to any of them is a new
