@@ -17,6 +17,7 @@
 
 struct tcpstate_net {
 	atomic64_t counter[TCPSTATE_NR_COUNTERS];
+	u32 seed_gen;
 };
 
 static const char *const tcpstate_counter_names[] = TCPSTATE_COUNTER_NAMES;
@@ -42,6 +43,16 @@ void tcpstate_counter_set(const struct net *net, enum tcpstate_counter c,
 	atomic64_set(&tcpstate_net(net)->counter[c], value);
 }
 
+u32 tcpstate_net_seed_gen(const struct net *net)
+{
+	return READ_ONCE(tcpstate_net(net)->seed_gen);
+}
+
+void tcpstate_net_set_seed_gen(const struct net *net, u32 gen)
+{
+	WRITE_ONCE(tcpstate_net(net)->seed_gen, gen);
+}
+
 void tcpstate_counters_get(const struct net *net,
 			   struct tcpstate_counters *out)
 {
@@ -56,7 +67,7 @@ void tcpstate_counters_get(const struct net *net,
 	/* Global figures, the same in every namespace. */
 	out->value[TCPSTATE_C_PROBES_MISSED] = tcpstate_kprobes_missed();
 	out->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] =
-		out->value[TCPSTATE_C_PROBES_MISSED] - tcpstate_seed_missed_base();
+		tcpstate_seed_misses(out->value[TCPSTATE_C_PROBES_MISSED]);
 }
 
 static int tcpstate_proc_show(struct seq_file *seq, void *v)

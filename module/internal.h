@@ -28,6 +28,9 @@ void tcpstate_counters_exit(void);
 void tcpstate_count(const struct net *net, enum tcpstate_counter c, int delta);
 void tcpstate_counter_set(const struct net *net, enum tcpstate_counter c,
 			  s64 value);
+/* The seed.c count that last counted @net's own hash (0: none). */
+u32 tcpstate_net_seed_gen(const struct net *net);
+void tcpstate_net_set_seed_gen(const struct net *net, u32 gen);
 void tcpstate_counters_get(const struct net *net,
 			   struct tcpstate_counters *out);
 
@@ -37,10 +40,11 @@ void tcpstate_counters_get(const struct net *net,
  */
 void tcpstate_gauge_move(const struct net *net, enum tcpstate_counter gauge,
 			 const void *sk, int delta);
+void tcpstate_seed_init(void);
 int tcpstate_seed(void);
 int tcpstate_reseed(void);
-void tcpstate_seed_exit(void);
-unsigned long tcpstate_seed_missed_base(void);
+/* TCPSTATE_C_PROBES_MISSED_SINCE_SEED, from TCPSTATE_C_PROBES_MISSED. */
+unsigned long tcpstate_seed_misses(unsigned long missed_now);
 
 /* events.c: events from the hooks to the ring, and the reader session */
 void tcpstate_events_init(void);

@@ -146,6 +146,7 @@ static int __init tcpstate_init(void)
 		pr_err("cannot set up per-netns counters: %d\n", err);
 		goto out_free_ring;
 	}
+	tcpstate_seed_init();
 	err = tcpstate_attach_hooks();
 	if (err)
 		goto out_exit_counters;
@@ -166,7 +167,6 @@ static int __init tcpstate_init(void)
 
 out_detach_hooks:
 	tcpstate_detach_hooks();
-	tcpstate_seed_exit();
 out_exit_counters:
 	tcpstate_counters_exit();
 out_free_ring:
@@ -179,7 +179,6 @@ static void __exit tcpstate_exit(void)
 	/* No file is open (each holds a module reference): no reader. */
 	tcpstate_device_unregister();
 	tcpstate_detach_hooks();
-	tcpstate_seed_exit();
 	tcpstate_counters_exit();
 	tcpstate_ring_free(&tcpstate_ring);
 }
