@@ -105,7 +105,7 @@ static struct {
 	atomic_t lost;
 
 	/* What the last count found and cost, for the kernel log and bench. */
-	unsigned long socks, buckets;
+	unsigned long socks, buckets, logged;
 	u64 longest_hold_ns, total_ns;
 } tcpstate_seed_state;
 
@@ -355,6 +355,7 @@ static void tcpstate_seed_settle(struct tcpstate_seed_log *log)
 		if (w[j].net)
 			tcpstate_count(w[j].net, w[j].gauge, 1);
 	S.socks += S.nr_seen;
+	S.logged += nr_log;
 	tcpstate_put_entries(l, nr_log);
 	tcpstate_put_entries(w, S.nr_seen);
 	S.nr_seen = 0;
@@ -487,6 +488,7 @@ static int tcpstate_seed_run(bool again)
 		goto out;
 	S.socks = 0;
 	S.buckets = 0;
+	S.logged = 0;
 	S.longest_hold_ns = 0;
 	atomic_set(&S.lost, 0);
 	WRITE_ONCE(tcpstate_missed_base, tcpstate_kprobes_missed());
@@ -513,8 +515,8 @@ static int tcpstate_seed_run(bool again)
 	while (err == -EAGAIN);
 	WRITE_ONCE(tcpstate_missed_lost, atomic_read(&S.lost));
 	S.total_ns = ktime_get_ns() - t0;
-	pr_info("counted %lu request and timewait socks in %lu buckets in %llu ms, longest bucket lock %llu us%s\n",
-		S.socks, S.buckets, S.total_ns / NSEC_PER_MSEC,
+	pr_info("counted %lu request and timewait socks in %lu buckets, %lu moves during the count, in %llu ms, longest bucket lock %llu us%s\n",
+		S.socks, S.buckets, S.logged, S.total_ns / NSEC_PER_MSEC,
 		S.longest_hold_ns / NSEC_PER_USEC,
 		atomic_read(&S.lost) ? " (log full: gauges may be off)" : "");
 out:

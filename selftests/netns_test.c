@@ -2,7 +2,8 @@
 /*
  * Per-netns counter selftests, run as root in the VM
  * (scripts/guest/check.sh): a fresh netns starts at zero, sockets that
- * existed before insmod are counted, two netns each see their own, ring
+ * existed before insmod are counted, also while traffic moves them (at
+ * insmod and TCPSTATE_IOC_RESEED), two netns each see their own, ring
  * drops are booked to the netns whose events were dropped.
  *
  * Ground truth: /proc/net/sockstat "tw", st 03 rows of /proc/net/tcp{,6},
@@ -17,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -377,6 +380,93 @@ TEST_F_TIMEOUT(netns, seeded_at_load, 60)
 	EXPECT_EQ(mib_get("TcpExt", "TW") + mib_get("TcpExt", "TWKilled") -
 		  armed, counter_get(TCPSTATE_C_TIMEWAIT_CREATED));
 	EXPECT_EQ(0, counter_get(TCPSTATE_C_TIMEWAIT_EXPIRED));
+}
+
+/*
+ * Until killed, in the current netns: connections from @cports' ports,
+ * each taking over the timewait sock its port left last time (one ends,
+ * one is made), and SYNs from new spoofed sources to the sink listener,
+ * whose request socks expire (tcp_synack_retries 1): request and timewait
+ * socks come and go all the time.
+ */
+static void churn(int family, int lfd, unsigned short *cports, int n)
+{
+	struct ts_addr sink, src;
+	unsigned int i;
+
+	if (ts_addr_parse(family, family == AF_INET ? SINK_ADDR4 : SINK_ADDR6,
+			  &sink))
+		_exit(1);
+	for (i = 1000; ; i += 4) {
+		unsigned int j;
+
+		if (client_closed_connections(lfd, family, n, cports, NULL))
+			_exit(2);
+		for (j = i; j < i + 4; j++) {
+			spoof_addr(family, 1000 + j % 20000, &src);
+			if (raw_syn_send(&src, SPOOF_SPORT + j % 20000, &sink,
+					 SYN_PORT, 0x01000000U * j))
+				_exit(3);
+		}
+	}
+}
+
+/*
+ * The gauges counted while request and timewait socks come and go: at
+ * insmod and at each TCPSTATE_IOC_RESEED, every bucket is read under its
+ * own lock with the hooks running (seed.c). Once the traffic stops, the
+ * gauges equal the kernel's figures, exactly.
+ */
+TEST_F_TIMEOUT(netns, counted_while_churning, 120)
+{
+	const int tw = 8, half = 8, reseeds = 6;
+	unsigned short cports[8];
+	struct figures f;
+	int i, fd, st;
+	pid_t child;
+
+	SKIP_WITHOUT_CHILD_EHASH(variant->ehash);
+	SKIP_IF_TRAFFIC_ONLY();
+	if (!module_loaded())
+		ASSERT_EQ(0, module_reload(""));
+	populate(_metadata, variant->family, variant->ehash, tw, half,
+		 &self->lfd[0], &self->syn_lfd[0]);
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_synack_retries", "1"));
+	for (i = 0; i < tw; i++)
+		cports[i] = CLIENT_PORT + i;
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child)
+		churn(variant->family, self->lfd[0], cports, tw);
+
+	/* A load, then counts again, each while the traffic runs. */
+	EXPECT_EQ(0, module_reload(""));
+	for (i = 0; i < reseeds; i++) {
+		fd = open("/dev/tcpstate", O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(0, ioctl(fd, TCPSTATE_IOC_RESEED)) {
+			TH_LOG("TCPSTATE_IOC_RESEED: %s", strerror(errno));
+		}
+		close(fd);
+	}
+	ASSERT_EQ(0, waitpid(child, &st, WNOHANG)) {
+		TH_LOG("the traffic stopped early: status %#x", st);
+	}
+	kill(child, SIGKILL);
+	ASSERT_EQ(child, waitpid(child, &st, 0));
+	sh("dmesg | grep 'tcpstate: counted' | tail -n %d | sed 's/^/# /'",
+	   reseeds + 1);
+
+	/* The request socks expire within seconds, the timewait socks stay. */
+	EXPECT_TRUE(POLL_UNTIL(figures_agree(&f, false) &&
+			       f.c.v[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] == 0,
+			       15000));
+	TH_LOG("at rest: time_wait %llu (sockstat tw %lld), syn_recv %llu (st 03 rows %lld), probes missed since the count %llu",
+	       f.c.v[TCPSTATE_C_TIME_WAIT], f.tw, f.c.v[TCPSTATE_C_SYN_RECV],
+	       f.rows03, f.c.v[TCPSTATE_C_PROBES_MISSED_SINCE_SEED]);
+	EXPECT_EQ(f.tw, f.c.v[TCPSTATE_C_TIME_WAIT]);
+	EXPECT_EQ(f.rows03, f.c.v[TCPSTATE_C_SYN_RECV]);
+	EXPECT_LT(0, f.tw);
 }
 
 /*
