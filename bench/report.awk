@@ -176,6 +176,13 @@ rec == "stall" {
 	next
 }
 
+rec == "seed" {
+	NSEED++
+	for (k in F)
+		SEED[NSEED, k] = F[k]
+	next
+}
+
 rec == "host" {
 	OTHERS_BUSY = F["others_busy"]
 	OTHERS_SAMPLES = F["others_samples"]
@@ -441,6 +448,22 @@ function goals_section(    t, cw, cb, lost, maxev, maxev_none, k, dt, dj) {
 		if (("0", "rate") in STALL)
 			printf ", %.2f s at the full producer rate %s/s", capacity / STALL["0", "rate"], si(STALL["0", "rate"])
 		printf ")\n"
+	}
+	if (NSEED) {
+		printf "\ninsmod with sockets in the established hash (sockfill; CPU 0 runs insmod, CPU 1 a\n"
+		printf "real-time task, stallmeter: its longest gap is the longest time insmod kept CPU 1 from it):\n"
+		printf "%8s %8s %8s %8s %9s %8s %10s %12s %12s\n", "conns", "inuse", "tw", "counted", "count ms", "moves",
+		       "lock us", "CPU1 gap us", "idle gap us"
+		for (i = 1; i <= NSEED; i++)
+			printf "%8d %8d %8d %8d %9d %8d %10d %12d %12d\n", SEED[i, "conns"], SEED[i, "inuse"], SEED[i, "tw"],
+			       SEED[i, "counted"], SEED[i, "count_ms"], SEED[i, "moves"], SEED[i, "lock_us"],
+			       SEED[i, "gap_us"], SEED[i, "idle_gap_us"]
+		if (NSEED >= 2) {
+			lo = SEED[1, "gap_us"] > SEED[1, "idle_gap_us"] ? SEED[1, "gap_us"] : SEED[1, "idle_gap_us"]
+			printf "   insmod's stall does not grow with the sockets (CPU 1's gap at %d in use <= 2x at %d, or <= 2x idle): %s\n",
+			       SEED[NSEED, "inuse"], SEED[1, "inuse"],
+			       verdict(SEED[NSEED, "gap_us"] <= 2 * lo || SEED[NSEED, "gap_us"] <= 2 * SEED[NSEED, "idle_gap_us"])
+		}
 	}
 	if (INFO["kretprobe_missed"] > 0)
 		printf "!! kretprobes missed calls (dmesg 'calls missed'): %d lines\n", INFO["kretprobe_missed"]

@@ -5,7 +5,7 @@
 #
 # Environment: BENCH_REPS (default 5 runs per figure; medians are shown),
 # BENCH_LOOP_SECS (default 1.5, seconds per connection-loop run),
-# BENCH_PARTS (default all: memory,loop,micro,ring,drain,stall), and
+# BENCH_PARTS (default all: memory,loop,micro,ring,drain,stall,seed), and
 # vm-run.sh's own (TCPSTATE_VM_APPEND, ...).
 # Writes build/bench.log (the console), build/bench.raw (the records) and
 # build/bench.txt (the table).
@@ -15,13 +15,14 @@ top=$(pwd)
 
 reps=${BENCH_REPS:-5}
 secs=${BENCH_LOOP_SECS:-1.5}
-parts=${BENCH_PARTS:-memory,loop,micro,ring,drain,stall}
+parts=${BENCH_PARTS:-memory,loop,micro,ring,drain,stall,seed}
 log=$top/build/bench.log
 raw=$top/build/bench.raw
 txt=$top/build/bench.txt
 mkdir -p build
 
-for f in bench/connloop bench/churn bench/ringcount module/tcpstate.ko \
+for f in bench/connloop bench/churn bench/ringcount bench/sockfill \
+	bench/stallmeter module/tcpstate.ko \
 	userspace/tcpstate-watch; do
 	[ -x "$f" ] || [ -f "$f" ] || {
 		echo "bench: missing $f: run make first" >&2
@@ -39,13 +40,14 @@ fi
 # - thash_entries: a large established hash (as on a server with a few
 #   GiB of RAM) keeps the tens of thousands of timewait socks the loop
 #   leaves from turning every lookup into a list walk;
+# - 2 GiB: the insmod-stall part keeps 200k sockets open (~1 GiB);
 # - tsc=reliable: under TCG the kernel finds the vCPUs' TSCs unsynchronized
 #   and falls back to the HPET, whose every read is an emulated MMIO access
 #   under QEMU's global lock: ktime_get_ns() would cost microseconds and
 #   serialize the vCPUs, which real hardware (TSC clocksource) does not do.
 status=0
 TCPSTATE_VM_APPEND="${TCPSTATE_VM_APPEND:-} thash_entries=262144 tsc=reliable" \
-	scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-1500}" \
+	scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-1500}" --mem "${MEM:-2048}" \
 	scripts/guest/bench.sh "$reps" "$secs" "$parts" >"$log" 2>&1 &
 vm=$!
 # Other VMs on this host take CPU from this one: count, every 5 s, how

@@ -6,12 +6,12 @@
 # progress lines on stderr.
 #
 # Arguments: REPS (default 5) LOOP_SECS (default 1.5) PARTS (default all:
-# memory,loop,micro,ring,drain,stall).
+# memory,loop,micro,ring,drain,stall,seed).
 set -u
 
 reps=${1:-5}
 loop_secs=${2:-1.5}
-parts=,${3:-memory,loop,micro,ring,drain,stall},
+parts=,${3:-memory,loop,micro,ring,drain,stall,seed},
 part() { case $parts in *,$1,*) return 0 ;; esac; return 1; }
 B=/tcpstate/bench
 KO=/tcpstate/module/tcpstate.ko
@@ -493,6 +493,53 @@ stall_run() {
 	say "stall at $rate: $(echo "$res" | awk '{ print $7 }') events in 1 s, captured $c, dropped $d"
 }
 
+# ---- insmod's stall ----
+
+# insmod while CONNS loopback connections are open (sockfill: 2 sockets
+# each, every 10th a timewait sock instead): how long CPU 1 could not run
+# a real-time task (stallmeter) while CPU 0 ran insmod, against the same
+# wait without insmod; and what the module says its count took
+# ("tcpstate: counted ...": the longest bucket lock is the longest time
+# with BHs off).
+seed_run() {
+	local conns=$1 fill sm i line idle gap inuse tw
+	sysctl -q -w fs.nr_open=1048576 net.ipv4.ip_local_port_range="1024 65535" \
+		net.ipv4.tcp_max_tw_buckets=1048576 kernel.sched_rt_runtime_us=-1
+	$B/sockfill -n "$conns" >/tmp/sockfill.out &
+	fill=$!
+	for i in $(seq 1 600); do
+		grep -q ready /tmp/sockfill.out && break
+		kill -0 $fill 2>/dev/null || die "sockfill: $(cat /tmp/sockfill.out)"
+		usleep 500000
+	done
+	grep -q ready /tmp/sockfill.out || die "sockfill -n $conns: not ready in 300 s"
+	read -r inuse tw < <(awk '$1 == "TCP:" { print $3, $7 }' /proc/net/sockstat)
+	say "seed: $conns connections open: $(cat /tmp/sockfill.out)"
+	lsmod | grep -q '^tcpstate ' && unload_module
+	$B/stallmeter -c 1 >/tmp/stall.idle &
+	sm=$!
+	usleep 1000000
+	kill -TERM $sm
+	wait $sm
+	idle=$(awk '{ print $NF }' /tmp/stall.idle)
+	$B/stallmeter -c 1 >/tmp/stall.out &
+	sm=$!
+	usleep 200000
+	taskset -c 0 insmod "$KO" || die "insmod $KO"
+	usleep 200000
+	kill -TERM $sm
+	wait $sm
+	gap=$(awk '{ print $NF }' /tmp/stall.out)
+	line=$(dmesg | grep 'tcpstate: counted' | tail -n 1)
+	unload_module
+	kill -TERM $fill
+	wait $fill
+	sysctl -q -w kernel.sched_rt_runtime_us=950000
+	out "seed conns=$conns inuse=$inuse tw=$tw idle_gap_us=$idle gap_us=$gap" \
+		"$(echo "$line" | sed -n 's/.*counted \([0-9]*\) .* in \([0-9]*\) buckets, \([0-9]*\) moves.* in \([0-9]*\) ms, longest bucket lock \([0-9]*\) us.*/counted=\1 buckets=\2 moves=\3 count_ms=\4 lock_us=\5/p')"
+	say "seed at $conns connections: CPU 1 stalled up to $gap us during insmod ($idle us idle); $line"
+}
+
 # ---- memory ----
 
 meminfo() {
@@ -593,6 +640,11 @@ fi
 if part stall; then
 	stall_run 100000
 	stall_run 0
+fi
+if part seed; then
+	for conns in ${BENCH_SEED_CONNS:-5000 100000}; do
+		seed_run "$conns"
+	done
 fi
 
 # Rounds: every tracer once per round, so that drift over the boot touches
