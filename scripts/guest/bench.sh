@@ -505,7 +505,8 @@ seed_run() {
 	local conns=$1 fill sm i line idle gap inuse tw
 	sysctl -q -w fs.nr_open=1048576 net.ipv4.ip_local_port_range="1024 65535" \
 		net.ipv4.tcp_max_tw_buckets=1048576 kernel.sched_rt_runtime_us=-1
-	$B/sockfill -n "$conns" >/tmp/sockfill.out &
+	take_ports
+	$B/sockfill -n "$conns" -P $port >/tmp/sockfill.out &
 	fill=$!
 	for i in $(seq 1 600); do
 		grep -q ready /tmp/sockfill.out && break
