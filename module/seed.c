@@ -384,15 +384,16 @@ static int tcpstate_seed_hashinfo(struct inet_hashinfo *h, struct net *net)
 		if (settling)
 			tcpstate_seed_settle(settling);
 		err = tcpstate_seed_walk(h, lo, hi);
-		if (err)
-			break;
 		S.buckets += hi - lo;
 		synchronize_rcu();	/* G2 */
 		settling = &S.log[k & 1];
+		/* Failed: what was logged and seen is settled all the same. */
+		if (err)
+			break;
 	}
 	tcpstate_seed_publish(hi, hi);
 	synchronize_rcu();
-	if (settling && !err)
+	if (settling)
 		tcpstate_seed_settle(settling);
 	tcpstate_seed_write_begin();
 	if (net)
@@ -527,6 +528,8 @@ out:
 		S.active = false;
 		tcpstate_seed_write_end();
 	}
+	/* No hook still logging into what is freed next. */
+	synchronize_rcu();
 	for (i = 0; i < 2; i++) {
 		kvfree(S.log[i].e);
 		S.log[i].e = NULL;
