@@ -104,10 +104,14 @@ int main(int argc, char **argv)
 			.sin_port = htons(1024 + i % PER_ADDR),
 			.sin_addr.s_addr = htonl(0x7f010000U + ((i / PER_ADDR) << 8)),
 		};
-		int cfd, afd;
+		int cfd, afd, one = 1;
+
 
 		cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (cfd < 0 || bind(cfd, (struct sockaddr *)&src, sizeof(src)) ||
+		/* Over the timewait socks of an earlier run's ports. */
+		if (cfd < 0 ||
+		    setsockopt(cfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+		    bind(cfd, (struct sockaddr *)&src, sizeof(src)) ||
 		    connect(cfd, (struct sockaddr *)&a, sizeof(a))) {
 			fprintf(stderr, "sockfill: connect number %lu: %s\n", i,
 				strerror(errno));
