@@ -106,7 +106,6 @@ int main(int argc, char **argv)
 		};
 		int cfd, afd, one = 1;
 
-
 		cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		/* Over the timewait socks of an earlier run's ports. */
 		if (cfd < 0 ||
