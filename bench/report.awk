@@ -450,8 +450,8 @@ function goals_section(    t, cw, cb, lost, maxev, maxev_none, k, dt, dj) {
 		printf ")\n"
 	}
 	if (NSEED) {
-		printf "\ninsmod with sockets in the established hash (sockfill; CPU 0 runs insmod, CPU 1 a\n"
-		printf "real-time task, stallmeter: its longest gap is the longest time insmod kept CPU 1 from it):\n"
+		printf "\ninsmod with sockets in the established hash (sockfill; CPU 0 runs insmod; on CPU 1 a\n"
+		printf "real-time task wakes every 200 us, stallmeter: its latest wake-up, with insmod and idle):\n"
 		printf "%8s %8s %8s %8s %9s %8s %10s %12s %12s\n", "conns", "inuse", "tw", "counted", "count ms", "moves",
 		       "lock us", "CPU1 gap us", "idle gap us"
 		for (i = 1; i <= NSEED; i++)

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * stallmeter: how long one CPU was kept from running a real-time task.
- * Pinned to CPU C at SCHED_FIFO priority 50, it reads CLOCK_MONOTONIC in
- * a loop and keeps the longest gap between two reads, until SIGTERM or
- * SIGINT; then prints "stallmeter: cpu C secs S longest_gap_us G".
- * Only what outranks it stops it: interrupts, softirqs and BH-disabled
- * sections, stop_machine()'s stopper, and priority 51-99 tasks. Run with
- * kernel.sched_rt_runtime_us=-1, or RT throttling shows as a gap.
+ * stallmeter: how late one CPU ran a real-time task, as cyclictest
+ * measures it. Pinned to CPU C at SCHED_FIFO priority 50, it sleeps until
+ * an absolute time every 200 us (CLOCK_MONOTONIC) and keeps the longest
+ * lateness of its wake-ups, until SIGTERM or SIGINT; then prints
+ * "stallmeter: cpu C secs S longest_gap_us G". Only what outranks it
+ * delays it: interrupts, softirqs and BH- or preemption-disabled
+ * sections, stop_machine()'s stopper, priority 51-99 tasks. Sleeping
+ * between wake-ups leaves the CPU to everything else, RCU's kthreads too.
  *
  *   stallmeter -c CPU
  */
@@ -18,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define INTERVAL_NS	200000LL
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -26,18 +29,16 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static long long now_ns(void)
+static long long ns_of(const struct timespec *ts)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return ts->tv_sec * 1000000000LL + ts->tv_nsec;
 }
 
 int main(int argc, char **argv)
 {
 	struct sched_param sp = { .sched_priority = 50 };
-	long long t0, last, gap = 0;
+	long long t0, next, late = 0;
+	struct timespec ts;
 	int cpu = -1, opt;
 	cpu_set_t set;
 
@@ -56,15 +57,21 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	t0 = last = now_ns();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = next = ns_of(&ts);
 	while (!stop) {
-		long long t = now_ns();
-
-		if (t - last > gap)
-			gap = t - last;
-		last = t;
+		next += INTERVAL_NS;
+		ts.tv_sec = next / 1000000000LL;
+		ts.tv_nsec = next % 1000000000LL;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ns_of(&ts) - next > late)
+			late = ns_of(&ts) - next;
+		/* Behind by more than a period: start again from now. */
+		if (ns_of(&ts) - next > INTERVAL_NS)
+			next = ns_of(&ts);
 	}
 	printf("stallmeter: cpu %d secs %.1f longest_gap_us %lld\n", cpu,
-	       (last - t0) / 1e9, gap / 1000);
+	       (next - t0) / 1e9, late / 1000);
 	return 0;
 }
