@@ -12,6 +12,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/tracepoint.h>
+#include <net/inet_sock.h>
 #include <net/request_sock.h>
 #include <net/sock.h>
 #include <trace/events/sock.h>
@@ -19,6 +20,21 @@
 
 #include "internal.h"
 #include "kprobes.h"
+
+/*
+ * tcp_rtx_synack(sk, req)'s @sk is the listener, but for a Fast Open
+ * request sock (tcp_fastopen_synack_timer()): there it is the child the
+ * SYN made at once, and the listener is the one @req holds.
+ */
+static void tcpstate_synack_retransmitted(const struct sock *sk,
+					  const struct request_sock *req)
+{
+	const struct sock *listener = sk;
+
+	if (inet_sk_state_load(sk) != TCP_LISTEN && req->rsk_listener)
+		listener = req->rsk_listener;
+	tcpstate_report_synack_retrans(listener, req);
+}
 
 static void tcpstate_tp_set_state(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
@@ -29,7 +45,7 @@ static void tcpstate_tp_set_state(void *data, const struct sock *sk,
 static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
 					  const struct request_sock *req)
 {
-	tcpstate_report_synack_retrans(sk, req);
+	tcpstate_synack_retransmitted(sk, req);
 }
 
 /*
@@ -46,11 +62,41 @@ int tcpstate_kp_set_state(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/* int tcp_rtx_synack(const struct sock *sk, struct request_sock *req) */
+/*
+ * int tcp_rtx_synack(const struct sock *sk, struct request_sock *req): its
+ * tracepoint fires only when the SYN-ACK was sent (0 returned), as the
+ * TcpExt TCPSynRetrans count. Its callers hold @req and @sk across it, and
+ * on kernels that have inet_rtx_syn_ack() bump req->num_retrans after it
+ * returns, so the event reads the number the tracepoint does.
+ */
+int tcpstate_rtx_synack_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	a->listener = (struct sock *)tcpstate_arg(regs, 0);
+	a->req = (struct request_sock *)tcpstate_arg(regs, 1);
+	return 0;
+}
+
+int tcpstate_rtx_synack_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	if (!(int)regs_return_value(regs))
+		tcpstate_synack_retransmitted(a->listener, a->req);
+	return 0;
+}
+
+/*
+ * The same, on entry (each attempt), where tcp_rtx_synack() bumps
+ * req->num_retrans itself after its tracepoint (no inet_rtx_syn_ack()).
+ */
 int tcpstate_kp_rtx_synack(struct kprobe *p, struct pt_regs *regs)
 {
-	tcpstate_report_synack_retrans((const struct sock *)tcpstate_arg(regs, 0),
-				       (const struct request_sock *)tcpstate_arg(regs, 1));
+	tcpstate_synack_retransmitted((const struct sock *)tcpstate_arg(regs, 0),
+				      (const struct request_sock *)tcpstate_arg(regs, 1));
 	return 0;
 }
 
