@@ -145,21 +145,22 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 			TCPSTATE_HOOK_KPROBE_MODE),
 	TCPSTATE_KPROBE("inet_sk_state_store", tcpstate_kp_set_state,
 			TCPSTATE_HOOK_KPROBE_MODE),
-#ifdef TCPSTATE_HAVE_INET_RTX_SYN_ACK
-	/* Its tracepoint fires on success only: so does this, on return. */
+	/*
+	 * tcp:tcp_retransmit_synack fires when the SYN-ACK tcp_rtx_synack()
+	 * sends went out: the send's return tells (tracepoints.c).
+	 */
 	TCPSTATE_KRETPROBE_ROW("tcp_rtx_synack",
 			       tcpstate_rtx_synack_entry, tcpstate_rtx_synack_ret,
 			       tcpstate_req_args, TCPSTATE_HOOK_KPROBE_MODE,
 			       TCPSTATE_ALT_NONE),
-#else
-	/*
-	 * tcp_rtx_synack() bumps req->num_retrans itself, after the
-	 * tracepoint: on return the count the event takes from it is one
-	 * ahead, so this fires on entry, for each attempt (see design.md).
-	 */
-	TCPSTATE_KPROBE("tcp_rtx_synack", tcpstate_kp_rtx_synack,
-			TCPSTATE_HOOK_KPROBE_MODE),
-#endif
+	TCPSTATE_KRETPROBE_ROW("tcp_v4_send_synack",
+			       tcpstate_send_synack_entry, tcpstate_send_synack_ret,
+			       tcpstate_req_args, TCPSTATE_HOOK_KPROBE_MODE,
+			       TCPSTATE_ALT_NONE),
+	TCPSTATE_KRETPROBE_ROW("tcp_v6_send_synack",
+			       tcpstate_send_synack_entry, tcpstate_send_synack_ret,
+			       tcpstate_req_args, TCPSTATE_HOOK_KPROBE_MODE,
+			       TCPSTATE_ALT_NONE),
 };
 
 /*

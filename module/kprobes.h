@@ -106,10 +106,13 @@ int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs);
 
 /* tracepoints.c: attach=kprobe */
 int tcpstate_kp_set_state(struct kprobe *p, struct pt_regs *regs);
-int tcpstate_kp_rtx_synack(struct kprobe *p, struct pt_regs *regs);
 int tcpstate_rtx_synack_entry(struct kretprobe_instance *ri,
 			      struct pt_regs *regs);
 int tcpstate_rtx_synack_ret(struct kretprobe_instance *ri,
 			    struct pt_regs *regs);
+int tcpstate_send_synack_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs);
+int tcpstate_send_synack_ret(struct kretprobe_instance *ri,
+			     struct pt_regs *regs);
 
 #endif /* _TCPSTATE_KPROBES_H */

@@ -63,40 +63,53 @@ int tcpstate_kp_set_state(struct kprobe *p, struct pt_regs *regs)
 }
 
 /*
- * int tcp_rtx_synack(const struct sock *sk, struct request_sock *req): its
- * tracepoint fires only when the SYN-ACK was sent (0 returned), as the
- * TcpExt TCPSynRetrans count. Its callers hold @req and @sk across it, and
- * on kernels that have inet_rtx_syn_ack() bump req->num_retrans after it
- * returns, so the event reads the number the tracepoint does.
+ * int tcp_rtx_synack(const struct sock *sk, struct request_sock *req) fires
+ * its tracepoint only when the SYN-ACK went out (the af_ops->send_synack()
+ * it calls returned 0), as TcpExt TCPSynRetrans counts, and before
+ * req->num_retrans moves (its callers bump it after it returns; since
+ * 6.17 it bumps it itself, after the tracepoint). So attach=kprobe reports
+ * at the return of that send, tcp_v{4,6}_send_synack() (MPTCP's
+ * subflow_v{4,6}_send_synack() call them), while tcp_rtx_synack() runs on
+ * this CPU (softirq: a request sock's timer or a repeated SYN; a Fast Open
+ * child's timer): the same events, the same count.
  */
+static DEFINE_PER_CPU(struct tcpstate_req_args, tcpstate_rtx_synack);
+
 int tcpstate_rtx_synack_entry(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
-	struct tcpstate_req_args *a = (void *)ri->data;
+	struct tcpstate_req_args *rtx = this_cpu_ptr(&tcpstate_rtx_synack);
 
-	a->listener = (struct sock *)tcpstate_arg(regs, 0);
-	a->req = (struct request_sock *)tcpstate_arg(regs, 1);
+	rtx->listener = (struct sock *)tcpstate_arg(regs, 0);
+	rtx->req = (struct request_sock *)tcpstate_arg(regs, 1);
 	return 0;
 }
 
 int tcpstate_rtx_synack_ret(struct kretprobe_instance *ri,
 			    struct pt_regs *regs)
 {
-	struct tcpstate_req_args *a = (void *)ri->data;
-
-	if (!(int)regs_return_value(regs))
-		tcpstate_synack_retransmitted(a->listener, a->req);
+	this_cpu_write(tcpstate_rtx_synack.req, NULL);
 	return 0;
 }
 
-/*
- * The same, on entry (each attempt), where tcp_rtx_synack() bumps
- * req->num_retrans itself after its tracepoint (no inet_rtx_syn_ack()).
- */
-int tcpstate_kp_rtx_synack(struct kprobe *p, struct pt_regs *regs)
+/* Only the send tcp_rtx_synack() makes: not the first SYN-ACK. */
+int tcpstate_send_synack_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
 {
-	tcpstate_synack_retransmitted((const struct sock *)tcpstate_arg(regs, 0),
-				      (const struct request_sock *)tcpstate_arg(regs, 1));
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	*a = *this_cpu_ptr(&tcpstate_rtx_synack);
+	return !a->req;
+}
+
+int tcpstate_send_synack_ret(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	/* tcp_rtx_synack()'s caller holds @a->listener and @a->req. */
+	if (!(int)regs_return_value(regs))
+		tcpstate_synack_retransmitted(a->listener, a->req);
 	return 0;
 }
 

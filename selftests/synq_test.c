@@ -416,8 +416,72 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 		EXPECT_TRUE(ended) TH_LOG("source %u never ended", src);
 	}
 	EXPECT_EQ((unsigned int)n, maxq);
+
+	/*
+	 * Each SYN_RECV_END's qlen is the queue once its request sock left:
+	 * the last of the N to go leaves it empty (one read before the
+	 * removal would say 1).
+	 */
+	unsigned int min_end_q = n;
+
+	for (i = 0; i < x->log.n; i++)
+		if (x->log.ev[i].type == TCPSTATE_EV_SYN_RECV_END &&
+		    x->log.ev[i].qlen < min_end_q)
+			min_end_q = x->log.ev[i].qlen;
+	EXPECT_EQ(0, min_end_q);
 	if (_metadata->passed == 0)
 		ev_log_dump(_metadata, &x->log);
+}
+
+/*
+ * N half-open connections whose retransmitted SYN-ACKs cannot be sent:
+ * once queued, the route to their sources becomes a blackhole, so each
+ * retransmit's route lookup fails in tcp_v{4,6}_send_synack().
+ * tcp:tcp_retransmit_synack and TcpExt TCPSynRetrans count only SYN-ACKs
+ * sent: tcpstate too, in both attach modes. The request socks still
+ * expire after their retries.
+ */
+TEST_F_TIMEOUT(half_open, unsent_retransmits, 60)
+{
+	struct ctx *x = &self->x;
+	const int n = 8;
+	const int lfam = variant->mapped ? AF_INET6 : variant->family;
+	char text[16];
+	int i;
+
+	snprintf(text, sizeof(text), "%d", variant->synack_retries);
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_synack_retries", text));
+	x->lfd = variant->mapped ? tcp_listen_dual(LISTEN_PORT, 64) :
+		 tcp_listen(variant->family, &x->sink, LISTEN_PORT, 64);
+	ASSERT_LE(0, x->lfd);
+	snapshot_take(_metadata, &x->before, x->w.module);
+	for (i = 1; i <= n; i++) {
+		struct ts_addr src;
+
+		spoof_addr(variant->family, i, &src);
+		ASSERT_EQ(0, raw_syn_send(&src, SPOOF_SPORT + i, &x->sink,
+					  LISTEN_PORT, 0x01000000U * i));
+	}
+	ASSERT_TRUE(POLL_UNTIL(proc_tcp_rows(lfam, 3, LISTEN_PORT) == n, 5000));
+	/* Before the first retransmit, 1 s after each SYN. */
+	ASSERT_EQ(0, variant->family == AF_INET ?
+		     sh("ip route replace blackhole " SPOOF_PREFIX4) :
+		     sh("ip -6 route replace blackhole " SPOOF_PREFIX6));
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(lfam, 3, LISTEN_PORT) == 0, 20000));
+	snapshot_take(_metadata, &x->after, false);
+	/* The scenario: not one SYN-ACK retransmit went out. */
+	ASSERT_EQ(0, MDELTA(x, M_SYNRETRANS));
+	SKIP_IF_TRAFFIC_ONLY();
+
+	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000));
+	snapshot_take(_metadata, &x->after, true);
+	EXPECT_EQ(MDELTA(x, M_SYNRETRANS), CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
+	EXPECT_EQ(n, CDELTA(x, TCPSTATE_C_SYN_QUEUE_EXPIRED));
+	if (!x->w.ring)
+		return;
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_SYN_RECV_END, -1, n, 5000));
+	EXPECT_EQ(0, ev_count(&x->log, TCPSTATE_EV_SYNACK_RETRANS, -1));
 }
 
 /*
