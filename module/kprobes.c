@@ -91,7 +91,7 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 			       tcpstate_reqsk_drop_entry, tcpstate_reqsk_drop_ret,
 			       tcpstate_req_args, TCPSTATE_ALT_REQSK_UNLINK),
 	TCPSTATE_KRETPROBE_ALT("reqsk_queue_unlink",
-			       tcpstate_reqsk_unlink_entry, tcpstate_reqsk_drop_ret,
+			       tcpstate_reqsk_unlink_entry, tcpstate_reqsk_unlink_ret,
 			       tcpstate_req_args, TCPSTATE_ALT_REQSK_UNLINK),
 	/*
 	 * Tells reqsk_queue_unlink's hook the timer's drops, so only with it
@@ -112,6 +112,13 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 			   tcpstate_mib_args),
 	TCPSTATE_KRETPROBE("tcp_v6_conn_request",
 			   tcpstate_conn_request_entry, tcpstate_conn_request_ret,
+			   tcpstate_mib_args),
+	/*
+	 * What reaches it from neither of the two above: MPTCP listeners'
+	 * SYNs, through subflow_v{4,6}_conn_request().
+	 */
+	TCPSTATE_KRETPROBE("tcp_conn_request",
+			   tcpstate_tcp_conn_request_entry, tcpstate_conn_request_ret,
 			   tcpstate_mib_args),
 	TCPSTATE_KRETPROBE("tcp_v4_syn_recv_sock",
 			   tcpstate_syn_recv_sock_entry, tcpstate_syn_recv_sock_ret,
@@ -138,8 +145,22 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 			TCPSTATE_HOOK_KPROBE_MODE),
 	TCPSTATE_KPROBE("inet_sk_state_store", tcpstate_kp_set_state,
 			TCPSTATE_HOOK_KPROBE_MODE),
-	TCPSTATE_KPROBE("tcp_rtx_synack", tcpstate_kp_rtx_synack,
-			TCPSTATE_HOOK_KPROBE_MODE),
+	/*
+	 * tcp:tcp_retransmit_synack fires when the SYN-ACK tcp_rtx_synack()
+	 * sends went out: the send's return tells (tracepoints.c).
+	 */
+	TCPSTATE_KRETPROBE_ROW("tcp_rtx_synack",
+			       tcpstate_rtx_synack_entry, tcpstate_rtx_synack_ret,
+			       tcpstate_req_args, TCPSTATE_HOOK_KPROBE_MODE,
+			       TCPSTATE_ALT_NONE),
+	TCPSTATE_KRETPROBE_ROW("tcp_v4_send_synack",
+			       tcpstate_send_synack_entry, tcpstate_send_synack_ret,
+			       tcpstate_req_args, TCPSTATE_HOOK_KPROBE_MODE,
+			       TCPSTATE_ALT_NONE),
+	TCPSTATE_KRETPROBE_ROW("tcp_v6_send_synack",
+			       tcpstate_send_synack_entry, tcpstate_send_synack_ret,
+			       tcpstate_req_args, TCPSTATE_HOOK_KPROBE_MODE,
+			       TCPSTATE_ALT_NONE),
 };
 
 /*
@@ -171,6 +192,10 @@ TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_add,
 		      struct sock * (*)(struct sock *, struct request_sock *, struct sock *));
 TCPSTATE_ASSERT_PROTO(tcp_v4_conn_request,
 		      int (*)(struct sock *, struct sk_buff *));
+TCPSTATE_ASSERT_PROTO(tcp_conn_request,
+		      int (*)(struct request_sock_ops *,
+			      const struct tcp_request_sock_ops *,
+			      struct sock *, struct sk_buff *));
 TCPSTATE_ASSERT_PROTO(tcp_req_err,
 		      void (*)(struct sock *, u32, bool));
 #ifdef TCPSTATE_HAVE_TWSK_HASHDANCE_SCHEDULE

@@ -72,6 +72,8 @@ int tcpstate_reqsk_unlink_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs);
 int tcpstate_reqsk_drop_ret(struct kretprobe_instance *ri,
 			    struct pt_regs *regs);
+int tcpstate_reqsk_unlink_ret(struct kretprobe_instance *ri,
+			      struct pt_regs *regs);
 int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs);
 int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
@@ -86,6 +88,8 @@ int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs);
 int tcpstate_conn_request_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs);
+int tcpstate_tcp_conn_request_entry(struct kretprobe_instance *ri,
+				    struct pt_regs *regs);
 int tcpstate_syn_recv_sock_entry(struct kretprobe_instance *ri,
 				 struct pt_regs *regs);
 int tcpstate_syn_recv_sock_ret(struct kretprobe_instance *ri,
@@ -102,6 +106,13 @@ int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs);
 
 /* tracepoints.c: attach=kprobe */
 int tcpstate_kp_set_state(struct kprobe *p, struct pt_regs *regs);
-int tcpstate_kp_rtx_synack(struct kprobe *p, struct pt_regs *regs);
+int tcpstate_rtx_synack_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs);
+int tcpstate_rtx_synack_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs);
+int tcpstate_send_synack_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs);
+int tcpstate_send_synack_ret(struct kretprobe_instance *ri,
+			     struct pt_regs *regs);
 
 #endif /* _TCPSTATE_KPROBES_H */

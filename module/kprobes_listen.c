@@ -130,15 +130,14 @@ static unsigned long tcpstate_listen_call_report(struct tcpstate_mib_args *a,
 	return cookies;
 }
 
-/* int tcp_v{4,6}_conn_request(sk, skb): a SYN reached a listener. */
-int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
-				struct pt_regs *regs)
+/* A SYN in @skb reached @listener: watch what the call does with it. */
+static int tcpstate_syn_call_begin(struct tcpstate_mib_args *a,
+				   struct sock *listener,
+				   const struct sk_buff *skb)
 {
-	struct tcpstate_mib_args *a = (void *)ri->data;
-	struct sk_buff *skb = (struct sk_buff *)tcpstate_arg(regs, 1);
 	const struct tcphdr *th = tcp_hdr(skb);
 
-	if (!tcpstate_listen_call_begin(a, (struct sock *)tcpstate_arg(regs, 0)))
+	if (!tcpstate_listen_call_begin(a, listener))
 		return 1;
 	a->ev.peer_id = tcpstate_sock_id(a->listener);
 	a->ev.sport = ntohs(th->dest);
@@ -153,6 +152,31 @@ int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
 		memcpy(a->ev.daddr, &ipv6_hdr(skb)->saddr, 16);
 	}
 	return 0;
+}
+
+/* int tcp_v{4,6}_conn_request(sk, skb): a SYN reached a TCP listener. */
+int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	return tcpstate_syn_call_begin((void *)ri->data,
+				       (struct sock *)tcpstate_arg(regs, 0),
+				       (struct sk_buff *)tcpstate_arg(regs, 1));
+}
+
+/*
+ * int tcp_conn_request(rsk_ops, af_ops, sk, skb): called by the two above,
+ * whose call is watched already, and by MPTCP's subflow_v{4,6}_conn_request()
+ * (an MPTCP listener's SYN), which counts nothing itself but for a SYN to a
+ * broadcast, multicast or non-unicast address (tcp_listendrop()), as
+ * tcp_v{4,6}_conn_request() does: hooking those two as well would need a
+ * hook-table row that may be absent (no MPTCP), which the table lacks.
+ */
+int tcpstate_tcp_conn_request_entry(struct kretprobe_instance *ri,
+				    struct pt_regs *regs)
+{
+	return tcpstate_syn_call_begin((void *)ri->data,
+				       (struct sock *)tcpstate_arg(regs, 2),
+				       (struct sk_buff *)tcpstate_arg(regs, 3));
 }
 
 int tcpstate_conn_request_ret(struct kretprobe_instance *ri,

@@ -50,11 +50,15 @@ static void tcpstate_report_syn_recv(const struct request_sock *req,
 	tcpstate_event_send(sock_net(listener), ev);
 }
 
-/* @qlen: the listener's SYN queue length once @req is gone. */
-static void tcpstate_report_syn_recv_end(const struct request_sock *req,
-					 const struct sock *listener,
-					 enum tcpstate_syn_recv_end reason,
-					 u64 peer_id, u32 qlen)
+/*
+ * Counts @req's end and sends its SYN_RECV_END; the gauge moved already,
+ * where @req left the established hash. @qlen: the listener's SYN queue
+ * length once @req is gone.
+ */
+static void tcpstate_syn_recv_ended(const struct request_sock *req,
+				    const struct sock *listener,
+				    enum tcpstate_syn_recv_end reason,
+				    u64 peer_id, u32 qlen)
 {
 	static const enum tcpstate_counter counter[] = {
 		[TCPSTATE_SRE_COMPLETED] = TCPSTATE_C_SYN_QUEUE_COMPLETED,
@@ -66,7 +70,6 @@ static void tcpstate_report_syn_recv_end(const struct request_sock *req,
 	const struct net *net = sock_net(listener);
 	struct tcpstate_event buf, *ev;
 
-	tcpstate_gauge_move(net, TCPSTATE_C_SYN_RECV, req, -1);
 	tcpstate_count(net, counter[reason], 1);
 	ev = tcpstate_req_event(&buf, TCPSTATE_EV_SYN_RECV_END, req, listener);
 	if (!ev)
@@ -76,6 +79,24 @@ static void tcpstate_report_syn_recv_end(const struct request_sock *req,
 	ev->qlen = qlen;
 	ev->qmax = READ_ONCE(listener->sk_max_ack_backlog);
 	tcpstate_event_send(net, ev);
+}
+
+/* @req left the established hash, and the SYN queue with it. */
+static void tcpstate_report_syn_recv_end(const struct request_sock *req,
+					 const struct sock *listener,
+					 enum tcpstate_syn_recv_end reason,
+					 u64 peer_id, u32 qlen)
+{
+	tcpstate_gauge_move(sock_net(listener), TCPSTATE_C_SYN_RECV, req, -1);
+	tcpstate_syn_recv_ended(req, listener, reason, peer_id, qlen);
+}
+
+/* The SYN queue length of @listener once a request sock still counted leaves. */
+static u32 tcpstate_synq_len_less_one(const struct sock *listener)
+{
+	u32 qlen = tcpstate_synq_len(listener);
+
+	return qlen ? qlen - 1 : 0;
 }
 
 /*
@@ -116,34 +137,74 @@ int tcpstate_hash_add_ret(struct kretprobe_instance *ri,
 /*
  * Set while inet_csk_complete_hashdance() runs on this CPU (softirq):
  * where the compiler left its inet_csk_reqsk_queue_add() out of line (5.10)
- * that hook must not report the child a second time.
+ * that hook must not report the child a second time, and the queue drop
+ * it calls (which finds @req already unhashed) is not the MPTCP one below.
  */
 static DEFINE_PER_CPU(bool, tcpstate_in_complete);
 
 /*
+ * A request sock that its child replaced in the established hash: the
+ * one place every completed handshake's request sock leaves it, so the
+ * gauge moves there (tcpstate_ehash_insert_ret()), once, for plain TCP and
+ * MPTCP alike. Whether the child is kept is decided after, in the same
+ * softirq on this CPU, by tcp_check_req(), in one of two ways, where its
+ * SYN_RECV_END is sent (tcpstate_replaced_req_end()):
+ *  - inet_csk_complete_hashdance(): the child joins the accept queue (it
+ *    returns the child), or is discarded (NULL: listener closed, request
+ *    clone failed on migration);
+ *  - MPTCP's rsk_drop_req() branch: inet_csk_reqsk_queue_drop_and_put(),
+ *    whose unlink finds @req unhashed; the child is an MP_JOIN subflow
+ *    now part of its MPTCP connection, or one subflow_syn_recv_sock()
+ *    refused and closed (dispose_child: TCP_CLOSE).
+ */
+struct tcpstate_replaced_req {
+	struct request_sock *req;
+	struct sock *listener;	/* req->rsk_listener, held by @req */
+	struct sock *child;
+};
+
+static DEFINE_PER_CPU(struct tcpstate_replaced_req, tcpstate_replaced);
+
+/* @req's SYN_RECV_END, if its child replaced it on this CPU just before. */
+static void tcpstate_replaced_req_end(const struct request_sock *req,
+				      const struct sock *queue_listener,
+				      bool kept)
+{
+	struct tcpstate_replaced_req *r = this_cpu_ptr(&tcpstate_replaced);
+	enum tcpstate_syn_recv_end reason;
+
+	if (!r->req || r->req != req)
+		return;
+	if (kept)
+		reason = TCPSTATE_SRE_COMPLETED;
+	else if (inet_sk_state_load(queue_listener) != TCP_LISTEN)
+		reason = TCPSTATE_SRE_LISTENER_CLOSED;
+	else
+		reason = TCPSTATE_SRE_DROPPED;
+	/* Both ways have taken @req off the SYN queue (reqsk_queue_removed()). */
+	tcpstate_syn_recv_ended(req, r->listener, reason,
+				tcpstate_sock_id(kept ? r->child : r->listener),
+				tcpstate_synq_len(r->listener));
+	r->req = NULL;
+}
+
+/*
  * struct sock *inet_csk_complete_hashdance(sk, child, req, own_req): with
- * own_req the child has just replaced @req in the established hash; the
- * child then joins @sk's accept queue (inet_csk_reqsk_queue_add(), inlined
- * here but on 5.10) and is returned, or is dropped and NULL returned.
+ * own_req the child has replaced @req in the established hash; the child
+ * then joins @sk's accept queue (inet_csk_reqsk_queue_add(), inlined here
+ * but on 5.10) and is returned, or is dropped and NULL returned. Without
+ * own_req another CPU unlinked @req first and reported it.
  */
 int tcpstate_complete_entry(struct kretprobe_instance *ri,
 			    struct pt_regs *regs)
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
-	struct sock *child = (struct sock *)tcpstate_arg(regs, 1);
-	u32 qlen;
 
 	a->listener = (struct sock *)tcpstate_arg(regs, 0);
 	a->req = (struct request_sock *)tcpstate_arg(regs, 2);
 	if (!(tcpstate_arg(regs, 3) & 0xff) || !tcpstate_is_tcp(a->listener))
 		return 1;
 	this_cpu_write(tcpstate_in_complete, true);
-	/* The SYN queue drops @req right after this. */
-	qlen = tcpstate_synq_len(a->req->rsk_listener);
-	tcpstate_report_syn_recv_end(a->req, a->req->rsk_listener,
-				     TCPSTATE_SRE_COMPLETED,
-				     tcpstate_sock_id(child),
-				     qlen ? qlen - 1 : 0);
 	return 0;
 }
 
@@ -172,6 +233,8 @@ int tcpstate_complete_ret(struct kretprobe_instance *ri,
 	struct sock *child = (struct sock *)regs_return_value(regs);
 
 	this_cpu_write(tcpstate_in_complete, false);
+	/* The caller (tcp_v{4,6}_rcv()) still holds @req. */
+	tcpstate_replaced_req_end(a->req, a->listener, child);
 	/* The caller holds the returned child, locked. */
 	if (child)
 		tcpstate_report_accept_queued(a->listener, child);
@@ -236,14 +299,11 @@ int tcpstate_reqsk_unlink_entry(struct kretprobe_instance *ri,
 	return !tcpstate_is_tcp(a->listener);
 }
 
-int tcpstate_reqsk_drop_ret(struct kretprobe_instance *ri,
-			    struct pt_regs *regs)
+/* @qlen: the listener's SYN queue length once @a->req is gone. */
+static void tcpstate_reqsk_unlinked(const struct tcpstate_req_args *a, u32 qlen)
 {
-	struct tcpstate_req_args *a = (void *)ri->data;
 	enum tcpstate_syn_recv_end reason;
 
-	if (!(regs_return_value(regs) & 0xff))
-		return 0;
 	if (inet_sk_state_load(a->listener) != TCP_LISTEN)
 		reason = TCPSTATE_SRE_LISTENER_CLOSED;
 	else if (a->flag)
@@ -251,15 +311,60 @@ int tcpstate_reqsk_drop_ret(struct kretprobe_instance *ri,
 	else
 		reason = TCPSTATE_SRE_DROPPED;
 	tcpstate_report_syn_recv_end(a->req, a->listener, reason,
-				     tcpstate_sock_id(a->listener),
-				     tcpstate_synq_len(a->listener));
+				     tcpstate_sock_id(a->listener), qlen);
+}
+
+/*
+ * The unlink found @req already unhashed: outside
+ * inet_csk_complete_hashdance(), that is tcp_check_req()'s MPTCP
+ * rsk_drop_req() branch dropping a request sock its child replaced.
+ */
+static void tcpstate_reqsk_not_unlinked(const struct tcpstate_req_args *a)
+{
+	const struct tcpstate_replaced_req *r = this_cpu_ptr(&tcpstate_replaced);
+
+	if (this_cpu_read(tcpstate_in_complete) || r->req != a->req)
+		return;
+	/* tcp_check_req() holds the child and returns it. */
+	tcpstate_replaced_req_end(a->req, r->listener,
+				  READ_ONCE(r->child->sk_state) != TCP_CLOSE);
+}
+
+/* __inet_csk_reqsk_queue_drop() returns once reqsk_queue_removed() ran. */
+int tcpstate_reqsk_drop_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	if (regs_return_value(regs) & 0xff)
+		tcpstate_reqsk_unlinked(a, tcpstate_synq_len(a->listener));
+	else
+		tcpstate_reqsk_not_unlinked(a);
 	return 0;
 }
 
 /*
- * bool inet_ehash_insert(sk, osk, found_dup_sk): one request sock taking
- * another's place is a migration to another SO_REUSEPORT listener
- * (reqsk_timer_handler()). Anything else returns at once.
+ * reqsk_queue_unlink() returns before its caller's reqsk_queue_removed()
+ * (5.10's inet_csk_reqsk_queue_drop()): @req is still in the count.
+ */
+int tcpstate_reqsk_unlink_ret(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	if (regs_return_value(regs) & 0xff)
+		tcpstate_reqsk_unlinked(a, tcpstate_synq_len_less_one(a->listener));
+	else
+		tcpstate_reqsk_not_unlinked(a);
+	return 0;
+}
+
+/*
+ * bool inet_ehash_insert(sk, osk, found_dup_sk) with @osk a request sock:
+ * @sk replaces it. @sk is its child (*_syn_recv_sock() through
+ * inet_ehash_nolisten(), from tcp_check_req()), or another request sock
+ * when reqsk_timer_handler() migrates @osk to another SO_REUSEPORT
+ * listener. Anything else returns at once.
  */
 int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
@@ -268,12 +373,12 @@ int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
 	struct sock *nsk = (struct sock *)tcpstate_arg(regs, 0);
 	struct sock *osk = (struct sock *)tcpstate_arg(regs, 1);
 
-	if (!osk || osk->sk_state != TCP_NEW_SYN_RECV ||
-	    nsk->sk_state != TCP_NEW_SYN_RECV)
+	if (!osk || osk->sk_state != TCP_NEW_SYN_RECV)
 		return 1;
-	a->req = inet_reqsk(nsk);
+	a->req = inet_reqsk(osk);
 	a->listener = a->req->rsk_listener;
-	a->other = osk;
+	a->other = nsk;
+	a->flag = nsk->sk_state == TCP_NEW_SYN_RECV;
 	return !tcpstate_is_tcp(a->listener);
 }
 
@@ -281,16 +386,28 @@ int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
-	struct request_sock *oreq = inet_reqsk(a->other);
+	struct tcpstate_replaced_req *r;
+	struct request_sock *nreq;
 
 	if (!(regs_return_value(regs) & 0xff))
 		return 0;
-	tcpstate_report_syn_recv_end(oreq, oreq->rsk_listener,
-				     TCPSTATE_SRE_MIGRATED,
-				     tcpstate_sock_id(a->req),
-				     tcpstate_synq_len(oreq->rsk_listener));
+	if (!a->flag) {
+		/* The child took @req's place: the gauge moves here, once. */
+		tcpstate_gauge_move(sock_net(a->listener), TCPSTATE_C_SYN_RECV,
+				    a->req, -1);
+		r = this_cpu_ptr(&tcpstate_replaced);
+		r->req = a->req;
+		r->listener = a->listener;
+		r->child = a->other;
+		return 0;
+	}
+	/* reqsk_timer_handler() calls reqsk_queue_removed() after this. */
+	nreq = inet_reqsk(a->other);
+	tcpstate_report_syn_recv_end(a->req, a->listener, TCPSTATE_SRE_MIGRATED,
+				     tcpstate_sock_id(nreq),
+				     tcpstate_synq_len_less_one(a->listener));
 	/* The new request sock replaces the old one. */
-	tcpstate_report_syn_recv(a->req, a->listener);
+	tcpstate_report_syn_recv(nreq, nreq->rsk_listener);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/tracepoint.h>
+#include <net/inet_sock.h>
 #include <net/request_sock.h>
 #include <net/sock.h>
 #include <trace/events/sock.h>
@@ -19,6 +20,21 @@
 
 #include "internal.h"
 #include "kprobes.h"
+
+/*
+ * tcp_rtx_synack(sk, req)'s @sk is the listener, but for a Fast Open
+ * request sock (tcp_fastopen_synack_timer()): there it is the child the
+ * SYN made at once, and the listener is the one @req holds.
+ */
+static void tcpstate_synack_retransmitted(const struct sock *sk,
+					  const struct request_sock *req)
+{
+	const struct sock *listener = sk;
+
+	if (inet_sk_state_load(sk) != TCP_LISTEN && req->rsk_listener)
+		listener = req->rsk_listener;
+	tcpstate_report_synack_retrans(listener, req);
+}
 
 static void tcpstate_tp_set_state(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
@@ -29,7 +45,7 @@ static void tcpstate_tp_set_state(void *data, const struct sock *sk,
 static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
 					  const struct request_sock *req)
 {
-	tcpstate_report_synack_retrans(sk, req);
+	tcpstate_synack_retransmitted(sk, req);
 }
 
 /*
@@ -46,11 +62,54 @@ int tcpstate_kp_set_state(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/* int tcp_rtx_synack(const struct sock *sk, struct request_sock *req) */
-int tcpstate_kp_rtx_synack(struct kprobe *p, struct pt_regs *regs)
+/*
+ * int tcp_rtx_synack(const struct sock *sk, struct request_sock *req) fires
+ * its tracepoint only when the SYN-ACK went out (the af_ops->send_synack()
+ * it calls returned 0), as TcpExt TCPSynRetrans counts, and before
+ * req->num_retrans moves (its callers bump it after it returns; since
+ * 6.17 it bumps it itself, after the tracepoint). So attach=kprobe reports
+ * at the return of that send, tcp_v{4,6}_send_synack() (MPTCP's
+ * subflow_v{4,6}_send_synack() call them), while tcp_rtx_synack() runs on
+ * this CPU (softirq: a request sock's timer or a repeated SYN; a Fast Open
+ * child's timer): the same events, the same count.
+ */
+static DEFINE_PER_CPU(struct tcpstate_req_args, tcpstate_rtx_synack);
+
+int tcpstate_rtx_synack_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
 {
-	tcpstate_report_synack_retrans((const struct sock *)tcpstate_arg(regs, 0),
-				       (const struct request_sock *)tcpstate_arg(regs, 1));
+	struct tcpstate_req_args *rtx = this_cpu_ptr(&tcpstate_rtx_synack);
+
+	rtx->listener = (struct sock *)tcpstate_arg(regs, 0);
+	rtx->req = (struct request_sock *)tcpstate_arg(regs, 1);
+	return 0;
+}
+
+int tcpstate_rtx_synack_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
+{
+	this_cpu_write(tcpstate_rtx_synack.req, NULL);
+	return 0;
+}
+
+/* Only the send tcp_rtx_synack() makes: not the first SYN-ACK. */
+int tcpstate_send_synack_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	*a = *this_cpu_ptr(&tcpstate_rtx_synack);
+	return !a->req;
+}
+
+int tcpstate_send_synack_ret(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	/* tcp_rtx_synack()'s caller holds @a->listener and @a->req. */
+	if (!(int)regs_return_value(regs))
+		tcpstate_synack_retransmitted(a->listener, a->req);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/ip.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -416,7 +417,183 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 		EXPECT_TRUE(ended) TH_LOG("source %u never ended", src);
 	}
 	EXPECT_EQ((unsigned int)n, maxq);
+
+	/*
+	 * Each SYN_RECV_END's qlen is the queue once its request sock left:
+	 * the last of the N to go leaves it empty (one read before the
+	 * removal would say 1).
+	 */
+	unsigned int min_end_q = n;
+
+	for (i = 0; i < x->log.n; i++)
+		if (x->log.ev[i].type == TCPSTATE_EV_SYN_RECV_END &&
+		    x->log.ev[i].qlen < min_end_q)
+			min_end_q = x->log.ev[i].qlen;
+	EXPECT_EQ(0, min_end_q);
 	if (_metadata->passed == 0)
+		ev_log_dump(_metadata, &x->log);
+}
+
+/*
+ * N half-open connections whose retransmitted SYN-ACKs cannot be sent:
+ * once queued, the route to their sources becomes a blackhole, so each
+ * retransmit's route lookup fails in tcp_v{4,6}_send_synack().
+ * tcp:tcp_retransmit_synack and TcpExt TCPSynRetrans count only SYN-ACKs
+ * sent: tcpstate too, in both attach modes. The request socks still
+ * expire after their retries.
+ */
+TEST_F_TIMEOUT(half_open, unsent_retransmits, 60)
+{
+	struct ctx *x = &self->x;
+	const int n = 8;
+	const int lfam = variant->mapped ? AF_INET6 : variant->family;
+	char text[16];
+	int i;
+
+	snprintf(text, sizeof(text), "%d", variant->synack_retries);
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_synack_retries", text));
+	x->lfd = variant->mapped ? tcp_listen_dual(LISTEN_PORT, 64) :
+		 tcp_listen(variant->family, &x->sink, LISTEN_PORT, 64);
+	ASSERT_LE(0, x->lfd);
+	snapshot_take(_metadata, &x->before, x->w.module);
+	for (i = 1; i <= n; i++) {
+		struct ts_addr src;
+
+		spoof_addr(variant->family, i, &src);
+		ASSERT_EQ(0, raw_syn_send(&src, SPOOF_SPORT + i, &x->sink,
+					  LISTEN_PORT, 0x01000000U * i));
+	}
+	ASSERT_TRUE(POLL_UNTIL(proc_tcp_rows(lfam, 3, LISTEN_PORT) == n, 5000));
+	/* Before the first retransmit, 1 s after each SYN. */
+	ASSERT_EQ(0, variant->family == AF_INET ?
+		     sh("ip route replace blackhole " SPOOF_PREFIX4) :
+		     sh("ip -6 route replace blackhole " SPOOF_PREFIX6));
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(lfam, 3, LISTEN_PORT) == 0, 20000));
+	snapshot_take(_metadata, &x->after, false);
+	/* The scenario: not one SYN-ACK retransmit went out. */
+	ASSERT_EQ(0, MDELTA(x, M_SYNRETRANS));
+	SKIP_IF_TRAFFIC_ONLY();
+
+	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000));
+	snapshot_take(_metadata, &x->after, true);
+	EXPECT_EQ(MDELTA(x, M_SYNRETRANS), CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
+	EXPECT_EQ(n, CDELTA(x, TCPSTATE_C_SYN_QUEUE_EXPIRED));
+	if (!x->w.ring)
+		return;
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_SYN_RECV_END, -1, n, 5000));
+	EXPECT_EQ(0, ev_count(&x->log, TCPSTATE_EV_SYNACK_RETRANS, -1));
+}
+
+/* One's complement sum of @len bytes at @p, added to @sum. */
+static uint32_t tfo_csum_add(uint32_t sum, const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	return sum;
+}
+
+/*
+ * A SYN carrying one byte of data from @src:@sport to @dst:@dport, through
+ * a raw socket: with net.ipv4.tcp_fastopen 0x202 (server, no cookie
+ * needed) the listener makes a Fast Open child at once. 0 or -errno.
+ */
+static int tfo_syn_send(const struct ts_addr *src, unsigned short sport,
+			const struct ts_addr *dst, unsigned short dport)
+{
+	unsigned char pkt[sizeof(struct iphdr) + sizeof(struct tcphdr) + 1];
+	const size_t tcplen = sizeof(struct tcphdr) + 1;
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct tcphdr *th = (struct tcphdr *)(ip + 1);
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	uint32_t sum = 0;
+	int fd, err = 0;
+
+	memset(pkt, 0, sizeof(pkt));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->tot_len = htons(sizeof(pkt));
+	ip->saddr = src->v4.s_addr;
+	ip->daddr = dst->v4.s_addr;
+	th->source = htons(sport);
+	th->dest = htons(dport);
+	th->seq = htonl(0x0a000000U);
+	th->doff = sizeof(*th) / 4;
+	th->syn = 1;
+	th->window = htons(64240);
+	pkt[sizeof(pkt) - 1] = 'x';
+	sum = tfo_csum_add(sum, &ip->saddr, 8);
+	sum += IPPROTO_TCP + tcplen;
+	sum = tfo_csum_add(sum, th, tcplen);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	th->check = htons((uint16_t)~sum);
+
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0)
+		return -errno;
+	sin.sin_addr = dst->v4;
+	if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&sin,
+		   sizeof(sin)) != (ssize_t)sizeof(pkt))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/*
+ * A Fast Open child whose SYN-ACK vanishes into the sink: its timer
+ * (tcp_fastopen_synack_timer()) retransmits it through tcp_rtx_synack()
+ * with the child as the socket. The SYNACK_RETRANS event's peer_id is
+ * still the listener, as for any request sock.
+ */
+TEST_F_TIMEOUT(half_open, fastopen_retransmit, 30)
+{
+	struct ctx *x = &self->x;
+	struct ts_addr src;
+	__u64 listener;
+	int qlen = 16, i, seen = 0;
+	char buf[256];
+
+	if (variant->family != AF_INET || variant->mapped)
+		SKIP(return, "IPv4 only: the data-carrying SYN is built here for IPv4");
+	if (!x->w.ring)
+		SKIP(return, "no ring: the event's ids are what is checked");
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_fastopen", "514"));
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_synack_retries", "1"));
+	x->lfd = tcp_listen(AF_INET, &x->sink, LISTEN_PORT, 64);
+	ASSERT_LE(0, x->lfd);
+	ASSERT_EQ(0, setsockopt(x->lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen,
+				sizeof(qlen)));
+	snapshot_take(_metadata, &x->before, x->w.module);
+	spoof_addr(AF_INET, 1, &src);
+	ASSERT_EQ(0, tfo_syn_send(&src, SPOOF_SPORT + 1, &x->sink, LISTEN_PORT));
+	/* Fast Open: a child at once, no request sock in the SYN queue. */
+	EXPECT_TRUE(POLL_UNTIL(mib_get("TcpExt", "TCPFastOpenPassive") -
+			       mib_get("TcpExt", "TCPFastOpenPassiveFail") >= 1, 3000));
+	EXPECT_TRUE(POLL_UNTIL(mib_get("TcpExt", "TCPSynRetrans") -
+			       x->before.mib[M_SYNRETRANS] >= 1, 5000));
+	listener = ring_caught_up(_metadata, x, TCPSTATE_EV_SYNACK_RETRANS, 1,
+				  5000, LISTEN_PORT);
+	for (i = 0; i < x->log.n; i++) {
+		const struct tcpstate_event *ev = &x->log.ev[i];
+
+		if (ev->type != TCPSTATE_EV_SYNACK_RETRANS)
+			continue;
+		seen++;
+		EXPECT_EQ(listener, ev->peer_id)
+			TH_LOG("%s", ev_str(ev, buf, sizeof(buf)));
+		EXPECT_EQ(LISTEN_PORT, ev->sport);
+		EXPECT_EQ(SPOOF_SPORT + 1, ev->dport);
+	}
+	EXPECT_LE(1, seen);
+	if (!_metadata->passed)
 		ev_log_dump(_metadata, &x->log);
 }
 

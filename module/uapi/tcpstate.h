@@ -183,11 +183,16 @@ enum tcpstate_event_type {
 
 /**
  * enum tcpstate_syn_recv_end - why a request sock left the SYN queue
- * @TCPSTATE_SRE_COMPLETED: the third ACK made a child socket
+ * @TCPSTATE_SRE_COMPLETED: the third ACK made a child socket that was
+ *	kept: it joined the accept queue, or (an MPTCP MP_JOIN subflow) its
+ *	MPTCP connection
  * @TCPSTATE_SRE_EXPIRED: its SYN-ACK retries ran out (or it was pruned
  *	from a crowded queue)
- * @TCPSTATE_SRE_DROPPED: reset by the peer, a bad ACK, or an ICMP error
- * @TCPSTATE_SRE_LISTENER_CLOSED: its listener closed
+ * @TCPSTATE_SRE_DROPPED: reset by the peer, a bad ACK, or an ICMP error;
+ *	or its child was made and then discarded (a refused MPTCP join, a
+ *	failed request clone on migration)
+ * @TCPSTATE_SRE_LISTENER_CLOSED: its listener closed (also when its
+ *	child was made but the closed listener's accept queue refused it)
  * @TCPSTATE_SRE_MIGRATED: moved to another SO_REUSEPORT listener (a
  *	TCPSTATE_EV_SYN_RECV for the new request sock follows)
  */

@@ -6,18 +6,19 @@
 # passed.
 . /tcpstate/guest/prelude.sh
 ./tcpstate_test || status=1
-# SYN queue, accept queue, TIME_WAIT, per-netns counters and attach=,
+# SYN queue, accept queue, MPTCP subflows, TIME_WAIT, per-netns counters and attach=,
 # against the kernel's own figures (each in network namespaces of its own).
-for t in synq_test timewait_test netns_test attach_test; do
+for t in synq_test mptcp_test timewait_test netns_test attach_test; do
 	./$t || status=1
 done
-# The SYN queue and TIME_WAIT tests again with attach=kprobe, where kprobes
+# The SYN queue, MPTCP and TIME_WAIT tests again with attach=kprobe, where kprobes
 # stand in for the tracepoints (attach=auto picks the tracepoints here).
 tap_header
 tap_plan 1
 if rmmod tcpstate 2>/dev/null; insmod "$KO" attach=kprobe; then
-	tap_ok "insmod attach=kprobe: synq_test and timewait_test follow"
+	tap_ok "insmod attach=kprobe: synq_test, mptcp_test and timewait_test follow"
 	./synq_test || status=1
+	./mptcp_test || status=1
 	./timewait_test || status=1
 else
 	tap_fail "insmod attach=kprobe"
