@@ -292,18 +292,29 @@ static bool tcpstate_alt_after(const struct tcpstate_hook *h)
 	return false;
 }
 
-/* One line per hooked function, "kprobe NAME" or "kretprobe NAME". */
+/*
+ * One line per hooked function, "kprobe NAME missed=N" or "kretprobe NAME
+ * missed=N": N is what that hook adds to tcpstate_kprobes_missed(), the
+ * same sum, so that a reader finds which hook missed.
+ */
 ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
 		const struct tcpstate_hook *h = &tcpstate_hooks[i];
+		unsigned long missed;
 
-		if (h->registered)
-			at += sysfs_emit_at(buf, at, "%s %s\n",
-					    h->is_kretprobe ? "kretprobe" : "kprobe",
-					    tcpstate_hook_name(h));
+		if (!h->registered)
+			continue;
+		if (h->is_kretprobe)
+			missed = READ_ONCE(h->krp.kp.nmissed) +
+				 (unsigned int)READ_ONCE(h->krp.nmissed);
+		else
+			missed = READ_ONCE(h->kp.nmissed);
+		at += sysfs_emit_at(buf, at, "%s %s missed=%lu\n",
+				    h->is_kretprobe ? "kretprobe" : "kprobe",
+				    tcpstate_hook_name(h), missed);
 	}
 	return at;
 }

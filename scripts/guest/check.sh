@@ -44,7 +44,7 @@ for alt in "__inet_csk_reqsk_queue_drop reqsk_queue_unlink synq_test" \
 	rmmod tcpstate 2>/dev/null
 	mark_log
 	if insmod "$KO" skip_hooks="$1" 2>/dev/null; then
-		if grep -qx "k[a-z]*probe $2" /sys/class/misc/tcpstate/hooks; then
+		if grep -qE "^k[a-z]*probe $2 missed=[0-9]+$" /sys/class/misc/tcpstate/hooks; then
 			tap_ok "skip_hooks=$1: $2 hooked in its place; $3 follows"
 			./"$3" || status=1
 		else
@@ -102,9 +102,10 @@ count() {
 	printf '%s\n' "$hooks" | grep -cE "$1"
 }
 [ "$(count '^tracepoint (inet_sock_set_state|tcp_retransmit_synack)$')" = 2 ] &&
-	[ "$(count ' (inet_twsk_hashdance|inet_twsk_hashdance_schedule)$')" = 1 ] &&
-	[ "$(count ' (__inet_csk_reqsk_queue_drop|reqsk_queue_unlink)$')" = 1 ]
-tap_result $? "hooks: both tracepoints, one timewait-creation and one request-unlink hook"
+	[ "$(count ' (inet_twsk_hashdance|inet_twsk_hashdance_schedule) missed=[0-9]+$')" = 1 ] &&
+	[ "$(count ' (__inet_csk_reqsk_queue_drop|reqsk_queue_unlink) missed=[0-9]+$')" = 1 ] &&
+	[ "$(count '^k(ret)?probe [a-z0-9_.]+ missed=[0-9]+$')" = "$(count '^k')" ]
+tap_result $? "hooks: both tracepoints, one timewait-creation and one request-unlink hook, each kprobe's missed= count"
 
 # A kernel complaint anywhere in the run fails it.
 /tcpstate/guest/kernel-log-clean.sh || status=1
