@@ -63,11 +63,20 @@ static const char *const help_text[TCPSTATE_NR_COUNTERS] = {
 		"Timewait socks reused, reset, or purged with their network namespace.",
 	[TCPSTATE_C_RING_DROPS] =
 		"Events of this network namespace dropped by a full ring.",
+	[TCPSTATE_C_PROBES_MISSED] =
+		"Kprobe hits tcpstate missed since it loaded, all namespaces (sum of every hook's nmissed).",
+	[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] =
+		"Kprobe hits missed since the gauges were last counted; not 0: the gauges may be inexact (tcpstate-watch --reseed).",
 };
 
+/*
+ * Gauges: what exists now, and probes_missed_since_seed, which a reseed
+ * sets back to 0 (a counter must only grow between restarts).
+ */
 int prom_is_gauge(unsigned int idx)
 {
-	return idx == TCPSTATE_C_SYN_RECV || idx == TCPSTATE_C_TIME_WAIT;
+	return idx == TCPSTATE_C_SYN_RECV || idx == TCPSTATE_C_TIME_WAIT ||
+	       idx == TCPSTATE_C_PROBES_MISSED_SINCE_SEED;
 }
 
 int prom_metric_name(unsigned int idx, char *buf, size_t len)
