@@ -70,13 +70,13 @@ static const char *const help_text[TCPSTATE_NR_COUNTERS] = {
 };
 
 /*
- * Gauges: what exists now, and probes_missed_since_seed, which a reseed
- * sets back to 0 (a counter must only grow between restarts).
+ * Gauges: what exists now. probes_missed_since_seed stays a counter: a
+ * reseed setting it back to 0 is a counter reset, as a reload is for the
+ * others, which rate() and increase() take in their stride.
  */
 int prom_is_gauge(unsigned int idx)
 {
-	return idx == TCPSTATE_C_SYN_RECV || idx == TCPSTATE_C_TIME_WAIT ||
-	       idx == TCPSTATE_C_PROBES_MISSED_SINCE_SEED;
+	return idx == TCPSTATE_C_SYN_RECV || idx == TCPSTATE_C_TIME_WAIT;
 }
 
 int prom_metric_name(unsigned int idx, char *buf, size_t len)

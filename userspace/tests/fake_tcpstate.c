@@ -10,7 +10,7 @@
  *                              value[i] = (i + 1) * 1000 + calls * (i + 1),
  *                              calls counting earlier GET_COUNTERS; but
  *                              probes_missed_since_seed is
- *                              TCPSTATE_FAKE_MISSED (default 0), and 0
+ *                              TCPSTATE_FAKE_MISSED when set, and 0
  *                              after a TCPSTATE_IOC_RESEED
  *   TCPSTATE_IOC_RESEED        on that fd: 0, or what TCPSTATE_FAKE_RESEED
  *                              says
@@ -43,7 +43,9 @@
  *                                  batch. The stop timer above starts once
  *                                  all are delivered.
  *   TCPSTATE_FAKE_MISSED=N         probes_missed_since_seed is N until a
- *                                  RESEED (default 0)
+ *                                  RESEED (unset: as every counter;
+ *                                  watch_test sets 0, as a module that
+ *                                  missed nothing)
  *   TCPSTATE_FAKE_RESEED=enotty|eperm|ebusy  RESEED fails so, as from a
  *                                  module older than it, a caller without
  *                                  CAP_NET_ADMIN, a count already running
@@ -280,8 +282,11 @@ static int fake_counters(struct tcpstate_counters *c)
 	if (c->nr > TCPSTATE_C_PROBES_MISSED_SINCE_SEED) {
 		const char *missed = getenv("TCPSTATE_FAKE_MISSED");
 
-		c->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] =
-			missed && !reseeded ? strtoull(missed, NULL, 10) : 0;
+		if (reseeded)
+			c->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] = 0;
+		else if (missed)
+			c->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] =
+				strtoull(missed, NULL, 10);
 	}
 	counter_calls++;
 	return 0;
