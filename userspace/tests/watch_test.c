@@ -661,7 +661,9 @@ TEST_F(fake, interval_enotty_fails_before_the_header)
 	ASSERT_NE(NULL, strstr(self->r.err, "or run without -i"));
 }
 
-/* Without -i the counters are never asked for. */
+/* Without -i the counters are not needed (only the missed-probes
+ * warning reads them, and goes without).
+ */
 TEST_F(fake, no_interval_needs_no_counters)
 {
 	RUN_FAKE(&self->r, "enotty", 300, "-e");
