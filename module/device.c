@@ -115,8 +115,10 @@ static const struct file_operations tcpstate_fops = {
 
 /*
  * /sys/class/misc/tcpstate/hooks: what this kernel let tcpstate attach to,
- * one "tracepoint|kprobe|kretprobe NAME" a line (docs/kernels.md). Hooks
- * are attached before the device exists and detached after it is gone.
+ * one "tracepoint NAME" or "kprobe|kretprobe NAME missed=N" a line
+ * (docs/kernels.md); the missed= column adds up to probes_missed.
+ * Hooks are attached before the device exists and detached after it is
+ * gone.
  */
 static ssize_t hooks_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)

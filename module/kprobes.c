@@ -317,7 +317,25 @@ static bool tcpstate_alt_after(const struct tcpstate_hook *h)
 	return false;
 }
 
-/* One line per hooked function, "kprobe NAME" or "kretprobe NAME". */
+/*
+ * Hits the kernel did not hand to @h's handlers: a kprobe that fired while
+ * another kprobe's handler ran on its CPU (also counted in a kretprobe's
+ * kp), a kretprobe with no free instance. Read without a lock: each count
+ * only grows.
+ */
+static unsigned long tcpstate_hook_missed(const struct tcpstate_hook *h)
+{
+	if (h->is_kretprobe)
+		return READ_ONCE(h->krp.kp.nmissed) +
+		       (unsigned int)READ_ONCE(h->krp.nmissed);
+	return READ_ONCE(h->kp.nmissed);
+}
+
+/*
+ * One line per hooked function, "kprobe NAME missed=N" or "kretprobe NAME
+ * missed=N": N is what that hook adds to tcpstate_kprobes_missed(), so
+ * that a reader finds which hook missed.
+ */
 ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
 {
 	unsigned int i;
@@ -326,35 +344,23 @@ ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
 		const struct tcpstate_hook *h = &tcpstate_hooks[i];
 
 		if (h->registered)
-			at += sysfs_emit_at(buf, at, "%s %s\n",
+			at += sysfs_emit_at(buf, at, "%s %s missed=%lu\n",
 					    h->is_kretprobe ? "kretprobe" : "kprobe",
-					    tcpstate_hook_name(h));
+					    tcpstate_hook_name(h),
+					    tcpstate_hook_missed(h));
 	}
 	return at;
 }
 
-/*
- * Hits the kernel did not hand to a handler, over every hooked row: a
- * kprobe that fired while another kprobe's handler ran on its CPU (also
- * counted in a kretprobe's kp), a kretprobe with no free instance.
- * Tracepoints never miss. Read without a lock: each count only grows.
- */
+/* Every hooked row's misses; tracepoints never miss. */
 unsigned long tcpstate_kprobes_missed(void)
 {
 	unsigned long missed = 0;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
-		const struct tcpstate_hook *h = &tcpstate_hooks[i];
-
-		if (!READ_ONCE(h->registered))
-			continue;
-		if (h->is_kretprobe)
-			missed += READ_ONCE(h->krp.kp.nmissed) +
-				  (unsigned int)READ_ONCE(h->krp.nmissed);
-		else
-			missed += READ_ONCE(h->kp.nmissed);
-	}
+	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++)
+		if (READ_ONCE(tcpstate_hooks[i].registered))
+			missed += tcpstate_hook_missed(&tcpstate_hooks[i]);
 	return missed;
 }
 

@@ -30,7 +30,9 @@ env      The prepared line's variables: KERNEL_NAME, KVER, KROOT (the
          root, empty for the host), KIMAGE (the kernel image to boot).
 build    Build tcpstate.ko with W=1 for that kernel, from the sources
          dkms takes (make dkms-source), inside its root; prints kbuild's
-         output and puts the module at build/kernels/NAME/tcpstate.ko.
+         output and puts the module at build/kernels/NAME/tcpstate.ko;
+         then the selftests' helper selftests/nest_module the same way,
+         at build/kernels/NAME/tcpstate_nest.ko.
 run      Run COMMAND inside the line's root (chroot), or here for host.
 intree   Run COMMAND from the top of a copy of this tree inside the line's
          root (build products, .git and build/ left out), or from this
@@ -327,6 +329,10 @@ cmd_build() {
 	out=$envdir/$name
 	mkdir -p "$out"
 	cp "$KROOT$src/module/tcpstate.ko" "$out/tcpstate.ko"
+	# The selftests' helper module (selftests/miss_test.c), W=1 too.
+	cp -R "$top/selftests/nest_module" "$KROOT$src/nest_module"
+	run_in "$name" make -C "/lib/modules/$KVER/build" M="$src/nest_module" W=1 modules
+	cp "$KROOT$src/nest_module/tcpstate_nest.ko" "$out/tcpstate_nest.ko"
 }
 
 cmd_intree() {

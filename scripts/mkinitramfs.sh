@@ -6,7 +6,8 @@
 # env TCPSTATE_MODULES_ROOT takes its modules from ROOT/lib/modules/$KVER,
 # an INSTALL_MOD_PATH or a Debian root of scripts/kernels.sh; env
 # TCPSTATE_KO is the tcpstate.ko built for that kernel, default
-# module/tcpstate.ko)
+# module/tcpstate.ko; env TCPSTATE_NEST_KO the selftests' helper module,
+# default tcpstate_nest.ko beside it)
 set -eu
 
 die() {
@@ -42,6 +43,7 @@ TOOLS="
 KMOD_LINKS="insmod rmmod modinfo modprobe lsmod depmod"
 
 ko=${TCPSTATE_KO:-$root/module/tcpstate.ko}
+nest_ko=${TCPSTATE_NEST_KO:-$(dirname "$ko")/tcpstate_nest.ko}
 watch=$root/userspace/tcpstate-watch
 for f in "$ko" "$watch"; do
 	[ -f "$f" ] || die "missing ${f#"$root"/}: run make first"
@@ -147,6 +149,14 @@ depmod -b "$stage" "$KVER"
 
 # The project's build outputs.
 cp "$ko" "$stage/tcpstate/module/tcpstate.ko"
+# The selftests' helper module (miss_test), built for the same kernel
+# beside tcpstate.ko by scripts/kernels.sh build; without it miss_test
+# says SKIP.
+if [ -f "$nest_ko" ]; then
+	cp "$nest_ko" "$stage/tcpstate/module/tcpstate_nest.ko"
+else
+	echo "mkinitramfs: no ${nest_ko#"$root"/}: miss_test will SKIP" >&2
+fi
 copy_exe "$watch" /usr/sbin/tcpstate-watch
 for f in "${selftests[@]}" "$root/selftests/settings"; do
 	# Compiled tests are dynamic: copy_exe brings their libraries too.

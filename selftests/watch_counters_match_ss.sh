@@ -99,10 +99,12 @@ rc=$?
 gauge() {
 	awk -v m="$1{netns=\"$ino\"}" '$1 == m { print $2 }' "$work/t.prom"
 }
+# Every counter of the module but the two gauges is a _total metric.
+counters=$(($(ip netns exec "$ns" cat /proc/net/tcpstate | wc -l) - 2))
 diag="ring held: $(head -c 60 "$work/holder"); ss: syn-recv $ss_syn time-wait $ss_tw; file: tcpstate_syn_recv $(gauge tcpstate_syn_recv) tcpstate_time_wait $(gauge tcpstate_time_wait), status $rc $(cat "$work/prom.err")"
 [ -s "$work/holder" ] && [ $rc -eq 0 ] &&
 	[ "$(gauge tcpstate_syn_recv)" = "$ss_syn" ] &&
 	[ "$(gauge tcpstate_time_wait)" = "$ss_tw" ] &&
-	[ "$(grep -c '^tcpstate_.*_total{netns="'"$ino"'"} [0-9]' "$work/t.prom")" -eq 15 ]
+	[ "$(grep -c '^tcpstate_.*_total{netns="'"$ino"'"} [0-9]' "$work/t.prom")" -eq "$counters" ]
 result $? "--prometheus beside a ring reader: tcpstate_syn_recv $ss_syn, tcpstate_time_wait $ss_tw, netns=\"$ino\"" "$diag"
 exit $tap_status

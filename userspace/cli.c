@@ -34,6 +34,7 @@ enum {
 	OPT_MAX_CONNS,
 	OPT_PROMETHEUS,
 	OPT_LATENCY,
+	OPT_RESEED,
 };
 
 /* A day: longer is surely a typo, and keeps every ns product in range. */
@@ -49,13 +50,14 @@ enum {
  */
 static const char usage_text[] =
 "USAGE: " PROG " [OPTION]...        connections as they open and close\n"
-"       " PROG " --counters | --prometheus FILE [-i SECS]\n"
+"       " PROG " --counters [-j] | --reseed [-j] | --prometheus FILE [-i SECS]\n"
 "View:    -e --events  -j --json  -T --timestamp  -w --wide  --summary  --flush\n"
 "Filters: -4 --ipv4  -6 --ipv6  -L --localport PORTS  -D --remoteport PORTS\n"
 "         --laddr ADDR  --raddr ADDR  --netns INODE  --state STATE\n"
 "Run:     -c --count N  --duration SECS  -i --interval SECS (status line)\n"
 "         --max-conns N  --latency SECS  -d --device PATH (" TCPSTATE_DEVICE ")\n"
 "Counters: --counters  --prometheus FILE  (metrics tcpstate_<counter>_total)\n"
+"         --reseed: count the gauges again (after missed probes; root)\n"
 "Other:   -h --help  -V --version\n"
 "KIND: active_open passive_open connect_refused connect_timeout connect_failed\n"
 "  half_open_expired half_open_dropped ack_dropped syn_dropped syn_cookie\n"
@@ -96,6 +98,7 @@ static const struct option long_options[] = {
 	{ "counters",   no_argument,       NULL, OPT_COUNTERS },
 	{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
 	{ "latency",    required_argument, NULL, OPT_LATENCY },
+	{ "reseed",     no_argument,       NULL, OPT_RESEED },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -257,7 +260,9 @@ static int parse_option(int c, char **argv, struct options *opts)
 		opts->events = 1;
 		break;
 	case 'j':
+		/* Not only for streams: --counters and --reseed take it. */
 		opts->json = 1;
+		stream = 0;
 		break;
 	case 'T':
 		opts->timestamps = 1;
@@ -349,6 +354,10 @@ static int parse_option(int c, char **argv, struct options *opts)
 		opts->counters = 1;
 		stream = 0;
 		break;
+	case OPT_RESEED:
+		opts->reseed = 1;
+		stream = 0;
+		break;
 	case OPT_PROMETHEUS:
 		if (!*optarg)
 			return usage_error("--prometheus: expected a file name (or - for stdout with --counters)");
@@ -383,6 +392,15 @@ static int check_options(const struct options *opts, int seen4, int seen6)
 	/* They only make sense for a stream of events; silently ignoring
 	 * them would hide a mistyped command.
 	 */
+	if (opts->reseed && (opts->counters || opts->prometheus))
+		return usage_error("--reseed cannot be combined with %s",
+				   opts->counters ? "--counters" : "--prometheus");
+	if (opts->reseed && (opts->count || opts->interval_set ||
+			     opts->stream_option[0]))
+		return usage_error("--reseed cannot be combined with %s",
+				   opts->stream_option[0] ? opts->stream_option :
+				   opts->count ? "-c/--count" :
+				   "-i/--interval");
 	if (opts->counters && opts->count)
 		return usage_error("--counters cannot be combined with -c/--count");
 	if (opts->counters && opts->interval_ms)
@@ -393,6 +411,8 @@ static int check_options(const struct options *opts, int seen4, int seen6)
 	if (opts->prometheus && opts->stream_option[0])
 		return usage_error("--prometheus cannot be combined with %s",
 				   opts->stream_option);
+	if (opts->prometheus && opts->json)
+		return usage_error("--prometheus cannot be combined with -j/--json");
 	if (opts->prometheus && !opts->counters && opts->interval_set &&
 	    !opts->interval_ms)
 		return usage_error("--prometheus: -i must be more than 0 (for a single write, add --counters)");

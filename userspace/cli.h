@@ -33,6 +33,7 @@ struct options {
 	unsigned long max_conns;
 	unsigned long long latency_ms;	/* --latency; 0: wake per event */
 	int counters;			/* --counters: print them and exit */
+	int reseed;			/* --reseed: recount the gauges, exit */
 	const char *prometheus;		/* --prometheus FILE, or NULL */
 	int events;			/* -e */
 	int json;			/* -j */

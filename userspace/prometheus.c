@@ -63,8 +63,17 @@ static const char *const help_text[TCPSTATE_NR_COUNTERS] = {
 		"Timewait socks reused, reset, or purged with their network namespace.",
 	[TCPSTATE_C_RING_DROPS] =
 		"Events of this network namespace dropped by a full ring.",
+	[TCPSTATE_C_PROBES_MISSED] =
+		"Kprobe hits tcpstate missed since it loaded, all namespaces (sum of every hook's nmissed).",
+	[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] =
+		"Kprobe hits missed since the gauges were last counted; not 0: the gauges may be inexact (tcpstate-watch --reseed).",
 };
 
+/*
+ * Gauges: what exists now. probes_missed_since_seed stays a counter: a
+ * reseed setting it back to 0 is a counter reset, as a reload is for the
+ * others, which rate() and increase() take in their stride.
+ */
 int prom_is_gauge(unsigned int idx)
 {
 	return idx == TCPSTATE_C_SYN_RECV || idx == TCPSTATE_C_TIME_WAIT;

@@ -385,3 +385,8 @@ int tcpstate_counters_read(int fd, struct tcpstate_counters *c)
 		return -EPROTO;
 	return 0;
 }
+
+int tcpstate_reseed(int fd)
+{
+	return ioctl(fd, TCPSTATE_IOC_RESEED) < 0 ? -errno : 0;
+}

@@ -115,4 +115,13 @@ void tcpstate_ring_stats(const struct tcpstate_ring *ring, __u64 *produced,
  */
 int tcpstate_counters_read(int fd, struct tcpstate_counters *c);
 
+/*
+ * TCPSTATE_IOC_RESEED on @fd, any open file of the device: the module
+ * counts the SYN_RECV and TIME_WAIT gauges again from the kernel's hash
+ * tables and sets probes_missed_since_seed back to 0. Returns 0, or
+ * -errno: -ENOTTY from a module older than the ioctl, -EPERM without
+ * CAP_NET_ADMIN, -EBUSY while another count runs.
+ */
+int tcpstate_reseed(int fd);
+
 #endif /* TCPSTATE_RING_READER_H */

@@ -60,6 +60,7 @@ int tcpstate_format_status(char *buf, size_t len,
 {
 	__u64 syn = counter_delta(prev, now, TCPSTATE_C_SYN_QUEUE_ADDED);
 	__u64 tw = counter_delta(prev, now, TCPSTATE_C_TIMEWAIT_CREATED);
+	__u64 missed = counters_missed_since_seed(now);
 	struct textbuf tb;
 
 	tb_init(&tb, buf, len);
@@ -72,26 +73,92 @@ int tcpstate_format_status(char *buf, size_t len,
 		  counter_delta(prev, now, TCPSTATE_C_ACCEPT_OVERFLOWS),
 		  (unsigned long long)
 		  counter_delta(prev, now, TCPSTATE_C_RING_DROPS));
+	if (missed)
+		tb_printf(&tb, " | GAUGES INEXACT: %llu probes missed (--reseed)",
+			  (unsigned long long)missed);
 	return tb_end(&tb);
 }
 
+__u64 counters_missed_since_seed(const struct tcpstate_counters *c)
+{
+	return c->nr > TCPSTATE_C_PROBES_MISSED_SINCE_SEED ?
+	       c->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] : 0;
+}
+
+int tcpstate_format_missed(char *buf, size_t len, __u64 missed)
+{
+	struct textbuf tb;
+
+	tb_init(&tb, buf, len);
+	tb_printf(&tb, "%llu probes missed since the gauges were counted: SYN_RECV and TIME_WAIT may be inexact; '" PROG " --reseed' counts them again",
+		  (unsigned long long)missed);
+	return tb_end(&tb);
+}
+
+void status_note_missed(struct status *st, const struct tcpstate_counters *c)
+{
+	char line[MISSED_LINE_MAX];
+	__u64 missed = counters_missed_since_seed(c);
+
+	if (!missed) {
+		st->missed_warned = 0;
+		return;
+	}
+	if (st->missed_warned)
+		return;
+	st->missed_warned = 1;
+	tcpstate_format_missed(line, sizeof(line), missed);
+	fprintf(stderr, PROG ": %s\n", line);
+	if (st->json)
+		printf("{\"type\":\"warning\",\"warning\":\"gauges_inexact\",\"probes_missed_since_seed\":%llu,\"remedy\":\"" PROG " --reseed\"}\n",
+		       (unsigned long long)missed);
+}
+
 int status_start(struct status *st, int fd, const char *path,
-		 unsigned long long interval_ms)
+		 unsigned long long interval_ms, int json)
 {
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	if (!interval_ms)
-		return 0;
+	st->json = json;
 	rc = tcpstate_counters_read(fd, &st->prev);
+	if (!interval_ms) {
+		/* Only for the warning: a module without counters has
+		 * nothing to warn about.
+		 */
+		if (rc)
+			return 0;
+		st->miss_check = 1;
+		st->first_note = 1;
+		st->next_miss_ns = clock_mono_ns() +
+				   MISSED_CHECK_MS * NSEC_PER_MSEC;
+		return 0;
+	}
 	if (rc) {
 		status_counters_failed(path, rc, ", or run without -i");
 		return rc;
 	}
+	st->first_note = 1;
 	st->interval_ns = interval_ms * NSEC_PER_MSEC;
 	st->prev_ns = clock_mono_ns();
 	st->next_ns = st->prev_ns + st->interval_ns;
 	return 0;
+}
+
+/* Without -i: the missed-probes warning alone, every MISSED_CHECK_MS. */
+static void missed_tick(struct status *st, int fd, __u64 now)
+{
+	struct tcpstate_counters c;
+
+	if (!st->miss_check || now < st->next_miss_ns)
+		return;
+	/* The stream goes on without the warning rather than failing. */
+	if (tcpstate_counters_read(fd, &c)) {
+		st->miss_check = 0;
+		return;
+	}
+	status_note_missed(st, &c);
+	st->next_miss_ns = now + MISSED_CHECK_MS * NSEC_PER_MSEC;
 }
 
 int status_tick(struct status *st, int fd, const char *path, int max_ms,
@@ -103,8 +170,15 @@ int status_tick(struct status *st, int fd, const char *path, int max_ms,
 	int rc;
 
 	*timeout_ms = max_ms;
-	if (!st->interval_ns)
+	/* The first reading's warning, once the output has begun. */
+	if (st->first_note) {
+		st->first_note = 0;
+		status_note_missed(st, &st->prev);
+	}
+	if (!st->interval_ns) {
+		missed_tick(st, fd, now);
 		return 0;
+	}
 
 	if (now >= st->next_ns) {
 		rc = tcpstate_counters_read(fd, &now_c);
@@ -116,6 +190,7 @@ int status_tick(struct status *st, int fd, const char *path, int max_ms,
 		tcpstate_format_status(line, sizeof(line), &st->prev, &now_c,
 				       now - st->prev_ns);
 		fprintf(stderr, PROG ": %s\n", line);
+		status_note_missed(st, &now_c);
 		st->prev = now_c;
 		st->prev_ns = now;
 		st->next_ns = clock_next_tick(st->next_ns, now,

@@ -4,7 +4,7 @@
  * diagram (handshakes, teardowns and their failures, with the time each
  * step took), or one line per event (-e), from the tcpstate.ko ring; or
  * the per-netns counters (--counters), or those as a Prometheus textfile
- * (--prometheus, prometheus.c). This file is the main loop; the data
+ * (--prometheus, prometheus.c), or count the gauges again (--reseed). This file is the main loop; the data
  * path, one file per step:
  *
  *   ring_reader.c       the ring: map /dev/tcpstate, drain its records
@@ -20,7 +20,7 @@
  * -i status line), clock.c and prometheus.c beside them.
  *
  * Exit status: 0 on a clean stop (signal, -c or --duration reached) or
- * after --counters, 1 on a runtime error, 2 on a usage error.
+ * after --counters or --reseed, 1 on a runtime error, 2 on a usage error.
  */
 #include <errno.h>
 #include <signal.h>
@@ -170,16 +170,44 @@ static void report_evictions(const struct seq_engine *engine,
 }
 
 /*
+ * Counters @first to @last (those both this reader and the module know:
+ * an older module fills fewer, nr, and a newer one's extra counters have
+ * no name here; /proc/net/tcpstate shows them) as "name value" lines, or
+ * with @json as one object: {"netns":N,"name":value,...,"gauges_exact":B},
+ * gauges_exact false while probes_missed_since_seed is not 0.
+ */
+static int write_counters(const struct tcpstate_counters *c,
+			  unsigned int first, unsigned int last, int json)
+{
+	unsigned int i, n = c->nr < TCPSTATE_NR_COUNTERS ? c->nr :
+			    TCPSTATE_NR_COUNTERS;
+
+	if (json)
+		printf("{\"netns\":%u", c->netns);
+	for (i = first; i < n && i <= last; i++)
+		printf(json ? ",\"%s\":%llu" : "%s %llu\n",
+		       tcpstate_counter_name(i),
+		       (unsigned long long)c->value[i]);
+	if (json)
+		printf(",\"gauges_exact\":%s}\n",
+		       counters_missed_since_seed(c) ? "false" : "true");
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return EXIT_SUCCESS;
+}
+
+/*
  * --counters: the device is only opened, never mapped, so this works while
- * another reader holds the ring. Prints the counters both this reader and
- * the module know: an older module fills fewer (nr), and a newer one's
- * extra counters have no name here (/proc/net/tcpstate shows them).
+ * another reader holds the ring. Missed probes since the last count of
+ * the gauges get the one warning on stderr.
  */
 static int print_counters(const struct options *opts)
 {
 	struct tcpstate_counters c;
 	struct tcpstate_info info;
-	unsigned int i, n;
+	struct status st;
 	char err[256];
 	int fd, rc;
 
@@ -194,16 +222,78 @@ static int print_counters(const struct options *opts)
 		status_counters_failed(opts->device, rc, "");
 		return EXIT_FAILURE;
 	}
+	rc = write_counters(&c, 0, TCPSTATE_NR_COUNTERS - 1, opts->json);
+	/* After the counters: stdout stays the counters alone. */
+	memset(&st, 0, sizeof(st));
+	status_note_missed(&st, &c);
+	return rc;
+}
 
-	n = c.nr < TCPSTATE_NR_COUNTERS ? c.nr : TCPSTATE_NR_COUNTERS;
-	for (i = 0; i < n; i++)
-		printf("%s %llu\n", tcpstate_counter_name(i),
-		       (unsigned long long)c.value[i]);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+/* Why TCPSTATE_IOC_RESEED failed with @rc on @path, on stderr. */
+static void reseed_failed(const char *path, int rc)
+{
+	switch (rc) {
+	case -ENOTTY:
+		fprintf(stderr,
+			PROG ": %s: this tcpstate.ko predates --reseed (no TCPSTATE_IOC_RESEED): load a newer module, or reload this one to count the gauges again\n",
+			path);
+		break;
+	case -EPERM:
+		fprintf(stderr,
+			PROG ": %s: --reseed needs CAP_NET_ADMIN: run it as root\n",
+			path);
+		break;
+	case -EBUSY:
+		fprintf(stderr,
+			PROG ": %s: another count of the gauges is running: try again\n",
+			path);
+		break;
+	default:
+		fprintf(stderr, PROG ": %s: TCPSTATE_IOC_RESEED: %s\n", path,
+			strerror(-rc));
+		break;
+	}
+}
+
+/*
+ * --reseed: the module counts the SYN_RECV and TIME_WAIT gauges again from
+ * the kernel's hash tables (every namespace) and sets
+ * probes_missed_since_seed to 0; then this namespace's gauges, and
+ * probes_missed_since_seed, as --counters prints them. Like --counters,
+ * the ring is not taken.
+ */
+static int reseed(const struct options *opts)
+{
+	struct tcpstate_counters c;
+	struct tcpstate_info info;
+	char err[256];
+	int fd, rc;
+
+	fd = tcpstate_device_open(opts->device, &info, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		return EXIT_FAILURE;
 	}
-	return EXIT_SUCCESS;
+	rc = tcpstate_reseed(fd);
+	if (rc) {
+		close(fd);
+		reseed_failed(opts->device, rc);
+		return EXIT_FAILURE;
+	}
+	rc = tcpstate_counters_read(fd, &c);
+	close(fd);
+	if (rc) {
+		status_counters_failed(opts->device, rc, "");
+		return EXIT_FAILURE;
+	}
+	if (opts->json)
+		return write_counters(&c, TCPSTATE_C_SYN_RECV,
+				      TCPSTATE_C_TIME_WAIT, 1);
+	rc = write_counters(&c, TCPSTATE_C_SYN_RECV, TCPSTATE_C_TIME_WAIT, 0);
+	if (rc == EXIT_SUCCESS && c.nr > TCPSTATE_C_PROBES_MISSED_SINCE_SEED)
+		rc = write_counters(&c, TCPSTATE_C_PROBES_MISSED_SINCE_SEED,
+				    TCPSTATE_C_PROBES_MISSED_SINCE_SEED, 0);
+	return rc;
 }
 
 static int read_device_counters(struct tcpstate_counters *c, char *err,
@@ -419,6 +509,8 @@ int main(int argc, char **argv)
 		return export_prometheus(&opts);
 	if (opts.counters)
 		return print_counters(&opts);
+	if (opts.reseed)
+		return reseed(&opts);
 
 	memset(&w, 0, sizeof(w));
 	w.filter = &opts.filter;
@@ -464,7 +556,8 @@ int main(int argc, char **argv)
 	 * goes in as soon as the ring is ours, so that it applies from the
 	 * first event the header promises.
 	 */
-	if (status_start(&st, reader.fd, opts.device, opts.interval_ms)) {
+	if (status_start(&st, reader.fd, opts.device, opts.interval_ms,
+			 opts.json)) {
 		status = EXIT_FAILURE;
 		goto out_close;
 	}

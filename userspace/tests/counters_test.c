@@ -38,6 +38,8 @@ static const struct {
 	C(TIMEWAIT_EXPIRED),
 	C(TIMEWAIT_ENDED_EARLY),
 	C(RING_DROPS),
+	C(PROBES_MISSED),
+	C(PROBES_MISSED_SINCE_SEED),
 };
 #undef C
 
@@ -60,6 +62,8 @@ static const char *const proc_names[] = {
 	"timewait_expired",
 	"timewait_ended_early",
 	"ring_drops",
+	"probes_missed",
+	"probes_missed_since_seed",
 };
 
 /* A counter added to the header must be added here too, and named. */

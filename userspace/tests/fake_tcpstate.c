@@ -8,7 +8,12 @@
  *                              becomes "the device"
  *   TCPSTATE_IOC_GET_COUNTERS  on that fd: netns 4026531840 and
  *                              value[i] = (i + 1) * 1000 + calls * (i + 1),
- *                              calls counting earlier GET_COUNTERS
+ *                              calls counting earlier GET_COUNTERS; but
+ *                              probes_missed_since_seed is
+ *                              TCPSTATE_FAKE_MISSED when set, and 0
+ *                              after a TCPSTATE_IOC_RESEED
+ *   TCPSTATE_IOC_RESEED        on that fd: 0, or what TCPSTATE_FAKE_RESEED
+ *                              says
  *   TCPSTATE_IOC_SET_FILTER    EPERM before the ring is mapped, EINVAL for
  *                              what the kernel refuses; else it filters
  *                              the events it replays as the header says
@@ -37,6 +42,13 @@
  *                                  dropped (a full ring) and ends the
  *                                  batch. The stop timer above starts once
  *                                  all are delivered.
+ *   TCPSTATE_FAKE_MISSED=N         probes_missed_since_seed is N until a
+ *                                  RESEED (unset: as every counter;
+ *                                  watch_test sets 0, as a module that
+ *                                  missed nothing)
+ *   TCPSTATE_FAKE_RESEED=enotty|eperm|ebusy  RESEED fails so, as from a
+ *                                  module older than it, a caller without
+ *                                  CAP_NET_ADMIN, a count already running
  *   TCPSTATE_FAKE_FILTER=enotty    SET_FILTER fails with ENOTTY, as from a
  *                                  module older than the filter
  *   TCPSTATE_FAKE_FILTER=einval    SET_FILTER fails with EINVAL
@@ -67,6 +79,7 @@
 
 static int fake_fd = -1;
 static unsigned long long counter_calls;
+static int reseeded;
 static long long stop_at_ns = -1;	/* -1: not armed yet */
 
 /* The ring, once mapped: our writable view of it and the reader's page. */
@@ -266,7 +279,36 @@ static int fake_counters(struct tcpstate_counters *c)
 	c->nr = mode ? (__u32)strtoul(mode, NULL, 10) : TCPSTATE_NR_COUNTERS;
 	for (i = 0; i < TCPSTATE_MAX_COUNTERS && i < c->nr; i++)
 		c->value[i] = (i + 1) * 1000ULL + counter_calls * (i + 1);
+	if (c->nr > TCPSTATE_C_PROBES_MISSED_SINCE_SEED) {
+		const char *missed = getenv("TCPSTATE_FAKE_MISSED");
+
+		if (reseeded)
+			c->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] = 0;
+		else if (missed)
+			c->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] =
+				strtoull(missed, NULL, 10);
+	}
 	counter_calls++;
+	return 0;
+}
+
+static int fake_reseed(void)
+{
+	static const struct {
+		const char *mode;
+		int err;
+	} fails[] = {
+		{ "enotty", ENOTTY }, { "eperm", EPERM }, { "ebusy", EBUSY },
+	};
+	const char *mode = getenv("TCPSTATE_FAKE_RESEED");
+	unsigned int i;
+
+	for (i = 0; mode && i < sizeof(fails) / sizeof(fails[0]); i++)
+		if (!strcmp(mode, fails[i].mode)) {
+			errno = fails[i].err;
+			return -1;
+		}
+	reseeded = 1;
 	return 0;
 }
 
@@ -289,6 +331,8 @@ int ioctl(int fd, unsigned long req, ...)
 		return fake_counters(arg);
 	if (req == TCPSTATE_IOC_SET_FILTER && fd == fake_fd)
 		return fake_set_filter(arg);
+	if (req == TCPSTATE_IOC_RESEED && fd == fake_fd)
+		return fake_reseed();
 
 	if (!real_ioctl)
 		real_ioctl = (int (*)(int, unsigned long, ...))

@@ -149,9 +149,19 @@ TEST(names_in_node_exporter_style)
 	ASSERT_STREQ("tcpstate_accept_overflows_total", n);
 	ASSERT_LT(0, prom_metric_name(TCPSTATE_C_RING_DROPS, n, sizeof(n)));
 	ASSERT_STREQ("tcpstate_ring_drops_total", n);
-	/* Only the two "now" counters are gauges. */
+	ASSERT_LT(0, prom_metric_name(TCPSTATE_C_PROBES_MISSED, n,
+				      sizeof(n)));
+	ASSERT_STREQ("tcpstate_probes_missed_total", n);
+	ASSERT_LT(0, prom_metric_name(TCPSTATE_C_PROBES_MISSED_SINCE_SEED, n,
+				      sizeof(n)));
+	ASSERT_STREQ("tcpstate_probes_missed_since_seed_total", n);
+	/* Only the two "now" counters are gauges: a reseed zeroing
+	 * probes_missed_since_seed is a counter reset.
+	 */
 	ASSERT_TRUE(prom_is_gauge(TCPSTATE_C_SYN_RECV));
 	ASSERT_TRUE(prom_is_gauge(TCPSTATE_C_TIME_WAIT));
+	ASSERT_FALSE(prom_is_gauge(TCPSTATE_C_PROBES_MISSED_SINCE_SEED));
+	ASSERT_FALSE(prom_is_gauge(TCPSTATE_C_PROBES_MISSED));
 	ASSERT_FALSE(prom_is_gauge(TCPSTATE_C_SYN_QUEUE_ADDED));
 	ASSERT_FALSE(prom_is_gauge(TCPSTATE_C_TIMEWAIT_CREATED));
 }

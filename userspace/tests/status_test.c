@@ -18,6 +18,8 @@ static void counters_at(struct tcpstate_counters *c, __u64 base)
 	c->nr = TCPSTATE_NR_COUNTERS;
 	for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
 		c->value[i] = base;
+	/* Nothing missed: status_line_when_probes_were_missed sets it. */
+	c->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] = 0;
 }
 
 TEST(status_line)
@@ -75,6 +77,47 @@ TEST(status_line_edge_cases)
 
 	ASSERT_EQ(-ENOSPC, tcpstate_format_status(line, 16, &prev, &now, 1));
 	ASSERT_EQ('\0', line[15]);
+}
+
+/* Missed probes end every line, and only then; older modules: never. */
+TEST(status_line_when_probes_were_missed)
+{
+	struct tcpstate_counters prev, now;
+	char line[STATUS_LINE_MAX];
+
+	counters_at(&prev, 1000);
+	counters_at(&now, 1000);
+	now.value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] = 3;
+	ASSERT_LT(0, tcpstate_format_status(line, sizeof(line), &prev, &now,
+					    1000000000ULL));
+	ASSERT_STREQ("netns 4026531840 SYN_RECV 1000 TIME_WAIT 1000 | "
+		     "+0.0 syn/s +0.0 tw/s, 0 overflows, 0 ring drops | "
+		     "GAUGES INEXACT: 3 probes missed (--reseed)", line);
+	ASSERT_EQ(3, counters_missed_since_seed(&now));
+	now.nr = TCPSTATE_C_PROBES_MISSED_SINCE_SEED;
+	ASSERT_EQ(0, counters_missed_since_seed(&now));
+	tcpstate_format_status(line, sizeof(line), &prev, &now, 1000000000ULL);
+	ASSERT_EQ(NULL, strstr(line, "GAUGES"));
+
+	/* The widest line still fits. */
+	counters_at(&prev, 0);
+	counters_at(&now, ~0ULL);
+	now.value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] = ~0ULL;
+	now.netns = 0xffffffffU;
+	ASSERT_LT(0, tcpstate_format_status(line, sizeof(line), &prev, &now, 1));
+	ASSERT_NE(NULL, strstr(line, "GAUGES INEXACT: 18446744073709551615 probes missed (--reseed)"));
+}
+
+TEST(missed_warning_names_the_remedy)
+{
+	char line[MISSED_LINE_MAX];
+
+	ASSERT_LT(0, tcpstate_format_missed(line, sizeof(line), 12));
+	ASSERT_STREQ("12 probes missed since the gauges were counted: "
+		     "SYN_RECV and TIME_WAIT may be inexact; "
+		     "'tcpstate-watch --reseed' counts them again", line);
+	ASSERT_LT(0, tcpstate_format_missed(line, sizeof(line), ~0ULL));
+	ASSERT_EQ(-ENOSPC, tcpstate_format_missed(line, 16, 12));
 }
 
 TEST_HARNESS_MAIN

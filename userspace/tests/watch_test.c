@@ -93,6 +93,13 @@ static int run_watch(struct run *res, const char *const *env,
 } while (0)
 
 /*
+ * The fake as a module that missed no probe (unset, its
+ * probes_missed_since_seed grows like every counter): runs that do not
+ * test the warning go without it.
+ */
+#define NOTHING_MISSED "TCPSTATE_FAKE_MISSED=0"
+
+/*
  * Run with the fake device on /dev/null (-d /dev/null comes first in
  * argv). @mode: TCPSTATE_FAKE_COUNTERS ("enotty", a counter count, or
  * NULL for the default); @stop_ms: TCPSTATE_FAKE_STOP_MS, when the fake
@@ -102,7 +109,7 @@ static int run_fake(struct run *res, const char *mode, int stop_ms,
 		    int late_ms, const char *const *args)
 {
 	char preload[PATH_MAX + 16], stop[64], late[64], counters[64];
-	const char *const env[] = { preload, stop, late,
+	const char *const env[] = { preload, stop, late, NOTHING_MISSED,
 				    mode ? counters : NULL, NULL };
 
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", fake_so_path());
@@ -117,6 +124,27 @@ static int run_fake(struct run *res, const char *mode, int stop_ms,
 	const char *const _args[] = { "-d", "/dev/null", ##__VA_ARGS__,	\
 				      NULL };				\
 	ASSERT_EQ(0, run_fake(res, mode, stop_ms, 0, _args));		\
+} while (0)
+
+/* RUN_FAKE with one more NAME=VALUE, @extra, in the environment (after
+ * NOTHING_MISSED: it may set TCPSTATE_FAKE_MISSED).
+ */
+static int run_fake_with(struct run *res, const char *extra, int stop_ms,
+			 const char *const *args)
+{
+	char preload[PATH_MAX + 16], stop[64];
+	const char *const env[] = { preload, stop, NOTHING_MISSED, extra,
+				    NULL };
+
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", fake_so_path());
+	snprintf(stop, sizeof(stop), "TCPSTATE_FAKE_STOP_MS=%d", stop_ms);
+	return run_watch(res, env, args);
+}
+
+#define RUN_FAKE_WITH(res, extra, stop_ms, ...) do {			\
+	const char *const _args[] = { "-d", "/dev/null", ##__VA_ARGS__,	\
+				      NULL };				\
+	ASSERT_EQ(0, run_fake_with(res, extra, stop_ms, _args));	\
 } while (0)
 
 static unsigned int count_lines(const char *s)
@@ -434,7 +462,10 @@ FIXTURE_TEARDOWN(fake)
 {
 }
 
-/* The fake's first reading: value[i] = (i + 1) * 1000. */
+/*
+ * The fake's first reading: value[i] = (i + 1) * 1000, but
+ * probes_missed_since_seed 0.
+ */
 TEST_F(fake, counters_prints_name_value_lines)
 {
 	char want[OUT_MAX], *p = want;
@@ -442,7 +473,9 @@ TEST_F(fake, counters_prints_name_value_lines)
 
 	for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
 		p += snprintf(p, sizeof(want) - (size_t)(p - want), "%s %u\n",
-			      tcpstate_counter_name(i), (i + 1) * 1000);
+			      tcpstate_counter_name(i),
+			      i == TCPSTATE_C_PROBES_MISSED_SINCE_SEED ? 0 :
+			      (i + 1) * 1000);
 	RUN_FAKE(&self->r, NULL, 0, "--counters");
 	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
 	ASSERT_STREQ(want, self->r.out);
@@ -450,6 +483,127 @@ TEST_F(fake, counters_prints_name_value_lines)
 	ASSERT_EQ(0, strncmp(self->r.out, "syn_recv 1000\ntime_wait 2000\n"
 			     "syn_queue_added 3000\n", 50));
 	ASSERT_NE(NULL, strstr(self->r.out, "\nring_drops 17000\n"));
+}
+
+/* --counters -j: one object, the counters in enum order. */
+#define JSON_START "{\"netns\":4026531840,\"syn_recv\":1000," \
+	"\"time_wait\":2000,\"syn_queue_added\":3000,"
+TEST_F(fake, counters_json_is_one_object)
+{
+	RUN_FAKE(&self->r, NULL, 0, "--counters", "-j");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_STREQ("", self->r.err);
+	ASSERT_EQ(1, count_lines(self->r.out));
+	ASSERT_EQ(0, strncmp(self->r.out, JSON_START, strlen(JSON_START)))
+		TH_LOG("'%s'", self->r.out);
+	ASSERT_NE(NULL, strstr(self->r.out,
+			       ",\"ring_drops\":17000,\"probes_missed\":18000,\"probes_missed_since_seed\":0,\"gauges_exact\":true}\n"))
+		TH_LOG("'%s'", self->r.out);
+}
+
+#define MISSED_WARNING "tcpstate-watch: 7 probes missed since the gauges " \
+	"were counted: SYN_RECV and TIME_WAIT may be inexact; " \
+	"'tcpstate-watch --reseed' counts them again\n"
+#define MISSED_JSON "{\"type\":\"warning\",\"warning\":\"gauges_inexact\"," \
+	"\"probes_missed_since_seed\":7,\"remedy\":\"tcpstate-watch --reseed\"}\n"
+
+static unsigned int occurrences(const char *s, const char *what)
+{
+	unsigned int n = 0;
+
+	for (; (s = strstr(s, what)); s++)
+		n++;
+	return n;
+}
+
+/* Missed probes since the last count: --counters warns, -j says so. */
+TEST_F(fake, counters_warn_of_missed_probes)
+{
+	RUN_FAKE_WITH(&self->r, "TCPSTATE_FAKE_MISSED=7", 0, "--counters");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_NE(NULL, strstr(self->r.out, "\nprobes_missed_since_seed 7\n"));
+	ASSERT_STREQ(MISSED_WARNING, self->r.err);
+	RUN_FAKE_WITH(&self->r, "TCPSTATE_FAKE_MISSED=7", 0, "--counters",
+		      "-j");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_NE(NULL, strstr(self->r.out,
+			       ",\"probes_missed_since_seed\":7,\"gauges_exact\":false}\n"));
+	ASSERT_STREQ(MISSED_WARNING, self->r.err);
+}
+
+/*
+ * The streams say it once, not once per reading; -j also as a warning
+ * object after the start line; -i at the end of every status line.
+ */
+TEST_F(fake, streams_warn_of_missed_probes_once)
+{
+	char *nl;
+
+	RUN_FAKE_WITH(&self->r, "TCPSTATE_FAKE_MISSED=7", 2300, "-e");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_EQ(1, occurrences(self->r.err, MISSED_WARNING))
+		TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_EQ(0, occurrences(self->r.out, "probes missed"));
+
+	RUN_FAKE_WITH(&self->r, "TCPSTATE_FAKE_MISSED=7", 1300, "-j");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_EQ(1, occurrences(self->r.err, MISSED_WARNING));
+	ASSERT_EQ(0, strncmp(self->r.out, "{\"type\":\"start\",", 16));
+	nl = strchr(self->r.out, '\n');
+	ASSERT_NE(NULL, nl);
+	ASSERT_STREQ(MISSED_JSON, nl + 1);
+
+	RUN_FAKE_WITH(&self->r, "TCPSTATE_FAKE_MISSED=7", 700, "-i", "0.2");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_EQ(1, occurrences(self->r.err, MISSED_WARNING));
+	ASSERT_LE(2, occurrences(self->r.err,
+				 " ring drops | GAUGES INEXACT: 7 probes missed (--reseed)\n"))
+		TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_EQ(0, occurrences(self->r.err, " ring drops\n"));
+}
+
+/* --reseed: the gauges after, and probes_missed_since_seed back to 0. */
+TEST_F(fake, reseed_prints_the_gauges)
+{
+	RUN_FAKE_WITH(&self->r, "TCPSTATE_FAKE_MISSED=7", 0, "--reseed");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_STREQ("syn_recv 1000\ntime_wait 2000\nprobes_missed_since_seed 0\n",
+		     self->r.out);
+	ASSERT_STREQ("", self->r.err);
+	RUN_FAKE_WITH(&self->r, "TCPSTATE_FAKE_MISSED=7", 0, "--reseed", "-j");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_STREQ("{\"netns\":4026531840,\"syn_recv\":1000,\"time_wait\":2000,\"gauges_exact\":true}\n",
+		     self->r.out);
+	/* A module from before the counter has no line for it. */
+	RUN_FAKE(&self->r, "2", 0, "--reseed");
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_STREQ("syn_recv 1000\ntime_wait 2000\n", self->r.out);
+}
+
+TEST_F(fake, reseed_failures_say_why)
+{
+	static const struct {
+		const char *env, *want;
+	} cases[] = {
+		{ "TCPSTATE_FAKE_RESEED=enotty",
+		  "tcpstate-watch: /dev/null: this tcpstate.ko predates --reseed (no TCPSTATE_IOC_RESEED): load a newer module, or reload this one to count the gauges again\n" },
+		{ "TCPSTATE_FAKE_RESEED=eperm",
+		  "tcpstate-watch: /dev/null: --reseed needs CAP_NET_ADMIN: run it as root\n" },
+		{ "TCPSTATE_FAKE_RESEED=ebusy",
+		  "tcpstate-watch: /dev/null: another count of the gauges is running: try again\n" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		RUN_FAKE_WITH(&self->r, cases[i].env, 0, "--reseed");
+		ASSERT_EQ(1, self->r.status);
+		ASSERT_STREQ("", self->r.out);
+		ASSERT_STREQ(cases[i].want, self->r.err);
+	}
+	/* Not the device at all: the open already says so. */
+	RUN(&self->r, "--reseed", "-d", "/nonexistent");
+	ASSERT_EQ(1, self->r.status);
+	ASSERT_STREQ("", self->r.out);
 }
 
 /* An older module fills fewer counters: print those, not zeros. */
@@ -507,7 +661,9 @@ TEST_F(fake, interval_enotty_fails_before_the_header)
 	ASSERT_NE(NULL, strstr(self->r.err, "or run without -i"));
 }
 
-/* Without -i the counters are never asked for. */
+/* Without -i the counters are not needed (only the missed-probes
+ * warning reads them, and goes without).
+ */
 TEST_F(fake, no_interval_needs_no_counters)
 {
 	RUN_FAKE(&self->r, "enotty", 300, "-e");
@@ -642,8 +798,18 @@ TEST_F(cli, contradictions_are_refused)
 	/* A v4-mapped address is an IPv4 one. */
 	RUN(&self->r, "-4", "--raddr", "::ffff:10.0.0.1", "-d", "/nonexistent");
 	ASSERT_EQ(1, self->r.status);
-	RUN(&self->r, "--counters", "-j");
-	ASSERT_USAGE(&self->r, "--counters cannot be combined with -j/--json");
+	RUN(&self->r, "--counters", "-e");
+	ASSERT_USAGE(&self->r, "--counters cannot be combined with -e/--events");
+	RUN(&self->r, "--reseed", "--counters");
+	ASSERT_USAGE(&self->r, "--reseed cannot be combined with --counters");
+	RUN(&self->r, "--reseed", "--prometheus", "/tmp/x.prom");
+	ASSERT_USAGE(&self->r, "--reseed cannot be combined with --prometheus");
+	RUN(&self->r, "--reseed", "-L", "80");
+	ASSERT_USAGE(&self->r, "--reseed cannot be combined with -L/--localport");
+	RUN(&self->r, "--reseed", "-i", "1");
+	ASSERT_USAGE(&self->r, "--reseed cannot be combined with -i/--interval");
+	RUN(&self->r, "--reseed", "-c", "1");
+	ASSERT_USAGE(&self->r, "--reseed cannot be combined with -c/--count");
 	RUN(&self->r, "-L", "80", "--counters");
 	ASSERT_USAGE(&self->r,
 		     "--counters cannot be combined with -L/--localport");
@@ -735,9 +901,9 @@ static int run_replay(struct run *res, const char *events, const char *filter,
 		      const char *const *args)
 {
 	char preload[PATH_MAX + 16], ev[128], stop[64], fmode[64], flog[128];
-	const char *env[8] = { preload, ev, stop, "TZ=UTC" };
+	const char *env[8] = { preload, ev, stop, "TZ=UTC", NOTHING_MISSED };
 	const char *argv[24] = { "-d", "/dev/null" };
-	unsigned int n = 4, i;
+	unsigned int n = 5, i;
 
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", fake_so_path());
 	snprintf(ev, sizeof(ev), "TCPSTATE_FAKE_EVENTS=%s", events);
