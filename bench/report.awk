@@ -459,10 +459,10 @@ function goals_section(    t, cw, cb, lost, maxev, maxev_none, k, dt, dj) {
 			       SEED[i, "counted"], SEED[i, "count_ms"], SEED[i, "moves"], SEED[i, "lock_us"],
 			       SEED[i, "gap_us"], SEED[i, "idle_gap_us"]
 		if (NSEED >= 2) {
-			lo = SEED[1, "gap_us"] > SEED[1, "idle_gap_us"] ? SEED[1, "gap_us"] : SEED[1, "idle_gap_us"]
+			lo = SEED[1, "gap_us"] + 0 > SEED[1, "idle_gap_us"] + 0 ? SEED[1, "gap_us"] + 0 : SEED[1, "idle_gap_us"] + 0
 			printf "   insmod's stall does not grow with the sockets (CPU 1's gap at %d in use <= 2x at %d, or <= 2x idle): %s\n",
 			       SEED[NSEED, "inuse"], SEED[1, "inuse"],
-			       verdict(SEED[NSEED, "gap_us"] <= 2 * lo || SEED[NSEED, "gap_us"] <= 2 * SEED[NSEED, "idle_gap_us"])
+			       verdict(SEED[NSEED, "gap_us"] + 0 <= 2 * lo || SEED[NSEED, "gap_us"] + 0 <= 2 * SEED[NSEED, "idle_gap_us"])
 		}
 	}
 	if (INFO["kretprobe_missed"] > 0)
