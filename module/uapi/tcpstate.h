@@ -33,7 +33,7 @@
 
 #define TCPSTATE_DEVICE		"/dev/tcpstate"
 #define TCPSTATE_MAGIC		0x54435053U	/* "TCPS" */
-#define TCPSTATE_ABI_VERSION	1U
+#define TCPSTATE_ABI_VERSION	2U
 
 /**
  * struct tcpstate_info - what TCPSTATE_IOC_GET_INFO returns
@@ -61,8 +61,7 @@ struct tcpstate_info {
  * @magic:        TCPSTATE_MAGIC
  * @abi_version:  TCPSTATE_ABI_VERSION
  * @record_size:  sizeof(struct tcpstate_event)
- * @features:     TCPSTATE_FEAT_* bits: what this module does beyond ABI 1's
- *                first release (older modules leave it zero)
+ * @features:     TCPSTATE_FEAT_* bits: optional behaviours of this module
  * @data_size:    bytes of ring data, a power of two
  * @producer_pos: end of the reserved records; load it with acquire order
  * @produced:     events offered to the ring since the reader attached
@@ -93,7 +92,7 @@ struct tcpstate_ctrl {
  *                release order once the records before it are used
  * @wakeup_bytes: 0 (the default): poll() reports the ring readable, and
  *                wakes a waiting reader, as soon as one record waits.
- *                N > 0: only once N bytes of records wait (N / 96 events;
+ *                N > 0: only once N bytes of records wait (N / 152 events;
  *                the module caps N at half the ring, so a reader is
  *                always woken before the ring fills). Batching wake-ups
  *                is what makes a reader that keeps up cheap; bound the
@@ -166,6 +165,19 @@ struct tcpstate_rec_hdr {
  * @TCPSTATE_EV_TIMEWAIT_SUBSTATE: a timewait sock changed substate,
  *	@oldstate -> @newstate: an orphaned FIN_WAIT2 one got the peer's FIN
  *	and entered TIME_WAIT (for TIME_WAIT's full length).
+ * @TCPSTATE_EV_RST_SENT: this host sent an RST. @sock_id: the socket it
+ *	was sent for (a full, request or timewait sock), 0 when the segment
+ *	it answers found no socket (a closed port: then the tuple is that
+ *	segment's, reversed, so @saddr:@sport is the local end knocked on);
+ *	@oldstate: that socket's state (0: none); @reason: enum
+ *	tcpstate_rst_reason; @seq/@ack: the RST's, when TCPSTATE_VALID_SEQ.
+ *	An RST sent as a connection is aborted (close() with unread data,
+ *	SO_LINGER 0, connect(AF_UNSPEC)) may follow that socket's -> CLOSE
+ *	event: the kernel closes first, then resets.
+ * @TCPSTATE_EV_RST_RECEIVED: a socket accepted an RST from its peer and
+ *	is about to close. @oldstate: its state; @err: the error the RST
+ *	sets (ECONNREFUSED in SYN_SENT, EPIPE in CLOSE_WAIT, else
+ *	ECONNRESET).
  */
 enum tcpstate_event_type {
 	TCPSTATE_EV_STATE = 1,
@@ -179,6 +191,8 @@ enum tcpstate_event_type {
 	TCPSTATE_EV_TIMEWAIT = 9,
 	TCPSTATE_EV_TIMEWAIT_END = 10,
 	TCPSTATE_EV_TIMEWAIT_SUBSTATE = 11,
+	TCPSTATE_EV_RST_SENT = 12,
+	TCPSTATE_EV_RST_RECEIVED = 13,
 };
 
 /**
@@ -234,6 +248,81 @@ enum tcpstate_timewait_end {
 };
 
 /**
+ * enum tcpstate_rst_reason - why this host sent an RST
+ *
+ * The kernel's own reason (enum sk_rst_reason, since Linux 6.10), renamed
+ * and numbered here so that a reader's values do not depend on the kernel.
+ * Before 6.10 the kernel gives none: the module then says
+ * TCPSTATE_RST_NO_SOCKET where no socket was found, TCPSTATE_RST_UNKNOWN
+ * otherwise. The names (lower case, no prefix) are TCPSTATE_RST_NAMES.
+ */
+enum tcpstate_rst_reason {
+	TCPSTATE_RST_UNKNOWN = 0,
+	TCPSTATE_RST_NOT_SPECIFIED,
+	TCPSTATE_RST_NO_SOCKET,
+	TCPSTATE_RST_INVALID_ACK_SEQUENCE,
+	TCPSTATE_RST_PAWS,
+	TCPSTATE_RST_TOO_OLD_ACK,
+	TCPSTATE_RST_ACK_UNSENT_DATA,
+	TCPSTATE_RST_FLAGS,
+	TCPSTATE_RST_OLD_ACK,
+	TCPSTATE_RST_ABORT_ON_DATA,
+	TCPSTATE_RST_TIMEWAIT_SOCKET,
+	TCPSTATE_RST_INVALID_SYN,
+	TCPSTATE_RST_ABORT_ON_CLOSE,
+	TCPSTATE_RST_ABORT_ON_LINGER,
+	TCPSTATE_RST_ABORT_ON_MEMORY,
+	TCPSTATE_RST_STATE,
+	TCPSTATE_RST_KEEPALIVE_TIMEOUT,
+	TCPSTATE_RST_DISCONNECT_WITH_DATA,
+	TCPSTATE_RST_MPTCP,
+	TCPSTATE_RST_ERROR,
+	TCPSTATE_NR_RST_REASONS,
+};
+
+#define TCPSTATE_RST_NAMES {						\
+	[TCPSTATE_RST_UNKNOWN] = "unknown",				\
+	[TCPSTATE_RST_NOT_SPECIFIED] = "not_specified",			\
+	[TCPSTATE_RST_NO_SOCKET] = "no_socket",				\
+	[TCPSTATE_RST_INVALID_ACK_SEQUENCE] = "invalid_ack_sequence",	\
+	[TCPSTATE_RST_PAWS] = "paws",					\
+	[TCPSTATE_RST_TOO_OLD_ACK] = "too_old_ack",			\
+	[TCPSTATE_RST_ACK_UNSENT_DATA] = "ack_unsent_data",		\
+	[TCPSTATE_RST_FLAGS] = "flags",					\
+	[TCPSTATE_RST_OLD_ACK] = "old_ack",				\
+	[TCPSTATE_RST_ABORT_ON_DATA] = "abort_on_data",			\
+	[TCPSTATE_RST_TIMEWAIT_SOCKET] = "timewait_socket",		\
+	[TCPSTATE_RST_INVALID_SYN] = "invalid_syn",			\
+	[TCPSTATE_RST_ABORT_ON_CLOSE] = "abort_on_close",		\
+	[TCPSTATE_RST_ABORT_ON_LINGER] = "abort_on_linger",		\
+	[TCPSTATE_RST_ABORT_ON_MEMORY] = "abort_on_memory",		\
+	[TCPSTATE_RST_STATE] = "state",					\
+	[TCPSTATE_RST_KEEPALIVE_TIMEOUT] = "keepalive_timeout",		\
+	[TCPSTATE_RST_DISCONNECT_WITH_DATA] = "disconnect_with_data",	\
+	[TCPSTATE_RST_MPTCP] = "mptcp",					\
+	[TCPSTATE_RST_ERROR] = "error",					\
+}
+
+/* Bits of struct tcpstate_event @valid: which of the later fields hold
+ * what the kernel said (a field whose bit is clear is zero). */
+/* @cgroup_id and @uid: the socket's owner (a request sock's listener's) */
+#define TCPSTATE_VALID_OWNER	0x01U
+/* @tgid, @pid and @comm: the event ran in a task's own system call or
+ * work on the socket (connect(), listen(), close(), shutdown(), ...),
+ * not in softirq on behalf of whatever task was interrupted */
+#define TCPSTATE_VALID_TASK	0x02U
+/* @seq and @ack */
+#define TCPSTATE_VALID_SEQ	0x04U
+/* @iss: this side's initial sequence number */
+#define TCPSTATE_VALID_ISS	0x08U
+/* @irs: the peer's initial sequence number */
+#define TCPSTATE_VALID_IRS	0x10U
+/* @err: the socket's error (sk_err), 0 included */
+#define TCPSTATE_VALID_ERR	0x20U
+
+#define TCPSTATE_COMM_LEN	16
+
+/**
  * struct tcpstate_event - one event, as the ring carries it
  * @ts_ns:    CLOCK_MONOTONIC time of the event, in ns
  * @sock_id:  the socket's identity: a keyed hash of its address, drawn
@@ -255,7 +344,38 @@ enum tcpstate_timewait_end {
  * @qlen:     a queue length, per type (0: not applicable)
  * @qmax:     that queue's limit, per type (0: not applicable)
  * @count:    a count, per type (0: not applicable)
+ * @err:      TCPSTATE_VALID_ERR: the socket's error at the event, a
+ *            positive errno (ECONNREFUSED, ETIMEDOUT, ECONNRESET,
+ *            EHOSTUNREACH, ...) or 0. Set on every TCPSTATE_EV_STATE to
+ *            TCP_CLOSE and on TCPSTATE_EV_RST_RECEIVED
+ * @valid:    TCPSTATE_VALID_* bits
+ * @cgroup_id: TCPSTATE_VALID_OWNER: the cgroup v2 id of the socket (the
+ *            inode number of its directory under /sys/fs/cgroup), as
+ *            the socket was charged when made; a request sock's is its
+ *            listener's, a timewait sock's its full socket's at
+ *            TCPSTATE_EV_TIMEWAIT (later timewait events carry none)
+ * @uid:      TCPSTATE_VALID_OWNER: the socket's owner uid (sk_uid), in
+ *            the initial user namespace
+ * @tgid:     TCPSTATE_VALID_TASK: the process (thread group) id of the
+ *            task the event ran in, in the initial pid namespace
+ * @pid:      TCPSTATE_VALID_TASK: that thread's id
+ * @seq:      TCPSTATE_VALID_SEQ: for a full socket, the sequence number
+ *            of the next byte it will queue (write_seq): on entering
+ *            FIN_WAIT1 or LAST_ACK, its FIN's; for TCPSTATE_EV_RST_SENT,
+ *            the RST's sequence number
+ * @ack:      TCPSTATE_VALID_SEQ: for a full socket, the next sequence
+ *            number it expects (rcv_nxt): on entering CLOSE_WAIT,
+ *            CLOSING or TIME_WAIT, the peer's FIN + 1; for
+ *            TCPSTATE_EV_RST_SENT, the RST's acknowledgment number (0:
+ *            its ACK bit is clear)
+ * @iss:      TCPSTATE_VALID_ISS: this side's initial sequence number (the
+ *            SYN's or SYN-ACK's seq, as tcpdump -S prints it). On
+ *            TCPSTATE_EV_SYN_RECV and a full socket's events from
+ *            SYN_SENT or SYN_RECV
+ * @irs:      TCPSTATE_VALID_IRS: the peer's initial sequence number, where
+ *            @iss is given and the peer's SYN was seen
  * @__pad:    zero
+ * @comm:     TCPSTATE_VALID_TASK: the task's name, NUL-terminated
  */
 struct tcpstate_event {
 	__u64 ts_ns;
@@ -275,7 +395,18 @@ struct tcpstate_event {
 	__u32 qlen;
 	__u32 qmax;
 	__u32 count;
+	__u16 err;
+	__u16 valid;
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 tgid;
+	__u32 pid;
+	__u32 seq;
+	__u32 ack;
+	__u32 iss;
+	__u32 irs;
 	__u32 __pad;
+	char  comm[TCPSTATE_COMM_LEN];
 };
 
 /**
@@ -315,6 +446,11 @@ struct tcpstate_event {
  *	counted from the kernel's hash tables (at load, or
  *	TCPSTATE_IOC_RESEED). Not 0: the gauges and counters may be off;
  *	TCPSTATE_IOC_RESEED makes the gauges exact again.
+ * @TCPSTATE_C_RSTS_SENT: RSTs this host sent (TCPSTATE_EV_RST_SENT)
+ * @TCPSTATE_C_RSTS_RECEIVED: RSTs sockets accepted
+ *	(TCPSTATE_EV_RST_RECEIVED)
+ * @TCPSTATE_C_RSTS_NO_SOCKET: ... of the RSTs sent, those answering a
+ *	segment that found no socket: peers knocking on closed ports
  */
 enum tcpstate_counter {
 	TCPSTATE_C_SYN_RECV,
@@ -336,6 +472,9 @@ enum tcpstate_counter {
 	TCPSTATE_C_RING_DROPS,
 	TCPSTATE_C_PROBES_MISSED,
 	TCPSTATE_C_PROBES_MISSED_SINCE_SEED,
+	TCPSTATE_C_RSTS_SENT,
+	TCPSTATE_C_RSTS_RECEIVED,
+	TCPSTATE_C_RSTS_NO_SOCKET,
 	TCPSTATE_NR_COUNTERS,
 };
 
@@ -364,6 +503,9 @@ enum tcpstate_counter {
 	[TCPSTATE_C_RING_DROPS] = "ring_drops",				\
 	[TCPSTATE_C_PROBES_MISSED] = "probes_missed",			\
 	[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] = "probes_missed_since_seed", \
+	[TCPSTATE_C_RSTS_SENT] = "rsts_sent",				\
+	[TCPSTATE_C_RSTS_RECEIVED] = "rsts_received",			\
+	[TCPSTATE_C_RSTS_NO_SOCKET] = "rsts_no_socket",			\
 }
 
 #define TCPSTATE_MAX_COUNTERS	32
@@ -394,6 +536,11 @@ struct tcpstate_counters {
  * @__pad:    zero
  * @lports:   local ports, host byte order
  * @rports:   remote ports, host byte order
+ * @cgroup_id: only sockets of this cgroup v2 (its directory's inode
+ *            number) or of its descendants (0: any). Events that carry
+ *            no owner pass: timewait sock events after
+ *            TCPSTATE_EV_TIMEWAIT (a reader follows them from that
+ *            event's @sock_id); RSTs for no socket do not.
  *
  * An event passes when it matches every part that applies. Ports are
  * those of the event's tuple (struct tcpstate_event @sport, @dport).
@@ -407,6 +554,7 @@ struct tcpstate_filter {
 	__u16 __pad[3];
 	__u16 lports[TCPSTATE_FILTER_PORTS];
 	__u16 rports[TCPSTATE_FILTER_PORTS];
+	__u64 cgroup_id;
 };
 
 #define TCPSTATE_IOC_MAGIC	0xb7
@@ -434,15 +582,15 @@ struct tcpstate_filter {
  * The sizes are part of the ABI: a change to any of them is a new
  * TCPSTATE_ABI_VERSION. Both sides assert them: struct tcpstate_info 40
  * bytes, struct tcpstate_ctrl 48, struct tcpstate_rec_hdr 8, struct
- * tcpstate_event 88, TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event))
- * 96, struct tcpstate_counters 264 and struct tcpstate_filter 144.
+ * tcpstate_event 144, TCPSTATE_REC_SPAN(sizeof(struct tcpstate_event))
+ * 152, struct tcpstate_counters 264 and struct tcpstate_filter 152.
  */
 #define TCPSTATE_INFO_SIZE	40
 #define TCPSTATE_CTRL_SIZE	48
 #define TCPSTATE_REC_HDR_SIZE	8
-#define TCPSTATE_EVENT_SIZE	88
-#define TCPSTATE_RECORD_SPAN	96
+#define TCPSTATE_EVENT_SIZE	144
+#define TCPSTATE_RECORD_SPAN	152
 #define TCPSTATE_COUNTERS_SIZE	264
-#define TCPSTATE_FILTER_SIZE	144
+#define TCPSTATE_FILTER_SIZE	152
 
 #endif /* _UAPI_LINUX_TCPSTATE_H */
