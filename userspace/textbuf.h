@@ -38,10 +38,14 @@
 #define OUT_LINE_MAX	4096
 
 /* How the event and sequence outputs print what they share. */
+struct owner_table;
+
 struct out_opts {
 	int endpoint_width;	/* TCPSTATE_COL_ENDPOINT or _WIDE */
 	int timestamps;		/* -T: the TIME column of sequences */
 	__s64 mono_to_real_ns;	/* tcpstate_mono_to_real_ns() */
+	int who;		/* --who: owner columns in text */
+	struct owner_table *owners;	/* owner.h; NULL: none known */
 };
 
 struct textbuf {
