@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	busybox-static cpio kmod iproute2 xz-utils gzip
+	busybox-static cpio kmod iproute2 xz-utils gzip tcpdump
 	gcc make libc6-dev
 	debootstrap
 	perl python3
@@ -16,7 +16,9 @@ PACKAGES="
 # The groups above, in order:
 #  - the kernel the VM boots, its build tree, and the source tarball that
 #    provides kselftest's headers and checkpatch.pl
-#  - the guest initramfs:   busybox-static cpio kmod iproute2 xz-utils gzip
+#  - the guest initramfs:   busybox-static cpio kmod iproute2 xz-utils gzip,
+#    tcpdump (isn_test compares the events' sequence numbers with its
+#    capture; curl, below, is owner_test's real client)
 #  - the compiler:          gcc make libc6-dev
 #  - the other kernels' Debian roots (scripts/kernels.sh): debootstrap
 #  - test and lint tooling: perl python3

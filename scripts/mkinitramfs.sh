@@ -29,6 +29,8 @@ moddir=${TCPSTATE_MODULES_ROOT:-}$guestmoddir
 # them through /sbin/modprobe the first time a diag socket is opened).
 MODULES="dummy veth sch_netem inet_diag tcp_diag udp_diag raw_diag unix_diag"
 # Real tools, by guest path; the host binary of the same name is copied.
+# tcpdump and curl: the owner and sequence-number selftests' capture and
+# real client (owner_test, isn_test).
 # busybox-static's shell and its exec wrappers (timeout, env, xargs, ...)
 # run busybox's own applet for a name even when PATH has a real tool, so
 # the guest's sh is bash and the wrappers are the real ones too. Every
@@ -39,6 +41,7 @@ TOOLS="
 	/usr/sbin/ip /usr/bin/ss /usr/bin/nstat /usr/sbin/tc
 	/usr/bin/timeout /usr/bin/env /usr/bin/nice /usr/bin/nohup /usr/bin/xargs
 	/usr/bin/setsid /usr/bin/unshare /usr/bin/nsenter /usr/bin/taskset
+	/usr/bin/tcpdump /usr/bin/curl
 "
 KMOD_LINKS="insmod rmmod modinfo modprobe lsmod depmod"
 
@@ -177,6 +180,17 @@ if [ -n "$tcpstates" ] && [ -x "$tcpstates" ]; then
 	copy_exe "$tcpstates" /usr/sbin/tcpstates
 else
 	echo "mkinitramfs: no tcpstates (libbpf-tools): the benchmarks mark it n/a" >&2
+fi
+# The reader of the previous ABI (scripts/build-old-reader.sh, built here
+# when missing and the git history is there): abi_test checks that it
+# refuses this module clearly, and says SKIP without it.
+old_reader=$root/build/old-reader/userspace/tcpstate-watch
+if [ ! -x "$old_reader" ]; then
+	"$root/scripts/build-old-reader.sh" >&2 ||
+		echo "mkinitramfs: no reader of ABI 1: abi_test's old_reader_refuses will SKIP" >&2
+fi
+if [ -x "$old_reader" ]; then
+	copy_exe "$old_reader" /tcpstate/old-reader/tcpstate-watch
 fi
 cp -R "$root/scripts/guest/." "$stage/tcpstate/guest/"
 # The TAP helper, where the shell tests in selftests/ find it too

@@ -16,7 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -1189,4 +1192,139 @@ int ts_cmd_int(const char *cmd)
 		n = -1;
 	pclose(p);
 	return n;
+}
+
+/* ---- ABI 2: owner, task, cause and sequence numbers of an event ---- */
+
+const char *rst_reason_name(unsigned int reason)
+{
+	static const char *const names[TCPSTATE_NR_RST_REASONS] =
+		TCPSTATE_RST_NAMES;
+
+	return reason < ARRAY_SIZE(names) && names[reason] ? names[reason] :
+							      "?";
+}
+
+const char *ev_str_full(const struct tcpstate_event *ev, char *buf,
+			size_t len)
+{
+	char base[256];
+
+	snprintf(buf, len,
+		 "%s valid %#x err %u cgroup %llu uid %u tgid %u pid %u comm '%.*s' seq %u ack %u iss %u irs %u",
+		 ev_str(ev, base, sizeof(base)), ev->valid, ev->err,
+		 (unsigned long long)ev->cgroup_id, ev->uid, ev->tgid, ev->pid,
+		 TCPSTATE_COMM_LEN, ev->comm, ev->seq, ev->ack, ev->iss,
+		 ev->irs);
+	return buf;
+}
+
+static bool ev_matches(const struct tcpstate_event *ev,
+		       const struct ev_match *m)
+{
+	return (!m->type || ev->type == m->type) &&
+	       (!m->sock_id || ev->sock_id == m->sock_id) &&
+	       (!m->peer_id || ev->peer_id == m->peer_id) &&
+	       (!m->oldstate || ev->oldstate == m->oldstate) &&
+	       (!m->newstate || ev->newstate == m->newstate) &&
+	       (!m->sport || ev->sport == m->sport) &&
+	       (!m->dport || ev->dport == m->dport);
+}
+
+const struct tcpstate_event *ev_find(const struct ev_log *log,
+				     const struct ev_match *m)
+{
+	int i;
+
+	for (i = 0; i < log->n; i++)
+		if (ev_matches(&log->ev[i], m))
+			return &log->ev[i];
+	return NULL;
+}
+
+static bool have_match(const struct ev_log *log, void *arg)
+{
+	return ev_find(log, arg) != NULL;
+}
+
+const struct tcpstate_event *ev_log_wait_match(struct tcpstate_reader *r,
+					       struct ev_log *log,
+					       const struct ev_match *m,
+					       int timeout_ms)
+{
+	ev_log_wait(r, log, have_match, (void *)m, timeout_ms);
+	return ev_find(log, m);
+}
+
+bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma > major || (ma == major && mi >= minor);
+}
+
+/* ---- cgroup v2 ---- */
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC	0x63677270
+#endif
+
+int cgroup2_ensure(void)
+{
+	struct statfs sfs;
+
+	if (!statfs(CGROUP2_ROOT, &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC)
+		return 0;
+	if (mount("cgroup2", CGROUP2_ROOT, "cgroup2", 0, NULL))
+		return -errno;
+	return 0;
+}
+
+int cgroup_make(const char *name, char *path, size_t len, __u64 *id)
+{
+	struct stat st;
+
+	snprintf(path, len, "%s/%s", CGROUP2_ROOT, name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	if (stat(path, &st))
+		return -errno;
+	*id = st.st_ino;
+	return 0;
+}
+
+int cgroup_join(const char *path)
+{
+	char procs[512];
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	/* "0": the writing process itself. */
+	return write_text(procs, "0");
+}
+
+__u64 cgroup_self_id(void)
+{
+	char *text = slurp("/proc/self/cgroup"), *line, path[4096];
+	struct stat st;
+	__u64 id = 0;
+
+	if (!text)
+		return 0;
+	/* The v2 line is "0::/path". */
+	for (line = text; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, "0::", 3)) {
+			snprintf(path, sizeof(path), "%s%.*s", CGROUP2_ROOT,
+				 (int)strcspn(line + 3, "\n"), line + 3);
+			if (!stat(path, &st))
+				id = st.st_ino;
+			break;
+		}
+	}
+	free(text);
+	return id;
 }

@@ -473,18 +473,73 @@ bool ev_log_wait_for(struct tcpstate_reader *r, struct ev_log *log,
 const char *ev_type_name(unsigned int type);
 /* One line describing @ev, for TH_LOG. */
 const char *ev_str(const struct tcpstate_event *ev, char *buf, size_t len);
+/*
+ * ev_str() and the ABI-2 fields: valid bits, err, owner, task, seq/ack,
+ * iss/irs (512 bytes hold it).
+ */
+const char *ev_str_full(const struct tcpstate_event *ev, char *buf,
+			size_t len);
 
 #ifdef __KSELFTEST_HARNESS_H
 /* The first 200 events of @log into the test's log (after a failure). */
 static inline void ev_log_dump(struct __test_metadata *_metadata,
 			       const struct ev_log *log)
 {
-	char buf[256];
+	char buf[512];
 	int i;
 
 	for (i = 0; i < log->n && i < 200; i++)
-		TH_LOG("ev %d: %s", i, ev_str(&log->ev[i], buf, sizeof(buf)));
+		TH_LOG("ev %d: %s", i,
+		       ev_str_full(&log->ev[i], buf, sizeof(buf)));
 }
 #endif
+
+/* ---- ABI 2: owner, task, cause and sequence numbers of an event ---- */
+
+/* The name of an RST reason (enum tcpstate_rst_reason), "?" if unknown. */
+const char *rst_reason_name(unsigned int reason);
+
+/*
+ * What ev_find() looks for: every field that is not 0 must match (TCP
+ * states start at 1, so 0 means any state too).
+ */
+struct ev_match {
+	unsigned int type;
+	__u64 sock_id, peer_id;
+	unsigned int oldstate, newstate;
+	unsigned short sport, dport;
+};
+
+/* The first event of @log that @m matches, or NULL. */
+const struct tcpstate_event *ev_find(const struct ev_log *log,
+				     const struct ev_match *m);
+/* Drain until ev_find(@m) finds one or @timeout_ms passed. */
+const struct tcpstate_event *ev_log_wait_match(struct tcpstate_reader *r,
+					       struct ev_log *log,
+					       const struct ev_match *m,
+					       int timeout_ms);
+
+/* Whether the running kernel is @major.@minor or later (uname). */
+bool kernel_at_least(int major, int minor);
+
+/* ---- cgroup v2 ---- */
+
+#define CGROUP2_ROOT		"/sys/fs/cgroup"
+
+/*
+ * Mount cgroup2 at CGROUP2_ROOT unless it is there already (the VM's init
+ * mounts none). 0 or -errno.
+ */
+int cgroup2_ensure(void);
+/*
+ * Make the cgroup CGROUP2_ROOT/@name (an existing one is fine): its path
+ * into @path, its id (its directory's inode number, what the kernel's
+ * cgroup_id() is) into *@id. 0 or -errno.
+ */
+int cgroup_make(const char *name, char *path, size_t len, __u64 *id);
+/* Move the calling process into the cgroup at @path. 0 or -errno. */
+int cgroup_join(const char *path);
+/* The id of the calling process's cgroup v2 (/proc/self/cgroup), or 0. */
+__u64 cgroup_self_id(void);
 
 #endif /* TCPSTATE_NET_H */

@@ -6,6 +6,12 @@
 # passed.
 . /tcpstate/guest/prelude.sh
 ./tcpstate_test || status=1
+# ABI 2: who owns each connection, why it ended and its sequence numbers,
+# against the processes' own pids, cgroups and uids, errno, the MIBs and a
+# tcpdump capture; the reader of ABI 1 refuses the module.
+for t in abi_test owner_test causes_test isn_test; do
+	./$t || status=1
+done
 # SYN queue, accept queue, MPTCP subflows, TIME_WAIT, per-netns counters and attach=,
 # against the kernel's own figures (each in network namespaces of its own).
 for t in synq_test mptcp_test timewait_test netns_test attach_test; do
