@@ -107,24 +107,25 @@ void tcpstate_report_rst_sent(const struct sock *sk, const struct sk_buff *skb,
 	if (!ev)
 		return;
 	ev->reason = reason;
-	if (!sk) {
-		tcpstate_event_tuple_skb(ev, skb);
-	} else if (sk_fullsock(sk)) {
+	if (sk) {
 		ev->sock_id = tcpstate_sock_id(sk);
 		ev->oldstate = sk->sk_state;
+	}
+	/*
+	 * The tuple of the segment answered: a listener's own has no peer
+	 * (it answers a bad third ACK, tcp_check_req()).
+	 */
+	if (skb) {
+		tcpstate_event_tuple_skb(ev, skb);
+		tcpstate_rst_seq(ev, skb);
+	} else {
 		tcpstate_event_tuple_sk(ev, sk);
+	}
+	if (sk && sk_fullsock(sk))
 		/* An abort runs in the task that closes, or in a timer. */
 		tcpstate_event_owner(ev, sk, !skb);
-	} else {
-		ev->sock_id = tcpstate_sock_id(sk);
-		ev->oldstate = sk->sk_state;
-		tcpstate_event_tuple_common(ev, &sk->__sk_common);
-		if (sk->sk_state == TCP_NEW_SYN_RECV)
-			tcpstate_event_owner(ev, inet_reqsk(sk)->rsk_listener,
-					     false);
-	}
-	if (skb)
-		tcpstate_rst_seq(ev, skb);
+	else if (sk && sk->sk_state == TCP_NEW_SYN_RECV)
+		tcpstate_event_owner(ev, inet_reqsk(sk)->rsk_listener, false);
 	tcpstate_event_send(net, ev);
 }
 
