@@ -53,9 +53,12 @@ static bool parse_line(const char *line, struct pkt *p)
 	s = strstr(line, " IP ");
 	if (!s)
 		s = strstr(line, " IP6 ");
-	if (!s || sscanf(strchr(s + 1, ' ') + 1, "%127s > %127[^:]: Flags [%15[^]]]",
-			 src, dst, flags) != 3)
+	/* dst ends with ':' (IPv6 addresses hold more of them). */
+	if (!s || sscanf(strchr(s + 1, ' ') + 1, "%127s > %127s Flags [%15[^]]]",
+			 src, dst, flags) != 3 || !strlen(dst) ||
+	    dst[strlen(dst) - 1] != ':')
 		return false;
+	dst[strlen(dst) - 1] = '\0';
 	dot = strrchr(src, '.');
 	if (!dot)
 		return false;
