@@ -219,6 +219,7 @@ static void check_reset_by_server(struct __test_metadata *_metadata,
 	EXPECT_EQ(client_state, cl->oldstate);
 	ASSERT_NE(NULL, rs) TH_LOG("no RST_SENT for the server's socket");
 	ev_str_full(rs, buf, sizeof(buf));
+	TH_LOG("reason %s: %s", rst_reason_name(rs->reason), buf);
 	EXPECT_EQ(reason, rs->reason) TH_LOG("%s expected: %s",
 					     rst_reason_name(reason), buf);
 	EXPECT_EQ(LISTEN_PORT, rs->sport) TH_LOG("%s", buf);
@@ -263,6 +264,7 @@ TEST_F(causes, refused)
 	EXPECT_EQ(TCP_SYN_SENT, rr->oldstate);
 	ASSERT_NE(NULL, rs);
 	ev_str_full(rs, buf, sizeof(buf));
+	TH_LOG("reason %s: %s", rst_reason_name(rs->reason), buf);
 	EXPECT_EQ(0, rs->sock_id) TH_LOG("%s", buf);
 	EXPECT_EQ(TCPSTATE_RST_NO_SOCKET, rs->reason) TH_LOG("%s", buf);
 	/* The tuple of the SYN, reversed: the closed port is the local end. */
