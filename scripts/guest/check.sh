@@ -82,6 +82,8 @@ insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 # tcpstate-watch's sequence records (-j) for real traffic of every kind; its
 # JSON lines go to the console as "# JSON ..." for scripts/check.sh.
 ./sequences_test.sh || status=1
+# Its JSON names curl (pid, comm, cgroup, uid) and a refusal's errno.
+./watch_owner_json.sh || status=1
 # Missed probes forced by a helper module (tcpstate_nest.ko, a slow
 # kprobe softirqs nest in), seen in every view and undone by a reseed.
 ./miss_test || status=1
