@@ -545,7 +545,7 @@ struct local_conn {
 };
 
 struct ladder {
-	struct out_opts out;
+	const struct out_opts *out;
 	ladder_emit_fn emit;
 	void *arg;
 	struct pending *pend;	/* a ring, oldest at head */
@@ -567,7 +567,7 @@ struct ladder *ladder_new(const struct out_opts *o, ladder_emit_fn emit,
 		free(l);
 		return NULL;
 	}
-	l->out = *o;
+	l->out = o;
 	l->emit = emit;
 	l->arg = arg;
 	return l;
@@ -584,7 +584,7 @@ void ladder_free(struct ladder *l)
 static void draw(struct ladder *l, const struct seq_record *a,
 		 const struct seq_record *b)
 {
-	ladder_draw(l->text, sizeof(l->text), a, b, &l->out);
+	ladder_draw(l->text, sizeof(l->text), a, b, l->out);
 	l->emit(l->text, l->arg);
 }
 

@@ -58,7 +58,8 @@ struct ladder;
 
 /*
  * A new ladder view drawing with @o (o->timestamps: the wall-clock time in
- * each ladder's title) into @emit. NULL if memory runs out.
+ * each ladder's title; read at each drawing, so it must outlive the view)
+ * into @emit. NULL if memory runs out.
  */
 struct ladder *ladder_new(const struct out_opts *o, ladder_emit_fn emit,
 			  void *arg);

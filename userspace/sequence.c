@@ -592,8 +592,9 @@ void seq_tick(struct seq_engine *e, __u64 now_ns)
 	struct conn *c;
 
 	while ((c = e->held.held_next) != &e->held &&
-	       now_ns >= c->held_ts &&
-	       now_ns - c->held_ts >= SEQ_RST_WAIT_NS)
+	       (now_ns == SEQ_NONE ||
+		(now_ns >= c->held_ts &&
+		 now_ns - c->held_ts >= SEQ_RST_WAIT_NS)))
 		seq_release_held(e, c);
 }
 

@@ -250,6 +250,7 @@ static void server_passive_close(struct seq_engine *e, const struct end *s,
 }
 
 FIXTURE(ladder) {
+	struct out_opts o;	/* the ladder reads it at each drawing */
 	struct seq_engine *e;
 	struct ladder *l;
 	struct out out;
@@ -257,12 +258,10 @@ FIXTURE(ladder) {
 
 FIXTURE_SETUP(ladder)
 {
-	struct out_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.endpoint_width = TCPSTATE_COL_ENDPOINT;
+	memset(&self->o, 0, sizeof(self->o));
+	self->o.endpoint_width = TCPSTATE_COL_ENDPOINT;
 	memset(&self->out, 0, sizeof(self->out));
-	self->l = ladder_new(&o, collect, &self->out);
+	self->l = ladder_new(&self->o, collect, &self->out);
 	ASSERT_NE(NULL, self->l);
 	self->e = seq_new(SEQ_DEFAULT_MAX_CONNS, to_ladder, self->l);
 	ASSERT_NE(NULL, self->e);
