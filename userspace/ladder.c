@@ -229,6 +229,21 @@ static void record_rows(struct rows *rs, const struct seq_record *rec,
 	unsigned int i, prev = 0, cur;
 	struct row *r, tmp;
 
+	/* No socket was made: the listener answered or dropped a SYN. */
+	if (rec->kind == SEQ_SYN_DROPPED || rec->kind == SEQ_SYN_COOKIE) {
+		r = row_add(rs, peer, SEQ_NONE, infer ? "SYN_SENT" : NULL);
+		if (r)
+			label(r, "SYN", 0, 0, 0, 0);
+		r = row_add(rs, col, rec->end_ns, "LISTEN");
+		if (!r)
+			return;
+		if (rec->kind == SEQ_SYN_COOKIE)
+			label(r, "SYN-ACK (cookie)", 0, 0, 0, 0);
+		else
+			r->note = "dropped";
+		return;
+	}
+
 	for (i = 0; i < rec->nsteps; i++) {
 		cur = plain_state(rec->steps[i].state);
 		/*
