@@ -380,6 +380,31 @@ TEST_F(ladder, refused_connect)
 "CLOSE                                                                  +45.0us\n");
 }
 
+/* No answer: no segment ends it, the error says why. */
+TEST_F(ladder, connect_timeout)
+{
+	struct end cli = v4("10.0.0.1", 40006, "192.0.2.8", 22);
+	struct tcpstate_event ev;
+
+	connect_(self->e, &cli, T0, 0xd2);
+	ev = ev_of(&cli, TCPSTATE_EV_STATE, T0 + 127 * SEC, 0xd2);
+	ev.oldstate = TCPS_SYN_SENT;
+	ev.newstate = TCPS_CLOSE;
+	ev.valid = TCPSTATE_VALID_ERR | TCPSTATE_VALID_ISS;
+	ev.err = ETIMEDOUT;
+	ev.iss = 42;
+	seq_feed(self->e, &ev);
+	ladder_flush(self->l);
+	ASSERT_EQ(1U, self->out.ladders);
+	dump(&self->out);
+	ASSERT_DRAWN(self,
+"-- connect_timeout (timed_out, ETIMEDOUT)\n"
+"client 10.0.0.1:40006                                    server 192.0.2.8:22\n"
+"                                                         (inferred)\n"
+"SYN_SENT    -- SYN seq=42 ----------------------------->\n"
+"CLOSE          x ETIMEDOUT                                           +127.000s\n");
+}
+
 /* A remote server resets an established connection. */
 TEST_F(ladder, reset_by_peer)
 {
