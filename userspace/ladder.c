@@ -126,8 +126,8 @@ static void sent(struct row *r, const struct seq_record *rec,
 	case TCPS_CLOSE:
 		if (rec->rst_by == SEQ_RST_LOCAL)
 			label(r, "RST", has(rec, SEQ_HAS_RST), rec->rst_seq,
-			      has(rec, SEQ_HAS_RST) && rec->rst_ack,
-			      rec->rst_ack);
+			      (has(rec, SEQ_HAS_RST) && rec->rst_ack) ||
+			      has(rec, SEQ_HAS_RST_ACK), rec->rst_ack);
 		break;
 	}
 }

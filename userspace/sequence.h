@@ -140,6 +140,9 @@ enum seq_rst_by {
 #define SEQ_HAS_FIN		0x04U	/* our FIN's */
 #define SEQ_HAS_PEER_FIN	0x08U	/* the peer's FIN's */
 #define SEQ_HAS_RST		0x10U	/* @rst_seq, @rst_ack of our RST */
+#define SEQ_HAS_RST_ACK		0x20U	/* @rst_ack alone: an abort's RST,
+					 * which acks what the socket had
+					 * received at its CLOSE */
 
 /* Bits of struct seq_record @missing: what the stream did not show. */
 #define SEQ_MISS_START	0x01U	/* the beginning: the connection began

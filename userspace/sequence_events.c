@@ -216,6 +216,10 @@ static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 			seq_step_add(c, new, ev->ts_ns);
 		break;
 	case TCPS_CLOSE:
+		if (ev->valid & TCPSTATE_VALID_SEQ) {
+			c->has_close_ack = 1;
+			c->close_ack = ev->ack;
+		}
 		if (c->flags & F_HAS_TW) {
 			/* The timewait sock carries on; this id is done. */
 			seq_link_del(e, &c->link[ROLE_SK]);
@@ -636,6 +640,14 @@ static void on_rst_sent(struct seq_engine *e, const struct tcpstate_event *ev)
 		c->rst_seq = ev->seq;
 		c->rst_ack = ev->ack;
 		c->seqs |= SEQ_HAS_RST;
+	} else if (ev->oldstate == TCPS_CLOSE && c->has_close_ack) {
+		/*
+		 * An abort after the close (tcp_send_active_reset(), in the
+		 * same call): its RST acks rcv_nxt, as the CLOSE saw it.
+		 * Its seq (snd_nxt) is not write_seq while data is unsent.
+		 */
+		c->rst_ack = c->close_ack;
+		c->seqs |= SEQ_HAS_RST_ACK;
 	}
 }
 

@@ -96,6 +96,8 @@ struct conn {
 	int rst_has_err;
 	unsigned int rst_err;		/* RST_RECEIVED's @err */
 	unsigned int rst_reason;	/* RST_SENT's @reason */
+	int has_close_ack;
+	__u32 close_ack;	/* rcv_nxt at its -> CLOSE */
 
 	/* F_HELD: the -> CLOSE that waits, on the engine's held list */
 	struct conn *held_prev, *held_next;

@@ -647,14 +647,37 @@ TEST_F(seq, reset_by_us_waits_for_the_rst_after_the_close)
 	STEP(r, 1, CLOSE, SEQ_NONE);
 	ASSERT_EQ(1UL, tracked(self->e));	/* the other one */
 
+	/*
+	 * The module's abort RST answers no segment: no numbers of its
+	 * own. It acks what the CLOSE had received.
+	 */
+	established(self->e, &self->cli, T0 + 5 * SEC, 0xf3);
+	state_seq(self->e, &self->cli, T0 + 6 * SEC, 0xf3, EST, CLOSE,
+		  TCPSTATE_VALID_ERR | TCPSTATE_VALID_SEQ, 500, 900, 0, 0);
+	{
+		struct tcpstate_event ev = base(&self->cli,
+						TCPSTATE_EV_RST_SENT,
+						T0 + 6 * SEC + US, 0xf3);
+
+		ev.oldstate = CLOSE;
+		ev.reason = TCPSTATE_RST_ABORT_ON_DATA;
+		seq_feed(self->e, &ev);
+	}
+	ASSERT_EQ(4U, self->got.n);
+	r = &self->got.rec[3];
+	ASSERT_EQ(SEQ_RESET_BY_US, r->kind);
+	ASSERT_EQ((unsigned int)TCPSTATE_RST_ABORT_ON_DATA, r->rst_reason);
+	ASSERT_EQ(SEQ_HAS_RST_ACK, r->seqs & (SEQ_HAS_RST | SEQ_HAS_RST_ACK));
+	ASSERT_EQ(900U, r->rst_ack);
+
 	/* An RST sent before the close (a keepalive timeout) counts too. */
 	established(self->e, &self->cli, T0 + 10 * SEC, 0xf2);
 	rst_sent(self->e, &self->cli, T0 + 20 * SEC, 0xf2, EST,
 		 TCPSTATE_RST_KEEPALIVE_TIMEOUT, 1, 2);
 	state_err(self->e, &self->cli, T0 + 20 * SEC, 0xf2, EST, CLOSE,
 		  ETIMEDOUT);
-	ASSERT_EQ(4U, self->got.n);
-	r = &self->got.rec[3];
+	ASSERT_EQ(6U, self->got.n);
+	r = &self->got.rec[5];
 	ASSERT_EQ(SEQ_RESET_BY_US, r->kind);
 	ASSERT_EQ((unsigned int)TCPSTATE_RST_KEEPALIVE_TIMEOUT, r->rst_reason);
 	ASSERT_EQ((unsigned int)ETIMEDOUT, r->err);
