@@ -13,6 +13,7 @@
 #include "kselftest_harness.h"
 #include "names.h"
 #include "sequence.h"
+#include "sequence_output.h"
 
 /* Short names for the TCP states of names.h, for the step tables. */
 enum {
@@ -772,6 +773,45 @@ TEST_F(seq, closes_that_need_no_wait)
 }
 
 /* ISNs and FINs, from where tcpstate.h says each event carries them. */
+/* What the kernel said of the end, in the text and JSON lines. */
+TEST_F(seq, causes_in_the_text_and_json_lines)
+{
+	struct out_opts o;
+	char line[OUT_LINE_MAX];
+
+	memset(&o, 0, sizeof(o));
+	o.endpoint_width = TCPSTATE_COL_ENDPOINT;
+	connect_(self->e, &self->cli, T0, 0x141);
+	rst_received(self->e, &self->cli, T0 + 45 * US, 0x141, SYN_SENT, 0);
+	state_seq(self->e, &self->cli, T0 + 45 * US, 0x141, SYN_SENT, CLOSE,
+		  TCPSTATE_VALID_ERR | TCPSTATE_VALID_ISS, 0, 0, 1234, 0);
+	established(self->e, &self->cli, T0 + SEC, 0x142);
+	state_seq(self->e, &self->cli, T0 + 2 * SEC, 0x142, EST, CLOSE,
+		  TCPSTATE_VALID_ERR | TCPSTATE_VALID_SEQ, 10, 20, 0, 0);
+	rst_sent(self->e, &self->cli, T0 + 2 * SEC, 0x142, CLOSE, 77, 0, 0);
+	ASSERT_EQ(3U, self->got.n);
+
+	/* The CLOSE's err was lost: the RST's (none here) stands. */
+	self->got.rec[0].has_err = 1;
+	self->got.rec[0].err = ECONNREFUSED;
+	ASSERT_LT(0, out_seq_text(line, sizeof(line), &self->got.rec[0], &o));
+	ASSERT_STREQ("connect_refused    client 4026531840 10.0.0.1:40000        10.0.0.2:80           45.0us    SYN_SENT 45.0us -> CLOSE cause=refused err=ECONNREFUSED",
+		     line);
+	ASSERT_LT(0, out_seq_json(line, sizeof(line), &self->got.rec[0], &o));
+	ASSERT_NE(NULL, strstr(line, ",\"cause\":\"refused\",\"err\":\"ECONNREFUSED\",\"rst_reason\":null,\"rst_by\":\"peer\",\"iss\":1234,\"irs\":null,\"fin_seq\":null,\"peer_fin_seq\":null,"))
+		TH_LOG("%s", line);
+	/* No owner table: every owner key null. */
+	ASSERT_NE(NULL, strstr(line, ",\"cgroup_id\":null,\"cgroup\":null,\"uid\":null,\"pid\":null,\"tgid\":null,\"comm\":null,\"owner_from\":null}"))
+		TH_LOG("%s", line);
+
+	ASSERT_LT(0, out_seq_text(line, sizeof(line), &self->got.rec[2], &o));
+	ASSERT_STREQ("reset_by_us        client 4026531840 10.0.0.1:40000        10.0.0.2:80           0ns       ESTABLISHED 999.00ms -> CLOSE cause=reset_by_us rst_reason=unknown(77)",
+		     line);
+	ASSERT_LT(0, out_seq_json(line, sizeof(line), &self->got.rec[2], &o));
+	ASSERT_NE(NULL, strstr(line, ",\"cause\":\"reset_by_us\",\"err\":null,\"rst_reason\":\"unknown(77)\",\"rst_by\":\"local\","))
+		TH_LOG("%s", line);
+}
+
 TEST_F(seq, isns_and_fins_of_both_sides)
 {
 	const unsigned int ISS = TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS |
