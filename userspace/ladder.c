@@ -208,14 +208,23 @@ static int implied(struct row *r, const struct seq_record *rec,
 	return 0;
 }
 
-/* Why a record ended, for a CLOSE row that sends and gets no RST. */
+/*
+ * Why a record ended, for a CLOSE row that sends and gets no RST: the
+ * socket's error, else its cause, else the kernel's reason (a request
+ * sock's end: expired, listener_closed, ...).
+ */
 static const char *end_note(const struct seq_record *rec,
 			    char buf[TCPSTATE_UNKNOWN_MAX])
 {
 	if (rec->has_err && rec->err)
 		return tcpstate_name_or_unknown(tcpstate_errno_name(rec->err),
 						rec->err, buf);
-	return seq_cause_name(rec->cause);
+	if (rec->cause)
+		return seq_cause_name(rec->cause);
+	if (rec->reason_type == SEQ_REASON_SYN_RECV_END ||
+	    rec->reason_type == SEQ_REASON_DROP)
+		return seq_reason_name(rec);
+	return NULL;
 }
 
 /*
@@ -442,6 +451,9 @@ static void tb_kind(struct textbuf *tb, const struct seq_record *rec)
 	}
 	if (n)
 		tb_put(tb, ")", 1);
+	/* The SYN-ACKs sent again are not drawn: counted here. */
+	if (rec->synack_retrans)
+		tb_printf(tb, " retrans=%u", rec->synack_retrans);
 }
 
 static void tb_title(struct textbuf *tb, const struct seq_record *a,

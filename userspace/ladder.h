@@ -7,11 +7,11 @@
  * the time since the step before:
  *
  * -- active_open + passive_open
- * client 10.0.0.1:40000                                    server 10.0.0.2:80
- * SYN_SENT    -- SYN seq=4000000000 ----------------->
- *             <---------- SYN-ACK seq=77 ack=4000000001 -- SYN_RECV      +20.0us
- * ESTABLISHED -- ACK seq=4000000001 ack=78 ---------->                  +1.18ms
- *                                                          ESTABLISHED   +7.0us
+ * client 127.0.0.1:40000                                   server 127.0.0.1:8080
+ * SYN_SENT    -- SYN seq=4000000000 --------------------->
+ *             <---------- SYN-ACK seq=77 ack=4000000001 -- SYN_RECV      +10.0us
+ * ESTABLISHED -- ACK seq=4000000001 ack=78 -------------->               +10.0us
+ *                                                          ESTABLISHED   +12.0us
  *
  * Input is the sequence engine's records (sequence.h), in the order it
  * emits them. When both ends are on this host (loopback, two network
