@@ -10,9 +10,11 @@
  * (inet_csk_complete_hashdance() entry), ACCEPT_QUEUED (its return), then
  * the child's SYN_RECV -> ESTABLISHED (tcp_child_process()). A TIMEWAIT
  * comes before the full socket's FIN_WAIT2/CLOSING -> CLOSE
- * (tcp_time_wait() makes the timewait sock, then tcp_done()). The code
- * copes with either order where it costs nothing, and reports a gap
- * rather than guess where it would.
+ * (tcp_time_wait() makes the timewait sock, then tcp_done()). An RST
+ * received comes before the CLOSE it causes (tcp_reset()); an abort's RST
+ * sent comes after its CLOSE (tcp_close(), tcp_disconnect()), which waits
+ * for it (seq_hold_close()). The code copes with either order where it
+ * costs nothing, and reports a gap rather than guess where it would.
  */
 #include <errno.h>
 #include <string.h>
