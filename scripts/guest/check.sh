@@ -8,7 +8,8 @@
 ./tcpstate_test || status=1
 # SYN queue, accept queue, MPTCP subflows, TIME_WAIT, per-netns counters and attach=,
 # against the kernel's own figures (each in network namespaces of its own).
-for t in synq_test mptcp_test timewait_test netns_test attach_test; do
+for t in synq_test mptcp_test timewait_test netns_test attach_test \
+	cgroup_filter_test; do
 	./$t || status=1
 done
 # The SYN queue, MPTCP and TIME_WAIT tests again with attach=kprobe, where kprobes
