@@ -52,6 +52,7 @@ static void to_ladder(const struct seq_record *rec, void *arg)
 }
 
 struct end {
+	unsigned int family;
 	__u8 laddr[16], raddr[16];
 	__u16 lport, rport;
 };
@@ -62,8 +63,23 @@ static struct end v4(const char *l, unsigned int lport, const char *r,
 	struct end s;
 
 	memset(&s, 0, sizeof(s));
+	s.family = AF_INET;
 	inet_pton(AF_INET, l, s.laddr);
 	inet_pton(AF_INET, r, s.raddr);
+	s.lport = (__u16)lport;
+	s.rport = (__u16)rport;
+	return s;
+}
+
+static struct end v6(const char *l, unsigned int lport, const char *r,
+		     unsigned int rport)
+{
+	struct end s;
+
+	memset(&s, 0, sizeof(s));
+	s.family = AF_INET6;
+	inet_pton(AF_INET6, l, s.laddr);
+	inet_pton(AF_INET6, r, s.raddr);
 	s.lport = (__u16)lport;
 	s.rport = (__u16)rport;
 	return s;
@@ -79,7 +95,7 @@ static struct tcpstate_event ev_of(const struct end *s, unsigned int type,
 	ev.ts_ns = ts;
 	ev.sock_id = id;
 	ev.netns = NETNS;
-	ev.family = AF_INET;
+	ev.family = (__u16)s->family;
 	memcpy(ev.saddr, s->laddr, 16);
 	memcpy(ev.daddr, s->raddr, 16);
 	ev.sport = s->lport;
@@ -478,6 +494,34 @@ TEST_F(ladder, remote_peer_inferred)
 "            <------------ FIN seq=2000000201 ack=1102 -- LAST_ACK      +40.0us\n"
 "TIME_WAIT   -- ACK ack=2000000202 --------------------->\n"
 "                                                         CLOSE         +30.0us\n");
+}
+
+/* Long IPv6 endpoints: the server's header moves, down a line if need be. */
+TEST_F(ladder, ipv6_headers_fit)
+{
+	struct end near = v6("2001:db8::1", 40007, "2001:db8::2", 443);
+	struct end far = v6("2001:db8:1:2:3:4:5:6", 40008,
+			    "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 443);
+
+	client_open(self->e, &near, T0, 300 * US, 0xb1, 1, 2);
+	client_open(self->e, &far, T0 + SEC, 300 * US, 0xb2, 3, 4);
+	ladder_flush(self->l);
+	ASSERT_EQ(2U, self->out.ladders);
+	dump(&self->out);
+	ASSERT_DRAWN(self,
+"-- active_open\n"
+"client [2001:db8::1]:40007                              server [2001:db8::2]:443\n"
+"                                                         (inferred)\n"
+"SYN_SENT    -- SYN seq=1 ------------------------------>\n"
+"            <-------------------- SYN-ACK seq=2 ack=2 -- SYN_RECV\n"
+"ESTABLISHED -- ACK seq=2 ack=3 ------------------------>              +300.0us\n"
+"-- active_open\n"
+"client [2001:db8:1:2:3:4:5:6]:40008\n"
+"                             server [2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:443\n"
+"                                                         (inferred)\n"
+"SYN_SENT    -- SYN seq=3 ------------------------------>\n"
+"            <-------------------- SYN-ACK seq=4 ack=4 -- SYN_RECV\n"
+"ESTABLISHED -- ACK seq=4 ack=5 ------------------------>              +300.0us\n");
 }
 
 /* SO_LINGER 0 on a loopback server: CLOSE, then its RST; both columns. */
