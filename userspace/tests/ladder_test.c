@@ -496,6 +496,28 @@ TEST_F(ladder, remote_peer_inferred)
 "                                                         CLOSE         +30.0us\n");
 }
 
+/* Mirrored records further apart than LADDER_PAIR_NS are not paired. */
+TEST_F(ladder, pairing_window)
+{
+	struct end cli = v4("127.0.0.1", 40009, "127.0.0.1", 8080);
+	struct end srv = v4("127.0.0.1", 8080, "127.0.0.1", 40009);
+	const char *p;
+	unsigned int inferred = 0;
+
+	client_open(self->e, &cli, T0, 20 * US, 0x91, 1, 2);
+	syn_in(self->e, &srv, T0 + 10 * US, 0x92, 2, 1);
+	child_done(self->e, &srv, T0 + 20 * US + LADDER_PAIR_NS + 1, 0x92,
+		   0x93, 2, 1);
+	/* the client's was drawn alone as the server's came in too late */
+	ASSERT_EQ(1U, self->out.ladders);
+	ladder_tick(self->l, T0 + 30 * US + 2 * LADDER_PAIR_NS);
+	ASSERT_EQ(2U, self->out.ladders);
+	for (p = self->out.text; (p = strstr(p, "(inferred)")); p++)
+		inferred++;
+	ASSERT_EQ(2U, inferred);
+	ASSERT_TRUE(fits(self->out.text));
+}
+
 /* Long IPv6 endpoints: the server's header moves, down a line if need be. */
 TEST_F(ladder, ipv6_headers_fit)
 {
