@@ -247,8 +247,12 @@ void tcpstate_event_owner(struct tcpstate_event *ev, const struct sock *sk,
 	if (by_task && in_task()) {
 		ev->tgid = task_tgid_nr(current);
 		ev->pid = task_pid_nr(current);
-		/* As bpf_get_current_comm(): a rename may race, not matter. */
-		strscpy_pad(ev->comm, current->comm, sizeof(ev->comm));
+		/*
+		 * Unlocked, as bpf_get_current_comm(): a racing rename may
+		 * tear the name, never its last byte, always NUL.
+		 */
+		BUILD_BUG_ON(sizeof(current->comm) != sizeof(ev->comm));
+		memcpy(ev->comm, current->comm, sizeof(ev->comm));
 		ev->valid |= TCPSTATE_VALID_TASK;
 	}
 }

@@ -2,8 +2,9 @@
 /*
  * The one hook table: every function tcpstate kprobes where the kernel has
  * no tracepoint (request socks entering and leaving the SYN queue, the
- * accept queue, listen drops, timewait socks created and killed; and, with
- * attach=kprobe, state changes and SYN-ACK retransmits) is one row, with
+ * accept queue, listen drops, timewait socks created and killed, RSTs the
+ * reset tracepoint misses before 6.10; and, with attach=kprobe, state
+ * changes, SYN-ACK retransmits and RSTs) is one row, with
  * its handlers (kprobes_*.c), which kernels have it under which name, and
  * the prototype the handlers read its arguments by. Also what registers
  * the table, shows it (/sys/class/misc/tcpstate/hooks) and skip_hooks=.
@@ -430,7 +431,7 @@ void tcpstate_kprobes_detach(void)
 	}
 }
 
-/* @kprobe_mode: also hook what the two tracepoints would report. */
+/* @kprobe_mode: also hook what the tracepoints would report. */
 int tcpstate_kprobes_attach(bool kprobe_mode)
 {
 	unsigned int i;

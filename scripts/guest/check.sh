@@ -14,18 +14,21 @@ for t in abi_test owner_test causes_test isn_test; do
 done
 # SYN queue, accept queue, MPTCP subflows, TIME_WAIT, per-netns counters and attach=,
 # against the kernel's own figures (each in network namespaces of its own).
-for t in synq_test mptcp_test timewait_test netns_test attach_test; do
+for t in synq_test mptcp_test timewait_test netns_test attach_test \
+	cgroup_filter_test; do
 	./$t || status=1
 done
-# The SYN queue, MPTCP and TIME_WAIT tests again with attach=kprobe, where kprobes
-# stand in for the tracepoints (attach=auto picks the tracepoints here).
+# The SYN queue, MPTCP, TIME_WAIT, owner, causes and sequence-number tests
+# again with attach=kprobe, where kprobes stand in for the tracepoints
+# (attach=auto picks the tracepoints here; the RSTs then come from
+# tcp_send_active_reset, tcp_v{4,6}_send_reset and tcp_reset).
 tap_header
 tap_plan 1
 if rmmod tcpstate 2>/dev/null; insmod "$KO" attach=kprobe; then
-	tap_ok "insmod attach=kprobe: synq_test, mptcp_test and timewait_test follow"
-	./synq_test || status=1
-	./mptcp_test || status=1
-	./timewait_test || status=1
+	tap_ok "insmod attach=kprobe: synq_test, mptcp_test, timewait_test, owner_test, causes_test and isn_test follow"
+	for t in synq_test mptcp_test timewait_test owner_test causes_test isn_test; do
+		./$t || status=1
+	done
 else
 	tap_fail "insmod attach=kprobe"
 fi
@@ -103,8 +106,10 @@ tap_result $? "installed: modprobe tcpstate loads it, rmmod unloads it"
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 
 # What this kernel let tcpstate attach to (README, "Supported kernels"):
-# both tracepoints, and exactly one row of each alternative run of the
-# hook table, the one this kernel has.
+# the four tracepoints, exactly one row of each alternative run of the
+# hook table (the one this kernel has), and the RST rows beside
+# tcp:tcp_send_reset for both families or for neither (kernels whose
+# tracepoint reports every RST: the RST tests show none is missed).
 tap_header
 tap_plan 1
 hooks=$(cat /sys/class/misc/tcpstate/hooks)
@@ -113,11 +118,12 @@ dmesg | grep -E 'tcpstate: hooked ' | sed 's/^/# dmesg: /'
 count() {
 	printf '%s\n' "$hooks" | grep -cE "$1"
 }
-[ "$(count '^tracepoint (inet_sock_set_state|tcp_retransmit_synack)$')" = 2 ] &&
+[ "$(count '^tracepoint (inet_sock_set_state|tcp_retransmit_synack|tcp_send_reset|tcp_receive_reset)$')" = 4 ] &&
+	case "$(count ' tcp_v[46]_send_reset missed=[0-9]+$')" in 0|2) true ;; *) false ;; esac &&
 	[ "$(count ' (inet_twsk_hashdance|inet_twsk_hashdance_schedule) missed=[0-9]+$')" = 1 ] &&
 	[ "$(count ' (__inet_csk_reqsk_queue_drop|reqsk_queue_unlink) missed=[0-9]+$')" = 1 ] &&
 	[ "$(count '^k(ret)?probe [a-z0-9_.]+ missed=[0-9]+$')" = "$(count '^k')" ]
-tap_result $? "hooks: both tracepoints, one timewait-creation and one request-unlink hook, each kprobe's missed= count"
+tap_result $? "hooks: four tracepoints, one timewait-creation and one request-unlink hook, each kprobe's missed= count"
 
 # A kernel complaint anywhere in the run fails it.
 /tcpstate/guest/kernel-log-clean.sh || status=1
