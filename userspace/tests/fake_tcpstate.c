@@ -53,7 +53,12 @@
  *                                  module older than the filter
  *   TCPSTATE_FAKE_FILTER=einval    SET_FILTER fails with EINVAL
  *   TCPSTATE_FAKE_FILTER_LOG=PATH  each filter set is appended to PATH as
- *                                  "netns=N family=F lports=A,B rports=C"
+ *                                  "netns=N family=F lports=A,B rports=C
+ *                                  cgroup=ID"
+ *   TCPSTATE_FAKE_ABI=N            GET_INFO reports ABI version N, as a
+ *                                  module of another ABI would (the
+ *                                  layout of struct tcpstate_info is the
+ *                                  same in ABI 1 and 2)
  *
  * Everything else goes to libc. Assumes a 64-bit glibc (mmap and ioctl
  * are not redirected to *64/time64 variants).
@@ -106,11 +111,19 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static __u32 abi_version(void)
+{
+	const char *abi = getenv("TCPSTATE_FAKE_ABI");
+
+	return abi && *abi ? (__u32)strtoul(abi, NULL, 10) :
+			     TCPSTATE_ABI_VERSION;
+}
+
 static void fill_info(struct tcpstate_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->magic = TCPSTATE_MAGIC;
-	info->abi_version = TCPSTATE_ABI_VERSION;
+	info->abi_version = abi_version();
 	info->page_size = (__u32)page_size();
 	info->record_size = sizeof(struct tcpstate_event);
 	info->data_size = (__u64)page_size() * DATA_PAGES;
@@ -372,7 +385,7 @@ static void *map_ring(size_t len, int prot)
 	close(mfd);
 	ring_ctrl = (struct tcpstate_ctrl *)rw;
 	ring_ctrl->magic = TCPSTATE_MAGIC;
-	ring_ctrl->abi_version = TCPSTATE_ABI_VERSION;
+	ring_ctrl->abi_version = abi_version();
 	ring_ctrl->record_size = sizeof(struct tcpstate_event);
 	ring_ctrl->data_size = data;
 	ring_data = rw + page;

@@ -466,6 +466,51 @@ FIXTURE_TEARDOWN(fake)
  * The fake's first reading: value[i] = (i + 1) * 1000, but
  * probes_missed_since_seed 0.
  */
+/*
+ * A module of ABI 1 (the fake posing as one): the stream, --counters and
+ * --reseed all stop before anything else, with status 1 and the message
+ * that names both versions and what to do.
+ */
+TEST_F(fake, old_module_abi_is_named)
+{
+	static const char *const modes[][2] = {
+		{ "-c", "1" }, { "--counters", NULL }, { "--reseed", NULL },
+	};
+	char want[160];
+	unsigned int k;
+
+	snprintf(want, sizeof(want),
+		 "/dev/null: ABI mismatch: tcpstate.ko speaks ABI 1, this tcpstate-watch needs ABI %u: load the tcpstate.ko that came with it\n",
+		 TCPSTATE_ABI_VERSION);
+	for (k = 0; k < ARRAY_SIZE(modes); k++) {
+		const char *const args[] = { "-d", "/dev/null", modes[k][0],
+					     modes[k][1], NULL };
+
+		ASSERT_EQ(0, run_fake_with(&self->r, "TCPSTATE_FAKE_ABI=1", 0,
+					   args));
+		ASSERT_EQ(1, self->r.status) TH_LOG("%s", modes[k][0]);
+		ASSERT_STREQ("", self->r.out);
+		ASSERT_EQ(0, strncmp(self->r.err, "tcpstate-watch: ", 16));
+		ASSERT_STREQ(want, self->r.err + 16);
+	}
+}
+
+/* A newer module: the other side is to be replaced. */
+TEST_F(fake, newer_module_abi_is_named)
+{
+	const char *const args[] = { "-d", "/dev/null", "-e", NULL };
+	char want[160], abi[32];
+
+	snprintf(abi, sizeof(abi), "TCPSTATE_FAKE_ABI=%u",
+		 TCPSTATE_ABI_VERSION + 1);
+	snprintf(want, sizeof(want),
+		 "ABI mismatch: tcpstate.ko speaks ABI %u, this tcpstate-watch needs ABI %u: use the tcpstate-watch that came with that tcpstate.ko",
+		 TCPSTATE_ABI_VERSION + 1, TCPSTATE_ABI_VERSION);
+	ASSERT_EQ(0, run_fake_with(&self->r, abi, 0, args));
+	ASSERT_EQ(1, self->r.status);
+	ASSERT_NE(NULL, strstr(self->r.err, want)) TH_LOG("%s", self->r.err);
+}
+
 TEST_F(fake, counters_prints_name_value_lines)
 {
 	char want[OUT_MAX], *p = want;
