@@ -528,6 +528,9 @@ TEST_F(fake, counters_prints_name_value_lines)
 	ASSERT_EQ(0, strncmp(self->r.out, "syn_recv 1000\ntime_wait 2000\n"
 			     "syn_queue_added 3000\n", 50));
 	ASSERT_NE(NULL, strstr(self->r.out, "\nring_drops 17000\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "\nrsts_sent 20000\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "\nrsts_received 21000\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "\nrsts_no_socket 22000\n"));
 }
 
 /* --counters -j: one object, the counters in enum order. */
@@ -542,7 +545,7 @@ TEST_F(fake, counters_json_is_one_object)
 	ASSERT_EQ(0, strncmp(self->r.out, JSON_START, strlen(JSON_START)))
 		TH_LOG("'%s'", self->r.out);
 	ASSERT_NE(NULL, strstr(self->r.out,
-			       ",\"ring_drops\":17000,\"probes_missed\":18000,\"probes_missed_since_seed\":0,\"gauges_exact\":true}\n"))
+			       ",\"ring_drops\":17000,\"probes_missed\":18000,\"probes_missed_since_seed\":0,\"rsts_sent\":20000,\"rsts_received\":21000,\"rsts_no_socket\":22000,\"gauges_exact\":true}\n"))
 		TH_LOG("'%s'", self->r.out);
 }
 
@@ -572,7 +575,7 @@ TEST_F(fake, counters_warn_of_missed_probes)
 		      "-j");
 	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
 	ASSERT_NE(NULL, strstr(self->r.out,
-			       ",\"probes_missed_since_seed\":7,\"gauges_exact\":false}\n"));
+			       ",\"probes_missed_since_seed\":7,\"rsts_sent\":20000,\"rsts_received\":21000,\"rsts_no_socket\":22000,\"gauges_exact\":false}\n"));
 	ASSERT_STREQ(MISSED_WARNING, self->r.err);
 }
 
