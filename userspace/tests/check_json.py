@@ -33,7 +33,9 @@ SEQ_KEYS = [
 EVENT_KEYS = [
     "type", "event", "time", "ts_ns", "netns", "sock_id", "peer_id",
     "family", "laddr", "lport", "raddr", "rport", "oldstate", "newstate",
-    "reason", "qlen", "qmax", "count",
+    "reason", "qlen", "qmax", "count", "err", "seq", "ack", "iss", "irs",
+    "rst_reason", "cgroup_id", "cgroup", "uid", "pid", "tgid", "comm",
+    "owner_from",
 ]
 SUMMARY_KEYS = [
     "type", "records", "counts", "handshake_ns", "syn_queue_ns",
@@ -138,11 +140,37 @@ def seq_text(o, timed=True):
     return line
 
 
+def event_numbers(o):
+    """event_output.c tb_numbers(): err=, an RST's seq= ack=, iss= irs=."""
+    t = ""
+    if o["err"] is not None:
+        t += " err=" + o["err"]
+    if o["event"] == "RST_SENT" and o["seq"] is not None:
+        t += " seq=%d" % o["seq"]
+        if o["ack"] is not None:
+            t += " ack=%d" % o["ack"]
+    for key in ("iss", "irs"):
+        if o[key] is not None:
+            t += " %s=%d" % (key, o[key])
+    if (o["rst_reason"] is not None) != (o["event"] == "RST_SENT"):
+        fail("rst_reason on another event than RST_SENT: %r" % o)
+    if o["owner_from"] not in (None, "event", "proc"):
+        fail("owner_from %r" % o["owner_from"])
+    return t
+
+
 def event_transition(o):
+    return event_words(o) + event_numbers(o)
+
+
+def event_words(o):
     ev = o["event"]
     peer = o["peer_id"]
     if ev == "STATE":
         return "%s -> %s" % (o["oldstate"], o["newstate"])
+    if ev in ("RST_SENT", "RST_RECEIVED"):
+        t = ev + (" " + o["reason"] if ev == "RST_SENT" else "")
+        return t + (" " + o["oldstate"] if o["oldstate"] else "")
     if ev in ("SYN_RECV", "ACCEPT_QUEUED"):
         return "%s qlen=%d/%d" % (ev, o["qlen"], o["qmax"])
     if ev == "SYN_RECV_END":

@@ -171,48 +171,48 @@ TEST(events_by_tuple)
 	struct watch_filter f;
 
 	memset(&f, 0, sizeof(f));
-	ASSERT_TRUE(filter_event(&f, &v4));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
 
 	f.family = AF_INET;
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_FALSE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_FALSE(filter_event(&f, &v6, NULL));
 	/* -4 is AF_INET: a v4-mapped IPv6 socket is not one. */
-	ASSERT_FALSE(filter_event(&f, &mapped));
+	ASSERT_FALSE(filter_event(&f, &mapped, NULL));
 	f.family = 0;
 
 	filter_parse_ports("80,8080", f.rports, &f.nr_rports);
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_FALSE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_FALSE(filter_event(&f, &v6, NULL));
 	f.nr_rports = 0;
 	filter_parse_ports("40000", f.lports, &f.nr_lports);
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_TRUE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_TRUE(filter_event(&f, &v6, NULL));
 	v4.sport = 0;	/* a client's CLOSE -> SYN_SENT */
-	ASSERT_FALSE(filter_event(&f, &v4));
+	ASSERT_FALSE(filter_event(&f, &v4, NULL));
 	v4.sport = 40000;
 	f.nr_lports = 0;
 
 	/* An IPv4 address matches its v4-mapped form, and back. */
 	filter_parse_addr("10.0.0.2", f.raddr, &f.raddr_family);
 	f.has_raddr = 1;
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_TRUE(filter_event(&f, &mapped));
-	ASSERT_FALSE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_TRUE(filter_event(&f, &mapped, NULL));
+	ASSERT_FALSE(filter_event(&f, &v6, NULL));
 	filter_parse_addr("::ffff:10.0.0.2", f.raddr, &f.raddr_family);
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_TRUE(filter_event(&f, &mapped));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_TRUE(filter_event(&f, &mapped, NULL));
 	filter_parse_addr("2001:db8::2", f.raddr, &f.raddr_family);
-	ASSERT_FALSE(filter_event(&f, &v4));
-	ASSERT_TRUE(filter_event(&f, &v6));
+	ASSERT_FALSE(filter_event(&f, &v4, NULL));
+	ASSERT_TRUE(filter_event(&f, &v6, NULL));
 	f.has_raddr = 0;
 	filter_parse_addr("10.0.0.1", f.laddr, &f.laddr_family);
 	f.has_laddr = 1;
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_FALSE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_FALSE(filter_event(&f, &v6, NULL));
 	f.has_laddr = 0;
 
 	f.netns = 7;
-	ASSERT_FALSE(filter_event(&f, &v4));
+	ASSERT_FALSE(filter_event(&f, &v4, NULL));
 	ASSERT_FALSE(filter_event_fixed(&f, &v4));
 	f.netns = 4026531840U;
 	ASSERT_TRUE(filter_event_fixed(&f, &v4));
@@ -256,7 +256,7 @@ TEST(events_by_state)
 		ev.oldstate = (__u8)cases[i].old;
 		ev.newstate = (__u8)cases[i].new;
 		f.state = cases[i].state;
-		ASSERT_EQ(cases[i].touches, filter_event(&f, &ev))
+		ASSERT_EQ(cases[i].touches, filter_event(&f, &ev, NULL))
 			TH_LOG("case %u", i);
 	}
 }
@@ -282,35 +282,35 @@ TEST(records)
 	r.tw_substate = 6;
 
 	memset(&f, 0, sizeof(f));
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	filter_parse_ports("80", f.rports, &f.nr_rports);
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	filter_parse_ports("40000", f.lports, &f.nr_lports);
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	filter_parse_ports("80", f.lports, &f.nr_lports);
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 	memset(&f, 0, sizeof(f));
 
 	/* States: the steps, the timewait sock's substate both ways. */
 	f.state = 4;
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	f.state = 5;	/* FIN_WAIT2(tw) */
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	f.state = 6;	/* it ended in TIME_WAIT */
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	f.state = 8;
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 	f.state = 10;
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 	r.kind = SEQ_SYN_DROPPED;
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	f.state = 0;
 
 	f.family = AF_INET6;
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 	f.family = 0;
 	f.netns = 1;
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 }
 
 TEST_HARNESS_MAIN
