@@ -17,7 +17,9 @@
  *   TCPSTATE_IOC_SET_FILTER    EPERM before the ring is mapped, EINVAL for
  *                              what the kernel refuses; else it filters
  *                              the events it replays as the header says
- *                              (exactly: a port 0 does not match)
+ *                              (exactly: a port 0 does not match; a
+ *                              cgroup matches only itself, the fake
+ *                              knows no hierarchy)
  *   mmap of that fd            the consumer page anonymous; the control
  *                              page and the data from a memfd, the data
  *                              mapped twice in a row like the module's
@@ -170,6 +172,12 @@ static int filter_passes(const struct tcpstate_event *ev)
 		return 0;
 	if (filter.family && ev->family != filter.family)
 		return 0;
+	/* Events without an owner pass, but an RST for no socket. */
+	if (filter.cgroup_id &&
+	    ((ev->valid & TCPSTATE_VALID_OWNER) ?
+	     ev->cgroup_id != filter.cgroup_id :
+	     ev->type == TCPSTATE_EV_RST_SENT && !ev->sock_id))
+		return 0;
 	return port_listed(filter.lports, filter.nr_lports, ev->sport) &&
 	       port_listed(filter.rports, filter.nr_rports, ev->dport);
 }
@@ -249,7 +257,7 @@ static void log_filter(const struct tcpstate_filter *f)
 	fprintf(out, " rports=");
 	for (i = 0; i < f->nr_rports; i++)
 		fprintf(out, "%s%u", i ? "," : "", f->rports[i]);
-	fprintf(out, "\n");
+	fprintf(out, " cgroup=%llu\n", (unsigned long long)f->cgroup_id);
 	fclose(out);
 }
 

@@ -10,6 +10,7 @@
 
 #include "kselftest_harness.h"
 #include "filter.h"
+#include "owner.h"
 #include "sequence.h"
 
 TEST(ports)
@@ -311,6 +312,96 @@ TEST(records)
 	f.family = 0;
 	f.netns = 1;
 	ASSERT_FALSE(filter_record(&f, &r, NULL));
+}
+
+TEST(owner_options_parse)
+{
+	char comm[TCPSTATE_COMM_LEN];
+	__u32 tgid;
+
+	ASSERT_EQ(0, filter_parse_pid("1", &tgid));
+	ASSERT_EQ(1U, tgid);
+	ASSERT_EQ(0, filter_parse_pid("4194304", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_pid("4194305", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_pid("0", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_pid(" 1", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_pid("1x", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_comm("", comm));
+	/* The kernel keeps 15 characters of a name, as ps shows it. */
+	ASSERT_EQ(0, filter_parse_comm("systemd-resolved", comm));
+	ASSERT_STREQ("systemd-resolve", comm);
+}
+
+/*
+ * --pid, --comm, --cgroup on the owner the table attributes: an event's
+ * own task, its listener's for a request sock, nothing known: no match.
+ */
+TEST(owner_parts_match_the_attributed_owner)
+{
+	struct owner_table *t = owner_new(16);
+	struct tcpstate_event ev;
+	struct watch_filter f;
+	struct seq_record r;
+
+	memset(&f, 0, sizeof(f));
+	memset(&ev, 0, sizeof(ev));
+	ev.type = TCPSTATE_EV_STATE;
+	ev.sock_id = 0x10;
+	ev.oldstate = 10;	/* LISTEN: a listener closing */
+	ev.newstate = 7;
+	ev.valid = TCPSTATE_VALID_TASK | TCPSTATE_VALID_OWNER;
+	ev.tgid = 42;
+	ev.cgroup_id = 5;
+	memcpy(ev.comm, "nginx", 6);
+	owner_feed(t, &ev);
+	f.tgid = 42;
+	ASSERT_TRUE(filter_active(&f));
+	ASSERT_TRUE(filter_needs_owners(&f));
+	ASSERT_TRUE(filter_event(&f, &ev, t));
+	f.tgid = 43;
+	ASSERT_FALSE(filter_event(&f, &ev, t));
+	f.tgid = 0;
+	strcpy(f.comm, "nginx");
+	ASSERT_TRUE(filter_event(&f, &ev, t));
+	strcpy(f.comm, "nginx2");
+	ASSERT_FALSE(filter_event(&f, &ev, t));
+	f.comm[0] = '\0';
+	f.cgroup_id = 5;
+	strcpy(f.cgroup, "/a");
+	ASSERT_TRUE(filter_event(&f, &ev, t));
+	f.cgroup_id = 6;
+	ASSERT_FALSE(filter_event(&f, &ev, t));
+
+	/* A request sock of that listener: its owner. */
+	ev.type = TCPSTATE_EV_SYN_RECV;
+	ev.sock_id = 0x20;
+	ev.peer_id = 0x10;
+	ev.valid = 0;
+	owner_feed(t, &ev);
+	f.cgroup_id = 0;
+	f.tgid = 42;
+	ASSERT_TRUE(filter_event(&f, &ev, t));
+	/* Without the table nothing is known of it. */
+	ASSERT_FALSE(filter_event(&f, &ev, NULL));
+
+	/* A record: its full socket unknown, its request sock known. */
+	memset(&r, 0, sizeof(r));
+	r.sock_id = 0x30;
+	r.req_id = 0x20;
+	ASSERT_TRUE(filter_record(&f, &r, t));
+	r.req_id = 0x31;
+	ASSERT_FALSE(filter_record(&f, &r, t));
+
+	/* The kernel gets the cgroup. */
+	memset(&f, 0, sizeof(f));
+	f.cgroup_id = 99;
+	{
+		struct tcpstate_filter k;
+
+		ASSERT_TRUE(filter_to_kernel(&f, &k));
+		ASSERT_EQ(99ULL, k.cgroup_id);
+	}
+	owner_free(t);
 }
 
 TEST_HARNESS_MAIN
