@@ -310,11 +310,13 @@ static void want_lookup(struct owner_table *t, unsigned int i,
 
 	if (e->lookup != LOOKUP_NONE || (e->o.valid & TCPSTATE_VALID_TASK))
 		return;
-	if (!t->own_netns || ev->netns != t->own_netns ||
-	    t->nr_pending == PENDING_MAX) {
+	if (!t->own_netns || ev->netns != t->own_netns) {
 		e->lookup = LOOKUP_DONE;
 		return;
 	}
+	/* Full until the next scan: asked again at its next event. */
+	if (t->nr_pending == PENDING_MAX)
+		return;
 	p = &t->pending[t->nr_pending++];
 	memset(p, 0, sizeof(*p));
 	p->id = e->id;
