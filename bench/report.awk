@@ -357,10 +357,8 @@ function micro_section(    i, v, m, cs, ds, mbase) {
 }
 
 function ring_section() {
-	capacity = int(MEM["ring_kb"] * 1024 / 96)
-	if (!capacity)
-		capacity = int(16384 * 1024 / 96)
-	printf "\n3. Ring (default %d KiB: %d records of 96 bytes)\n", MEM["ring_kb"] ? MEM["ring_kb"] : 16384, capacity
+	capacity = int((MEM["ring_kb"] ? MEM["ring_kb"] : 16384) * 1024 / span)
+	printf "\n3. Ring (default %d KiB: %d records of %d bytes)\n", MEM["ring_kb"] ? MEM["ring_kb"] : 16384, capacity, span
 	printf "   producers on both CPUs (bench/churn -t 2), events/s:\n"
 	printf "     no module (what churn can make)            %9s\n", si(median("acc" SUBSEP "nomodule"))
 	printf "     ring, reader stopped                       %9s  (dropped %d)\n",

@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cgroup.h>
 #include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/in.h>
@@ -27,11 +28,16 @@
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/string.h>
+#include <linux/uidgid.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/request_sock.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "internal.h"
 
@@ -80,10 +86,34 @@ static bool tcpstate_port_in(u16 port, const u16 *ports, unsigned int n)
 	return false;
 }
 
+/*
+ * Set in an event's @valid between tcpstate_event_owner() and
+ * tcpstate_event_send() when the owner's cgroup is outside the filter's:
+ * the cgroup hierarchy is walked where the socket is at hand, and never
+ * reaches the ring (the bit is outside TCPSTATE_VALID_*).
+ */
+#define TCPSTATE_VALID_CGROUP_OUT	0x8000U
+
+/*
+ * An event that has no owner passes a cgroup filter, but an RST for no
+ * socket: see struct tcpstate_filter.
+ */
+static bool tcpstate_filter_takes_cgroup(const struct tcpstate_filter *f,
+					 const struct tcpstate_event *ev)
+{
+	if (!f->cgroup_id)
+		return true;
+	if (ev->valid & TCPSTATE_VALID_CGROUP_OUT)
+		return false;
+	return (ev->valid & TCPSTATE_VALID_OWNER) ||
+	       !(ev->type == TCPSTATE_EV_RST_SENT && !ev->sock_id);
+}
+
 static bool tcpstate_filter_takes(const struct tcpstate_filter *f,
 				  const struct tcpstate_event *ev)
 {
-	return (!f->netns || f->netns == ev->netns) &&
+	return tcpstate_filter_takes_cgroup(f, ev) &&
+	       (!f->netns || f->netns == ev->netns) &&
 	       (!f->family || f->family == ev->family) &&
 	       (!f->nr_lports || tcpstate_port_in(ev->sport, f->lports, f->nr_lports)) &&
 	       (!f->nr_rports || tcpstate_port_in(ev->dport, f->rports, f->nr_rports));
@@ -107,6 +137,7 @@ void tcpstate_event_send(const struct net *net, struct tcpstate_event *ev)
 	f = rcu_dereference_sched(tcpstate_filter);
 	if (f && !tcpstate_filter_takes(f, ev))
 		return;
+	ev->valid &= ~TCPSTATE_VALID_CGROUP_OUT;
 	rec = tcpstate_ring_reserve(&tcpstate_ring, &ev->ts_ns);
 	if (IS_ERR(rec)) {
 		tcpstate_count(net, TCPSTATE_C_RING_DROPS, 1);
@@ -155,6 +186,112 @@ void tcpstate_event_tuple_common(struct tcpstate_event *ev,
 	memcpy(ev->daddr, &skc->skc_daddr, sizeof(skc->skc_daddr));
 }
 
+/*
+ * The tuple of segment @skb, received, as a local socket would see it:
+ * its destination is the local end. Its TCP header is at the transport
+ * header.
+ */
+void tcpstate_event_tuple_skb(struct tcpstate_event *ev,
+			      const struct sk_buff *skb)
+{
+	const struct tcphdr *th = tcp_hdr(skb);
+
+	ev->sport = ntohs(th->dest);
+	ev->dport = ntohs(th->source);
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		ev->family = AF_INET6;
+		memcpy(ev->saddr, &ipv6_hdr(skb)->daddr, sizeof(ev->saddr));
+		memcpy(ev->daddr, &ipv6_hdr(skb)->saddr, sizeof(ev->daddr));
+		return;
+	}
+	ev->family = AF_INET;
+	memcpy(ev->saddr, &ip_hdr(skb)->daddr, sizeof(ip_hdr(skb)->daddr));
+	memcpy(ev->daddr, &ip_hdr(skb)->saddr, sizeof(ip_hdr(skb)->saddr));
+}
+
+#ifdef CONFIG_SOCK_CGROUP_DATA
+static bool tcpstate_cgroup_under(struct cgroup *cgrp, u64 id)
+{
+	for (; cgrp; cgrp = cgroup_parent(cgrp))
+		if (cgroup_id(cgrp) == id)
+			return true;
+	return false;
+}
+#endif
+
+/*
+ * Who owns full socket or listener @sk: its cgroup and uid (what the
+ * kernel charged it to when it was made, valid in any context); and with
+ * @by_task, the task the event runs in, when that is a task at all: in
+ * softirq, current is whatever the interrupt found running, a bystander.
+ * Callers pass @by_task only for events a task causes on its own socket
+ * (connect(), listen(), close(), shutdown(), or the segments its system
+ * call processes from the socket backlog).
+ */
+void tcpstate_event_owner(struct tcpstate_event *ev, const struct sock *sk,
+			  bool by_task)
+{
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	struct cgroup *cgrp;
+	const struct tcpstate_filter *f;
+
+	/* The socket holds a reference on its cgroup, and so on its parents. */
+	cgrp = sock_cgroup_ptr((struct sock_cgroup_data *)&sk->sk_cgrp_data);
+	ev->cgroup_id = cgroup_id(cgrp);
+	f = rcu_dereference_sched(tcpstate_filter);
+	if (f && f->cgroup_id && !tcpstate_cgroup_under(cgrp, f->cgroup_id))
+		ev->valid |= TCPSTATE_VALID_CGROUP_OUT;
+#endif
+	ev->uid = from_kuid_munged(&init_user_ns, sk->sk_uid);
+	ev->valid |= TCPSTATE_VALID_OWNER;
+	if (by_task && in_task()) {
+		ev->tgid = task_tgid_nr(current);
+		ev->pid = task_pid_nr(current);
+		/*
+		 * Unlocked, as bpf_get_current_comm(): a racing rename may
+		 * tear the name, never its last byte, always NUL.
+		 */
+		BUILD_BUG_ON(sizeof(current->comm) != sizeof(ev->comm));
+		memcpy(ev->comm, current->comm, sizeof(ev->comm));
+		ev->valid |= TCPSTATE_VALID_TASK;
+	}
+}
+
+/*
+ * The sequence numbers of full TCP socket @sk as it leaves @oldstate: what
+ * it will send and expect next, and both initial sequence numbers while
+ * the handshake is the state left. RFC 4898's byte counters give the
+ * ISNs back: bytes_acked counts from our ISN (the SYN included when our
+ * SYN was acked here, as a connect()ing socket's is; a listener's child is
+ * made with its SYN-ACK acked), bytes_received from the peer's ISN + 1.
+ */
+static void tcpstate_event_seq(struct tcpstate_event *ev, const struct sock *sk,
+			       int oldstate)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 rcv_nxt = READ_ONCE(tp->rcv_nxt);
+
+	ev->seq = READ_ONCE(tp->write_seq);
+	ev->ack = rcv_nxt;
+	ev->valid |= TCPSTATE_VALID_SEQ;
+	if (oldstate == TCP_SYN_SENT) {
+		/* No SYN sent: connect() failed before tcp_connect(). */
+		if (!READ_ONCE(tp->segs_out))
+			return;
+		ev->iss = READ_ONCE(tp->snd_una) - (u32)READ_ONCE(tp->bytes_acked);
+		ev->valid |= TCPSTATE_VALID_ISS;
+		if (ev->newstate == TCP_CLOSE)
+			return;
+	} else if (oldstate == TCP_SYN_RECV) {
+		ev->iss = READ_ONCE(tp->snd_una) - (u32)READ_ONCE(tp->bytes_acked) - 1;
+		ev->valid |= TCPSTATE_VALID_ISS;
+	} else {
+		return;
+	}
+	ev->irs = rcv_nxt - (u32)READ_ONCE(tp->bytes_received) - 1;
+	ev->valid |= TCPSTATE_VALID_IRS;
+}
+
 void tcpstate_report_state(const struct sock *sk, int oldstate, int newstate)
 {
 	struct tcpstate_event buf, *ev;
@@ -170,6 +307,20 @@ void tcpstate_report_state(const struct sock *sk, int oldstate, int newstate)
 	ev->oldstate = oldstate;
 	ev->newstate = newstate;
 	tcpstate_event_tuple_sk(ev, sk);
+	tcpstate_event_owner(ev, sk, true);
+	/*
+	 * A listener's numbers mean nothing, nor those of a child being
+	 * cloned from it (LISTEN -> SYN_RECV: its fields are still the
+	 * listener's), nor a connect()ing socket's before its ISN is drawn.
+	 */
+	if (oldstate != TCP_LISTEN && newstate != TCP_LISTEN &&
+	    oldstate != TCP_CLOSE)
+		tcpstate_event_seq(ev, sk, oldstate);
+	if (newstate == TCP_CLOSE) {
+		/* Why it closes: set before tcp_done() by every error path. */
+		ev->err = READ_ONCE(sk->sk_err);
+		ev->valid |= TCPSTATE_VALID_ERR;
+	}
 	tcpstate_event_send(sock_net(sk), ev);
 }
 
@@ -188,6 +339,7 @@ void tcpstate_report_synack_retrans(const struct sock *listener,
 	ev->peer_id = tcpstate_sock_id(listener);
 	ev->count = req->num_retrans + 1;
 	tcpstate_event_tuple_common(ev, &req->__req_common);
+	tcpstate_event_owner(ev, listener, false);
 	tcpstate_event_send(net, ev);
 }
 

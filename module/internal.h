@@ -11,6 +11,7 @@ struct net;
 struct sock;
 struct sock_common;
 struct request_sock;
+struct sk_buff;
 
 /*
  * The one ring all hooks write to: allocated by main.c, started and
@@ -55,6 +56,10 @@ void tcpstate_event_send(const struct net *net, struct tcpstate_event *ev);
 void tcpstate_event_tuple_sk(struct tcpstate_event *ev, const struct sock *sk);
 void tcpstate_event_tuple_common(struct tcpstate_event *ev,
 				 const struct sock_common *skc);
+void tcpstate_event_tuple_skb(struct tcpstate_event *ev,
+			      const struct sk_buff *skb);
+void tcpstate_event_owner(struct tcpstate_event *ev, const struct sock *sk,
+			  bool by_task);
 void tcpstate_report_state(const struct sock *sk, int oldstate, int newstate);
 void tcpstate_report_synack_retrans(const struct sock *listener,
 				    const struct request_sock *req);
@@ -62,6 +67,14 @@ int tcpstate_session_map(struct file *file, struct vm_area_struct *vma);
 bool tcpstate_session_held_by(const struct file *file);
 int tcpstate_session_set_filter(struct file *file, struct tcpstate_filter *f);
 void tcpstate_session_end(struct file *file);
+
+/* resets.c */
+void tcpstate_report_rst_sent(const struct sock *sk, const struct sk_buff *skb,
+			      u8 reason);
+void tcpstate_report_rst_received(const struct sock *sk);
+#ifdef TCPSTATE_HAVE_RST_REASON
+u8 tcpstate_rst_reason(int kernel_reason);
+#endif
 
 /* tracepoints.c */
 bool tcpstate_tracepoints_present(void);

@@ -2,8 +2,9 @@
 /*
  * The one hook table: every function tcpstate kprobes where the kernel has
  * no tracepoint (request socks entering and leaving the SYN queue, the
- * accept queue, listen drops, timewait socks created and killed; and, with
- * attach=kprobe, state changes and SYN-ACK retransmits) is one row, with
+ * accept queue, listen drops, timewait socks created and killed, RSTs the
+ * reset tracepoint misses before 6.10; and, with attach=kprobe, state
+ * changes, SYN-ACK retransmits and RSTs) is one row, with
  * its handlers (kprobes_*.c), which kernels have it under which name, and
  * the prototype the handlers read its arguments by. Also what registers
  * the table, shows it (/sys/class/misc/tcpstate/hooks) and skip_hooks=.
@@ -26,6 +27,8 @@
 enum tcpstate_hook_use {
 	TCPSTATE_HOOK_ALWAYS,
 	TCPSTATE_HOOK_KPROBE_MODE,	/* stands in for a tracepoint */
+	/* beside a tracepoint: what it does not report */
+	TCPSTATE_HOOK_TRACEPOINT_MODE,
 	TCPSTATE_HOOK_WITH_PREVIOUS,	/* only if the row before is hooked */
 };
 
@@ -161,6 +164,21 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 			       tcpstate_send_synack_entry, tcpstate_send_synack_ret,
 			       tcpstate_req_args, TCPSTATE_HOOK_KPROBE_MODE,
 			       TCPSTATE_ALT_NONE),
+	/* RSTs (resets.c): tcp:tcp_send_reset and tcp:tcp_receive_reset. */
+#ifndef TCPSTATE_HAVE_RST_REASON
+	TCPSTATE_KPROBE("tcp_v4_send_reset", tcpstate_kp_v4_send_reset_nosock,
+			TCPSTATE_HOOK_TRACEPOINT_MODE),
+	TCPSTATE_KPROBE("tcp_v6_send_reset", tcpstate_kp_v6_send_reset_nosock,
+			TCPSTATE_HOOK_TRACEPOINT_MODE),
+#endif
+	TCPSTATE_KPROBE("tcp_v4_send_reset", tcpstate_kp_v4_send_reset,
+			TCPSTATE_HOOK_KPROBE_MODE),
+	TCPSTATE_KPROBE("tcp_v6_send_reset", tcpstate_kp_v6_send_reset,
+			TCPSTATE_HOOK_KPROBE_MODE),
+	TCPSTATE_KPROBE("tcp_send_active_reset", tcpstate_kp_send_active_reset,
+			TCPSTATE_HOOK_KPROBE_MODE),
+	TCPSTATE_KPROBE("tcp_reset", tcpstate_kp_reset,
+			TCPSTATE_HOOK_KPROBE_MODE),
 };
 
 /*
@@ -215,6 +233,18 @@ TCPSTATE_ASSERT_PROTO(inet_sk_state_store,
 		      void (*)(struct sock *, int));
 TCPSTATE_ASSERT_PROTO(tcp_rtx_synack,
 		      int (*)(const struct sock *, struct request_sock *));
+#ifdef TCPSTATE_HAVE_RST_REASON
+TCPSTATE_ASSERT_PROTO(tcp_send_active_reset,
+		      void (*)(struct sock *, enum sk_rst_reason));
+#else
+TCPSTATE_ASSERT_PROTO(tcp_send_active_reset,
+		      void (*)(struct sock *, gfp_t));
+#endif
+#ifdef TCPSTATE_HAVE_TCP_RESET_SKB
+TCPSTATE_ASSERT_PROTO(tcp_reset, void (*)(struct sock *, struct sk_buff *));
+#else
+TCPSTATE_ASSERT_PROTO(tcp_reset, void (*)(struct sock *));
+#endif
 
 static const char *tcpstate_hook_name(const struct tcpstate_hook *h)
 {
@@ -401,7 +431,7 @@ void tcpstate_kprobes_detach(void)
 	}
 }
 
-/* @kprobe_mode: also hook what the two tracepoints would report. */
+/* @kprobe_mode: also hook what the tracepoints would report. */
 int tcpstate_kprobes_attach(bool kprobe_mode)
 {
 	unsigned int i;
@@ -411,6 +441,8 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 		struct tcpstate_hook *h = &tcpstate_hooks[i];
 
 		if (h->use == TCPSTATE_HOOK_KPROBE_MODE && !kprobe_mode)
+			continue;
+		if (h->use == TCPSTATE_HOOK_TRACEPOINT_MODE && kprobe_mode)
 			continue;
 		if (h->use == TCPSTATE_HOOK_WITH_PREVIOUS && (i == 0 || !(h - 1)->registered))
 			continue;

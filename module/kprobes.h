@@ -115,4 +115,12 @@ int tcpstate_send_synack_entry(struct kretprobe_instance *ri,
 int tcpstate_send_synack_ret(struct kretprobe_instance *ri,
 			     struct pt_regs *regs);
 
+/* resets.c */
+int tcpstate_kp_v4_send_reset(struct kprobe *p, struct pt_regs *regs);
+int tcpstate_kp_v6_send_reset(struct kprobe *p, struct pt_regs *regs);
+int tcpstate_kp_v4_send_reset_nosock(struct kprobe *p, struct pt_regs *regs);
+int tcpstate_kp_v6_send_reset_nosock(struct kprobe *p, struct pt_regs *regs);
+int tcpstate_kp_send_active_reset(struct kprobe *p, struct pt_regs *regs);
+int tcpstate_kp_reset(struct kprobe *p, struct pt_regs *regs);
+
 #endif /* _TCPSTATE_KPROBES_H */

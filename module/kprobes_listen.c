@@ -111,6 +111,7 @@ static void tcpstate_send_prepared(const struct tcpstate_mib_args *a, u16 type,
 		ev->qlen = tcpstate_synq_len(a->listener);
 		ev->qmax = READ_ONCE(a->listener->sk_max_ack_backlog);
 	}
+	tcpstate_event_owner(ev, a->listener, false);
 	tcpstate_event_send(a->net, ev);
 }
 
@@ -135,22 +136,10 @@ static int tcpstate_syn_call_begin(struct tcpstate_mib_args *a,
 				   struct sock *listener,
 				   const struct sk_buff *skb)
 {
-	const struct tcphdr *th = tcp_hdr(skb);
-
 	if (!tcpstate_listen_call_begin(a, listener))
 		return 1;
 	a->ev.peer_id = tcpstate_sock_id(a->listener);
-	a->ev.sport = ntohs(th->dest);
-	a->ev.dport = ntohs(th->source);
-	if (skb->protocol == htons(ETH_P_IP)) {
-		a->ev.family = AF_INET;
-		memcpy(a->ev.saddr, &ip_hdr(skb)->daddr, 4);
-		memcpy(a->ev.daddr, &ip_hdr(skb)->saddr, 4);
-	} else {
-		a->ev.family = AF_INET6;
-		memcpy(a->ev.saddr, &ipv6_hdr(skb)->daddr, 16);
-		memcpy(a->ev.daddr, &ipv6_hdr(skb)->saddr, 16);
-	}
+	tcpstate_event_tuple_skb(&a->ev, skb);
 	return 0;
 }
 

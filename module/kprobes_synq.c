@@ -31,6 +31,7 @@ static struct tcpstate_event *tcpstate_req_event(struct tcpstate_event *buf,
 	ev->peer_id = tcpstate_sock_id(listener);
 	ev->count = req->num_retrans;
 	tcpstate_event_tuple_common(ev, &req->__req_common);
+	tcpstate_event_owner(ev, listener, false);
 	return ev;
 }
 
@@ -47,6 +48,10 @@ static void tcpstate_report_syn_recv(const struct request_sock *req,
 	ev->count = 0;
 	ev->qlen = tcpstate_synq_len(listener);
 	ev->qmax = READ_ONCE(listener->sk_max_ack_backlog);
+	/* Both ISNs are known before the request sock is queued. */
+	ev->iss = tcp_rsk(req)->snt_isn;
+	ev->irs = tcp_rsk(req)->rcv_isn;
+	ev->valid |= TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS;
 	tcpstate_event_send(sock_net(listener), ev);
 }
 
@@ -223,6 +228,7 @@ static void tcpstate_report_accept_queued(struct sock *listener,
 	ev->qlen = READ_ONCE(listener->sk_ack_backlog);
 	ev->qmax = READ_ONCE(listener->sk_max_ack_backlog);
 	tcpstate_event_tuple_sk(ev, child);
+	tcpstate_event_owner(ev, child, false);
 	tcpstate_event_send(sock_net(listener), ev);
 }
 

@@ -65,6 +65,11 @@ int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	ev->peer_id = tcpstate_sock_id(sk);
 	ev->oldstate = sk->sk_state;
+	/* From tcp_fin() in softirq, or from close() of an orphan-to-be. */
+	tcpstate_event_owner(ev, sk, true);
+	ev->seq = READ_ONCE(tcp_sk(sk)->write_seq);
+	ev->ack = READ_ONCE(tcp_sk(sk)->rcv_nxt);
+	ev->valid |= TCPSTATE_VALID_SEQ;
 	tcpstate_event_send(sock_net(sk), ev);
 	return 0;
 }

@@ -93,7 +93,7 @@ static const struct kernel_param_ops tcpstate_attach_ops = {
 module_param_cb(attach, &tcpstate_attach_ops, &attach, 0444);
 __MODULE_PARM_TYPE(attach, "charp");
 MODULE_PARM_DESC(attach,
-		 "How state changes and SYN-ACK retransmits are hooked: auto (tracepoints if the kernel has them, else kprobes), tracepoint, or kprobe");
+		 "How state changes, SYN-ACK retransmits and RSTs are hooked: auto (tracepoints if the kernel has them, else kprobes), tracepoint, or kprobe");
 
 /* Whether the tracepoints are in use; decided once, at load. */
 static bool tcpstate_use_tracepoints;

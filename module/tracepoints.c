@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The two tracepoints tcpstate hooks when the kernel has them:
- * sock:inet_sock_set_state (every state change) and
- * tcp:tcp_retransmit_synack. They are not exported to modules, so they are
- * found by name; attach=kprobe hooks their functions instead (kprobes.c).
+ * The tracepoints tcpstate hooks when the kernel has them:
+ * sock:inet_sock_set_state (every state change), tcp:tcp_retransmit_synack,
+ * tcp:tcp_send_reset and tcp:tcp_receive_reset (resets.c). They are not
+ * exported to modules, so they are found by name; attach=kprobe hooks
+ * their functions instead (kprobes.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -46,6 +47,28 @@ static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
 					  const struct request_sock *req)
 {
 	tcpstate_synack_retransmitted(sk, req);
+}
+
+#ifdef TCPSTATE_HAVE_RST_REASON
+/* Since 6.10: every RST, a NULL, request or timewait @sk included. */
+static void tcpstate_tp_send_reset(void *data, const struct sock *sk,
+				   const struct sk_buff *skb,
+				   const enum sk_rst_reason reason)
+{
+	tcpstate_report_rst_sent(sk, skb, tcpstate_rst_reason(reason));
+}
+#else
+/* Before 6.10: full sockets only; kprobes.c's rows catch the rest. */
+static void tcpstate_tp_send_reset(void *data, const struct sock *sk,
+				   const struct sk_buff *skb)
+{
+	tcpstate_report_rst_sent(sk, skb, TCPSTATE_RST_UNKNOWN);
+}
+#endif
+
+static void tcpstate_tp_receive_reset(void *data, struct sock *sk)
+{
+	tcpstate_report_rst_received(sk);
 }
 
 /*
@@ -124,6 +147,8 @@ static struct tcpstate_tracepoint tcpstate_tracepoints[] = {
 	{ .name = "inet_sock_set_state", .probe = tcpstate_tp_set_state },
 	{ .name = "tcp_retransmit_synack",
 	  .probe = tcpstate_tp_retransmit_synack },
+	{ .name = "tcp_send_reset", .probe = tcpstate_tp_send_reset },
+	{ .name = "tcp_receive_reset", .probe = tcpstate_tp_receive_reset },
 };
 
 static void tcpstate_find_tracepoint(struct tracepoint *tp, void *unused)
@@ -182,6 +207,8 @@ int tcpstate_tracepoints_attach(void)
 	/* A probe whose prototype drifts from the tracepoint's fails here. */
 	check_trace_callback_type_inet_sock_set_state(tcpstate_tp_set_state);
 	check_trace_callback_type_tcp_retransmit_synack(tcpstate_tp_retransmit_synack);
+	check_trace_callback_type_tcp_send_reset(tcpstate_tp_send_reset);
+	check_trace_callback_type_tcp_receive_reset(tcpstate_tp_receive_reset);
 
 	for_each_kernel_tracepoint(tcpstate_find_tracepoint, NULL);
 	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {

@@ -75,7 +75,9 @@ echo "host others_busy=$busy others_samples=$samples" >>"$raw"
 accel=tcg
 grep -aq '^vm-run: accel kvm' "$log" && accel=kvm
 if [ -s "$raw" ]; then
-	awk -v accel=$accel -f bench/report.awk "$raw" | tee "$txt"
+	# The ring slot's size, from the ABI header: its one home.
+	span=$(awk '$2 == "TCPSTATE_RECORD_SPAN" { print $3 }' module/uapi/tcpstate.h)
+	awk -v accel=$accel -v span="$span" -f bench/report.awk "$raw" | tee "$txt"
 fi
 if [ "$status" -ne 0 ] || ! grep -qx done "$raw"; then
 	echo "bench: the VM run failed (status $status): see ${log#"$top"/}" >&2

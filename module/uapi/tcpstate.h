@@ -174,10 +174,10 @@ struct tcpstate_rec_hdr {
  *	An RST sent as a connection is aborted (close() with unread data,
  *	SO_LINGER 0, connect(AF_UNSPEC)) may follow that socket's -> CLOSE
  *	event: the kernel closes first, then resets.
- * @TCPSTATE_EV_RST_RECEIVED: a socket accepted an RST from its peer and
- *	is about to close. @oldstate: its state; @err: the error the RST
- *	sets (ECONNREFUSED in SYN_SENT, EPIPE in CLOSE_WAIT, else
- *	ECONNRESET).
+ * @TCPSTATE_EV_RST_RECEIVED: a full socket accepted an RST from its
+ *	peer and is about to close. @oldstate: its state. The -> CLOSE
+ *	event that follows carries the error the RST set (@err:
+ *	ECONNREFUSED in SYN_SENT, EPIPE in CLOSE_WAIT, else ECONNRESET).
  */
 enum tcpstate_event_type {
 	TCPSTATE_EV_STATE = 1,
@@ -303,13 +303,17 @@ enum tcpstate_rst_reason {
 	[TCPSTATE_RST_ERROR] = "error",					\
 }
 
-/* Bits of struct tcpstate_event @valid: which of the later fields hold
- * what the kernel said (a field whose bit is clear is zero). */
-/* @cgroup_id and @uid: the socket's owner (a request sock's listener's) */
+/*
+ * Bits of struct tcpstate_event @valid: which of the later fields hold
+ * what the kernel said (a field whose bit is clear is zero).
+ *
+ * TCPSTATE_VALID_OWNER: @cgroup_id and @uid, the socket's owner (a
+ * request sock's listener's). TCPSTATE_VALID_TASK: @tgid, @pid and @comm:
+ * the event ran in a task's own system call or work on the socket
+ * (connect(), listen(), close(), shutdown(), ...), not in softirq on
+ * behalf of whatever task was interrupted.
+ */
 #define TCPSTATE_VALID_OWNER	0x01U
-/* @tgid, @pid and @comm: the event ran in a task's own system call or
- * work on the socket (connect(), listen(), close(), shutdown(), ...),
- * not in softirq on behalf of whatever task was interrupted */
 #define TCPSTATE_VALID_TASK	0x02U
 /* @seq and @ack */
 #define TCPSTATE_VALID_SEQ	0x04U
@@ -347,7 +351,7 @@ enum tcpstate_rst_reason {
  * @err:      TCPSTATE_VALID_ERR: the socket's error at the event, a
  *            positive errno (ECONNREFUSED, ETIMEDOUT, ECONNRESET,
  *            EHOSTUNREACH, ...) or 0. Set on every TCPSTATE_EV_STATE to
- *            TCP_CLOSE and on TCPSTATE_EV_RST_RECEIVED
+ *            TCP_CLOSE
  * @valid:    TCPSTATE_VALID_* bits
  * @cgroup_id: TCPSTATE_VALID_OWNER: the cgroup v2 id of the socket (the
  *            inode number of its directory under /sys/fs/cgroup), as
@@ -371,7 +375,8 @@ enum tcpstate_rst_reason {
  * @iss:      TCPSTATE_VALID_ISS: this side's initial sequence number (the
  *            SYN's or SYN-ACK's seq, as tcpdump -S prints it). On
  *            TCPSTATE_EV_SYN_RECV and a full socket's events from
- *            SYN_SENT or SYN_RECV
+ *            SYN_SENT or SYN_RECV (but a simultaneous open's SYN_RECV ->
+ *            ESTABLISHED, whose @iss is one too low)
  * @irs:      TCPSTATE_VALID_IRS: the peer's initial sequence number, where
  *            @iss is given and the peer's SYN was seen
  * @__pad:    zero

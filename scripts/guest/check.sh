@@ -8,7 +8,8 @@
 ./tcpstate_test || status=1
 # SYN queue, accept queue, MPTCP subflows, TIME_WAIT, per-netns counters and attach=,
 # against the kernel's own figures (each in network namespaces of its own).
-for t in synq_test mptcp_test timewait_test netns_test attach_test; do
+for t in synq_test mptcp_test timewait_test netns_test attach_test \
+	cgroup_filter_test; do
 	./$t || status=1
 done
 # The SYN queue, MPTCP and TIME_WAIT tests again with attach=kprobe, where kprobes
@@ -95,8 +96,10 @@ tap_result $? "installed: modprobe tcpstate loads it, rmmod unloads it"
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 
 # What this kernel let tcpstate attach to (README, "Supported kernels"):
-# both tracepoints, and exactly one row of each alternative run of the
-# hook table, the one this kernel has.
+# the four tracepoints, exactly one row of each alternative run of the
+# hook table (the one this kernel has), and the RST rows beside
+# tcp:tcp_send_reset for both families or for neither (kernels whose
+# tracepoint reports every RST: the RST tests show none is missed).
 tap_header
 tap_plan 1
 hooks=$(cat /sys/class/misc/tcpstate/hooks)
@@ -105,11 +108,12 @@ dmesg | grep -E 'tcpstate: hooked ' | sed 's/^/# dmesg: /'
 count() {
 	printf '%s\n' "$hooks" | grep -cE "$1"
 }
-[ "$(count '^tracepoint (inet_sock_set_state|tcp_retransmit_synack)$')" = 2 ] &&
+[ "$(count '^tracepoint (inet_sock_set_state|tcp_retransmit_synack|tcp_send_reset|tcp_receive_reset)$')" = 4 ] &&
+	case "$(count ' tcp_v[46]_send_reset missed=[0-9]+$')" in 0|2) true ;; *) false ;; esac &&
 	[ "$(count ' (inet_twsk_hashdance|inet_twsk_hashdance_schedule) missed=[0-9]+$')" = 1 ] &&
 	[ "$(count ' (__inet_csk_reqsk_queue_drop|reqsk_queue_unlink) missed=[0-9]+$')" = 1 ] &&
 	[ "$(count '^k(ret)?probe [a-z0-9_.]+ missed=[0-9]+$')" = "$(count '^k')" ]
-tap_result $? "hooks: both tracepoints, one timewait-creation and one request-unlink hook, each kprobe's missed= count"
+tap_result $? "hooks: four tracepoints, one timewait-creation and one request-unlink hook, each kprobe's missed= count"
 
 # A kernel complaint anywhere in the run fails it.
 /tcpstate/guest/kernel-log-clean.sh || status=1
