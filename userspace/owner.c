@@ -1004,8 +1004,7 @@ static void tb_word(struct textbuf *tb, const char *s, size_t n)
 	}
 }
 
-/* @path in @width columns: its tail from a '/', after "...". */
-static void tb_cgroup_short(struct textbuf *tb, const char *path, int width)
+void tb_cgroup_short(struct textbuf *tb, const char *path, int width)
 {
 	size_t len = strlen(path), keep = (size_t)width - 3;
 	const char *tail;

@@ -104,6 +104,13 @@ int owner_cgroup_is_under(const char *path, const char *under);
 #define OWNER_COLS_WIDTH	(OWNER_COL_PID + OWNER_COL_COMM + \
 				 OWNER_COL_UID + OWNER_COL_CGROUP + 4)
 
+/*
+ * Cgroup path @path in at most @width (> 3) columns: whole, or "..." and
+ * its tail from a '/' (its last components), or "..." and the last
+ * characters when even the last component is too long.
+ */
+void tb_cgroup_short(struct textbuf *tb, const char *path, int width);
+
 /* "PID     COMM            UID   CGROUP                   " */
 void tb_owner_header(struct textbuf *tb);
 /*

@@ -430,6 +430,32 @@ TEST(who_columns)
 		     line);
 }
 
+/* A cgroup path too long for its column keeps its last components. */
+TEST(cgroup_column_keeps_the_last_components)
+{
+	static const struct {
+		const char *path, *want;
+	} cases[] = {
+		{ "/", "/" },
+		{ "/system.slice/nginx.service", ".../nginx.service" },
+		{ "/a/b/c/d/e/f/g/h/i/j/k/l/m", ".../d/e/f/g/h/i/j/k/l/m" },
+		{ "/exactly-twenty-four-chr", "/exactly-twenty-four-chr" },
+		{ "/system.slice/docker-0123456789abcdef0123456789abcdef.scope",
+		  "...123456789abcdef.scope" },
+	};
+	char buf[64];
+	struct textbuf tb;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		tb_init(&tb, buf, sizeof(buf));
+		tb_cgroup_short(&tb, cases[i].path, OWNER_COL_CGROUP);
+		ASSERT_LT(0, tb_end(&tb));
+		ASSERT_STREQ(cases[i].want, buf);
+		ASSERT_GE(OWNER_COL_CGROUP, (int)strlen(buf));
+	}
+}
+
 /* Every key always present; null for what is not known. */
 TEST(json_keys)
 {
