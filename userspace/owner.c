@@ -21,10 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "names.h"
 #include "owner.h"
 
 /* At most one /proc scan a second: each reads every process's fds. */
@@ -287,7 +289,7 @@ static void learn_task(struct owner *o, const struct tcpstate_event *ev)
 /* IPv4 as v4-mapped IPv6, the one form /proc rows are compared in. */
 static void to_v6(__u8 out[16], unsigned int family, const __u8 *addr)
 {
-	if (family == 2 /* AF_INET */) {
+	if (family == AF_INET) {
 		memset(out, 0, 10);
 		out[10] = out[11] = 0xff;
 		memcpy(out + 12, addr, 4);
@@ -359,7 +361,7 @@ static int ends_life(const struct tcpstate_event *ev)
 {
 	switch (ev->type) {
 	case TCPSTATE_EV_STATE:
-		return ev->newstate == 7 /* TCP_CLOSE */;
+		return ev->newstate == TCPS_CLOSE;
 	case TCPSTATE_EV_SYN_RECV_END:
 	case TCPSTATE_EV_TIMEWAIT_END:
 		return 1;
@@ -429,9 +431,9 @@ void owner_feed(struct owner_table *t, const struct tcpstate_event *ev)
 		 * SYN_RECV) gets its request sock as parent at once.
 		 */
 		e = &t->e[i];
-		if (!e->parent && ev->newstate != 7 /* TCP_CLOSE */ &&
-		    ev->oldstate != 10 /* TCP_LISTEN */)
-			want_lookup(t, i, ev, ev->newstate == 10);
+		if (!e->parent && ev->newstate != TCPS_CLOSE &&
+		    ev->oldstate != TCPS_LISTEN)
+			want_lookup(t, i, ev, ev->newstate == TCPS_LISTEN);
 		break;
 	default:
 		break;
@@ -489,7 +491,7 @@ static const char *parse_endpoint(const char *s, unsigned int words,
 	if (end == s || p > 65535)
 		return NULL;
 	*port = (__u16)p;
-	to_v6(addr, words == 1 ? 2 : 10, raw);
+	to_v6(addr, words == 1 ? AF_INET : AF_INET6, raw);
 	return end;
 }
 
@@ -515,10 +517,10 @@ static void match_row(struct owner_table *t, const __u8 *laddr, __u16 lport,
 		if (p->inode || p->lport != lport)
 			continue;
 		if (p->listener) {
-			if (st == 0x0a && (!memcmp(p->laddr, laddr, 16) ||
+			if (st == TCPS_LISTEN && (!memcmp(p->laddr, laddr, 16) ||
 					   is_wildcard(laddr)))
 				p->inode = inode;
-		} else if (st != 0x0a && p->rport == rport &&
+		} else if (st != TCPS_LISTEN && p->rport == rport &&
 			   !memcmp(p->laddr, laddr, 16) &&
 			   !memcmp(p->raddr, raddr, 16)) {
 			p->inode = inode;
