@@ -9,6 +9,7 @@
   check_json.py event-notime TEXT JSON  the same, TIME not compared (the
                                   two came from runs that each measured
                                   the wall clock's offset)
+  check_json.py event-who TEXT JSON     as event-notime, TEXT with --who
   check_json.py lines FILE        every line of FILE is a JSON object with a
                                   known "type" and all of that type's keys
   check_json.py strings JSON HEX  line i of JSON is a JSON string whose
@@ -45,6 +46,7 @@ START_KEYS = ["type", "view", "kernel_filter"]
 KEYS = {"sequence": SEQ_KEYS, "event": EVENT_KEYS, "summary": SUMMARY_KEYS,
         "start": START_KEYS}
 COL_KIND, COL_SIDE, COL_NETNS, COL_ENDPOINT, COL_DURATION = 18, 6, 10, 21, 9
+COL_CGROUP = 24
 
 
 def fail(msg):
@@ -193,11 +195,41 @@ def event_words(o):
     return ev
 
 
-def event_text(o):
-    return "%-15s %-*d %s %-*s -> %-*s %s" % (
+def cgroup_column(o):
+    """owner.c tb_owner_text(): the path, shortened, else the id."""
+    if o["cgroup_id"] is None:
+        return "-"
+    path = o["cgroup"]
+    if path is None:
+        return str(o["cgroup_id"])
+    if len(path) <= COL_CGROUP:
+        return path
+    tail = path[len(path) - (COL_CGROUP - 3):]
+    if "/" in tail:
+        tail = tail[tail.index("/"):]
+    return "..." + tail
+
+
+def who_columns(o):
+    """The --who columns: PID COMM UID CGROUP, "-" when unknown."""
+    def known(v):
+        return "-" if v is None else str(v)
+    comm = o["comm"]
+    if comm is not None:
+        comm = "".join(c if " " < c < "\x7f" else "?" for c in comm)
+    if (o["tgid"] is None) != (o["comm"] is None):
+        fail("tgid and comm disagree: %r" % o)
+    if (o["pid"] is not None) and o["owner_from"] != "event":
+        fail("a thread id from %r" % o["owner_from"])
+    return "%-7s %-15s %-5s %-24s " % (known(o["tgid"]), comm or "-",
+                                       known(o["uid"]), cgroup_column(o))
+
+
+def event_text(o, who=False):
+    return "%-15s %-*d %s %-*s -> %-*s %s%s" % (
         hhmmss(o["time"]), COL_NETNS, o["netns"], o["sock_id"],
         COL_ENDPOINT, endpoint(o, "l"), COL_ENDPOINT, endpoint(o, "r"),
-        event_transition(o))
+        who_columns(o) if who else "", event_transition(o))
 
 
 def compare(text_path, json_path, build, header_word, strip=0):
@@ -225,6 +257,9 @@ def main(argv):
         n = compare(argv[2], argv[3], lambda o: seq_text(o, False), "KIND ")
     elif len(argv) == 4 and argv[1] == "event-notime":
         n = compare(argv[2], argv[3], event_text, "TIME ", 16)
+    elif len(argv) == 4 and argv[1] == "event-who":
+        n = compare(argv[2], argv[3], lambda o: event_text(o, True),
+                    "TIME ", 16)
     elif len(argv) == 3 and argv[1] == "lines":
         with open(argv[2]) as f:
             n = len([parse(l) for l in f])

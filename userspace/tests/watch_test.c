@@ -1401,6 +1401,18 @@ TEST_F(replay, request_socks_show_the_listener_owner)
 		TH_LOG("%s", self->r.out);
 }
 
+/* The --who columns say what the JSON keys say, line by line. */
+TEST_F(replay, who_columns_match_the_json)
+{
+	write_owned_events(_metadata, self->events);
+	REPLAY(&self->r, NULL, "-e", "--who");
+	save(self->text, self->r.out);
+	REPLAY(&self->r, NULL, "-e", "-j");
+	save(self->json, self->r.out);
+	CHECK_JSON("event-who", self->text, self->json);
+	CHECK_JSON("lines", self->json);
+}
+
 /* --cgroup goes to the kernel as the directory's inode number. */
 TEST_F(replay, cgroup_goes_to_the_kernel)
 {
