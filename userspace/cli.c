@@ -40,6 +40,7 @@ enum {
 	OPT_PID,
 	OPT_COMM,
 	OPT_CGROUP,
+	OPT_LADDER,
 };
 
 /* A day: longer is surely a typo, and keeps every ns product in range. */
@@ -58,6 +59,7 @@ static const char usage_text[] =
 "       " PROG " --counters [-j] | --reseed [-j] | --prometheus FILE [-i SECS]\n"
 "View:    -e --events  -j --json  -T --timestamp  -w --wide  --summary  --flush\n"
 "         --who (PID COMM UID CGROUP columns: the owner)\n"
+"         --ladder (each connection as a ladder of segments, seq= ack=)\n"
 "Filters: -4 --ipv4  -6 --ipv6  -L --localport PORTS  -D --remoteport PORTS\n"
 "         --laddr ADDR  --raddr ADDR  --netns INODE  --state STATE\n"
 "         --pid PID  --comm NAME  --cgroup PATH (and its descendants)\n"
@@ -69,6 +71,7 @@ static const char usage_text[] =
 "KIND: active_open passive_open connect_refused connect_timeout connect_failed\n"
 "  half_open_expired half_open_dropped ack_dropped syn_dropped syn_cookie\n"
 "  active_close passive_close simultaneous_close orphan_close reset\n"
+"  reset_by_peer reset_by_us (cause= refused timed_out unreachable ...)\n"
 "  unfinished in_progress; time in the accept queue is not measurable\n"
 "-e: OLD -> NEW, SYN_RECV, SYN_RECV_END (child=), SYNACK_RETRANS, ACCEPT_QUEUED,\n"
 "  ACK_DROP, SYN_DROP, SYNCOOKIE_SENT, TIMEWAIT (from=), TIMEWAIT_SUBSTATE,\n"
@@ -112,6 +115,7 @@ static const struct option long_options[] = {
 	{ "pid",        required_argument, NULL, OPT_PID },
 	{ "comm",       required_argument, NULL, OPT_COMM },
 	{ "cgroup",     required_argument, NULL, OPT_CGROUP },
+	{ "ladder",     no_argument,       NULL, OPT_LADDER },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -385,6 +389,9 @@ static int parse_option(int c, char **argv, struct options *opts)
 	case OPT_FLUSH:
 		opts->flush = 1;
 		break;
+	case OPT_LADDER:
+		opts->ladder = 1;
+		break;
 	case OPT_MAX_CONNS: {
 		unsigned long long n;
 
@@ -471,6 +478,10 @@ static int check_options(const struct options *opts, int seen4, int seen6)
 		return usage_error("--prometheus -: stdout only with --counters (a single write)");
 	if (seen4 && seen6)
 		return usage_error("-4 and -6 exclude each other: give neither for both families");
+	if (opts->ladder && opts->events)
+		return usage_error("--ladder draws connections: it cannot be combined with -e/--events");
+	if (opts->ladder && opts->json)
+		return usage_error("--ladder is a text view: it cannot be combined with -j/--json");
 	if (opts->flush && opts->events)
 		return usage_error("--flush shows connections in progress: it applies to the sequence view, not to -e/--events");
 	/* -4 means AF_INET sockets: an IPv6 address (but a v4-mapped one,

@@ -4,6 +4,7 @@
  * does it: the ABI's (see names.h), then the sequence engine's words
  * (declared in sequence.h, beside their enums).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -43,6 +44,8 @@ static const char *const event_type_names[] = {
 	[TCPSTATE_EV_TIMEWAIT] = "TIMEWAIT",
 	[TCPSTATE_EV_TIMEWAIT_END] = "TIMEWAIT_END",
 	[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = "TIMEWAIT_SUBSTATE",
+	[TCPSTATE_EV_RST_SENT] = "RST_SENT",
+	[TCPSTATE_EV_RST_RECEIVED] = "RST_RECEIVED",
 };
 
 static const char *const syn_recv_end_names[] = {
@@ -115,6 +118,8 @@ const char *tcpstate_reason_name(unsigned int type, unsigned int reason)
 		return tcpstate_drop_reason_name(reason);
 	case TCPSTATE_EV_TIMEWAIT_END:
 		return tcpstate_timewait_end_name(reason);
+	case TCPSTATE_EV_RST_SENT:
+		return tcpstate_rst_reason_name(reason);
 	default:
 		return NULL;
 	}
@@ -144,6 +149,49 @@ const char *tcpstate_name_or_unknown(const char *name, unsigned int value,
 	return buf;
 }
 
+static const char *const rst_reason_names[] = TCPSTATE_RST_NAMES;
+
+_Static_assert(ARRAY_SIZE(rst_reason_names) == TCPSTATE_NR_RST_REASONS,
+	       "TCPSTATE_RST_NAMES does not cover enum tcpstate_rst_reason");
+
+const char *tcpstate_rst_reason_name(unsigned int reason)
+{
+	return TCPSTATE_NAME_OF(rst_reason_names, reason);
+}
+
+/*
+ * What sk_err holds on a TCP socket: set by tcp_reset(), the retransmit
+ * and keepalive timers, ICMP errors (icmp_err_convert[] and its IPv6
+ * twin) and tcp_disconnect(); the rest of errno never gets there.
+ */
+static const char *const errno_names[] = {
+	[EPERM] = "EPERM",
+	[EIO] = "EIO",
+	[ENOMEM] = "ENOMEM",
+	[EACCES] = "EACCES",
+	[EINVAL] = "EINVAL",
+	[EPIPE] = "EPIPE",
+	[EPROTO] = "EPROTO",
+	[EMSGSIZE] = "EMSGSIZE",
+	[ENOPROTOOPT] = "ENOPROTOOPT",
+	[EOPNOTSUPP] = "EOPNOTSUPP",
+	[ENETDOWN] = "ENETDOWN",
+	[ENETUNREACH] = "ENETUNREACH",
+	[ENETRESET] = "ENETRESET",
+	[ECONNABORTED] = "ECONNABORTED",
+	[ECONNRESET] = "ECONNRESET",
+	[ENONET] = "ENONET",
+	[ETIMEDOUT] = "ETIMEDOUT",
+	[ECONNREFUSED] = "ECONNREFUSED",
+	[EHOSTDOWN] = "EHOSTDOWN",
+	[EHOSTUNREACH] = "EHOSTUNREACH",
+};
+
+const char *tcpstate_errno_name(unsigned int err)
+{
+	return TCPSTATE_NAME_OF(errno_names, err);
+}
+
 /* ---- sequences: the KIND, SIDE and PATH words (sequence.h) ---- */
 
 static const char *const kind_names[] = {
@@ -164,6 +212,8 @@ static const char *const kind_names[] = {
 	[SEQ_RESET] = "reset",
 	[SEQ_UNFINISHED] = "unfinished",
 	[SEQ_IN_PROGRESS] = "in_progress",
+	[SEQ_RESET_BY_PEER] = "reset_by_peer",
+	[SEQ_RESET_BY_US] = "reset_by_us",
 };
 
 _Static_assert(ARRAY_SIZE(kind_names) == SEQ_NR_KINDS,
@@ -172,6 +222,33 @@ _Static_assert(ARRAY_SIZE(kind_names) == SEQ_NR_KINDS,
 const char *seq_kind_name(unsigned int kind)
 {
 	return TCPSTATE_NAME_OF(kind_names, kind);
+}
+
+static const char *const cause_names[] = {
+	[SEQ_CAUSE_REFUSED] = "refused",
+	[SEQ_CAUSE_TIMED_OUT] = "timed_out",
+	[SEQ_CAUSE_UNREACHABLE] = "unreachable",
+	[SEQ_CAUSE_RESET_BY_PEER] = "reset_by_peer",
+	[SEQ_CAUSE_RESET_BY_US] = "reset_by_us",
+	[SEQ_CAUSE_ABORTED] = "aborted",
+};
+
+_Static_assert(ARRAY_SIZE(cause_names) == SEQ_NR_CAUSES,
+	       "cause_names does not cover enum seq_cause");
+
+const char *seq_cause_name(unsigned int cause)
+{
+	return TCPSTATE_NAME_OF(cause_names, cause);
+}
+
+static const char *const rst_by_names[] = {
+	[SEQ_RST_LOCAL] = "local",
+	[SEQ_RST_PEER] = "peer",
+};
+
+const char *seq_rst_by_name(enum seq_rst_by by)
+{
+	return TCPSTATE_NAME_OF(rst_by_names, by);
 }
 
 static const char *const side_names[] = {

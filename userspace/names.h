@@ -71,6 +71,18 @@ const char *tcpstate_syn_recv_end_name(unsigned int reason);
 const char *tcpstate_drop_reason_name(unsigned int reason);
 const char *tcpstate_timewait_end_name(unsigned int reason);
 
+/* Why this host sent an RST: "unknown", "no_socket", ... as
+ * TCPSTATE_RST_NAMES has them; NULL outside enum tcpstate_rst_reason.
+ */
+const char *tcpstate_rst_reason_name(unsigned int reason);
+
+/*
+ * The symbolic name of a socket error as the kernel's @err carries it
+ * ("ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", ...: the
+ * errnos a TCP socket's sk_err takes); NULL for 0 or another value.
+ */
+const char *tcpstate_errno_name(unsigned int err);
+
 /*
  * The name of @reason in the enum an event of @type carries (tcpstate.h:
  * SYN_RECV_END, ACK_DROP and SYN_DROP, TIMEWAIT_END); NULL for another

@@ -111,6 +111,16 @@ void seq_mig_unlink(struct seq_engine *e, struct conn *c)
 	e->nmig--;
 }
 
+static void held_unlink(struct seq_engine *e, struct conn *c)
+{
+	if (!(c->flags & F_HELD))
+		return;
+	c->held_prev->held_next = c->held_next;
+	c->held_next->held_prev = c->held_prev;
+	c->flags &= ~F_HELD;
+	e->nheld--;
+}
+
 void seq_conn_free(struct seq_engine *e, struct conn *c)
 {
 	unsigned int r;
@@ -118,6 +128,7 @@ void seq_conn_free(struct seq_engine *e, struct conn *c)
 	for (r = 0; r < NR_ROLES; r++)
 		seq_link_del(e, &c->link[r]);
 	seq_mig_unlink(e, c);
+	held_unlink(e, c);
 	lru_unlink(c);
 	e->nconns--;
 	free(c);
@@ -157,6 +168,11 @@ static void evict_one(struct seq_engine *e)
 
 	if (victim == &e->lru)
 		return;
+	/* Its record is complete: out with it rather than lose it. */
+	if (victim->flags & F_HELD) {
+		seq_release_held(e, victim);
+		return;
+	}
 	if (!(victim->flags & F_DONE))
 		e->evicted++;
 	seq_conn_free(e, victim);
@@ -291,6 +307,13 @@ void seq_fill_record(const struct seq_engine *e, const struct conn *c,
 		rec->missing |= SEQ_MISS_LOST;
 	rec->gap_from = c->gap_from;
 	rec->gap_to = c->gap_to;
+	rec->seqs = c->seqs;
+	rec->iss = c->iss;
+	rec->irs = c->irs;
+	rec->fin_seq = c->fin_seq;
+	rec->peer_fin_seq = c->peer_fin_seq;
+	rec->rst_seq = c->rst_seq;
+	rec->rst_ack = c->rst_ack;
 	rec->nsteps = c->nsteps;
 	for (i = 0; i < c->nsteps; i++) {
 		rec->steps[i] = c->steps[i];
@@ -368,32 +391,90 @@ static void teardown_times(struct seq_record *rec)
 		rec->established_ns = span(s[0].ts, s[1].ts);
 }
 
+/* What a socket error says of the end, the RSTs aside. */
+static enum seq_cause cause_of_err(unsigned int err)
+{
+	switch (err) {
+	case 0:
+		return SEQ_CAUSE_NONE;
+	case ECONNREFUSED:
+		return SEQ_CAUSE_REFUSED;
+	case ETIMEDOUT:
+		return SEQ_CAUSE_TIMED_OUT;
+	/* what ICMP errors become (icmp_err_convert[], icmpv6_err_convert()) */
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case EHOSTDOWN:
+	case ENETDOWN:
+	case ENONET:
+	case ENOPROTOOPT:
+		return SEQ_CAUSE_UNREACHABLE;
+	/* tcp_reset(): an RST received, whose event we did not see */
+	case ECONNRESET:
+	case EPIPE:
+		return SEQ_CAUSE_RESET_BY_PEER;
+	default:
+		return SEQ_CAUSE_ABORTED;
+	}
+}
+
+/*
+ * A connect() that failed, from a stream without the kernel's error
+ * (before ABI 2): by the time it took, see SEQ_REFUSED_MAX_NS.
+ */
+static enum seq_kind connect_kind_by_time(__u64 elapsed)
+{
+	if (elapsed == SEQ_NONE)
+		return SEQ_CONNECT_FAILED;
+	return elapsed < SEQ_REFUSED_MAX_NS ? SEQ_CONNECT_REFUSED :
+					      SEQ_CONNECT_TIMEOUT;
+}
+
 /*
  * The full socket reached CLOSE at @ts from @old, not handing over to a
- * timewait sock: the phase ends here. Frees @c.
+ * timewait sock: the phase ends here, and the kernel's word says why:
+ * @err (when @has_err) and the RSTs seen for it. Frees @c.
  */
 void seq_emit_closed(struct seq_engine *e, struct conn *c,
-		     unsigned int old, __u64 ts)
+		     unsigned int old, __u64 ts, int has_err,
+		     unsigned int err)
 {
+	enum seq_cause cause = SEQ_CAUSE_NONE;
+	enum seq_rst_by rst_by = SEQ_RST_NONE;
 	struct seq_record rec;
 	enum seq_kind kind;
 	__u64 elapsed = SEQ_NONE;
 
+	if (!has_err && c->rst_has_err) {
+		has_err = 1;
+		err = c->rst_err;
+	}
+	if (c->rst_received) {
+		rst_by = SEQ_RST_PEER;
+		cause = old == TCPS_SYN_SENT ? SEQ_CAUSE_REFUSED :
+					       SEQ_CAUSE_RESET_BY_PEER;
+	} else if (c->rst_sent) {
+		rst_by = SEQ_RST_LOCAL;
+		cause = SEQ_CAUSE_RESET_BY_US;
+	} else if (has_err) {
+		cause = cause_of_err(err);
+	}
+
 	if (!(c->flags & F_OPENED) && old == TCPS_SYN_SENT) {
-		/*
-		 * Refused or timed out: the events carry no cause, only the
-		 * time. No SYN is retransmitted before the initial RTO, so
-		 * a failure before it answered the first SYN (or the
-		 * application gave up first); see SEQ_REFUSED_MAX_NS.
-		 */
 		elapsed = span(c->syn_ts, ts);
-		if (elapsed == SEQ_NONE)
-			kind = SEQ_CONNECT_FAILED;
-		else if (elapsed < SEQ_REFUSED_MAX_NS)
+		if (!has_err && rst_by == SEQ_RST_NONE)
+			kind = connect_kind_by_time(elapsed);
+		else if (cause == SEQ_CAUSE_REFUSED)
 			kind = SEQ_CONNECT_REFUSED;
-		else
+		else if (cause == SEQ_CAUSE_TIMED_OUT)
 			kind = SEQ_CONNECT_TIMEOUT;
-	} else if (old == TCPS_LAST_ACK) {
+		else
+			kind = SEQ_CONNECT_FAILED;
+	} else if (cause == SEQ_CAUSE_RESET_BY_PEER) {
+		kind = SEQ_RESET_BY_PEER;
+	} else if (cause == SEQ_CAUSE_RESET_BY_US) {
+		kind = SEQ_RESET_BY_US;
+	} else if (old == TCPS_LAST_ACK && cause == SEQ_CAUSE_NONE) {
 		kind = SEQ_PASSIVE_CLOSE;
 	} else {
 		kind = SEQ_RESET;
@@ -405,8 +486,39 @@ void seq_emit_closed(struct seq_engine *e, struct conn *c,
 		rec.duration_ns = elapsed;
 	else
 		teardown_times(&rec);
+	rec.cause = cause;
+	rec.has_err = has_err;
+	rec.err = has_err ? err : 0;
+	rec.rst_by = rst_by;
+	if (rst_by == SEQ_RST_LOCAL)
+		rec.rst_reason = c->rst_reason;
 	seq_emit(e, &rec);
 	seq_conn_free(e, c);
+}
+
+/*
+ * A -> CLOSE from @old at @ts, err 0, that an active reset may follow
+ * (the kernel closes, then resets): wait for its RST_SENT, at most
+ * SEQ_RST_WAIT_NS. seq_feed() and seq_tick() release it.
+ */
+void seq_hold_close(struct seq_engine *e, struct conn *c, unsigned int old,
+		    __u64 ts)
+{
+	c->flags |= F_HELD;
+	c->held_old = (__u8)old;
+	c->held_ts = ts;
+	c->held_next = &e->held;
+	c->held_prev = e->held.held_prev;
+	e->held.held_prev->held_next = c;
+	e->held.held_prev = c;
+	e->nheld++;
+}
+
+/* The wait of a held close is over: report it as it stands. Frees @c. */
+void seq_release_held(struct seq_engine *e, struct conn *c)
+{
+	held_unlink(e, c);
+	seq_emit_closed(e, c, c->held_old, c->held_ts, 1, 0);
 }
 
 /*
@@ -458,6 +570,10 @@ void seq_link_lost(struct seq_engine *e, struct link *l)
 {
 	struct conn *c = l->conn;
 
+	if (c->flags & F_HELD) {
+		seq_release_held(e, c);
+		return;
+	}
 	seq_link_del(e, l);
 	if (any_live(c) || (c->flags & F_MIGRATING))
 		return;
@@ -471,10 +587,23 @@ void seq_note_loss(struct seq_engine *e)
 	e->loss_gen++;
 }
 
+void seq_tick(struct seq_engine *e, __u64 now_ns)
+{
+	struct conn *c;
+
+	while ((c = e->held.held_next) != &e->held &&
+	       (now_ns == SEQ_NONE ||
+		(now_ns >= c->held_ts &&
+		 now_ns - c->held_ts >= SEQ_RST_WAIT_NS)))
+		seq_release_held(e, c);
+}
+
 void seq_flush(struct seq_engine *e)
 {
 	struct conn *c;
 
+	while ((c = e->held.held_next) != &e->held)
+		seq_release_held(e, c);
 	while ((c = e->lru.lru_prev) != &e->lru) {
 		if (!(c->flags & F_DONE))
 			seq_emit_unfinished(e, c, SEQ_IN_PROGRESS);
@@ -507,6 +636,7 @@ struct seq_engine *seq_new(unsigned long max_conns, seq_emit_fn emit,
 	e->mask = nbuckets - 1;
 	e->lru.lru_next = e->lru.lru_prev = &e->lru;
 	e->mig.mig_next = e->mig.mig_prev = &e->mig;
+	e->held.held_next = e->held.held_prev = &e->held;
 	e->max_conns = max_conns;
 	e->emit = emit;
 	e->arg = arg;

@@ -34,10 +34,19 @@
 #define SEQ_MAX_MAX_CONNS	1048576UL
 
 /*
- * SYN_SENT -> CLOSE within this long of the SYN is connect_refused, later
- * connect_timeout: Linux retransmits an unanswered SYN after its initial
- * RTO, TCP_TIMEOUT_INIT (1 s), and cannot give up before that. The events
- * carry no cause; see seq_kind.
+ * A -> CLOSE of a connection (err 0, no RST seen) that an active reset may
+ * follow waits this long for that RST_SENT: the kernel closes first and
+ * resets right after, in the same call (tcpstate.h, TCPSTATE_EV_RST_SENT),
+ * so only events of other CPUs come between. See seq_tick().
+ */
+#define SEQ_RST_WAIT_NS		10000000ULL
+
+/*
+ * Only for a stream without the kernel's word on the error (no
+ * TCPSTATE_VALID_ERR on the -> CLOSE, as before ABI 2): SYN_SENT -> CLOSE
+ * within this long of the SYN is taken for connect_refused, later for
+ * connect_timeout. Linux retransmits an unanswered SYN after its initial
+ * RTO, TCP_TIMEOUT_INIT (1 s), and cannot give up before that.
  */
 #define SEQ_REFUSED_MAX_NS	1000000000ULL
 
@@ -51,16 +60,15 @@ enum seq_kind {
 	SEQ_PASSIVE_OPEN,	/* server: SYN_RECV (request sock) ->
 				 * ESTABLISHED (child) */
 	/* failed handshakes */
-	SEQ_CONNECT_REFUSED,	/* SYN_SENT -> CLOSE < SEQ_REFUSED_MAX_NS:
-				 * an RST or ICMP error answered the SYN, or
-				 * the application gave up before any
-				 * retransmit */
-	SEQ_CONNECT_TIMEOUT,	/* SYN_SENT -> CLOSE later: the SYNs went
-				 * unanswered until the retries ran out, or
-				 * the application gave up, or an answer came
-				 * only to a retransmitted SYN */
-	SEQ_CONNECT_FAILED,	/* SYN_SENT -> CLOSE, when SYN_SENT began
-				 * unseen (no elapsed time to tell) */
+	SEQ_CONNECT_REFUSED,	/* SYN_SENT -> CLOSE with ECONNREFUSED: an
+				 * RST (or ICMP port unreachable) answered
+				 * the SYN */
+	SEQ_CONNECT_TIMEOUT,	/* SYN_SENT -> CLOSE with ETIMEDOUT: the
+				 * SYNs went unanswered until the retries
+				 * ran out */
+	SEQ_CONNECT_FAILED,	/* SYN_SENT -> CLOSE otherwise: another
+				 * error (@cause says which), or none (the
+				 * application gave up) */
 	SEQ_HALF_OPEN_EXPIRED,	/* SYN_RECV_END expired */
 	SEQ_HALF_OPEN_DROPPED,	/* SYN_RECV_END dropped or listener_closed */
 	SEQ_ACK_DROPPED,	/* a request sock that ended without a child
@@ -80,13 +88,20 @@ enum seq_kind {
 				 * CLOSE */
 	SEQ_ORPHAN_CLOSE,	/* ... FIN_WAIT2 -> timewait sock in
 				 * substate FIN_WAIT2 -> CLOSE */
-	SEQ_RESET,		/* -> CLOSE off the orderly path: an RST sent
-				 * or received, an abort, a retransmission
-				 * timeout, or no timewait sock */
+	SEQ_RESET,		/* -> CLOSE off the orderly path, by no RST
+				 * seen: a retransmission timeout (@cause
+				 * timed_out), another error, or an end the
+				 * kernel gave no reason for */
 	/* incomplete */
 	SEQ_UNFINISHED,		/* its end was never seen: one of its ids
 				 * began a new life first */
 	SEQ_IN_PROGRESS,	/* still going when seq_flush() was called */
+	/* resets, by side (appended: the numbers above are stable) */
+	SEQ_RESET_BY_PEER,	/* -> CLOSE after an RST received, past
+				 * SYN_SENT */
+	SEQ_RESET_BY_US,	/* -> CLOSE with an RST sent for it: an abort
+				 * (close() with unread data, SO_LINGER 0),
+				 * a keepalive timeout, ...; @rst_reason */
 	SEQ_NR_KINDS
 };
 
@@ -95,6 +110,39 @@ enum seq_side {
 	SEQ_SIDE_CLIENT,	/* the active opener (connect()) */
 	SEQ_SIDE_SERVER,	/* the passive opener (a listener's child) */
 };
+
+/*
+ * Why a record's connection ended, from the kernel's word (the socket's
+ * error at -> CLOSE, the RST events). The names (seq_cause_name()) are the
+ * JSON "cause" and the text's cause=: stable, append only.
+ */
+enum seq_cause {
+	SEQ_CAUSE_NONE,		/* an orderly end, or none known */
+	SEQ_CAUSE_REFUSED,	/* ECONNREFUSED: an RST answered our SYN */
+	SEQ_CAUSE_TIMED_OUT,	/* ETIMEDOUT: retransmits ran out */
+	SEQ_CAUSE_UNREACHABLE,	/* EHOSTUNREACH, ENETUNREACH, ...: ICMP */
+	SEQ_CAUSE_RESET_BY_PEER,	/* we received an RST */
+	SEQ_CAUSE_RESET_BY_US,	/* we sent one (@rst_reason says why) */
+	SEQ_CAUSE_ABORTED,	/* another error of the socket */
+	SEQ_NR_CAUSES
+};
+
+/* Who sent the RST that ended a connection. */
+enum seq_rst_by {
+	SEQ_RST_NONE,
+	SEQ_RST_LOCAL,		/* this host: TCPSTATE_EV_RST_SENT */
+	SEQ_RST_PEER,		/* the peer: TCPSTATE_EV_RST_RECEIVED */
+};
+
+/* Bits of struct seq_record @seqs: which sequence numbers are known. */
+#define SEQ_HAS_ISS		0x01U
+#define SEQ_HAS_IRS		0x02U
+#define SEQ_HAS_FIN		0x04U	/* our FIN's */
+#define SEQ_HAS_PEER_FIN	0x08U	/* the peer's FIN's */
+#define SEQ_HAS_RST		0x10U	/* @rst_seq, @rst_ack of our RST */
+#define SEQ_HAS_RST_ACK		0x20U	/* @rst_ack alone: an abort's RST,
+					 * which acks what the socket had
+					 * received at its CLOSE */
 
 /* Bits of struct seq_record @missing: what the stream did not show. */
 #define SEQ_MISS_START	0x01U	/* the beginning: the connection began
@@ -178,6 +226,22 @@ struct seq_record {
 	unsigned int missing;	/* SEQ_MISS_* */
 	unsigned int nsteps;
 	struct seq_step steps[SEQ_MAX_STEPS];
+
+	/* why it ended (closing records and failed handshakes) */
+	enum seq_cause cause;
+	int has_err;		/* @err is the kernel's (TCPSTATE_VALID_ERR) */
+	unsigned int err;	/* the socket's error at -> CLOSE (or the
+				 * RST's), a positive errno; 0: none */
+	enum seq_rst_by rst_by;
+	unsigned int rst_reason;	/* SEQ_RST_LOCAL: enum
+					 * tcpstate_rst_reason */
+	/* sequence numbers, as tcpdump -S prints them */
+	unsigned int seqs;	/* SEQ_HAS_* */
+	__u32 iss;		/* this side's initial sequence number */
+	__u32 irs;		/* the peer's */
+	__u32 fin_seq;		/* our FIN's sequence number */
+	__u32 peer_fin_seq;	/* the peer's FIN's */
+	__u32 rst_seq, rst_ack;	/* our RST's (rst_ack 0: no ACK bit) */
 };
 
 typedef void (*seq_emit_fn)(const struct seq_record *rec, void *arg);
@@ -213,7 +277,15 @@ void seq_feed(struct seq_engine *e, const struct tcpstate_event *ev);
 void seq_note_loss(struct seq_engine *e);
 
 /*
- * Emit every tracked connection as SEQ_IN_PROGRESS (SEQ_MISS_END), oldest
+ * Time passes without events (a poll() timeout) at CLOCK_MONOTONIC
+ * @now_ns: records held for an RST that may follow their CLOSE
+ * (SEQ_RST_WAIT_NS) are emitted once that wait is over, so that none is
+ * held longer than the main loop's poll timeout.
+ */
+void seq_tick(struct seq_engine *e, __u64 now_ns);
+
+/*
+ * Emit every held record, then every tracked connection as SEQ_IN_PROGRESS (SEQ_MISS_END), oldest
  * activity first, and forget them.
  */
 void seq_flush(struct seq_engine *e);
@@ -227,6 +299,10 @@ void seq_get_stats(const struct seq_engine *e, struct seq_stats *st);
  * "active_open", ... "in_progress"; NULL outside enum seq_kind.
  */
 const char *seq_kind_name(unsigned int kind);
+/* "refused", ... "aborted"; NULL for SEQ_CAUSE_NONE or outside the enum. */
+const char *seq_cause_name(unsigned int cause);
+/* "local", "peer"; NULL for SEQ_RST_NONE. */
+const char *seq_rst_by_name(enum seq_rst_by by);
 /* "client", "server", or NULL for SEQ_SIDE_UNKNOWN. */
 const char *seq_side_name(enum seq_side side);
 /* A step's state: the TCP state name, "..." or "FIN_WAIT2(tw)". */

@@ -10,10 +10,13 @@
  * (inet_csk_complete_hashdance() entry), ACCEPT_QUEUED (its return), then
  * the child's SYN_RECV -> ESTABLISHED (tcp_child_process()). A TIMEWAIT
  * comes before the full socket's FIN_WAIT2/CLOSING -> CLOSE
- * (tcp_time_wait() makes the timewait sock, then tcp_done()). The code
- * copes with either order where it costs nothing, and reports a gap
- * rather than guess where it would.
+ * (tcp_time_wait() makes the timewait sock, then tcp_done()). An RST
+ * received comes before the CLOSE it causes (tcp_reset()); an abort's RST
+ * sent comes after its CLOSE (tcp_close(), tcp_disconnect()), which waits
+ * for it (seq_hold_close()). The code copes with either order where it
+ * costs nothing, and reports a gap rather than guess where it would.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "names.h"
@@ -59,6 +62,62 @@ static struct conn *req_unseen(struct seq_engine *e,
 	seq_step_add(c, TCPS_SYN_RECV, SEQ_NONE);
 	seq_link_add(e, c, ROLE_REQ, ev->sock_id);
 	return c;
+}
+
+/*
+ * The sequence numbers @ev gives (tcpstate.h, struct tcpstate_event): the
+ * ISNs wherever they are valid; our FIN's as write_seq on entering
+ * FIN_WAIT1 or LAST_ACK (the FIN is queued right after); the peer's as
+ * rcv_nxt - 1 on entering a state its FIN leads to.
+ */
+static void take_seqs(struct conn *c, const struct tcpstate_event *ev)
+{
+	const unsigned int new = ev->newstate;
+
+	if (ev->valid & TCPSTATE_VALID_ISS) {
+		c->iss = ev->iss;
+		c->seqs |= SEQ_HAS_ISS;
+	}
+	if (ev->valid & TCPSTATE_VALID_IRS) {
+		c->irs = ev->irs;
+		c->seqs |= SEQ_HAS_IRS;
+	}
+	if (!(ev->valid & TCPSTATE_VALID_SEQ))
+		return;
+	if (ev->type == TCPSTATE_EV_STATE &&
+	    (new == TCPS_FIN_WAIT1 || new == TCPS_LAST_ACK)) {
+		c->fin_seq = ev->seq;
+		c->seqs |= SEQ_HAS_FIN;
+	}
+	if ((ev->type == TCPSTATE_EV_STATE &&
+	     (new == TCPS_CLOSE_WAIT || new == TCPS_CLOSING ||
+	      new == TCPS_TIME_WAIT)) ||
+	    ((ev->type == TCPSTATE_EV_TIMEWAIT ||
+	      ev->type == TCPSTATE_EV_TIMEWAIT_SUBSTATE) &&
+	     new == TCPS_TIME_WAIT)) {
+		c->peer_fin_seq = ev->ack - 1;
+		c->seqs |= SEQ_HAS_PEER_FIN;
+	}
+}
+
+/*
+ * Whether a -> CLOSE from @old with err 0 and no RST seen may be an
+ * active reset whose RST_SENT is still to come: close() with unread data
+ * or SO_LINGER 0, and tcp_disconnect(), close before they reset, from
+ * any synchronized state.
+ */
+static int may_precede_rst(unsigned int old)
+{
+	switch (old) {
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+	case TCPS_FIN_WAIT1:
+	case TCPS_FIN_WAIT2:
+	case TCPS_SYN_RECV:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* ---- events ---- */
@@ -108,6 +167,7 @@ static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 			if (begin_child)
 				c->flags |= F_NO_REQ;
 			seq_step_add(c, new, ev->ts_ns);
+			take_seqs(c, ev);
 			return;
 		}
 		/*
@@ -132,6 +192,7 @@ static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 		 */
 		c->flags &= ~F_CHILD_PENDING;
 		seq_touch(e, c, ev->ts_ns);
+		take_seqs(c, ev);
 		return;
 	} else if (c->flags & F_DONE) {
 		/* Reported at its timewait sock's end already. */
@@ -148,6 +209,7 @@ static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 
 	c->flags &= ~F_CHILD_PENDING;
 	c->state = (__u8)new;
+	take_seqs(c, ev);
 	switch (new) {
 	case TCPS_ESTABLISHED:
 		if (!(c->flags & F_OPENED))
@@ -156,12 +218,22 @@ static void on_state(struct seq_engine *e, const struct tcpstate_event *ev)
 			seq_step_add(c, new, ev->ts_ns);
 		break;
 	case TCPS_CLOSE:
+		if (ev->valid & TCPSTATE_VALID_SEQ) {
+			c->has_close_ack = 1;
+			c->close_ack = ev->ack;
+		}
 		if (c->flags & F_HAS_TW) {
 			/* The timewait sock carries on; this id is done. */
 			seq_link_del(e, &c->link[ROLE_SK]);
 			break;
 		}
-		seq_emit_closed(e, c, old, ev->ts_ns);
+		if ((ev->valid & TCPSTATE_VALID_ERR) && !ev->err &&
+		    !c->rst_received && !c->rst_sent && may_precede_rst(old)) {
+			seq_hold_close(e, c, old, ev->ts_ns);
+			break;
+		}
+		seq_emit_closed(e, c, old, ev->ts_ns,
+				!!(ev->valid & TCPSTATE_VALID_ERR), ev->err);
 		break;
 	default:
 		seq_step_add(c, new, ev->ts_ns);
@@ -214,6 +286,7 @@ static void on_syn_recv(struct seq_engine *e, const struct tcpstate_event *ev)
 	c->synq_len = ev->qlen;
 	c->synq_max = ev->qmax;
 	seq_take_tuple(c, ev);
+	take_seqs(c, ev);
 	seq_link_add(e, c, ROLE_REQ, ev->sock_id);
 }
 
@@ -269,6 +342,14 @@ static void merge_req(struct seq_engine *e, struct conn *child,
 	child->synq_len = req->synq_len;
 	child->synq_max = req->synq_max;
 	child->req_id = req->req_id;
+	/* The child's own events tell its ISNs as well; the request
+	 * sock's stand where they do not.
+	 */
+	if (!(child->seqs & SEQ_HAS_ISS) && (req->seqs & SEQ_HAS_ISS))
+		child->iss = req->iss;
+	if (!(child->seqs & SEQ_HAS_IRS) && (req->seqs & SEQ_HAS_IRS))
+		child->irs = req->irs;
+	child->seqs |= req->seqs & (SEQ_HAS_ISS | SEQ_HAS_IRS);
 	/* Its beginning is the request sock's now. */
 	child->missing = (child->missing & ~SEQ_MISS_START) | req->missing;
 	if (!child->state)
@@ -472,6 +553,7 @@ static void on_timewait(struct seq_engine *e, const struct tcpstate_event *ev)
 	c->tw_id = ev->sock_id;
 	c->tw_ts = ev->ts_ns;
 	c->tw_sub = ev->newstate;
+	take_seqs(c, ev);
 	seq_step_add(c, ev->newstate == TCPS_FIN_WAIT2 ? SEQ_ST_TW_FIN_WAIT2 :
 		     TCPS_TIME_WAIT, ev->ts_ns);
 	seq_link_add(e, c, ROLE_TW, ev->sock_id);
@@ -518,6 +600,7 @@ static void on_timewait_substate(struct seq_engine *e,
 		return;
 	seq_touch(e, c, ev->ts_ns);
 	c->tw_sub = ev->newstate;
+	take_seqs(c, ev);
 	seq_step_add(c, ev->newstate == TCPS_FIN_WAIT2 ? SEQ_ST_TW_FIN_WAIT2 :
 		     TCPS_TIME_WAIT, ev->ts_ns);
 }
@@ -531,6 +614,76 @@ static void on_syncookie_sent(struct seq_engine *e,
 			      const struct tcpstate_event *ev)
 {
 	on_listener_event(e, ev, SEQ_SYN_COOKIE);
+}
+
+/* The conn wearing @id in any role, or NULL; 0 is no socket. */
+static struct conn *conn_of(struct seq_engine *e, __u64 id)
+{
+	struct link *l = id ? seq_link_find(e, id) : NULL;
+
+	return l ? l->conn : NULL;
+}
+
+/*
+ * An RST this host sent for a socket we follow; its end (a -> CLOSE,
+ * before or after) is then a reset by us. An RST for no socket (sock_id
+ * 0: a closed port) belongs to no connection: the counters have it.
+ */
+static void on_rst_sent(struct seq_engine *e, const struct tcpstate_event *ev)
+{
+	struct conn *c = conn_of(e, ev->sock_id);
+
+	if (!c)
+		return;
+	seq_touch(e, c, ev->ts_ns);
+	c->rst_sent = 1;
+	c->rst_reason = ev->reason;
+	if (ev->valid & TCPSTATE_VALID_SEQ) {
+		c->rst_seq = ev->seq;
+		c->rst_ack = ev->ack;
+		c->seqs |= SEQ_HAS_RST;
+	} else if (ev->oldstate == TCPS_CLOSE && c->has_close_ack) {
+		/*
+		 * An abort after the close (tcp_send_active_reset(), in the
+		 * same call): its RST acks rcv_nxt, as the CLOSE saw it.
+		 * Its seq (snd_nxt) is not write_seq while data is unsent.
+		 */
+		c->rst_ack = c->close_ack;
+		c->seqs |= SEQ_HAS_RST_ACK;
+	}
+}
+
+/* The peer's RST, accepted: the -> CLOSE that follows is its doing. */
+static void on_rst_received(struct seq_engine *e,
+			    const struct tcpstate_event *ev)
+{
+	struct conn *c = conn_of(e, ev->sock_id);
+
+	if (!c)
+		return;
+	seq_touch(e, c, ev->ts_ns);
+	c->rst_received = 1;
+	if (ev->valid & TCPSTATE_VALID_ERR) {
+		c->rst_has_err = 1;
+		c->rst_err = ev->err;
+	}
+}
+
+/*
+ * Held closes (seq_hold_close()) whose wait @ev ends: its own socket's
+ * next event (its RST_SENT, taken in, or anything else: no RST came), or
+ * any event SEQ_RST_WAIT_NS later.
+ */
+static void release_held(struct seq_engine *e, const struct tcpstate_event *ev)
+{
+	struct conn *c = conn_of(e, ev->sock_id);
+
+	if (c && (c->flags & F_HELD)) {
+		if (ev->type == TCPSTATE_EV_RST_SENT)
+			on_rst_sent(e, ev);
+		seq_release_held(e, c);
+	}
+	seq_tick(e, ev->ts_ns);
 }
 
 typedef void (*event_handler)(struct seq_engine *e,
@@ -549,11 +702,15 @@ static const event_handler handlers[] = {
 	[TCPSTATE_EV_TIMEWAIT] = on_timewait,
 	[TCPSTATE_EV_TIMEWAIT_END] = on_timewait_end,
 	[TCPSTATE_EV_TIMEWAIT_SUBSTATE] = on_timewait_substate,
+	[TCPSTATE_EV_RST_SENT] = on_rst_sent,
+	[TCPSTATE_EV_RST_RECEIVED] = on_rst_received,
 };
 
 void seq_feed(struct seq_engine *e, const struct tcpstate_event *ev)
 {
 	e->events++;
+	if (e->nheld)
+		release_held(e, ev);
 	/* A newer module's event is not part of any sequence we know. */
 	if (ev->type < ARRAY_SIZE(handlers) && handlers[ev->type])
 		handlers[ev->type](e, ev);

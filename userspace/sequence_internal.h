@@ -48,6 +48,8 @@ struct link {
 				 * socket's CLOSE, to swallow it */
 #define F_HAS_TW	0x20U	/* handed over to a timewait sock */
 #define F_TUPLE		0x40U	/* tuple set */
+#define F_HELD		0x80U	/* its -> CLOSE waits for an RST_SENT that
+				 * may follow (SEQ_RST_WAIT_NS) */
 
 struct conn {
 	struct link link[NR_ROLES];
@@ -85,6 +87,22 @@ struct conn {
 
 	unsigned int nsteps;
 	struct seq_step steps[SEQ_MAX_STEPS];
+
+	/* sequence numbers (SEQ_HAS_* of struct seq_record @seqs) */
+	unsigned int seqs;
+	__u32 iss, irs, fin_seq, peer_fin_seq, rst_seq, rst_ack;
+	/* RSTs seen for it, and what they said */
+	int rst_received, rst_sent;
+	int rst_has_err;
+	unsigned int rst_err;		/* RST_RECEIVED's @err */
+	unsigned int rst_reason;	/* RST_SENT's @reason */
+	int has_close_ack;
+	__u32 close_ack;	/* rcv_nxt at its -> CLOSE */
+
+	/* F_HELD: the -> CLOSE that waits, on the engine's held list */
+	struct conn *held_prev, *held_next;
+	__u64 held_ts;
+	__u8 held_old;
 };
 
 struct seq_engine {
@@ -93,6 +111,8 @@ struct seq_engine {
 	struct conn lru;	/* sentinel: lru.lru_next is the newest */
 	struct conn mig;	/* sentinel of the migrating list */
 	unsigned int nmig;
+	struct conn held;	/* sentinel of the held list, oldest first */
+	unsigned long nheld;
 	unsigned long nconns, max_conns, max_tracked;
 	unsigned long long loss_gen;
 	unsigned long long events, records, evicted;
@@ -126,7 +146,10 @@ __u64 seq_syn_queue_time(const struct conn *c);
 void seq_emit(struct seq_engine *e, const struct seq_record *rec);
 void seq_emit_open(struct seq_engine *e, struct conn *c, __u64 ts);
 void seq_emit_closed(struct seq_engine *e, struct conn *c, unsigned int old,
-		     __u64 ts);
+		     __u64 ts, int has_err, unsigned int err);
+void seq_hold_close(struct seq_engine *e, struct conn *c, unsigned int old,
+		    __u64 ts);
+void seq_release_held(struct seq_engine *e, struct conn *c);
 void seq_emit_tw_end(struct seq_engine *e, struct conn *c,
 		     const struct tcpstate_event *ev);
 void seq_emit_unfinished(struct seq_engine *e, struct conn *c,

@@ -9,6 +9,9 @@
  * TIME            KIND               SIDE   NETNS      LOCAL                 REMOTE                DURATION  PATH
  * 12:01:02.123456 active_open        client 4026531840 127.0.0.1:49008       127.0.0.1:8080        1.20ms    SYN_SENT 1.20ms -> ESTABLISHED
  *
+ * With --who, PID and COMM columns come before PATH (owner.h: the
+ * process that acted on the socket, "-" when not known).
+ *
  * DURATION is the phase's own time (see struct seq_record @duration_ns),
  * "-" when not measured. PATH is the states the phase went through, each
  * but the last with the time spent in it ("?": not seen), "..." for steps
@@ -23,6 +26,13 @@
  *   synq=Q/MAX         the SYN queue (when the request sock joined it)
  *   reason=R           why it ended, as the kernel said
  *   substate=S         the timewait sock's substate when it ended
+ *   cause=C            why it ended, from the kernel's word: refused,
+ *                      timed_out, unreachable, reset_by_peer,
+ *                      reset_by_us, aborted (none: an orderly end)
+ *   err=E              the socket's error at the end (ECONNREFUSED...)
+ *   rst_reason=R       reset_by_us: why the kernel sent the RST
+ *   uid=U cgroup=P     --who: the socket's owner (cgroup_id=N when its
+ *                      path is not found)
  *   missing=A,B        what the stream did not show: start, gap, lost,
  *                      end, steps
  *
@@ -43,6 +53,8 @@
 #define OUT_COL_KIND	18	/* simultaneous_close */
 #define OUT_COL_SIDE	6
 #define OUT_COL_DURATION	9
+#define OUT_COL_PID	7	/* --who: the process (tgid) */
+#define OUT_COL_COMM	15	/* --who: its name */
 
 /*
  * Each writes a NUL-terminated string into @buf (@len bytes) and returns

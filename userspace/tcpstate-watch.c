@@ -39,6 +39,7 @@
 #include "prometheus.h"
 #include "ring_reader.h"
 #include "sequence.h"
+#include "ladder.h"
 #include "sequence_output.h"
 #include "status.h"
 #include "summary.h"
@@ -55,6 +56,7 @@ struct watch {
 	int flushing;			/* --flush records: past the limit */
 	struct seq_engine *engine;	/* NULL: -e without --summary */
 	struct summary *summary;	/* NULL: no --summary */
+	struct ladder *ladder;		/* --ladder, else NULL */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -99,6 +101,12 @@ static void on_record(const struct seq_record *rec, void *arg)
 		summary_add(w->summary, rec);
 	if (w->events_view)
 		return;
+	if (w->ladder) {
+		ladder_add(w->ladder, rec);
+		if (!w->flushing)
+			w->shown++;
+		return;
+	}
 	if (w->json)
 		out_seq_json(line, sizeof(line), rec, &w->out);
 	else
@@ -106,6 +114,14 @@ static void on_record(const struct seq_record *rec, void *arg)
 	puts(line);
 	if (!w->flushing)
 		w->shown++;
+}
+
+/* A ladder drawn (ladder.h), and a blank line after it. */
+static void on_ladder(const char *text, void *arg)
+{
+	(void)arg;
+	fputs(text, stdout);
+	putchar('\n');
 }
 
 static int on_event(const struct tcpstate_event *ev, void *arg)
@@ -367,6 +383,14 @@ static int watch(struct tcpstate_reader *r, struct watch *w,
 
 	while (!stop_requested) {
 		n = tcpstate_ring_drain(&r->ring, on_event, w);
+		/*
+		 * Closes held for an RST that did not come, and ladders
+		 * whose other end did not show, wait no longer than this.
+		 */
+		if (w->engine)
+			seq_tick(w->engine, clock_mono_ns());
+		if (w->ladder)
+			ladder_tick(w->ladder, clock_mono_ns());
 		/* One flush per batch keeps a busy ring from costing a write
 		 * per line, yet a pipe sees each batch without delay.
 		 */
@@ -440,6 +464,9 @@ static void print_start(const struct watch *w, int kernel_filter)
 	}
 	if (w->events_view)
 		out_event_header(line, sizeof(line), &w->out);
+	else if (w->ladder)
+		snprintf(line, sizeof(line),
+			 "LADDER: client left, server right, seq/ack as tcpdump -S prints them");
 	else
 		out_seq_header(line, sizeof(line), &w->out);
 	puts(line);
@@ -451,10 +478,15 @@ static int finish(struct watch *w, const struct options *opts, __u64 dropped)
 	struct summary_run run;
 	struct seq_stats st;
 
+	/* Held closes are complete records: out with them. */
+	if (w->engine)
+		seq_tick(w->engine, SEQ_NONE);
 	if (w->engine && opts->flush) {
 		w->flushing = 1;
 		seq_flush(w->engine);
 	}
+	if (w->ladder)
+		ladder_flush(w->ladder);
 	if (w->summary) {
 		memset(&run, 0, sizeof(run));
 		run.events = w->read;
@@ -544,12 +576,21 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
+	if (opts.ladder) {
+		w.ladder = ladder_new(&w.out, on_ladder, &w);
+		if (!w.ladder) {
+			fprintf(stderr, PROG ": out of memory\n");
+			summary_free(w.summary);
+			return EXIT_FAILURE;
+		}
+	}
 	if (!opts.events || opts.summary) {
 		w.engine = seq_new(opts.max_conns, on_record, &w);
 		if (!w.engine) {
 			fprintf(stderr, PROG ": out of memory for %lu connections (--max-conns)\n",
 				opts.max_conns);
 			summary_free(w.summary);
+			ladder_free(w.ladder);
 			owner_free(w.out.owners);
 			return EXIT_FAILURE;
 		}
@@ -600,6 +641,7 @@ out_close:
 	tcpstate_reader_close(&reader);
 out_free:
 	seq_free(w.engine);
+	ladder_free(w.ladder);
 	summary_free(w.summary);
 	owner_free(w.out.owners);
 	return status;

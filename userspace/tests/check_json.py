@@ -29,7 +29,9 @@ SEQ_KEYS = [
     "req_id", "tw_id", "handshake_ns", "syn_queue_ns", "established_ns",
     "time_wait_ns", "synack_retrans", "ack_drops", "queue", "qlen", "qmax",
     "reason", "tw_substate", "steps", "partial", "missing", "gap_from",
-    "gap_to",
+    "gap_to", "cause", "err", "rst_reason", "rst_by", "iss", "irs",
+    "fin_seq", "peer_fin_seq", "cgroup_id", "cgroup", "uid", "pid", "tgid",
+    "comm", "owner_from",
 ]
 EVENT_KEYS = [
     "type", "event", "time", "ts_ns", "netns", "sock_id", "peer_id",
@@ -133,6 +135,11 @@ def seq_text(o, timed=True):
         line += " reason=" + o["reason"]
     if o["tw_substate"] is not None:
         line += " substate=" + o["tw_substate"]
+    for key in ("cause", "err", "rst_reason"):
+        if o[key] is not None:
+            line += " %s=%s" % (key, o[key])
+    if (o["rst_reason"] is not None) != (o["rst_by"] == "local"):
+        fail("rst_reason disagrees with rst_by: %r" % o)
     if o["missing"]:
         line += " missing=" + ",".join(o["missing"])
     if o["partial"] != bool(o["missing"]):

@@ -553,8 +553,8 @@ TEST(types_around_the_known_ones_print_type_number)
 	char line[TCPSTATE_LINE_MAX];
 
 	ASSERT_STREQ(V4_PREFIX "type=0", line_of(&ev, line));
-	ev.type = TCPSTATE_EV_TIMEWAIT_SUBSTATE + 1;
-	ASSERT_STREQ(V4_PREFIX "type=12", line_of(&ev, line));
+	ev.type = TCPSTATE_EV_RST_RECEIVED + 1;
+	ASSERT_STREQ(V4_PREFIX "type=14", line_of(&ev, line));
 	ev.type = 65535;
 	ASSERT_STREQ(V4_PREFIX "type=65535", line_of(&ev, line));
 }

@@ -6,6 +6,7 @@
  * names against module/uapi/tcpstate.h, NULL outside each enum. The
  * counter names are counters_test's.
  */
+#include <errno.h>
 #include <limits.h>
 
 #include "kselftest_harness.h"
@@ -66,14 +67,14 @@ TEST(event_type_names)
 		EV(STATE), EV(SYN_RECV), EV(SYN_RECV_END), EV(SYNACK_RETRANS),
 		EV(ACCEPT_QUEUED), EV(ACK_DROP), EV(SYN_DROP),
 		EV(SYNCOOKIE_SENT), EV(TIMEWAIT), EV(TIMEWAIT_END),
-		EV(TIMEWAIT_SUBSTATE),
+		EV(TIMEWAIT_SUBSTATE), EV(RST_SENT), EV(RST_RECEIVED),
 	};
 	unsigned int i;
 
 	for (i = 1; i < ARRAY_SIZE(want); i++)
 		ASSERT_STREQ(want[i], tcpstate_event_type_name(i));
 	ASSERT_EQ(NULL, tcpstate_event_type_name(0));
-	ASSERT_EQ(NULL, tcpstate_event_type_name(12));
+	ASSERT_EQ(NULL, tcpstate_event_type_name(ARRAY_SIZE(want)));
 	ASSERT_EQ(NULL, tcpstate_event_type_name(65535));
 	ASSERT_EQ(NULL, tcpstate_event_type_name(UINT_MAX));
 }
@@ -120,6 +121,28 @@ TEST(timewait_end_names)
 		  tcpstate_timewait_end_name(TCPSTATE_TWE_NETNS_EXIT + 1));
 	ASSERT_EQ(NULL, tcpstate_timewait_end_name(255));
 	ASSERT_EQ(NULL, tcpstate_timewait_end_name(UINT_MAX));
+}
+
+/* Every reason the uapi lists has its name; the errnos of sk_err too. */
+TEST(rst_reason_and_errno_names)
+{
+	static const char *const want[] = TCPSTATE_RST_NAMES;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(want); i++)
+		ASSERT_STREQ(want[i], tcpstate_rst_reason_name(i));
+	ASSERT_EQ(NULL, tcpstate_rst_reason_name(TCPSTATE_NR_RST_REASONS));
+	ASSERT_EQ(NULL, tcpstate_rst_reason_name(UINT_MAX));
+	ASSERT_STREQ("abort_on_close",
+		     tcpstate_reason_name(TCPSTATE_EV_RST_SENT,
+					  TCPSTATE_RST_ABORT_ON_CLOSE));
+	ASSERT_STREQ("ECONNREFUSED", tcpstate_errno_name(ECONNREFUSED));
+	ASSERT_STREQ("ETIMEDOUT", tcpstate_errno_name(ETIMEDOUT));
+	ASSERT_STREQ("ECONNRESET", tcpstate_errno_name(ECONNRESET));
+	ASSERT_STREQ("EHOSTUNREACH", tcpstate_errno_name(EHOSTUNREACH));
+	ASSERT_EQ(NULL, tcpstate_errno_name(0));
+	ASSERT_EQ(NULL, tcpstate_errno_name(ENOENT));
+	ASSERT_EQ(NULL, tcpstate_errno_name(65535));
 }
 
 TEST_HARNESS_MAIN

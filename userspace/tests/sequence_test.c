@@ -6,12 +6,14 @@
  * starts mid-connection, ring losses, eviction at the cap, --flush.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
 #include "names.h"
 #include "sequence.h"
+#include "sequence_output.h"
 
 /* Short names for the TCP states of names.h, for the step tables. */
 enum {
@@ -407,6 +409,142 @@ TEST_F(seq, passive_open_without_request_sock)
 	STEP(r, 0, SYN_RECV, 20 * US);
 }
 
+/* ---- ABI 2: the kernel's word on errors, RSTs, sequence numbers ---- */
+
+/* A state change with the socket's error, as every -> CLOSE has it. */
+static void state_err(struct seq_engine *e, const struct side *s, __u64 ts,
+		      __u64 id, unsigned int old, unsigned int new,
+		      unsigned int err)
+{
+	struct tcpstate_event ev = base(s, TCPSTATE_EV_STATE, ts, id);
+
+	ev.oldstate = (__u8)old;
+	ev.newstate = (__u8)new;
+	ev.valid = TCPSTATE_VALID_ERR;
+	ev.err = (__u16)err;
+	seq_feed(e, &ev);
+}
+
+/* A state change with sequence numbers: @valid of TCPSTATE_VALID_*. */
+static void state_seq(struct seq_engine *e, const struct side *s, __u64 ts,
+		      __u64 id, unsigned int old, unsigned int new,
+		      unsigned int valid, __u32 seq, __u32 ack, __u32 iss,
+		      __u32 irs)
+{
+	struct tcpstate_event ev = base(s, TCPSTATE_EV_STATE, ts, id);
+
+	ev.oldstate = (__u8)old;
+	ev.newstate = (__u8)new;
+	ev.valid = (__u16)valid;
+	ev.seq = seq;
+	ev.ack = ack;
+	ev.iss = iss;
+	ev.irs = irs;
+	seq_feed(e, &ev);
+}
+
+static void rst_received(struct seq_engine *e, const struct side *s,
+			 __u64 ts, __u64 id, unsigned int old,
+			 unsigned int err)
+{
+	struct tcpstate_event ev = base(s, TCPSTATE_EV_RST_RECEIVED, ts, id);
+
+	ev.oldstate = (__u8)old;
+	ev.valid = TCPSTATE_VALID_ERR;
+	ev.err = (__u16)err;
+	seq_feed(e, &ev);
+}
+
+static void rst_sent(struct seq_engine *e, const struct side *s, __u64 ts,
+		     __u64 id, unsigned int old, unsigned int reason,
+		     __u32 seq, __u32 ack)
+{
+	struct tcpstate_event ev = base(s, TCPSTATE_EV_RST_SENT, ts, id);
+
+	ev.oldstate = (__u8)old;
+	ev.reason = (__u8)reason;
+	ev.valid = TCPSTATE_VALID_SEQ;
+	ev.seq = seq;
+	ev.ack = ack;
+	seq_feed(e, &ev);
+}
+
+/* A client's connection, established at @t + 1 ms. */
+static void established(struct seq_engine *e, const struct side *s, __u64 t,
+			__u64 id)
+{
+	connect_(e, s, t, id);
+	state(e, s, t + MS, id, SYN_SENT, EST);
+}
+
+/*
+ * SYN_SENT -> CLOSE says what the kernel said, however long it took: the
+ * error, and whether an RST came; the timing rule is gone.
+ */
+TEST_F(seq, failed_connects_say_the_kernels_cause)
+{
+	static const struct {
+		__u64 after;
+		int rst;		/* an RST_RECEIVED first */
+		unsigned int err;
+		enum seq_kind kind;
+		enum seq_cause cause;
+		enum seq_rst_by by;
+	} cases[] = {
+		{ 45 * US, 1, ECONNREFUSED, SEQ_CONNECT_REFUSED,
+		  SEQ_CAUSE_REFUSED, SEQ_RST_PEER },
+		/* an answer to a retransmitted SYN: refused all the same */
+		{ 3 * SEC, 1, ECONNREFUSED, SEQ_CONNECT_REFUSED,
+		  SEQ_CAUSE_REFUSED, SEQ_RST_PEER },
+		/* ICMP port unreachable: refused, by no RST */
+		{ 40 * US, 0, ECONNREFUSED, SEQ_CONNECT_REFUSED,
+		  SEQ_CAUSE_REFUSED, SEQ_RST_NONE },
+		{ 127 * SEC, 0, ETIMEDOUT, SEQ_CONNECT_TIMEOUT,
+		  SEQ_CAUSE_TIMED_OUT, SEQ_RST_NONE },
+		{ 20 * US, 0, EHOSTUNREACH, SEQ_CONNECT_FAILED,
+		  SEQ_CAUSE_UNREACHABLE, SEQ_RST_NONE },
+		{ 20 * US, 0, ENETUNREACH, SEQ_CONNECT_FAILED,
+		  SEQ_CAUSE_UNREACHABLE, SEQ_RST_NONE },
+		/* the application gave up: no error, no cause */
+		{ 2 * SEC, 0, 0, SEQ_CONNECT_FAILED, SEQ_CAUSE_NONE,
+		  SEQ_RST_NONE },
+		{ 2 * SEC, 0, EPROTO, SEQ_CONNECT_FAILED, SEQ_CAUSE_ABORTED,
+		  SEQ_RST_NONE },
+	};
+	const struct seq_record *r;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		__u64 t = T0 + i * 1000 * SEC, id = 0xb0 + i;
+
+		connect_(self->e, &self->cli, t, id);
+		if (cases[i].rst)
+			rst_received(self->e, &self->cli, t + cases[i].after,
+				     id, SYN_SENT, cases[i].err);
+		state_err(self->e, &self->cli, t + cases[i].after, id,
+			  SYN_SENT, CLOSE, cases[i].err);
+		ASSERT_EQ(i + 1, self->got.n) TH_LOG("case %u", i);
+		r = &self->got.rec[i];
+		ASSERT_EQ(cases[i].kind, r->kind) TH_LOG("case %u", i);
+		ASSERT_EQ(cases[i].cause, r->cause) TH_LOG("case %u", i);
+		ASSERT_EQ(cases[i].by, r->rst_by) TH_LOG("case %u", i);
+		ASSERT_EQ(1, r->has_err);
+		ASSERT_EQ(cases[i].err, r->err);
+		ASSERT_EQ(cases[i].after, r->duration_ns);
+		STEP(r, 0, SYN_SENT, cases[i].after);
+		STEP(r, 1, CLOSE, SEQ_NONE);
+	}
+	ASSERT_EQ(0UL, tracked(self->e));
+	ASSERT_STREQ("refused", seq_cause_name(SEQ_CAUSE_REFUSED));
+	ASSERT_STREQ("reset_by_us", seq_cause_name(SEQ_CAUSE_RESET_BY_US));
+	ASSERT_EQ(NULL, seq_cause_name(SEQ_CAUSE_NONE));
+	ASSERT_EQ(NULL, seq_cause_name(SEQ_NR_CAUSES));
+	ASSERT_STREQ("peer", seq_rst_by_name(SEQ_RST_PEER));
+	ASSERT_STREQ("local", seq_rst_by_name(SEQ_RST_LOCAL));
+	ASSERT_EQ(NULL, seq_rst_by_name(SEQ_RST_NONE));
+}
+
+/* Before ABI 2 (no TCPSTATE_VALID_ERR) the time is all there is. */
 TEST_F(seq, connect_refused_timeout_and_the_rule_boundary)
 {
 	static const struct {
@@ -439,6 +577,312 @@ TEST_F(seq, connect_refused_timeout_and_the_rule_boundary)
 		STEP(r, 1, CLOSE, SEQ_NONE);
 	}
 	ASSERT_EQ(0UL, tracked(self->e));
+}
+
+/* An RST received ends a connection as reset_by_peer, with its error. */
+TEST_F(seq, reset_by_peer_from_the_rst_received)
+{
+	const struct seq_record *r;
+
+	established(self->e, &self->cli, T0, 0xe1);
+	rst_received(self->e, &self->cli, T0 + SEC, 0xe1, EST, ECONNRESET);
+	state_err(self->e, &self->cli, T0 + SEC, 0xe1, EST, CLOSE, ECONNRESET);
+	ASSERT_EQ(2U, self->got.n);
+	r = &self->got.rec[1];
+	ASSERT_EQ(SEQ_RESET_BY_PEER, r->kind);
+	ASSERT_STREQ("reset_by_peer", seq_kind_name(r->kind));
+	ASSERT_EQ(SEQ_CAUSE_RESET_BY_PEER, r->cause);
+	ASSERT_EQ(SEQ_RST_PEER, r->rst_by);
+	ASSERT_EQ((unsigned int)ECONNRESET, r->err);
+	ASSERT_EQ(SEC - MS, r->established_ns);
+
+	/* In CLOSE_WAIT the RST's error is EPIPE; one CLOSE without err
+	 * takes the RST's.
+	 */
+	established(self->e, &self->cli, T0 + 10 * SEC, 0xe2);
+	state(self->e, &self->cli, T0 + 11 * SEC, 0xe2, EST, CLOSE_WAIT);
+	rst_received(self->e, &self->cli, T0 + 12 * SEC, 0xe2, CLOSE_WAIT,
+		     EPIPE);
+	state(self->e, &self->cli, T0 + 12 * SEC, 0xe2, CLOSE_WAIT, CLOSE);
+	ASSERT_EQ(4U, self->got.n);
+	r = &self->got.rec[3];
+	ASSERT_EQ(SEQ_RESET_BY_PEER, r->kind);
+	ASSERT_EQ(1, r->has_err);
+	ASSERT_EQ((unsigned int)EPIPE, r->err);
+	ASSERT_EQ(0UL, tracked(self->e));
+}
+
+/*
+ * An active reset: the kernel closes first, then sends the RST, in the
+ * same call; events of other sockets may come between. The CLOSE waits
+ * for its RST_SENT.
+ */
+TEST_F(seq, reset_by_us_waits_for_the_rst_after_the_close)
+{
+	struct side other = v4("10.0.0.1", 40100, "10.0.0.2", 80);
+	const struct seq_record *r;
+
+	established(self->e, &self->cli, T0, 0xf1);
+	ASSERT_EQ(1U, self->got.n);
+	state_err(self->e, &self->cli, T0 + SEC, 0xf1, EST, CLOSE, 0);
+	ASSERT_EQ(1U, self->got.n);		/* held */
+	connect_(self->e, &other, T0 + SEC + 3 * US, 0xf9);
+	ASSERT_EQ(1U, self->got.n);		/* still held */
+	rst_sent(self->e, &self->cli, T0 + SEC + 5 * US, 0xf1, CLOSE,
+		 TCPSTATE_RST_ABORT_ON_CLOSE, 123456789, 987654321);
+	ASSERT_EQ(2U, self->got.n);
+	r = &self->got.rec[1];
+	ASSERT_EQ(SEQ_RESET_BY_US, r->kind);
+	ASSERT_STREQ("reset_by_us", seq_kind_name(r->kind));
+	ASSERT_EQ(SEQ_CAUSE_RESET_BY_US, r->cause);
+	ASSERT_EQ(SEQ_RST_LOCAL, r->rst_by);
+	ASSERT_EQ((unsigned int)TCPSTATE_RST_ABORT_ON_CLOSE, r->rst_reason);
+	ASSERT_EQ(1, r->has_err);
+	ASSERT_EQ(0U, r->err);
+	ASSERT_TRUE(r->seqs & SEQ_HAS_RST);
+	ASSERT_EQ(123456789U, r->rst_seq);
+	ASSERT_EQ(987654321U, r->rst_ack);
+	/* The record ends at the CLOSE, not at the RST. */
+	ASSERT_EQ(T0 + SEC, r->end_ns);
+	STEP(r, 0, EST, SEC - MS);
+	STEP(r, 1, CLOSE, SEQ_NONE);
+	ASSERT_EQ(1UL, tracked(self->e));	/* the other one */
+
+	/*
+	 * The module's abort RST answers no segment: no numbers of its
+	 * own. It acks what the CLOSE had received.
+	 */
+	established(self->e, &self->cli, T0 + 5 * SEC, 0xf3);
+	state_seq(self->e, &self->cli, T0 + 6 * SEC, 0xf3, EST, CLOSE,
+		  TCPSTATE_VALID_ERR | TCPSTATE_VALID_SEQ, 500, 900, 0, 0);
+	{
+		struct tcpstate_event ev = base(&self->cli,
+						TCPSTATE_EV_RST_SENT,
+						T0 + 6 * SEC + US, 0xf3);
+
+		ev.oldstate = CLOSE;
+		ev.reason = TCPSTATE_RST_ABORT_ON_DATA;
+		seq_feed(self->e, &ev);
+	}
+	ASSERT_EQ(4U, self->got.n);
+	r = &self->got.rec[3];
+	ASSERT_EQ(SEQ_RESET_BY_US, r->kind);
+	ASSERT_EQ((unsigned int)TCPSTATE_RST_ABORT_ON_DATA, r->rst_reason);
+	ASSERT_EQ(SEQ_HAS_RST_ACK, r->seqs & (SEQ_HAS_RST | SEQ_HAS_RST_ACK));
+	ASSERT_EQ(900U, r->rst_ack);
+
+	/* An RST sent before the close (a keepalive timeout) counts too. */
+	established(self->e, &self->cli, T0 + 10 * SEC, 0xf2);
+	rst_sent(self->e, &self->cli, T0 + 20 * SEC, 0xf2, EST,
+		 TCPSTATE_RST_KEEPALIVE_TIMEOUT, 1, 2);
+	state_err(self->e, &self->cli, T0 + 20 * SEC, 0xf2, EST, CLOSE,
+		  ETIMEDOUT);
+	ASSERT_EQ(6U, self->got.n);
+	r = &self->got.rec[5];
+	ASSERT_EQ(SEQ_RESET_BY_US, r->kind);
+	ASSERT_EQ((unsigned int)TCPSTATE_RST_KEEPALIVE_TIMEOUT, r->rst_reason);
+	ASSERT_EQ((unsigned int)ETIMEDOUT, r->err);
+}
+
+/* No RST comes: the wait ends, by every way it can, as a plain reset. */
+TEST_F(seq, held_close_without_rst_is_released)
+{
+	struct side other = v4("10.0.0.1", 40100, "10.0.0.2", 80);
+	const struct seq_record *r;
+	__u64 t;
+
+	/* an event of another socket SEQ_RST_WAIT_NS later */
+	established(self->e, &self->cli, T0, 0x101);
+	state_err(self->e, &self->cli, T0 + SEC, 0x101, EST, CLOSE, 0);
+	connect_(self->e, &other, T0 + SEC + SEQ_RST_WAIT_NS - 1, 0x109);
+	ASSERT_EQ(1U, self->got.n);
+	state(self->e, &other, T0 + SEC + SEQ_RST_WAIT_NS, 0x109, SYN_SENT,
+	      EST);
+	ASSERT_EQ(3U, self->got.n);
+	r = &self->got.rec[1];
+	ASSERT_EQ(SEQ_RESET, r->kind);
+	ASSERT_EQ(SEQ_CAUSE_NONE, r->cause);
+	ASSERT_EQ(SEQ_RST_NONE, r->rst_by);
+	ASSERT_EQ(T0 + SEC, r->end_ns);
+	ASSERT_EQ(SEQ_ACTIVE_OPEN, self->got.rec[2].kind);
+
+	/* seq_tick(): not before the wait is over */
+	t = T0 + 100 * SEC;
+	established(self->e, &self->cli, t, 0x102);
+	state_err(self->e, &self->cli, t + SEC, 0x102, EST, CLOSE, 0);
+	ASSERT_EQ(4U, self->got.n);
+	seq_tick(self->e, t + SEC + SEQ_RST_WAIT_NS - 1);
+	ASSERT_EQ(4U, self->got.n);
+	seq_tick(self->e, t + SEC + SEQ_RST_WAIT_NS);
+	ASSERT_EQ(5U, self->got.n);
+	ASSERT_EQ(SEQ_RESET, self->got.rec[4].kind);
+	/* a time before it (another CPU's clock read) releases nothing */
+	established(self->e, &self->cli, t + 2 * SEC, 0x103);
+	state_err(self->e, &self->cli, t + 3 * SEC, 0x103, EST, CLOSE, 0);
+	seq_tick(self->e, t);
+	ASSERT_EQ(6U, self->got.n);
+
+	/* the id's next event, when it is no RST: the id is reused */
+	connect_(self->e, &self->cli, t + 3 * SEC + US, 0x103);
+	ASSERT_EQ(7U, self->got.n);
+	ASSERT_EQ(SEQ_RESET, self->got.rec[6].kind);
+	ASSERT_EQ(t + 3 * SEC, self->got.rec[6].end_ns);
+
+	/* seq_flush(): a held close is complete, no in_progress */
+	state(self->e, &self->cli, t + 4 * SEC, 0x103, SYN_SENT, EST);
+	state_err(self->e, &self->cli, t + 5 * SEC, 0x103, EST, CLOSE, 0);
+	ASSERT_EQ(8U, self->got.n);
+	seq_flush(self->e);
+	ASSERT_EQ(10U, self->got.n);	/* the held one, the other conn */
+	ASSERT_EQ(SEQ_RESET, self->got.rec[8].kind);
+	ASSERT_EQ(0U, self->got.rec[8].missing);
+	ASSERT_EQ(SEQ_IN_PROGRESS, self->got.rec[9].kind);
+	ASSERT_EQ(0UL, tracked(self->e));
+}
+
+/* Only a close an active reset can follow waits; an error never does. */
+TEST_F(seq, closes_that_need_no_wait)
+{
+	established(self->e, &self->cli, T0, 0x111);
+	state_err(self->e, &self->cli, T0 + SEC, 0x111, EST, CLOSE, ETIMEDOUT);
+	ASSERT_EQ(2U, self->got.n);
+	ASSERT_EQ(SEQ_RESET, self->got.rec[1].kind);
+	ASSERT_EQ(SEQ_CAUSE_TIMED_OUT, self->got.rec[1].cause);
+
+	established(self->e, &self->cli, T0 + 10 * SEC, 0x112);
+	state(self->e, &self->cli, T0 + 11 * SEC, 0x112, EST, CLOSE_WAIT);
+	state(self->e, &self->cli, T0 + 12 * SEC, 0x112, CLOSE_WAIT, LAST_ACK);
+	state_err(self->e, &self->cli, T0 + 13 * SEC, 0x112, LAST_ACK, CLOSE, 0);
+	ASSERT_EQ(4U, self->got.n);
+	ASSERT_EQ(SEQ_PASSIVE_CLOSE, self->got.rec[3].kind);
+	ASSERT_EQ(SEQ_CAUSE_NONE, self->got.rec[3].cause);
+
+	/* an ECONNRESET whose RST event was not seen: still the peer's */
+	established(self->e, &self->cli, T0 + 20 * SEC, 0x113);
+	state_err(self->e, &self->cli, T0 + 21 * SEC, 0x113, EST, CLOSE,
+		  ECONNRESET);
+	ASSERT_EQ(6U, self->got.n);
+	ASSERT_EQ(SEQ_RESET_BY_PEER, self->got.rec[5].kind);
+	ASSERT_EQ(SEQ_RST_NONE, self->got.rec[5].rst_by);
+
+	/* an RST for no socket is no connection's */
+	rst_sent(self->e, &self->cli, T0 + 30 * SEC, 0, 0,
+		 TCPSTATE_RST_NO_SOCKET, 0, 1001);
+	ASSERT_EQ(6U, self->got.n);
+	ASSERT_EQ(0UL, tracked(self->e));
+}
+
+/* ISNs and FINs, from where tcpstate.h says each event carries them. */
+/* What the kernel said of the end, in the text and JSON lines. */
+TEST_F(seq, causes_in_the_text_and_json_lines)
+{
+	struct out_opts o;
+	char line[OUT_LINE_MAX];
+
+	memset(&o, 0, sizeof(o));
+	o.endpoint_width = TCPSTATE_COL_ENDPOINT;
+	connect_(self->e, &self->cli, T0, 0x141);
+	rst_received(self->e, &self->cli, T0 + 45 * US, 0x141, SYN_SENT, 0);
+	state_seq(self->e, &self->cli, T0 + 45 * US, 0x141, SYN_SENT, CLOSE,
+		  TCPSTATE_VALID_ERR | TCPSTATE_VALID_ISS, 0, 0, 1234, 0);
+	established(self->e, &self->cli, T0 + SEC, 0x142);
+	state_seq(self->e, &self->cli, T0 + 2 * SEC, 0x142, EST, CLOSE,
+		  TCPSTATE_VALID_ERR | TCPSTATE_VALID_SEQ, 10, 20, 0, 0);
+	rst_sent(self->e, &self->cli, T0 + 2 * SEC, 0x142, CLOSE, 77, 0, 0);
+	ASSERT_EQ(3U, self->got.n);
+
+	/* The CLOSE's err was lost: the RST's (none here) stands. */
+	self->got.rec[0].has_err = 1;
+	self->got.rec[0].err = ECONNREFUSED;
+	ASSERT_LT(0, out_seq_text(line, sizeof(line), &self->got.rec[0], &o));
+	ASSERT_STREQ("connect_refused    client 4026531840 10.0.0.1:40000        10.0.0.2:80           45.0us    SYN_SENT 45.0us -> CLOSE cause=refused err=ECONNREFUSED",
+		     line);
+	ASSERT_LT(0, out_seq_json(line, sizeof(line), &self->got.rec[0], &o));
+	ASSERT_NE(NULL, strstr(line, ",\"cause\":\"refused\",\"err\":\"ECONNREFUSED\",\"rst_reason\":null,\"rst_by\":\"peer\",\"iss\":1234,\"irs\":null,\"fin_seq\":null,\"peer_fin_seq\":null,"))
+		TH_LOG("%s", line);
+	/* No owner table: every owner key null. */
+	ASSERT_NE(NULL, strstr(line, ",\"cgroup_id\":null,\"cgroup\":null,\"uid\":null,\"pid\":null,\"tgid\":null,\"comm\":null,\"owner_from\":null}"))
+		TH_LOG("%s", line);
+
+	ASSERT_LT(0, out_seq_text(line, sizeof(line), &self->got.rec[2], &o));
+	ASSERT_STREQ("reset_by_us        client 4026531840 10.0.0.1:40000        10.0.0.2:80           0ns       ESTABLISHED 999.00ms -> CLOSE cause=reset_by_us rst_reason=unknown(77)",
+		     line);
+	ASSERT_LT(0, out_seq_json(line, sizeof(line), &self->got.rec[2], &o));
+	ASSERT_NE(NULL, strstr(line, ",\"cause\":\"reset_by_us\",\"err\":null,\"rst_reason\":\"unknown(77)\",\"rst_by\":\"local\","))
+		TH_LOG("%s", line);
+}
+
+TEST_F(seq, isns_and_fins_of_both_sides)
+{
+	const unsigned int ISS = TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS |
+				 TCPSTATE_VALID_SEQ;
+	const __u32 x = 4000000000U, y = 77;	/* client's, server's ISN */
+	const struct seq_record *r;
+	struct tcpstate_event ev;
+
+	/* client: SYN seq=x; SYN-ACK seq=y ack=x+1; FIN at x+1+100 */
+	connect_(self->e, &self->cli, T0, 0x121);
+	state_seq(self->e, &self->cli, T0 + MS, 0x121, SYN_SENT, EST, ISS,
+		  x + 1, y + 1, x, y);
+	state_seq(self->e, &self->cli, T0 + SEC, 0x121, EST, FIN_WAIT1,
+		  TCPSTATE_VALID_SEQ, x + 101, y + 1 + 50, 0, 0);
+	state_seq(self->e, &self->cli, T0 + SEC + 40 * US, 0x121, FIN_WAIT1,
+		  FIN_WAIT2, TCPSTATE_VALID_SEQ, x + 102, y + 51, 0, 0);
+	ev = base(&self->cli, TCPSTATE_EV_TIMEWAIT, T0 + SEC + 50 * US, 0x122);
+	ev.peer_id = 0x121;
+	ev.oldstate = FIN_WAIT2;
+	ev.newstate = TIME_WAIT;
+	ev.valid = TCPSTATE_VALID_SEQ;
+	ev.seq = x + 102;
+	ev.ack = y + 52;	/* the server's FIN at y+51, + 1 */
+	seq_feed(self->e, &ev);
+	state_err(self->e, &self->cli, T0 + SEC + 50 * US, 0x121, FIN_WAIT2,
+		  CLOSE, 0);
+	timewait_end(self->e, &self->cli, T0 + 61 * SEC, 0x122,
+		     TCPSTATE_TWE_EXPIRED, TIME_WAIT);
+	ASSERT_EQ(2U, self->got.n);
+	r = &self->got.rec[0];
+	ASSERT_EQ(SEQ_ACTIVE_OPEN, r->kind);
+	ASSERT_EQ(SEQ_HAS_ISS | SEQ_HAS_IRS, r->seqs);
+	ASSERT_EQ(x, r->iss);
+	ASSERT_EQ(y, r->irs);
+	r = &self->got.rec[1];
+	ASSERT_EQ(SEQ_ACTIVE_CLOSE, r->kind);
+	ASSERT_EQ(SEQ_CAUSE_NONE, r->cause);
+	ASSERT_EQ(SEQ_HAS_ISS | SEQ_HAS_IRS | SEQ_HAS_FIN | SEQ_HAS_PEER_FIN,
+		  r->seqs);
+	ASSERT_EQ(x, r->iss);
+	ASSERT_EQ(x + 101, r->fin_seq);
+	ASSERT_EQ(y + 51, r->peer_fin_seq);
+
+	/* server: the request sock's SYN_RECV has both ISNs */
+	ev = base(&self->srv, TCPSTATE_EV_SYN_RECV, T0, 0x130);
+	ev.peer_id = LISTENER;
+	ev.valid = TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS;
+	ev.iss = y;
+	ev.irs = x;
+	seq_feed(self->e, &ev);
+	child(self->e, &self->srv, T0 + 2 * MS, 0x131);
+	syn_recv_end(self->e, &self->srv, T0 + 2 * MS, 0x130,
+		     TCPSTATE_SRE_COMPLETED, 0, 0x131);
+	state(self->e, &self->srv, T0 + 2 * MS, 0x131, SYN_RECV, EST);
+	state_seq(self->e, &self->srv, T0 + SEC + 20 * US, 0x131, EST,
+		  CLOSE_WAIT, TCPSTATE_VALID_SEQ, y + 51, x + 102, 0, 0);
+	state_seq(self->e, &self->srv, T0 + SEC + 30 * US, 0x131, CLOSE_WAIT,
+		  LAST_ACK, TCPSTATE_VALID_SEQ, y + 51, x + 102, 0, 0);
+	state_err(self->e, &self->srv, T0 + SEC + 60 * US, 0x131, LAST_ACK,
+		  CLOSE, 0);
+	ASSERT_EQ(4U, self->got.n);
+	r = &self->got.rec[2];
+	ASSERT_EQ(SEQ_PASSIVE_OPEN, r->kind);
+	ASSERT_EQ(y, r->iss);
+	ASSERT_EQ(x, r->irs);
+	r = &self->got.rec[3];
+	ASSERT_EQ(SEQ_PASSIVE_CLOSE, r->kind);
+	ASSERT_EQ(SEQ_HAS_ISS | SEQ_HAS_IRS | SEQ_HAS_FIN | SEQ_HAS_PEER_FIN,
+		  r->seqs);
+	ASSERT_EQ(y + 51, r->fin_seq);
+	ASSERT_EQ(x + 101, r->peer_fin_seq);
 }
 
 TEST_F(seq, half_open_expired_and_dropped)

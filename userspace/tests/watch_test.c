@@ -865,6 +865,10 @@ TEST_F(cli, contradictions_are_refused)
 	ASSERT_USAGE(&self->r, "-4 and -6 exclude each other");
 	RUN(&self->r, "-e", "--flush");
 	ASSERT_USAGE(&self->r, "--flush shows connections in progress");
+	RUN(&self->r, "--ladder", "-e");
+	ASSERT_USAGE(&self->r, "--ladder draws connections");
+	RUN(&self->r, "--ladder", "-j");
+	ASSERT_USAGE(&self->r, "--ladder is a text view");
 	RUN(&self->r, "-4", "--laddr", "::1");
 	ASSERT_USAGE(&self->r, "-4 with an IPv6 address can match nothing");
 	/* A v4-mapped address is an IPv4 one. */
@@ -1059,6 +1063,36 @@ TEST_F(replay, sequences_are_the_default)
 	ASSERT_NE(NULL, strstr(self->r.err,
 			       "tcpstate-watch: 5 events dropped (ring full)\n"));
 	ASSERT_NE(NULL, strstr(self->r.out, "reset              client 4026531840 10.0.0.1:40019        10.0.0.2:80           0ns       ESTABLISHED 2.00ms -> CLOSE missing=lost\n"));
+	snprintf(want, sizeof(want),
+		 "tcpstate-watch: %u events, 5 dropped, %zu sequences, 0 evicted\n",
+		 self->nr_events, SYNTH_RECORDS);
+	ASSERT_NE(NULL, strstr(self->r.err, want)) TH_LOG("%s", self->r.err);
+}
+
+/*
+ * --ladder: one ladder per record (the corpus has no connection seen from
+ * both ends), each line within 80 columns, the same final line.
+ */
+TEST_F(replay, ladder_draws_each_record)
+{
+	const char *p;
+	unsigned int ladders = 0, width;
+	char want[128];
+
+	REPLAY(&self->r, NULL, "--ladder", "--flush");
+	ASSERT_EQ(0, strncmp(self->r.out, "LADDER: ", 8)) TH_LOG("%s",
+								  self->r.out);
+	for (p = self->r.out; *p; p += width + 1) {
+		width = (unsigned int)strcspn(p, "\n");
+		ASSERT_GE(80U, width) TH_LOG("%.*s", (int)width, p);
+		ladders += !strncmp(p, "-- ", 3);
+		if (!p[width])
+			break;
+	}
+	ASSERT_EQ(SYNTH_RECORDS + SYNTH_IN_PROGRESS, ladders);
+	ASSERT_NE(NULL, strstr(self->r.out,
+			       "-- connect_refused\n"
+			       "client 10.0.0.1:40003"));
 	snprintf(want, sizeof(want),
 		 "tcpstate-watch: %u events, 5 dropped, %zu sequences, 0 evicted\n",
 		 self->nr_events, SYNTH_RECORDS);
