@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "filter.h"
+#include "owner.h"
 #include "sequence.h"
 #include "tcpstate.h"
 
@@ -35,6 +36,10 @@ enum {
 	OPT_PROMETHEUS,
 	OPT_LATENCY,
 	OPT_RESEED,
+	OPT_WHO,
+	OPT_PID,
+	OPT_COMM,
+	OPT_CGROUP,
 	OPT_LADDER,
 };
 
@@ -53,9 +58,11 @@ static const char usage_text[] =
 "USAGE: " PROG " [OPTION]...        connections as they open and close\n"
 "       " PROG " --counters [-j] | --reseed [-j] | --prometheus FILE [-i SECS]\n"
 "View:    -e --events  -j --json  -T --timestamp  -w --wide  --summary  --flush\n"
+"         --who (PID COMM UID CGROUP columns: the owner)\n"
 "         --ladder (each connection as a ladder of segments, seq= ack=)\n"
 "Filters: -4 --ipv4  -6 --ipv6  -L --localport PORTS  -D --remoteport PORTS\n"
 "         --laddr ADDR  --raddr ADDR  --netns INODE  --state STATE\n"
+"         --pid PID  --comm NAME  --cgroup PATH (and its descendants)\n"
 "Run:     -c --count N  --duration SECS  -i --interval SECS (status line)\n"
 "         --max-conns N  --latency SECS  -d --device PATH (" TCPSTATE_DEVICE ")\n"
 "Counters: --counters  --prometheus FILE  (metrics tcpstate_<counter>_total)\n"
@@ -68,11 +75,13 @@ static const char usage_text[] =
 "  unfinished in_progress; time in the accept queue is not measurable\n"
 "-e: OLD -> NEW, SYN_RECV, SYN_RECV_END (child=), SYNACK_RETRANS, ACCEPT_QUEUED,\n"
 "  ACK_DROP, SYN_DROP, SYNCOOKIE_SENT, TIMEWAIT (from=), TIMEWAIT_SUBSTATE,\n"
-"  TIMEWAIT_END; a reason this version does not know prints as unknown(N)\n"
+"  TIMEWAIT_END, RST_SENT, RST_RECEIVED; err= iss= irs= where the kernel\n"
+"  gave them; a reason this version does not know prints as unknown(N)\n"
 "EXAMPLES:\n"
 "    " PROG " -T -L 80,443          # sequences of local ports 80, 443\n"
 "    " PROG " --duration 60 --summary\n"
 "    " PROG " -e -6 -w -D 443       # IPv6 events to port 443, wide\n"
+"    " PROG " -e --who --comm curl  # what curl's connections do\n"
 "    " PROG " -j | jq 'select(.kind==\"passive_open\") | .syn_queue_ns'\n"
 "    " PROG " -i 1 > /dev/null      # the status line only, every second\n"
 "    " PROG " --prometheus /var/lib/prometheus/node-exporter/tcpstate.prom\n"
@@ -102,6 +111,10 @@ static const struct option long_options[] = {
 	{ "prometheus", required_argument, NULL, OPT_PROMETHEUS },
 	{ "latency",    required_argument, NULL, OPT_LATENCY },
 	{ "reseed",     no_argument,       NULL, OPT_RESEED },
+	{ "who",        no_argument,       NULL, OPT_WHO },
+	{ "pid",        required_argument, NULL, OPT_PID },
+	{ "comm",       required_argument, NULL, OPT_COMM },
+	{ "cgroup",     required_argument, NULL, OPT_CGROUP },
 	{ "ladder",     no_argument,       NULL, OPT_LADDER },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
@@ -246,6 +259,28 @@ static int parse_ports_opt(const char *name, const char *arg, __u16 *ports,
 	return -1;
 }
 
+/* --cgroup PATH: the cgroup must exist now, for its id to go to the kernel. */
+static int parse_cgroup_opt(const char *arg, struct watch_filter *f)
+{
+	int rc = owner_cgroup_lookup(arg, &f->cgroup_id, f->cgroup,
+				     sizeof(f->cgroup));
+
+	switch (rc) {
+	case 0:
+		return -1;
+	case -ENODEV:
+		return usage_error("--cgroup: no cgroup v2 is mounted (see /proc/self/mountinfo)");
+	case -ENOENT:
+		return usage_error("--cgroup: no cgroup '%s' under the cgroup v2 mount: give a directory under it, or a path relative to it (e.g. system.slice/nginx.service)",
+				   arg);
+	case -ENOTDIR:
+		return usage_error("--cgroup: '%s' is not a cgroup directory",
+				   arg);
+	default:
+		return usage_error("--cgroup: '%s': %s", arg, strerror(-rc));
+	}
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int parse_option(int c, char **argv, struct options *opts)
 {
@@ -308,6 +343,21 @@ static int parse_option(int c, char **argv, struct options *opts)
 			return usage_error("--state: unknown TCP state '%s': expected ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN or CLOSING",
 					   optarg);
 		f->state = (unsigned int)st;
+		break;
+	case OPT_WHO:
+		opts->who = 1;
+		break;
+	case OPT_PID:
+		if (filter_parse_pid(optarg, &f->tgid))
+			return usage_error("--pid: invalid process id '%s': expected a number from 1 to 4194304",
+					   optarg);
+		break;
+	case OPT_COMM:
+		if (filter_parse_comm(optarg, f->comm))
+			return usage_error("--comm: expected a task name (as ps shows it)");
+		break;
+	case OPT_CGROUP:
+		rc = parse_cgroup_opt(optarg, f);
 		break;
 	case 'c':
 		if (parse_count(optarg, &opts->count))

@@ -41,6 +41,7 @@ struct options {
 	int wide;			/* -w */
 	int summary;			/* --summary */
 	int flush;			/* --flush */
+	int who;			/* --who: the owner columns */
 	int ladder;			/* --ladder */
 	struct watch_filter filter;
 	/* The first option that only makes sense on a stream, to name it

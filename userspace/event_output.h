@@ -7,9 +7,11 @@
  *
  * TIME            NETNS      SKID             LOCAL                    REMOTE                TRANSITION
  * 12:01:02.123456 4026531840 1a2b3c4d5e6f7a8b 127.0.0.1:41234       -> 127.0.0.1:8080        CLOSE -> SYN_SENT
- * 12:01:02.123457 4026531840 00000000000000a1 127.0.0.1:8080        -> 127.0.0.1:41234       SYN_RECV qlen=1/128
+ * 12:01:02.123457 4026531840 00000000000000a1 127.0.0.1:8080        -> 127.0.0.1:41234       SYN_RECV qlen=1/128 iss=3512345678 irs=1234567890
  *
  * IPv6 endpoints print as [ADDR]:PORT and may overflow their column.
+ * --who (struct out_opts @who) puts owner.h's PID COMM UID CGROUP
+ * columns before TRANSITION.
  *
  * The TRANSITION column describes the event, by type:
  *
@@ -25,7 +27,17 @@
  *   TIMEWAIT         TIMEWAIT OLD -> NEW from=PEER
  *   TIMEWAIT_SUBSTATE  TIMEWAIT_SUBSTATE OLD -> NEW
  *   TIMEWAIT_END     TIMEWAIT_END REASON NEW
+ *   RST_SENT         RST_SENT REASON [STATE] seq=SEQ [ack=ACK]
+ *                    (no STATE: no socket, REASON no_socket; no ack=:
+ *                    the RST's ACK bit is clear)
+ *   RST_RECEIVED     RST_RECEIVED STATE err=ERRNO
  *   anything else    type=N
+ *
+ * and after any of them: err=ERRNO when the event carries a socket error
+ * (a STATE line -> CLOSE, by name: ECONNREFUSED, ETIMEDOUT, ...), iss= and
+ * irs= (this side's and the peer's initial sequence number, as tcpdump -S
+ * prints them) where the kernel gave them: a request sock's SYN_RECV and
+ * the lines of a socket leaving SYN_SENT or SYN_RECV.
  *
  * PEER is a socket id printed like SKID, so that grepping one id follows a
  * connection from its request sock to its timewait sock. There is no PEER
@@ -45,8 +57,10 @@
 #include "tcpstate.h"
 #include "textbuf.h"
 
-/* Room for any line tcpstate_format_event() writes, NUL included. */
-#define TCPSTATE_LINE_MAX	256
+/* Room for any line tcpstate_format_event() and out_event_text() write,
+ * NUL included.
+ */
+#define TCPSTATE_LINE_MAX	512
 
 /*
  * Each writes a NUL-terminated line, without newline, into @buf (@len
@@ -67,7 +81,19 @@ int tcpstate_format_event_w(char *buf, size_t len,
 			    const struct tcpstate_event *ev,
 			    __s64 mono_to_real_ns, int endpoint_width);
 
-/* One event as a JSON object, "type":"event". */
+/* The header, with the --who columns when @o->who. */
+int out_event_header(char *buf, size_t len, const struct out_opts *o);
+/*
+ * One event line as @o says: -w, --who (the owner as owner_of_event()
+ * finds it in @o->owners: call it after owner_feed()).
+ */
+int out_event_text(char *buf, size_t len, const struct tcpstate_event *ev,
+		   const struct out_opts *o);
+
+/*
+ * One event as a JSON object, "type":"event", with owner.h's owner_json()
+ * members (from @o->owners, else what the event itself says).
+ */
 int out_event_json(char *buf, size_t len, const struct tcpstate_event *ev,
 		   const struct out_opts *o);
 

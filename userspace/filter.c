@@ -126,10 +126,36 @@ int filter_parse_state(const char *s)
 	return -EINVAL;
 }
 
+int filter_parse_pid(const char *s, __u32 *tgid)
+{
+	unsigned long long v;
+	const char *end = parse_uint(s, 4194304, &v);
+
+	if (!end || *end || v == 0)
+		return -EINVAL;
+	*tgid = (__u32)v;
+	return 0;
+}
+
+int filter_parse_comm(const char *s, char comm[TCPSTATE_COMM_LEN])
+{
+	if (!*s)
+		return -EINVAL;
+	strncpy(comm, s, TCPSTATE_COMM_LEN - 1);
+	comm[TCPSTATE_COMM_LEN - 1] = '\0';
+	return 0;
+}
+
+int filter_needs_owners(const struct watch_filter *f)
+{
+	return f->tgid || f->comm[0] || f->cgroup_id;
+}
+
 int filter_active(const struct watch_filter *f)
 {
 	return f->family || f->nr_lports || f->nr_rports || f->has_laddr ||
-	       f->has_raddr || f->netns || f->state;
+	       f->has_raddr || f->netns || f->state ||
+	       filter_needs_owners(f);
 }
 
 int filter_to_kernel(const struct watch_filter *f, struct tcpstate_filter *k)
@@ -141,7 +167,9 @@ int filter_to_kernel(const struct watch_filter *f, struct tcpstate_filter *k)
 	k->nr_rports = (__u16)f->nr_rports;
 	memcpy(k->lports, f->lports, f->nr_lports * sizeof(f->lports[0]));
 	memcpy(k->rports, f->rports, f->nr_rports * sizeof(f->rports[0]));
-	return f->netns || f->family || f->nr_lports || f->nr_rports;
+	k->cgroup_id = f->cgroup_id;
+	return f->netns || f->family || f->nr_lports || f->nr_rports ||
+	       f->cgroup_id;
 }
 
 static int port_in(const __u16 *ports, unsigned int n, unsigned int port)
@@ -225,23 +253,57 @@ int filter_event_touches(const struct tcpstate_event *ev, unsigned int state)
 		return state == TCPS_SYN_RECV || state == TCPS_ESTABLISHED;
 	case TCPSTATE_EV_TIMEWAIT_END:
 		return ev->newstate == state || state == TCPS_CLOSE;
+	case TCPSTATE_EV_RST_SENT:
+	case TCPSTATE_EV_RST_RECEIVED:
+		/* The state of the socket it was sent or taken in. */
+		return ev->oldstate && ev->oldstate == state;
 	default:
 		return 0;
 	}
 }
 
-int filter_event(const struct watch_filter *f,
-		 const struct tcpstate_event *ev)
+int filter_owner(const struct watch_filter *f, const struct owner *o,
+		 struct owner_table *t)
 {
+	const char *path;
+
+	if (!filter_needs_owners(f))
+		return 1;
+	if (!o)
+		return 0;
+	if ((f->tgid || f->comm[0]) && !(o->valid & TCPSTATE_VALID_TASK))
+		return 0;
+	if (f->tgid && o->tgid != f->tgid)
+		return 0;
+	if (f->comm[0] && strncmp(o->comm, f->comm, TCPSTATE_COMM_LEN))
+		return 0;
+	if (!f->cgroup_id)
+		return 1;
+	if (!(o->valid & TCPSTATE_VALID_OWNER))
+		return 0;
+	if (o->cgroup_id == f->cgroup_id)
+		return 1;
+	path = owner_cgroup_path(t, o->cgroup_id);
+	return path && owner_cgroup_is_under(path, f->cgroup);
+}
+
+int filter_event(const struct watch_filter *f,
+		 const struct tcpstate_event *ev, struct owner_table *t)
+{
+	struct owner scratch;
+
 	if (!filter_event_fixed(f, ev))
 		return 0;
 	if (!tuple_match(f, ev->family, ev->saddr, ev->sport, ev->daddr,
 			 ev->dport))
 		return 0;
-	return !f->state || filter_event_touches(ev, f->state);
+	if (f->state && !filter_event_touches(ev, f->state))
+		return 0;
+	return filter_owner(f, owner_of_event(t, ev, &scratch), t);
 }
 
-int filter_record(const struct watch_filter *f, const struct seq_record *rec)
+int filter_record(const struct watch_filter *f, const struct seq_record *rec,
+		  struct owner_table *t)
 {
 	if (f->family && rec->family != f->family)
 		return 0;
@@ -250,5 +312,8 @@ int filter_record(const struct watch_filter *f, const struct seq_record *rec)
 	if (!tuple_match(f, rec->family, rec->saddr, rec->sport, rec->daddr,
 			 rec->dport))
 		return 0;
-	return !f->state || seq_record_touches(rec, f->state);
+	if (f->state && !seq_record_touches(rec, f->state))
+		return 0;
+	return filter_owner(f, owner_get_first(t, rec->sock_id, rec->req_id,
+					       rec->tw_id), t);
 }

@@ -10,12 +10,23 @@
  * Sequences are matched on the record's tuple (the connection's, once
  * known: a client's local port is 0 in its CLOSE -> SYN_SENT) and on the
  * states its steps went through.
+ *
+ * --pid, --comm and --cgroup match the owner as the owner table
+ * attributes it (owner.h: owner_of_event() for an event, the first known
+ * of a record's full, request and timewait sock): an unknown owner does
+ * not match. --cgroup also goes to the kernel, which keeps that cgroup
+ * and its descendants; here a cgroup matches when its path is the
+ * filter's or below it.
  */
 #ifndef TCPSTATE_FILTER_H
 #define TCPSTATE_FILTER_H
 
+#include "owner.h"
 #include "sequence.h"
 #include "tcpstate.h"
+
+/* Room for a --cgroup path relative to the cgroup v2 mount. */
+#define FILTER_CGROUP_MAX	1024
 
 struct watch_filter {
 	unsigned int family;		/* 0: any, AF_INET, AF_INET6 */
@@ -27,6 +38,10 @@ struct watch_filter {
 	__u8 laddr[16], raddr[16];
 	__u32 netns;			/* 0: any */
 	unsigned int state;		/* TCP state, 0: any */
+	__u32 tgid;			/* --pid: a process, 0: any */
+	char comm[TCPSTATE_COMM_LEN];	/* --comm, "": any */
+	__u64 cgroup_id;		/* --cgroup, 0: any */
+	char cgroup[FILTER_CGROUP_MAX];	/* ... its path under the mount */
 };
 
 /*
@@ -49,12 +64,25 @@ int filter_parse_netns(const char *s, __u32 *netns);
  */
 int filter_parse_state(const char *s);
 
+/* A process id: decimal 1..4194304 (the kernel's PID_MAX_LIMIT). */
+int filter_parse_pid(const char *s, __u32 *tgid);
+
+/*
+ * A task name: not empty; cut to the 15 characters the kernel keeps of
+ * it (TCPSTATE_COMM_LEN - 1), as ps shows it.
+ */
+int filter_parse_comm(const char *s, char comm[TCPSTATE_COMM_LEN]);
+
 /* Whether any part is set. */
 int filter_active(const struct watch_filter *f);
 
+/* Whether --pid, --comm or --cgroup is set: the owner table is needed. */
+int filter_needs_owners(const struct watch_filter *f);
+
 /*
- * The kernel's share (family, ports, netns) in @k; returns whether there
- * is any, i.e. whether TCPSTATE_IOC_SET_FILTER is worth calling.
+ * The kernel's share (family, ports, netns, cgroup) in @k; returns
+ * whether there is any, i.e. whether TCPSTATE_IOC_SET_FILTER is worth
+ * calling.
  */
 int filter_to_kernel(const struct watch_filter *f, struct tcpstate_filter *k);
 
@@ -74,11 +102,16 @@ int filter_event_fixed(const struct watch_filter *f,
  */
 int filter_event_touches(const struct tcpstate_event *ev, unsigned int state);
 
-/* Every part against an event (-e). */
+/* The owner parts against @o (NULL: unknown, which matches none). */
+int filter_owner(const struct watch_filter *f, const struct owner *o,
+		 struct owner_table *t);
+
+/* Every part against an event (-e); @t: the owners (after owner_feed()). */
 int filter_event(const struct watch_filter *f,
-		 const struct tcpstate_event *ev);
+		 const struct tcpstate_event *ev, struct owner_table *t);
 
 /* Every part against a sequence record. */
-int filter_record(const struct watch_filter *f, const struct seq_record *rec);
+int filter_record(const struct watch_filter *f, const struct seq_record *rec,
+		  struct owner_table *t);
 
 #endif /* TCPSTATE_FILTER_H */

@@ -67,6 +67,12 @@ static const char *const help_text[TCPSTATE_NR_COUNTERS] = {
 		"Kprobe hits tcpstate missed since it loaded, all namespaces (sum of every hook's nmissed).",
 	[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] =
 		"Kprobe hits missed since the gauges were last counted; not 0: the gauges may be inexact (tcpstate-watch --reseed).",
+	[TCPSTATE_C_RSTS_SENT] =
+		"RSTs this host sent (Tcp OutRsts).",
+	[TCPSTATE_C_RSTS_RECEIVED] =
+		"RSTs sockets accepted from their peer.",
+	[TCPSTATE_C_RSTS_NO_SOCKET] =
+		"RSTs sent answering a segment that found no socket (a closed port).",
 };
 
 /*

@@ -87,10 +87,17 @@ static int check_identity(const struct tcpstate_info *info, const char *path,
 			path, info->magic, TCPSTATE_MAGIC);
 		return -ENODEV;
 	}
+	/*
+	 * Say which side to replace: a reader and its module come from one
+	 * source tree, and the ABI version is what tells them apart.
+	 */
 	if (info->abi_version != TCPSTATE_ABI_VERSION) {
 		set_err(err, errlen,
-			"%s: ABI mismatch: module has ABI v%u, this reader v%u: rebuild/reload",
-			path, info->abi_version, TCPSTATE_ABI_VERSION);
+			"%s: ABI mismatch: tcpstate.ko speaks ABI %u, this tcpstate-watch needs ABI %u: %s",
+			path, info->abi_version, TCPSTATE_ABI_VERSION,
+			info->abi_version < TCPSTATE_ABI_VERSION ?
+			"load the tcpstate.ko that came with it" :
+			"use the tcpstate-watch that came with that tcpstate.ko");
 		return -EPROTO;
 	}
 	return 0;

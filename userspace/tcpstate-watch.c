@@ -8,6 +8,7 @@
  * path, one file per step:
  *
  *   ring_reader.c       the ring: map /dev/tcpstate, drain its records
+ *   owner.c             who owns each socket: process, uid, cgroup
  *   filter.c            which events and sequences to show
  *   sequence.c          the engine: connections, followed from id to id
  *   sequence_events.c   ... what each event does to them
@@ -34,6 +35,7 @@
 #include "event_output.h"
 #include "filter.h"
 #include "names.h"
+#include "owner.h"
 #include "prometheus.h"
 #include "ring_reader.h"
 #include "sequence.h"
@@ -90,7 +92,7 @@ static void on_record(const struct seq_record *rec, void *arg)
 	struct watch *w = arg;
 	char line[OUT_LINE_MAX];
 
-	if (!filter_record(w->filter, rec))
+	if (!filter_record(w->filter, rec, w->out.owners))
 		return;
 	/* -c counts what is shown; the summary sums up the same. */
 	if (!w->events_view && limit_reached(w) && !w->flushing)
@@ -128,13 +130,14 @@ static int on_event(const struct tcpstate_event *ev, void *arg)
 	char line[OUT_LINE_MAX];
 
 	w->read++;
-	if (w->events_view && filter_event(w->filter, ev)) {
+	/* Before anything is printed: the lines show what it teaches. */
+	if (w->out.owners)
+		owner_feed(w->out.owners, ev);
+	if (w->events_view && filter_event(w->filter, ev, w->out.owners)) {
 		if (w->json)
 			out_event_json(line, sizeof(line), ev, &w->out);
 		else
-			tcpstate_format_event_w(line, sizeof(line), ev,
-						w->out.mono_to_real_ns,
-						w->out.endpoint_width);
+			out_event_text(line, sizeof(line), ev, &w->out);
 		puts(line);
 		w->shown++;
 	}
@@ -460,8 +463,7 @@ static void print_start(const struct watch *w, int kernel_filter)
 		return;
 	}
 	if (w->events_view)
-		tcpstate_format_header_w(line, sizeof(line),
-					 w->out.endpoint_width);
+		out_event_header(line, sizeof(line), &w->out);
 	else if (w->ladder)
 		snprintf(line, sizeof(line),
 			 "LADDER: client left, server right, seq/ack as tcpdump -S prints them");
@@ -553,6 +555,20 @@ int main(int argc, char **argv)
 	w.out.endpoint_width = opts.wide ? TCPSTATE_COL_ENDPOINT_WIDE :
 					   TCPSTATE_COL_ENDPOINT;
 	w.out.timestamps = opts.timestamps;
+	w.out.who = opts.who;
+	/*
+	 * Only where an owner is shown or filtered on: JSON always has the
+	 * keys; a text line only with --who. Two ids per connection
+	 * followed (its full socket and its request or timewait sock).
+	 */
+	if (opts.who || opts.json || filter_needs_owners(&opts.filter)) {
+		w.out.owners = owner_new(2 * opts.max_conns);
+		if (!w.out.owners) {
+			fprintf(stderr, PROG ": out of memory for %lu connections' owners (--max-conns)\n",
+				opts.max_conns);
+			return EXIT_FAILURE;
+		}
+	}
 	if (opts.summary) {
 		w.summary = summary_new();
 		if (!w.summary) {
@@ -575,6 +591,7 @@ int main(int argc, char **argv)
 				opts.max_conns);
 			summary_free(w.summary);
 			ladder_free(w.ladder);
+			owner_free(w.out.owners);
 			return EXIT_FAILURE;
 		}
 	}
@@ -626,5 +643,6 @@ out_free:
 	seq_free(w.engine);
 	ladder_free(w.ladder);
 	summary_free(w.summary);
+	owner_free(w.out.owners);
 	return status;
 }

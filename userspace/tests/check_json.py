@@ -9,6 +9,7 @@
   check_json.py event-notime TEXT JSON  the same, TIME not compared (the
                                   two came from runs that each measured
                                   the wall clock's offset)
+  check_json.py event-who TEXT JSON     as event-notime, TEXT with --who
   check_json.py lines FILE        every line of FILE is a JSON object with a
                                   known "type" and all of that type's keys
   check_json.py strings JSON HEX  line i of JSON is a JSON string whose
@@ -35,7 +36,9 @@ SEQ_KEYS = [
 EVENT_KEYS = [
     "type", "event", "time", "ts_ns", "netns", "sock_id", "peer_id",
     "family", "laddr", "lport", "raddr", "rport", "oldstate", "newstate",
-    "reason", "qlen", "qmax", "count",
+    "reason", "qlen", "qmax", "count", "err", "seq", "ack", "iss", "irs",
+    "rst_reason", "cgroup_id", "cgroup", "uid", "pid", "tgid", "comm",
+    "owner_from",
 ]
 SUMMARY_KEYS = [
     "type", "records", "counts", "handshake_ns", "syn_queue_ns",
@@ -45,6 +48,7 @@ START_KEYS = ["type", "view", "kernel_filter"]
 KEYS = {"sequence": SEQ_KEYS, "event": EVENT_KEYS, "summary": SUMMARY_KEYS,
         "start": START_KEYS}
 COL_KIND, COL_SIDE, COL_NETNS, COL_ENDPOINT, COL_DURATION = 18, 6, 10, 21, 9
+COL_CGROUP = 24
 
 
 def fail(msg):
@@ -145,11 +149,37 @@ def seq_text(o, timed=True):
     return line
 
 
+def event_numbers(o):
+    """event_output.c tb_numbers(): err=, an RST's seq= ack=, iss= irs=."""
+    t = ""
+    if o["err"] is not None:
+        t += " err=" + o["err"]
+    if o["event"] == "RST_SENT" and o["seq"] is not None:
+        t += " seq=%d" % o["seq"]
+        if o["ack"] is not None:
+            t += " ack=%d" % o["ack"]
+    for key in ("iss", "irs"):
+        if o[key] is not None:
+            t += " %s=%d" % (key, o[key])
+    if (o["rst_reason"] is not None) != (o["event"] == "RST_SENT"):
+        fail("rst_reason on another event than RST_SENT: %r" % o)
+    if o["owner_from"] not in (None, "event", "proc"):
+        fail("owner_from %r" % o["owner_from"])
+    return t
+
+
 def event_transition(o):
+    return event_words(o) + event_numbers(o)
+
+
+def event_words(o):
     ev = o["event"]
     peer = o["peer_id"]
     if ev == "STATE":
         return "%s -> %s" % (o["oldstate"], o["newstate"])
+    if ev in ("RST_SENT", "RST_RECEIVED"):
+        t = ev + (" " + o["reason"] if ev == "RST_SENT" else "")
+        return t + (" " + o["oldstate"] if o["oldstate"] else "")
     if ev in ("SYN_RECV", "ACCEPT_QUEUED"):
         return "%s qlen=%d/%d" % (ev, o["qlen"], o["qmax"])
     if ev == "SYN_RECV_END":
@@ -172,11 +202,41 @@ def event_transition(o):
     return ev
 
 
-def event_text(o):
-    return "%-15s %-*d %s %-*s -> %-*s %s" % (
+def cgroup_column(o):
+    """owner.c tb_owner_text(): the path, shortened, else the id."""
+    if o["cgroup_id"] is None:
+        return "-"
+    path = o["cgroup"]
+    if path is None:
+        return str(o["cgroup_id"])
+    if len(path) <= COL_CGROUP:
+        return path
+    tail = path[len(path) - (COL_CGROUP - 3):]
+    if "/" in tail:
+        tail = tail[tail.index("/"):]
+    return "..." + tail
+
+
+def who_columns(o):
+    """The --who columns: PID COMM UID CGROUP, "-" when unknown."""
+    def known(v):
+        return "-" if v is None else str(v)
+    comm = o["comm"]
+    if comm is not None:
+        comm = "".join(c if " " < c < "\x7f" else "?" for c in comm)
+    if (o["tgid"] is None) != (o["comm"] is None):
+        fail("tgid and comm disagree: %r" % o)
+    if (o["pid"] is not None) and o["owner_from"] != "event":
+        fail("a thread id from %r" % o["owner_from"])
+    return "%-7s %-15s %-5s %-24s " % (known(o["tgid"]), comm or "-",
+                                       known(o["uid"]), cgroup_column(o))
+
+
+def event_text(o, who=False):
+    return "%-15s %-*d %s %-*s -> %-*s %s%s" % (
         hhmmss(o["time"]), COL_NETNS, o["netns"], o["sock_id"],
         COL_ENDPOINT, endpoint(o, "l"), COL_ENDPOINT, endpoint(o, "r"),
-        event_transition(o))
+        who_columns(o) if who else "", event_transition(o))
 
 
 def compare(text_path, json_path, build, header_word, strip=0):
@@ -204,6 +264,9 @@ def main(argv):
         n = compare(argv[2], argv[3], lambda o: seq_text(o, False), "KIND ")
     elif len(argv) == 4 and argv[1] == "event-notime":
         n = compare(argv[2], argv[3], event_text, "TIME ", 16)
+    elif len(argv) == 4 and argv[1] == "event-who":
+        n = compare(argv[2], argv[3], lambda o: event_text(o, True),
+                    "TIME ", 16)
     elif len(argv) == 3 and argv[1] == "lines":
         with open(argv[2]) as f:
             n = len([parse(l) for l in f])

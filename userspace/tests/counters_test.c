@@ -40,6 +40,9 @@ static const struct {
 	C(RING_DROPS),
 	C(PROBES_MISSED),
 	C(PROBES_MISSED_SINCE_SEED),
+	C(RSTS_SENT),
+	C(RSTS_RECEIVED),
+	C(RSTS_NO_SOCKET),
 };
 #undef C
 
@@ -64,6 +67,9 @@ static const char *const proc_names[] = {
 	"ring_drops",
 	"probes_missed",
 	"probes_missed_since_seed",
+	"rsts_sent",
+	"rsts_received",
+	"rsts_no_socket",
 };
 
 /* A counter added to the header must be added here too, and named. */

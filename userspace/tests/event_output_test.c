@@ -15,6 +15,7 @@
 #include "kselftest_harness.h"
 #include "event_output.h"
 #include "names.h"
+#include "owner.h"
 
 /* 2024-01-02 12:01:02 UTC, as a realtime - monotonic offset from ts 0. */
 #define WALL_BASE_NS	(1704196862LL * 1000000000LL)
@@ -184,6 +185,183 @@ static const char *line_of(const struct tcpstate_event *ev, char *line)
 	if (n < 0 || n != (int)strlen(line))
 		return "(format failed)";
 	return line;
+}
+
+/* ABI 2's event types need their names (names.c). */
+#define NEED_RST_NAMES() do {						\
+	if (!tcpstate_event_type_name(TCPSTATE_EV_RST_SENT) ||		\
+	    !tcpstate_reason_name(TCPSTATE_EV_RST_SENT,		\
+				  TCPSTATE_RST_NO_SOCKET))		\
+		SKIP(return, "names.c has no RST names yet (helper ladder's change)"); \
+} while (0)
+
+/* A connection closing on an error says which, by name. */
+TEST(close_line_names_the_error)
+{
+	struct tcpstate_event ev = v4_event();
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.oldstate = TCPS_SYN_SENT;
+	ev.newstate = TCPS_CLOSE;
+	ev.valid = TCPSTATE_VALID_ERR;
+	ev.err = ECONNREFUSED;
+	ASSERT_STREQ(V4_PREFIX "SYN_SENT -> CLOSE err=ECONNREFUSED",
+		     line_of(&ev, line));
+	ev.err = ETIMEDOUT;
+	ASSERT_STREQ(V4_PREFIX "SYN_SENT -> CLOSE err=ETIMEDOUT",
+		     line_of(&ev, line));
+	ev.err = 4000;
+	ASSERT_STREQ(V4_PREFIX "SYN_SENT -> CLOSE err=unknown(4000)",
+		     line_of(&ev, line));
+	/* 0, or not given: nothing to say. */
+	ev.err = 0;
+	ASSERT_STREQ(V4_PREFIX "SYN_SENT -> CLOSE", line_of(&ev, line));
+	ev.err = EHOSTUNREACH;
+	ev.valid = 0;
+	ASSERT_STREQ(V4_PREFIX "SYN_SENT -> CLOSE", line_of(&ev, line));
+}
+
+/* The ISNs, where the kernel gave them, as tcpdump -S prints them. */
+TEST(isn_on_handshake_lines)
+{
+	struct tcpstate_event ev = v4_event();
+	char line[TCPSTATE_LINE_MAX];
+
+	ev.oldstate = TCPS_SYN_SENT;
+	ev.newstate = TCPS_ESTABLISHED;
+	ev.valid = TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS |
+		   TCPSTATE_VALID_SEQ;
+	ev.iss = 4294967295U;
+	ev.irs = 12345;
+	ev.seq = 1;	/* not shown on a STATE line */
+	ASSERT_STREQ(V4_PREFIX "SYN_SENT -> ESTABLISHED iss=4294967295 "
+		     "irs=12345", line_of(&ev, line));
+	ev.valid = TCPSTATE_VALID_ISS;
+	ASSERT_STREQ(V4_PREFIX "SYN_SENT -> ESTABLISHED iss=4294967295",
+		     line_of(&ev, line));
+
+	ev = typed_event(TCPSTATE_EV_SYN_RECV);
+	ev.qlen = 1;
+	ev.qmax = 8;
+	ev.valid = TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS;
+	ev.iss = 7;
+	ev.irs = 0;
+	ASSERT_STREQ(V4_PREFIX "SYN_RECV qlen=1/8 iss=7 irs=0",
+		     line_of(&ev, line));
+}
+
+TEST(rst_sent_lines)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_RST_SENT);
+	char line[TCPSTATE_LINE_MAX];
+
+	NEED_RST_NAMES();
+	/* A closed port knocked on: no socket, no state. */
+	ev.sock_id = 0;
+	ev.reason = TCPSTATE_RST_NO_SOCKET;
+	ev.valid = TCPSTATE_VALID_SEQ;
+	ev.seq = 0;
+	ev.ack = 1001;
+	ASSERT_STREQ("12:01:02.123456 4026531840 0000000000000000 "
+		     "127.0.0.1:41234       -> 127.0.0.1:8080        "
+		     "RST_SENT no_socket seq=0 ack=1001", line_of(&ev, line));
+	/* An abort: the socket's state; no ACK bit, no ack=. */
+	ev = typed_event(TCPSTATE_EV_RST_SENT);
+	ev.reason = TCPSTATE_RST_ABORT_ON_CLOSE;
+	ev.oldstate = TCPS_ESTABLISHED;
+	ev.valid = TCPSTATE_VALID_SEQ;
+	ev.seq = 3000000000U;
+	ASSERT_STREQ(V4_PREFIX "RST_SENT abort_on_close ESTABLISHED "
+		     "seq=3000000000", line_of(&ev, line));
+	/* A kernel before 6.10 gives no reason; a newer one may give more. */
+	ev.reason = TCPSTATE_RST_UNKNOWN;
+	ev.valid = 0;
+	ASSERT_STREQ(V4_PREFIX "RST_SENT unknown ESTABLISHED",
+		     line_of(&ev, line));
+	ev.reason = TCPSTATE_NR_RST_REASONS;
+	snprintf(line, sizeof(line), "unknown(%u)", TCPSTATE_NR_RST_REASONS);
+	ASSERT_NE(NULL, strstr(line_of(&ev, line), line));
+}
+
+TEST(rst_received_line)
+{
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_RST_RECEIVED);
+	char line[TCPSTATE_LINE_MAX];
+
+	NEED_RST_NAMES();
+	ev.oldstate = TCPS_ESTABLISHED;
+	ev.valid = TCPSTATE_VALID_ERR;
+	ev.err = ECONNRESET;
+	ASSERT_STREQ(V4_PREFIX "RST_RECEIVED ESTABLISHED err=ECONNRESET",
+		     line_of(&ev, line));
+	ev.oldstate = TCPS_SYN_SENT;
+	ev.err = ECONNREFUSED;
+	ASSERT_STREQ(V4_PREFIX "RST_RECEIVED SYN_SENT err=ECONNREFUSED",
+		     line_of(&ev, line));
+}
+
+/*
+ * --who: PID COMM UID CGROUP before TRANSITION, under their header
+ * words; the owner the table attributes, else what the event says.
+ */
+TEST(who_columns_before_the_transition)
+{
+	const struct out_opts o = {
+		.endpoint_width = TCPSTATE_COL_ENDPOINT,
+		.mono_to_real_ns = WALL_BASE_NS,
+		.who = 1,
+	};
+	struct tcpstate_event ev = v4_event();
+	char line[TCPSTATE_LINE_MAX], header[TCPSTATE_LINE_MAX];
+
+	use_utc();
+	ev.valid = TCPSTATE_VALID_TASK | TCPSTATE_VALID_OWNER;
+	ev.tgid = 31337;
+	ev.pid = 31338;
+	ev.uid = 0;
+	ev.cgroup_id = ~0ULL - 1;	/* no path: the id */
+	memcpy(ev.comm, "curl", 5);
+	ASSERT_LT(0, out_event_text(line, sizeof(line), &ev, &o));
+	ASSERT_STREQ(V4_PREFIX "31337   curl            0     "
+		     "18446744073709551614     CLOSE -> SYN_SENT", line);
+	ASSERT_LT(0, out_event_header(header, sizeof(header), &o));
+	ASSERT_EQ(strstr(line, "31337") - line, strstr(header, "PID") - header);
+	ASSERT_EQ(strstr(line, "curl") - line, strstr(header, "COMM") - header);
+	ASSERT_EQ(strstr(line, "CLOSE") - line,
+		  strstr(header, "TRANSITION") - header);
+	/* Softirq, no owner: dashes. */
+	ev.valid = 0;
+	ASSERT_LT(0, out_event_text(line, sizeof(line), &ev, &o));
+	ASSERT_STREQ(V4_PREFIX "-       -               -     "
+		     "-                        CLOSE -> SYN_SENT", line);
+}
+
+/* The longest --who line with every number still fits. */
+TEST(longest_who_line_fits_line_max)
+{
+	const struct out_opts o = {
+		.endpoint_width = TCPSTATE_COL_ENDPOINT_WIDE, .who = 1,
+	};
+	struct tcpstate_event ev = typed_event(TCPSTATE_EV_RST_SENT);
+	char line[TCPSTATE_LINE_MAX];
+
+	NEED_RST_NAMES();
+	ev.family = AF_INET6;
+	memset(ev.saddr, 0xff, 16);
+	memset(ev.daddr, 0xff, 16);
+	ev.sport = ev.dport = 65535;
+	ev.netns = ~0U;
+	ev.ts_ns = ~0ULL;
+	ev.reason = TCPSTATE_RST_DISCONNECT_WITH_DATA;
+	ev.oldstate = TCPS_NEW_SYN_RECV;
+	ev.valid = 0xffff;
+	ev.err = 65535;
+	ev.seq = ev.ack = ev.iss = ev.irs = ~0U;
+	ev.tgid = ev.uid = ~0U;
+	ev.cgroup_id = ~0ULL;
+	memset(ev.comm, 'x', sizeof(ev.comm));
+	ASSERT_LT(0, out_event_text(line, sizeof(line), &ev, &o));
+	ASSERT_NE(NULL, strstr(line, " irs=4294967295"));
 }
 
 TEST(syn_recv_line)

@@ -17,7 +17,9 @@
  *   TCPSTATE_IOC_SET_FILTER    EPERM before the ring is mapped, EINVAL for
  *                              what the kernel refuses; else it filters
  *                              the events it replays as the header says
- *                              (exactly: a port 0 does not match)
+ *                              (exactly: a port 0 does not match; a
+ *                              cgroup matches only itself, the fake
+ *                              knows no hierarchy)
  *   mmap of that fd            the consumer page anonymous; the control
  *                              page and the data from a memfd, the data
  *                              mapped twice in a row like the module's
@@ -53,7 +55,12 @@
  *                                  module older than the filter
  *   TCPSTATE_FAKE_FILTER=einval    SET_FILTER fails with EINVAL
  *   TCPSTATE_FAKE_FILTER_LOG=PATH  each filter set is appended to PATH as
- *                                  "netns=N family=F lports=A,B rports=C"
+ *                                  "netns=N family=F lports=A,B rports=C
+ *                                  cgroup=ID"
+ *   TCPSTATE_FAKE_ABI=N            GET_INFO reports ABI version N, as a
+ *                                  module of another ABI would (the
+ *                                  layout of struct tcpstate_info is the
+ *                                  same in ABI 1 and 2)
  *
  * Everything else goes to libc. Assumes a 64-bit glibc (mmap and ioctl
  * are not redirected to *64/time64 variants).
@@ -106,11 +113,19 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static __u32 abi_version(void)
+{
+	const char *abi = getenv("TCPSTATE_FAKE_ABI");
+
+	return abi && *abi ? (__u32)strtoul(abi, NULL, 10) :
+			     TCPSTATE_ABI_VERSION;
+}
+
 static void fill_info(struct tcpstate_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->magic = TCPSTATE_MAGIC;
-	info->abi_version = TCPSTATE_ABI_VERSION;
+	info->abi_version = abi_version();
 	info->page_size = (__u32)page_size();
 	info->record_size = sizeof(struct tcpstate_event);
 	info->data_size = (__u64)page_size() * DATA_PAGES;
@@ -156,6 +171,12 @@ static int filter_passes(const struct tcpstate_event *ev)
 	if (filter.netns && ev->netns != filter.netns)
 		return 0;
 	if (filter.family && ev->family != filter.family)
+		return 0;
+	/* Events without an owner pass, but an RST for no socket. */
+	if (filter.cgroup_id &&
+	    ((ev->valid & TCPSTATE_VALID_OWNER) ?
+	     ev->cgroup_id != filter.cgroup_id :
+	     ev->type == TCPSTATE_EV_RST_SENT && !ev->sock_id))
 		return 0;
 	return port_listed(filter.lports, filter.nr_lports, ev->sport) &&
 	       port_listed(filter.rports, filter.nr_rports, ev->dport);
@@ -236,7 +257,7 @@ static void log_filter(const struct tcpstate_filter *f)
 	fprintf(out, " rports=");
 	for (i = 0; i < f->nr_rports; i++)
 		fprintf(out, "%s%u", i ? "," : "", f->rports[i]);
-	fprintf(out, "\n");
+	fprintf(out, " cgroup=%llu\n", (unsigned long long)f->cgroup_id);
 	fclose(out);
 }
 
@@ -372,7 +393,7 @@ static void *map_ring(size_t len, int prot)
 	close(mfd);
 	ring_ctrl = (struct tcpstate_ctrl *)rw;
 	ring_ctrl->magic = TCPSTATE_MAGIC;
-	ring_ctrl->abi_version = TCPSTATE_ABI_VERSION;
+	ring_ctrl->abi_version = abi_version();
 	ring_ctrl->record_size = sizeof(struct tcpstate_event);
 	ring_ctrl->data_size = data;
 	ring_data = rw + page;

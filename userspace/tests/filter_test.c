@@ -10,6 +10,7 @@
 
 #include "kselftest_harness.h"
 #include "filter.h"
+#include "owner.h"
 #include "sequence.h"
 
 TEST(ports)
@@ -171,48 +172,48 @@ TEST(events_by_tuple)
 	struct watch_filter f;
 
 	memset(&f, 0, sizeof(f));
-	ASSERT_TRUE(filter_event(&f, &v4));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
 
 	f.family = AF_INET;
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_FALSE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_FALSE(filter_event(&f, &v6, NULL));
 	/* -4 is AF_INET: a v4-mapped IPv6 socket is not one. */
-	ASSERT_FALSE(filter_event(&f, &mapped));
+	ASSERT_FALSE(filter_event(&f, &mapped, NULL));
 	f.family = 0;
 
 	filter_parse_ports("80,8080", f.rports, &f.nr_rports);
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_FALSE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_FALSE(filter_event(&f, &v6, NULL));
 	f.nr_rports = 0;
 	filter_parse_ports("40000", f.lports, &f.nr_lports);
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_TRUE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_TRUE(filter_event(&f, &v6, NULL));
 	v4.sport = 0;	/* a client's CLOSE -> SYN_SENT */
-	ASSERT_FALSE(filter_event(&f, &v4));
+	ASSERT_FALSE(filter_event(&f, &v4, NULL));
 	v4.sport = 40000;
 	f.nr_lports = 0;
 
 	/* An IPv4 address matches its v4-mapped form, and back. */
 	filter_parse_addr("10.0.0.2", f.raddr, &f.raddr_family);
 	f.has_raddr = 1;
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_TRUE(filter_event(&f, &mapped));
-	ASSERT_FALSE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_TRUE(filter_event(&f, &mapped, NULL));
+	ASSERT_FALSE(filter_event(&f, &v6, NULL));
 	filter_parse_addr("::ffff:10.0.0.2", f.raddr, &f.raddr_family);
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_TRUE(filter_event(&f, &mapped));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_TRUE(filter_event(&f, &mapped, NULL));
 	filter_parse_addr("2001:db8::2", f.raddr, &f.raddr_family);
-	ASSERT_FALSE(filter_event(&f, &v4));
-	ASSERT_TRUE(filter_event(&f, &v6));
+	ASSERT_FALSE(filter_event(&f, &v4, NULL));
+	ASSERT_TRUE(filter_event(&f, &v6, NULL));
 	f.has_raddr = 0;
 	filter_parse_addr("10.0.0.1", f.laddr, &f.laddr_family);
 	f.has_laddr = 1;
-	ASSERT_TRUE(filter_event(&f, &v4));
-	ASSERT_FALSE(filter_event(&f, &v6));
+	ASSERT_TRUE(filter_event(&f, &v4, NULL));
+	ASSERT_FALSE(filter_event(&f, &v6, NULL));
 	f.has_laddr = 0;
 
 	f.netns = 7;
-	ASSERT_FALSE(filter_event(&f, &v4));
+	ASSERT_FALSE(filter_event(&f, &v4, NULL));
 	ASSERT_FALSE(filter_event_fixed(&f, &v4));
 	f.netns = 4026531840U;
 	ASSERT_TRUE(filter_event_fixed(&f, &v4));
@@ -256,7 +257,7 @@ TEST(events_by_state)
 		ev.oldstate = (__u8)cases[i].old;
 		ev.newstate = (__u8)cases[i].new;
 		f.state = cases[i].state;
-		ASSERT_EQ(cases[i].touches, filter_event(&f, &ev))
+		ASSERT_EQ(cases[i].touches, filter_event(&f, &ev, NULL))
 			TH_LOG("case %u", i);
 	}
 }
@@ -282,35 +283,125 @@ TEST(records)
 	r.tw_substate = 6;
 
 	memset(&f, 0, sizeof(f));
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	filter_parse_ports("80", f.rports, &f.nr_rports);
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	filter_parse_ports("40000", f.lports, &f.nr_lports);
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	filter_parse_ports("80", f.lports, &f.nr_lports);
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 	memset(&f, 0, sizeof(f));
 
 	/* States: the steps, the timewait sock's substate both ways. */
 	f.state = 4;
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	f.state = 5;	/* FIN_WAIT2(tw) */
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	f.state = 6;	/* it ended in TIME_WAIT */
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	f.state = 8;
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 	f.state = 10;
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 	r.kind = SEQ_SYN_DROPPED;
-	ASSERT_TRUE(filter_record(&f, &r));
+	ASSERT_TRUE(filter_record(&f, &r, NULL));
 	f.state = 0;
 
 	f.family = AF_INET6;
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
 	f.family = 0;
 	f.netns = 1;
-	ASSERT_FALSE(filter_record(&f, &r));
+	ASSERT_FALSE(filter_record(&f, &r, NULL));
+}
+
+TEST(owner_options_parse)
+{
+	char comm[TCPSTATE_COMM_LEN];
+	__u32 tgid;
+
+	ASSERT_EQ(0, filter_parse_pid("1", &tgid));
+	ASSERT_EQ(1U, tgid);
+	ASSERT_EQ(0, filter_parse_pid("4194304", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_pid("4194305", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_pid("0", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_pid(" 1", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_pid("1x", &tgid));
+	ASSERT_EQ(-EINVAL, filter_parse_comm("", comm));
+	/* The kernel keeps 15 characters of a name, as ps shows it. */
+	ASSERT_EQ(0, filter_parse_comm("systemd-resolved", comm));
+	ASSERT_STREQ("systemd-resolve", comm);
+}
+
+/*
+ * --pid, --comm, --cgroup on the owner the table attributes: an event's
+ * own task, its listener's for a request sock, nothing known: no match.
+ */
+TEST(owner_parts_match_the_attributed_owner)
+{
+	struct owner_table *t = owner_new(16);
+	struct tcpstate_event ev;
+	struct watch_filter f;
+	struct seq_record r;
+
+	memset(&f, 0, sizeof(f));
+	memset(&ev, 0, sizeof(ev));
+	ev.type = TCPSTATE_EV_STATE;
+	ev.sock_id = 0x10;
+	ev.oldstate = 10;	/* LISTEN: a listener closing */
+	ev.newstate = 7;
+	ev.valid = TCPSTATE_VALID_TASK | TCPSTATE_VALID_OWNER;
+	ev.tgid = 42;
+	ev.cgroup_id = 5;
+	memcpy(ev.comm, "nginx", 6);
+	owner_feed(t, &ev);
+	f.tgid = 42;
+	ASSERT_TRUE(filter_active(&f));
+	ASSERT_TRUE(filter_needs_owners(&f));
+	ASSERT_TRUE(filter_event(&f, &ev, t));
+	f.tgid = 43;
+	ASSERT_FALSE(filter_event(&f, &ev, t));
+	f.tgid = 0;
+	strcpy(f.comm, "nginx");
+	ASSERT_TRUE(filter_event(&f, &ev, t));
+	strcpy(f.comm, "nginx2");
+	ASSERT_FALSE(filter_event(&f, &ev, t));
+	f.comm[0] = '\0';
+	f.cgroup_id = 5;
+	strcpy(f.cgroup, "/a");
+	ASSERT_TRUE(filter_event(&f, &ev, t));
+	f.cgroup_id = 6;
+	ASSERT_FALSE(filter_event(&f, &ev, t));
+
+	/* A request sock of that listener: its owner. */
+	ev.type = TCPSTATE_EV_SYN_RECV;
+	ev.sock_id = 0x20;
+	ev.peer_id = 0x10;
+	ev.valid = 0;
+	owner_feed(t, &ev);
+	f.cgroup_id = 0;
+	f.tgid = 42;
+	ASSERT_TRUE(filter_event(&f, &ev, t));
+	/* Without the table nothing is known of it. */
+	ASSERT_FALSE(filter_event(&f, &ev, NULL));
+
+	/* A record: its full socket unknown, its request sock known. */
+	memset(&r, 0, sizeof(r));
+	r.sock_id = 0x30;
+	r.req_id = 0x20;
+	ASSERT_TRUE(filter_record(&f, &r, t));
+	r.req_id = 0x31;
+	ASSERT_FALSE(filter_record(&f, &r, t));
+
+	/* The kernel gets the cgroup. */
+	memset(&f, 0, sizeof(f));
+	f.cgroup_id = 99;
+	{
+		struct tcpstate_filter k;
+
+		ASSERT_TRUE(filter_to_kernel(&f, &k));
+		ASSERT_EQ(99ULL, k.cgroup_id);
+	}
+	owner_free(t);
 }
 
 TEST_HARNESS_MAIN

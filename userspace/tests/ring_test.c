@@ -240,30 +240,34 @@ TEST_F(ring, consumer_pos_published_once_per_batch)
 }
 
 /*
- * 4096 / 96 is not whole: the 43rd record starts at 4032 and ends past the
- * end of the data area. It must read as one contiguous, intact record.
+ * 4096 / 152 is not whole: the 27th record starts at 3952 and ends past
+ * the end of the data area. It must read as one contiguous, intact record.
  */
 TEST_F(ring, record_wrapping_the_end_reads_contiguous)
 {
+	const unsigned int n = DATA_SIZE / EV_SPAN;
 	unsigned int i;
 	long off;
 
-	for (i = 0; i < 42; i++)
+	ASSERT_NE(0ULL, DATA_SIZE % EV_SPAN);
+	for (i = 0; i < n; i++)
 		ASSERT_LE(0, produce(&self->f, EV_LEN, i));
-	ASSERT_EQ(42, drain(&self->f, &self->seen));
+	ASSERT_EQ(n, drain(&self->f, &self->seen));
 
 	self->seen.n = 0;
-	off = produce(&self->f, EV_LEN, 42);
-	ASSERT_EQ(4032, off);
+	off = produce(&self->f, EV_LEN, n);
+	ASSERT_EQ((long)(n * EV_SPAN), off);
 	ASSERT_GT(off + (long)EV_SPAN, (long)DATA_SIZE);
-	ASSERT_EQ(32, produce(&self->f, EV_LEN, 43));
-	ASSERT_EQ(128, produce(&self->f, EV_LEN, 44));
+	ASSERT_EQ((long)((n + 1) * EV_SPAN - DATA_SIZE),
+		  produce(&self->f, EV_LEN, n + 1));
+	ASSERT_EQ((long)((n + 2) * EV_SPAN - DATA_SIZE),
+		  produce(&self->f, EV_LEN, n + 2));
 
 	ASSERT_EQ(3, drain(&self->f, &self->seen));
-	ASSERT_TRUE(event_matches(&self->seen.ev[0], 42));
-	ASSERT_TRUE(event_matches(&self->seen.ev[1], 43));
-	ASSERT_TRUE(event_matches(&self->seen.ev[2], 44));
-	ASSERT_EQ(45 * EV_SPAN, self->f.cons.consumer_pos);
+	ASSERT_TRUE(event_matches(&self->seen.ev[0], n));
+	ASSERT_TRUE(event_matches(&self->seen.ev[1], n + 1));
+	ASSERT_TRUE(event_matches(&self->seen.ev[2], n + 2));
+	ASSERT_EQ((n + 3) * EV_SPAN, self->f.cons.consumer_pos);
 }
 
 /* Many laps with uneven batches: every record once, in order, intact. */
@@ -318,14 +322,14 @@ TEST_F(ring, busy_record_stops_the_drain_until_committed)
 
 TEST_F(ring, consumer_pos_advances_by_spans)
 {
-	/* 88 -> 96, 89 -> 104, 100 -> 112, 88 -> 96 */
+	/* 144 -> 152, 145 -> 160, 156 -> 168, 144 -> 152 */
 	ASSERT_LE(0, produce(&self->f, EV_LEN, 0));
 	ASSERT_LE(0, produce(&self->f, EV_LEN + 1, 1));
-	ASSERT_LE(0, produce(&self->f, 100, 2));
+	ASSERT_LE(0, produce(&self->f, EV_LEN + 12, 2));
 	ASSERT_LE(0, produce(&self->f, EV_LEN, 3));
 
 	ASSERT_EQ(4, drain(&self->f, &self->seen));
-	ASSERT_EQ(96ULL + 104 + 112 + 96, self->f.cons.consumer_pos);
+	ASSERT_EQ(152ULL + 160 + 168 + 152, self->f.cons.consumer_pos);
 	ASSERT_EQ(self->f.ctrl.producer_pos, self->f.cons.consumer_pos);
 }
 
@@ -404,7 +408,7 @@ TEST_F(ring, producer_more_than_a_ring_ahead_is_eproto)
 {
 	unsigned int i;
 
-	for (i = 0; i < 42; i++)
+	for (i = 0; i < DATA_SIZE / EV_SPAN; i++)
 		ASSERT_LE(0, produce(&self->f, EV_LEN, i));
 	self->f.ctrl.producer_pos = DATA_SIZE + 2 * EV_SPAN;
 	ASSERT_EQ(-EPROTO, drain(&self->f, &self->seen));
@@ -432,7 +436,7 @@ TEST_F(ring, misaligned_consumer_pos_is_eproto)
 /* A newer module may append fields: read the known prefix, skip by span. */
 TEST_F(ring, longer_record_is_skipped_by_span)
 {
-	const __u32 newer_len = EV_LEN + 40;	/* span 136 */
+	const __u32 newer_len = EV_LEN + 40;	/* span 192 */
 
 	ASSERT_LE(0, produce(&self->f, newer_len, 0));
 	ASSERT_LE(0, produce(&self->f, EV_LEN, 1));
@@ -442,7 +446,7 @@ TEST_F(ring, longer_record_is_skipped_by_span)
 	ASSERT_TRUE(event_matches(&self->seen.ev[0], 0));
 	ASSERT_TRUE(event_matches(&self->seen.ev[1], 1));
 	ASSERT_TRUE(event_matches(&self->seen.ev[2], 2));
-	ASSERT_EQ(136ULL + 96 + 136, self->f.cons.consumer_pos);
+	ASSERT_EQ(192ULL + 152 + 192, self->f.cons.consumer_pos);
 }
 
 TEST_F(ring, full_ring_drops_and_stats_report_them)

@@ -25,6 +25,7 @@
 #include "kselftest_harness.h"
 #include "names.h"
 #include "event_output.h"
+#include "owner.h"
 #include "ring_reader.h"
 #include "sequence.h"
 #include "synth.h"
@@ -288,6 +289,29 @@ TEST_F(cli, wrong_device_is_refused)
 	ASSERT_NE(NULL, strstr(self->r.err, "ABI mismatch"));
 }
 
+TEST_F(cli, owner_filters_need_a_valid_argument)
+{
+	static const char *const bad[][3] = {
+		{ "--pid", "0", "--pid: invalid process id '0'" },
+		{ "--pid", "4194305", "--pid: invalid process id '4194305'" },
+		{ "--pid", "-1", "--pid: invalid process id '-1'" },
+		{ "--comm", "", "--comm: expected a task name" },
+		{ "--cgroup", "/no/such/cgroup.tcpstate", "--cgroup: no " },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		RUN(&self->r, bad[i][0], bad[i][1]);
+		ASSERT_EQ(2, self->r.status) TH_LOG("%s", bad[i][0]);
+		ASSERT_NE(NULL, strstr(self->r.err, bad[i][2]))
+			TH_LOG("'%s'", self->r.err);
+	}
+	RUN(&self->r, "--counters", "--who");
+	ASSERT_EQ(2, self->r.status);
+	ASSERT_NE(NULL, strstr(self->r.err,
+			       "--counters cannot be combined with --who"));
+}
+
 TEST_F(cli, help)
 {
 	RUN(&self->r, "--help");
@@ -466,6 +490,51 @@ FIXTURE_TEARDOWN(fake)
  * The fake's first reading: value[i] = (i + 1) * 1000, but
  * probes_missed_since_seed 0.
  */
+/*
+ * A module of ABI 1 (the fake posing as one): the stream, --counters and
+ * --reseed all stop before anything else, with status 1 and the message
+ * that names both versions and what to do.
+ */
+TEST_F(fake, old_module_abi_is_named)
+{
+	static const char *const modes[][2] = {
+		{ "-c", "1" }, { "--counters", NULL }, { "--reseed", NULL },
+	};
+	char want[160];
+	unsigned int k;
+
+	snprintf(want, sizeof(want),
+		 "/dev/null: ABI mismatch: tcpstate.ko speaks ABI 1, this tcpstate-watch needs ABI %u: load the tcpstate.ko that came with it\n",
+		 TCPSTATE_ABI_VERSION);
+	for (k = 0; k < ARRAY_SIZE(modes); k++) {
+		const char *const args[] = { "-d", "/dev/null", modes[k][0],
+					     modes[k][1], NULL };
+
+		ASSERT_EQ(0, run_fake_with(&self->r, "TCPSTATE_FAKE_ABI=1", 0,
+					   args));
+		ASSERT_EQ(1, self->r.status) TH_LOG("%s", modes[k][0]);
+		ASSERT_STREQ("", self->r.out);
+		ASSERT_EQ(0, strncmp(self->r.err, "tcpstate-watch: ", 16));
+		ASSERT_STREQ(want, self->r.err + 16);
+	}
+}
+
+/* A newer module: the other side is to be replaced. */
+TEST_F(fake, newer_module_abi_is_named)
+{
+	const char *const args[] = { "-d", "/dev/null", "-e", NULL };
+	char want[160], abi[32];
+
+	snprintf(abi, sizeof(abi), "TCPSTATE_FAKE_ABI=%u",
+		 TCPSTATE_ABI_VERSION + 1);
+	snprintf(want, sizeof(want),
+		 "ABI mismatch: tcpstate.ko speaks ABI %u, this tcpstate-watch needs ABI %u: use the tcpstate-watch that came with that tcpstate.ko",
+		 TCPSTATE_ABI_VERSION + 1, TCPSTATE_ABI_VERSION);
+	ASSERT_EQ(0, run_fake_with(&self->r, abi, 0, args));
+	ASSERT_EQ(1, self->r.status);
+	ASSERT_NE(NULL, strstr(self->r.err, want)) TH_LOG("%s", self->r.err);
+}
+
 TEST_F(fake, counters_prints_name_value_lines)
 {
 	char want[OUT_MAX], *p = want;
@@ -483,6 +552,9 @@ TEST_F(fake, counters_prints_name_value_lines)
 	ASSERT_EQ(0, strncmp(self->r.out, "syn_recv 1000\ntime_wait 2000\n"
 			     "syn_queue_added 3000\n", 50));
 	ASSERT_NE(NULL, strstr(self->r.out, "\nring_drops 17000\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "\nrsts_sent 20000\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "\nrsts_received 21000\n"));
+	ASSERT_NE(NULL, strstr(self->r.out, "\nrsts_no_socket 22000\n"));
 }
 
 /* --counters -j: one object, the counters in enum order. */
@@ -497,7 +569,7 @@ TEST_F(fake, counters_json_is_one_object)
 	ASSERT_EQ(0, strncmp(self->r.out, JSON_START, strlen(JSON_START)))
 		TH_LOG("'%s'", self->r.out);
 	ASSERT_NE(NULL, strstr(self->r.out,
-			       ",\"ring_drops\":17000,\"probes_missed\":18000,\"probes_missed_since_seed\":0,\"gauges_exact\":true}\n"))
+			       ",\"ring_drops\":17000,\"probes_missed\":18000,\"probes_missed_since_seed\":0,\"rsts_sent\":20000,\"rsts_received\":21000,\"rsts_no_socket\":22000,\"gauges_exact\":true}\n"))
 		TH_LOG("'%s'", self->r.out);
 }
 
@@ -527,7 +599,7 @@ TEST_F(fake, counters_warn_of_missed_probes)
 		      "-j");
 	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
 	ASSERT_NE(NULL, strstr(self->r.out,
-			       ",\"probes_missed_since_seed\":7,\"gauges_exact\":false}\n"));
+			       ",\"probes_missed_since_seed\":7,\"rsts_sent\":20000,\"rsts_received\":21000,\"rsts_no_socket\":22000,\"gauges_exact\":false}\n"));
 	ASSERT_STREQ(MISSED_WARNING, self->r.err);
 }
 
@@ -1247,7 +1319,8 @@ TEST_F(replay, the_kernel_gets_family_ports_and_netns)
 	n = fread(log, 1, sizeof(log) - 1, f);
 	fclose(f);
 	log[n] = '\0';
-	ASSERT_STREQ("netns=7 family=2 lports=80,443 rports=53\n", log);
+	ASSERT_STREQ("netns=7 family=2 lports=80,443 rports=53 cgroup=0\n",
+		     log);
 
 	/* Nothing the kernel can filter on: no SET_FILTER at all. */
 	truncate(self->scratch, 0);
@@ -1260,6 +1333,143 @@ TEST_F(replay, the_kernel_gets_family_ports_and_netns)
 	ASSERT_NE(NULL, f);
 	ASSERT_EQ(0U, fread(log, 1, sizeof(log), f));
 	fclose(f);
+}
+
+/*
+ * The synthetic stream with owners: the client 40001 (0xa1, and its
+ * timewait sock 0xa2) made by "curl" (pid 100, uid 1000, cgroup 7) in
+ * its connect(); the listener's request socks (80) charged to uid 33,
+ * cgroup 8, with no task seen. Written over the fixture's events file.
+ */
+#define CURL_PID	100
+static void write_owned_events(struct __test_metadata *_metadata,
+			       const char *path)
+{
+	static struct synth s;
+	unsigned int i;
+	FILE *f;
+
+	synth_build(&s);
+	for (i = 0; i < s.n; i++) {
+		struct tcpstate_event *ev = &s.ev[i];
+
+		if (ev->sock_id == 0xa1 && ev->type == TCPSTATE_EV_STATE &&
+		    ev->newstate == TCPS_SYN_SENT) {
+			ev->valid |= TCPSTATE_VALID_TASK;
+			ev->tgid = CURL_PID;
+			ev->pid = CURL_PID + 1;
+			memcpy(ev->comm, "curl", 5);
+		}
+		if (ev->sock_id == 0xa1 || (ev->type == TCPSTATE_EV_TIMEWAIT &&
+					    ev->sock_id == 0xa2)) {
+			ev->valid |= TCPSTATE_VALID_OWNER;
+			ev->cgroup_id = 7;
+			ev->uid = 1000;
+		}
+		if (ev->peer_id == SYNTH_LISTENER && ev->type != 0) {
+			ev->valid |= TCPSTATE_VALID_OWNER;
+			ev->cgroup_id = 8;
+			ev->uid = 33;
+		}
+	}
+	f = fopen(path, "w");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(s.n, fwrite(s.ev, sizeof(s.ev[0]), s.n, f));
+	fclose(f);
+}
+
+/* Every line of @out after the header contains @what; returns how many. */
+static unsigned int all_lines_have(const char *out, const char *what)
+{
+	char line[4096];
+	unsigned int i, n = 0;
+
+	for (i = 1; *line_at(out, i, line, sizeof(line)); i++) {
+		if (!strstr(line, what))
+			return 0;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * --pid and --comm keep the process's events, its timewait sock's
+ * included (they carry no task: the table does); --who shows it.
+ */
+TEST_F(replay, pid_and_comm_keep_the_process_connections)
+{
+	char header[TCPSTATE_LINE_MAX], line[4096];
+	const struct out_opts o = {
+		.endpoint_width = TCPSTATE_COL_ENDPOINT, .who = 1,
+	};
+
+	write_owned_events(_metadata, self->events);
+	REPLAY(&self->r, NULL, "-e", "--who", "--pid", "100");
+	out_event_header(header, sizeof(header), &o);
+	ASSERT_STREQ(header, line_at(self->r.out, 0, line, sizeof(line)));
+	/* 0xa1's five events and its timewait sock's two */
+	ASSERT_EQ(7U, all_lines_have(self->r.out,
+				     " 100     curl            1000  7 "))
+		TH_LOG("%s", self->r.out);
+	REPLAY(&self->r2, NULL, "-e", "--who", "--comm", "curl");
+	ASSERT_STREQ(self->r.out, self->r2.out);
+	REPLAY(&self->r2, NULL, "-e", "--pid", "101");
+	ASSERT_EQ(1, count_lines(self->r2.out));
+
+	/* Sequences: the open and the close of 40001. */
+	REPLAY(&self->r, NULL, "--pid", "100");
+	ASSERT_EQ(3, count_lines(self->r.out)) TH_LOG("%s", self->r.out);
+	ASSERT_EQ(2U, all_lines_have(self->r.out, " 10.0.0.1:40001 "));
+}
+
+/* The listener's children: its owner, and no task where none was seen. */
+TEST_F(replay, request_socks_show_the_listener_owner)
+{
+	write_owned_events(_metadata, self->events);
+	REPLAY(&self->r, NULL, "-e", "--who", "-L", "80", "-D", "40005");
+	ASSERT_EQ(2U, all_lines_have(self->r.out,
+				     " -       -               33    8 "))
+		TH_LOG("%s", self->r.out);
+	REPLAY(&self->r, NULL, "-e", "-j", "--pid", "100");
+	ASSERT_NE(NULL, strstr(self->r.out, ",\"cgroup_id\":7,\"cgroup\":null,\"uid\":1000,\"pid\":101,\"tgid\":100,\"comm\":\"curl\",\"owner_from\":\"event\"}\n"))
+		TH_LOG("%s", self->r.out);
+}
+
+/* The --who columns say what the JSON keys say, line by line. */
+TEST_F(replay, who_columns_match_the_json)
+{
+	write_owned_events(_metadata, self->events);
+	REPLAY(&self->r, NULL, "-e", "--who");
+	save(self->text, self->r.out);
+	REPLAY(&self->r, NULL, "-e", "-j");
+	save(self->json, self->r.out);
+	CHECK_JSON("event-who", self->text, self->json);
+	CHECK_JSON("lines", self->json);
+}
+
+/* --cgroup goes to the kernel as the directory's inode number. */
+TEST_F(replay, cgroup_goes_to_the_kernel)
+{
+	char root[PATH_MAX], log[256], want[128];
+	__u64 id;
+	FILE *f;
+	size_t n;
+
+	if (owner_cgroup_lookup("/", &id, root, sizeof(root)))
+		SKIP(return, "no cgroup v2 mounted here");
+	ASSERT_EQ(0, run_replay(&self->r, self->events, NULL, self->scratch,
+				150, (const char *const[]){
+					"-e", "--cgroup", "/", NULL }));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	f = fopen(self->scratch, "r");
+	ASSERT_NE(NULL, f);
+	n = fread(log, 1, sizeof(log) - 1, f);
+	fclose(f);
+	log[n] = '\0';
+	snprintf(want, sizeof(want),
+		 "netns=0 family=0 lports= rports= cgroup=%llu\n",
+		 (unsigned long long)id);
+	ASSERT_STREQ(want, log);
 }
 
 /* Refused by the module: a warning, and userspace filters alone. */
