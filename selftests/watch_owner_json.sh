@@ -4,9 +4,9 @@
 # tcpstate-watch -e -j names who made a connection and why it ended, as the
 # kernel knows them: curl, run in a cgroup of its own, fetches a page from
 # busybox httpd and then knocks on a closed port. Its connect() lines carry
-# its pid, comm, cgroup id (its directory's inode number) and uid; the
-# server's SYN_RECV line the listener's cgroup; the refused connection's
-# -> CLOSE line err "ECONNREFUSED". TAP output.
+# its pid, comm, cgroup id (its directory's inode number) and path, and
+# uid; the server's SYN_RECV line the listener's cgroup; the refused
+# connection's -> CLOSE line err "ECONNREFUSED". TAP output.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../scripts/tap.sh"
@@ -28,7 +28,7 @@ trap cleanup EXIT
 
 tap_header
 tap_plan 3
-t_client="tcpstate-watch -e -j: curl's connect() names its pid, comm, cgroup and uid"
+t_client="tcpstate-watch -e -j: curl's connect() names its pid, comm, cgroup (id and path) and uid"
 t_server="tcpstate-watch -e -j: the server's request sock names the listener's cgroup"
 t_refused="tcpstate-watch -e -j: a refused connection ends with err ECONNREFUSED"
 skip_all() {
@@ -127,12 +127,12 @@ has() {
 
 syn_sent=$(lines STATE SYN_SENT "$port" | head -n 1)
 has "$syn_sent" pid "$curl_pid" tgid "$curl_pid" comm '"curl"' \
-	cgroup_id "$cg_id" uid 0
+	cgroup_id "$cg_id" cgroup "\"/${cg##*/}\"" uid 0 owner_from '"event"'
 tap_result $? "$t_client"
 
 syn_recv=$(grep '"type":"event"' "$work/out" | grep -F '"event":"SYN_RECV"' |
 	grep -F "\"lport\":$port," | head -n 1)
-has "$syn_recv" cgroup_id "$root_cg_id" uid 0
+has "$syn_recv" cgroup_id "$root_cg_id" cgroup '"/"' uid 0
 tap_result $? "$t_server"
 
 refused=$(lines STATE CLOSE "$closed" | head -n 1)
