@@ -6,7 +6,8 @@
  * A server process and a client process, each with a name of its own
  * (prctl(PR_SET_NAME)) and in a cgroup v2 of its own, the client under
  * another uid (setuid), make one loopback connection; then `curl` does the
- * same against an HTTP server. Ground truth: the processes' own pids, the
+ * same against an HTTP server (one variant runs the server under uid 1000
+ * too). Ground truth: the processes' own pids, the
  * cgroup directories' inode numbers (the kernel's cgroup ids) and uids.
  * Every event that says it ran in a task (TCPSTATE_VALID_TASK) names the
  * process that owns that socket, never the one a softirq interrupted; the
@@ -91,7 +92,8 @@ static int read_to_eof(int fd)
  * one connection and serves it (one byte back, or an HTTP reply), then
  * closes once the client has.
  */
-static void server_main(int family, const char *cg, bool http, int wr)
+static void server_main(int family, const char *cg, unsigned int uid,
+			bool http, int wr)
 {
 	struct pollfd p;
 	unsigned short port;
@@ -100,7 +102,7 @@ static void server_main(int family, const char *cg, bool http, int wr)
 	ssize_t n;
 	int lfd, afd;
 
-	become(SERVER_COMM, cg, 0);
+	become(SERVER_COMM, cg, uid);
 	lfd = tcp_listen(family, NULL, 0, 8);
 	if (lfd < 0)
 		_exit(20);
@@ -224,7 +226,7 @@ FIXTURE(owner)
 FIXTURE_VARIANT(owner)
 {
 	int family;
-	unsigned int client_uid;
+	unsigned int client_uid, server_uid;
 };
 
 FIXTURE_VARIANT_ADD(owner, ipv4) {
@@ -237,6 +239,11 @@ FIXTURE_VARIANT_ADD(owner, ipv6) {
 
 FIXTURE_VARIANT_ADD(owner, ipv4_root_client) {
 	.family = AF_INET, .client_uid = 0,
+};
+
+/* Neither is root: the server's uid is not what a default would give. */
+FIXTURE_VARIANT_ADD(owner, ipv6_unprivileged_server) {
+	.family = AF_INET6, .client_uid = NOBODY, .server_uid = 1000,
 };
 
 FIXTURE_SETUP(owner)
@@ -264,7 +271,7 @@ FIXTURE_SETUP(owner)
 				 sizeof(self->cg_client),
 				 &self->client.cgroup_id));
 	ASSERT_NE(self->server.cgroup_id, self->client.cgroup_id);
-	self->server.uid = 0;
+	self->server.uid = variant->server_uid;
 	self->client.uid = variant->client_uid;
 	strcpy(self->server.comm, SERVER_COMM);
 }
@@ -431,7 +438,8 @@ TEST_F(owner, client_and_server_processes)
 	int wr;
 
 	if (spawn(&self->server, &wr) == 0)
-		server_main(variant->family, self->cg_server, false, wr);
+		server_main(variant->family, self->cg_server,
+			    variant->server_uid, false, wr);
 	ASSERT_LT(0, self->server.pid);
 	port = read_port(self->server.rd);
 	ASSERT_NE(0, port) TH_LOG("the server did not start: status %d",
@@ -504,7 +512,8 @@ TEST_F(owner, curl_client)
 	if (sh("command -v curl > /dev/null"))
 		SKIP(return, "no curl in this image");
 	if (spawn(&self->server, &wr) == 0)
-		server_main(variant->family, self->cg_server, true, wr);
+		server_main(variant->family, self->cg_server,
+			    variant->server_uid, true, wr);
 	ASSERT_LT(0, self->server.pid);
 	port = read_port(self->server.rd);
 	ASSERT_NE(0, port) TH_LOG("the server did not start: status %d",
