@@ -518,6 +518,24 @@ TEST_F(ladder, pairing_window)
 	ASSERT_TRUE(fits(self->out.text));
 }
 
+/*
+ * A dual-stack server ([::]:8080) sees an IPv4 client as ::ffff:a.b.c.d:
+ * the two ends still pair, both columns observed (a real run's case).
+ */
+TEST_F(ladder, dual_stack_server_pairs_with_ipv4_client)
+{
+	struct end cli = v4("127.0.0.1", 40010, "127.0.0.1", 8080);
+	struct end srv = v6("::ffff:127.0.0.1", 8080, "::ffff:127.0.0.1", 40010);
+
+	client_open(self->e, &cli, T0, 20 * US, 0xa1, 1, 2);
+	syn_in(self->e, &srv, T0 + 10 * US, 0xa2, 2, 1);
+	child_done(self->e, &srv, T0 + 30 * US, 0xa2, 0xa3, 2, 1);
+	ASSERT_EQ(1U, self->out.ladders);
+	dump(&self->out);
+	ASSERT_NE(NULL, strstr(self->out.text, "-- active_open + passive_open\n"));
+	ASSERT_EQ(NULL, strstr(self->out.text, "(inferred)"));
+}
+
 /* Long IPv6 endpoints: the server's header moves, down a line if need be. */
 TEST_F(ladder, ipv6_headers_fit)
 {
