@@ -124,6 +124,10 @@ int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs)
 	if (!ev)
 		return 0;
 	ev->oldstate = TCP_FIN_WAIT2;
+	/* tw_rcv_nxt took the peer's FIN before the timer was rearmed. */
+	ev->seq = READ_ONCE(tcp_twsk((struct sock *)tw)->tw_snd_nxt);
+	ev->ack = READ_ONCE(tcp_twsk((struct sock *)tw)->tw_rcv_nxt);
+	ev->valid |= TCPSTATE_VALID_SEQ;
 	tcpstate_event_send(twsk_net(tw), ev);
 	return 0;
 }

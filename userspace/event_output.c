@@ -5,7 +5,6 @@
  */
 #include <stdio.h>
 
-#include "errnames.h"
 #include "event_output.h"
 #include "names.h"
 #include "owner.h"
@@ -112,7 +111,7 @@ static int has_err(const struct tcpstate_event *ev)
 static const char *err_text(const struct tcpstate_event *ev,
 			    char buf[TCPSTATE_UNKNOWN_MAX])
 {
-	return tcpstate_name_or_unknown(errno_name(ev->err), ev->err, buf);
+	return tcpstate_name_or_unknown(tcpstate_errno_name(ev->err), ev->err, buf);
 }
 
 /*

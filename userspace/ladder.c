@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "ladder.h"
 #include "names.h"
@@ -635,21 +636,40 @@ static int opening(const struct seq_record *rec)
 	}
 }
 
+/*
+ * Two addresses as the wire carries them: an IPv4-mapped IPv6 address (a
+ * dual-stack socket's view of an IPv4 peer) is that IPv4 address, so
+ * that the two ends of a connection pair whatever family each socket has.
+ */
+static int same_addr(__u16 fa, const __u8 *a, __u16 fb, const __u8 *b)
+{
+	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (fa == AF_INET6 && !memcmp(a, v4mapped, sizeof(v4mapped))) {
+		fa = AF_INET;
+		a += sizeof(v4mapped);
+	}
+	if (fb == AF_INET6 && !memcmp(b, v4mapped, sizeof(v4mapped))) {
+		fb = AF_INET;
+		b += sizeof(v4mapped);
+	}
+	return fa == fb && !memcmp(a, b, fa == AF_INET ? 4 : 16);
+}
+
 /* @a's tuple is @b's reversed: the two ends of one connection. */
 static int mirrored(const struct seq_record *a, const struct seq_record *b)
 {
-	return a->family == b->family && a->sport == b->dport &&
-	       a->dport == b->sport && a->sport && a->dport &&
-	       !memcmp(a->saddr, b->daddr, sizeof(a->saddr)) &&
-	       !memcmp(a->daddr, b->saddr, sizeof(a->daddr));
+	return a->sport == b->dport && a->dport == b->sport &&
+	       a->sport && a->dport &&
+	       same_addr(a->family, a->saddr, b->family, b->daddr) &&
+	       same_addr(a->family, a->daddr, b->family, b->saddr);
 }
 
 static int same_tuple(const struct local_conn *c, const struct seq_record *r)
 {
-	return c->family == r->family && c->sport == r->sport &&
-	       c->dport == r->dport &&
-	       !memcmp(c->saddr, r->saddr, sizeof(c->saddr)) &&
-	       !memcmp(c->daddr, r->daddr, sizeof(c->daddr));
+	return c->sport == r->sport && c->dport == r->dport &&
+	       same_addr(c->family, c->saddr, r->family, r->saddr) &&
+	       same_addr(c->family, c->daddr, r->family, r->daddr);
 }
 
 /* The remembered both-ends connection @rec belongs to, either end. */

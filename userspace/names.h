@@ -78,8 +78,10 @@ const char *tcpstate_rst_reason_name(unsigned int reason);
 
 /*
  * The symbolic name of a socket error as the kernel's @err carries it
- * ("ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", ...: the
- * errnos a TCP socket's sk_err takes); NULL for 0 or another value.
+ * ("ECONNREFUSED", "ETIMEDOUT", "ECONNRESET", "EHOSTUNREACH", ...):
+ * every Linux errno, by the libc's E* constants, which are the kernel's
+ * numbers of the same architecture; an alias (EWOULDBLOCK) by its first
+ * spelling. NULL for 0 or a number without a name.
  */
 const char *tcpstate_errno_name(unsigned int err);
 

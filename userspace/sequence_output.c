@@ -94,82 +94,14 @@ static int has_req(const struct seq_record *rec)
 
 /* ---- who: the owner table's view of a record (owner.h) ---- */
 
-/*
- * Until the owner table (owner.c) is linked in, its functions may be
- * missing: weak references make them NULL then. Remove at merge, with
- * owner_text() below, for owner.h's own formatting helpers.
- */
-extern const struct owner *owner_get(struct owner_table *t, __u64 sock_id)
-	__attribute__((weak));
-extern const char *owner_cgroup_path(struct owner_table *t, __u64 id)
-	__attribute__((weak));
-
+/* The owner of the connection a record describes, by any of its ids. */
 static const struct owner *record_owner(const struct seq_record *rec,
 					const struct out_opts *o)
 {
-	if (!o->owners || !owner_get || !rec->sock_id)
+	if (!o->owners)
 		return NULL;
-	return owner_get(o->owners, rec->sock_id);
-}
-
-static const char *record_cgroup(const struct owner *ow,
-				 const struct out_opts *o)
-{
-	if (!ow || !(ow->valid & TCPSTATE_VALID_OWNER) || !owner_cgroup_path)
-		return NULL;
-	return owner_cgroup_path(o->owners, ow->cgroup_id);
-}
-
-/* "event" or "proc": where the task came from; NULL: no task known. */
-static const char *owner_from(const struct owner *ow)
-{
-	if (!ow || !(ow->valid & TCPSTATE_VALID_TASK))
-		return NULL;
-	return ow->valid & OWNER_FROM_PROC ? "proc" : "event";
-}
-
-/* The task's name, NUL-terminated whatever the table holds. */
-static const char *owner_comm(const struct owner *ow,
-			      char buf[TCPSTATE_COMM_LEN + 1])
-{
-	if (!ow || !(ow->valid & TCPSTATE_VALID_TASK))
-		return NULL;
-	memcpy(buf, ow->comm, TCPSTATE_COMM_LEN);
-	buf[TCPSTATE_COMM_LEN] = '\0';
-	return buf;
-}
-
-/* --who: the PID and COMM columns ("-": not known). */
-static void tb_owner_columns(struct textbuf *tb, const struct seq_record *rec,
-			     const struct out_opts *o)
-{
-	char comm[TCPSTATE_COMM_LEN + 1];
-	const struct owner *ow = record_owner(rec, o);
-	const char *name = owner_comm(ow, comm);
-
-	if (name)
-		tb_printf(tb, "%-*u %-*s ", OUT_COL_PID, ow->tgid,
-			  OUT_COL_COMM, name);
-	else
-		tb_printf(tb, "%-*s %-*s ", OUT_COL_PID, "-",
-			  OUT_COL_COMM, "-");
-}
-
-/* --who: uid= and cgroup= after the path, where known. */
-static void tb_owner_suffix(struct textbuf *tb, const struct seq_record *rec,
-			    const struct out_opts *o)
-{
-	const struct owner *ow = record_owner(rec, o);
-	const char *cg = record_cgroup(ow, o);
-
-	if (!ow || !(ow->valid & TCPSTATE_VALID_OWNER))
-		return;
-	tb_printf(tb, " uid=%u", ow->uid);
-	if (cg)
-		tb_printf(tb, " cgroup=%s", cg);
-	else
-		tb_printf(tb, " cgroup_id=%llu",
-			  (unsigned long long)ow->cgroup_id);
+	return owner_get_first(o->owners, rec->sock_id, rec->req_id,
+			       rec->tw_id);
 }
 
 /* The errno name of @rec's error, unknown(N) outside the table. */
@@ -201,14 +133,14 @@ int out_seq_header(char *buf, size_t len, const struct out_opts *o)
 	tb_init(&tb, buf, len);
 	if (o->timestamps)
 		tb_printf(&tb, "%-*s ", TCPSTATE_COL_TIME, "TIME");
-	tb_printf(&tb, "%-*s %-*s %-*s %-*s %-*s %-*s %s",
+	tb_printf(&tb, "%-*s %-*s %-*s %-*s %-*s %-*s ",
 		  OUT_COL_KIND, "KIND", OUT_COL_SIDE, "SIDE",
 		  TCPSTATE_COL_NETNS, "NETNS",
 		  o->endpoint_width, "LOCAL", o->endpoint_width, "REMOTE",
-		  OUT_COL_DURATION, "DURATION", o->who ? "" : "PATH");
+		  OUT_COL_DURATION, "DURATION");
 	if (o->who)
-		tb_printf(&tb, "%-*s %-*s PATH", OUT_COL_PID, "PID",
-			  OUT_COL_COMM, "COMM");
+		tb_owner_header(&tb);
+	tb_str(&tb, "PATH");
 	return tb_end(&tb);
 }
 
@@ -269,7 +201,7 @@ int out_seq_text(char *buf, size_t len, const struct seq_record *rec,
 		  o->endpoint_width, local, o->endpoint_width, remote,
 		  OUT_COL_DURATION, dur);
 	if (o->who)
-		tb_owner_columns(&tb, rec, o);
+		tb_owner_text(&tb, record_owner(rec, o), o->owners);
 	tb_path(&tb, rec);
 
 	if (has_req(rec))
@@ -292,8 +224,6 @@ int out_seq_text(char *buf, size_t len, const struct seq_record *rec,
 		tb_printf(&tb, " err=%s", err);
 	if (rst_reason)
 		tb_printf(&tb, " rst_reason=%s", rst_reason);
-	if (o->who)
-		tb_owner_suffix(&tb, rec, o);
 	for (bit = 1, first = 1; bit; bit <<= 1) {
 		const char *name;
 
@@ -315,10 +245,7 @@ int out_seq_json(char *buf, size_t len, const struct seq_record *rec,
 		 const struct out_opts *o)
 {
 	char unknown[TCPSTATE_UNKNOWN_MAX], errbuf[TCPSTATE_UNKNOWN_MAX];
-	char rstbuf[TCPSTATE_UNKNOWN_MAX], comm[TCPSTATE_COMM_LEN + 1];
-	const struct owner *ow = record_owner(rec, o);
-	const int has_owner = ow && (ow->valid & TCPSTATE_VALID_OWNER);
-	const int has_task = ow && (ow->valid & TCPSTATE_VALID_TASK);
+	char rstbuf[TCPSTATE_UNKNOWN_MAX];
 	struct textbuf tb;
 	unsigned int i, bit;
 	int first;
@@ -391,14 +318,7 @@ int out_seq_json(char *buf, size_t len, const struct seq_record *rec,
 	tb_kv_u(&tb, KEY("peer_fin_seq"), rec->peer_fin_seq,
 		rec->seqs & SEQ_HAS_PEER_FIN);
 
-	tb_kv_u(&tb, KEY("cgroup_id"), has_owner ? ow->cgroup_id : 0,
-		has_owner);
-	tb_kv_str(&tb, KEY("cgroup"), record_cgroup(ow, o));
-	tb_kv_u(&tb, KEY("uid"), has_owner ? ow->uid : 0, has_owner);
-	tb_kv_u(&tb, KEY("pid"), has_task ? ow->pid : 0, has_task);
-	tb_kv_u(&tb, KEY("tgid"), has_task ? ow->tgid : 0, has_task);
-	tb_kv_str(&tb, KEY("comm"), owner_comm(ow, comm));
-	tb_kv_name(&tb, KEY("owner_from"), owner_from(ow));
+	owner_json(&tb, record_owner(rec, o), o->owners);
 	tb_put(&tb, "}", 1);
 	return tb_end(&tb);
 }

@@ -53,8 +53,6 @@
 #define OUT_COL_KIND	18	/* simultaneous_close */
 #define OUT_COL_SIDE	6
 #define OUT_COL_DURATION	9
-#define OUT_COL_PID	7	/* --who: the process (tgid) */
-#define OUT_COL_COMM	15	/* --who: its name */
 
 /*
  * Each writes a NUL-terminated string into @buf (@len bytes) and returns

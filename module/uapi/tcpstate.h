@@ -369,7 +369,9 @@ enum tcpstate_rst_reason {
  *            the RST's sequence number
  * @ack:      TCPSTATE_VALID_SEQ: for a full socket, the next sequence
  *            number it expects (rcv_nxt): on entering CLOSE_WAIT,
- *            CLOSING or TIME_WAIT, the peer's FIN + 1; for
+ *            CLOSING or TIME_WAIT (TCPSTATE_EV_TIMEWAIT, and
+ *            TCPSTATE_EV_TIMEWAIT_SUBSTATE to TIME_WAIT, whose @seq and
+ *            @ack are the timewait sock's), the peer's FIN + 1; for
  *            TCPSTATE_EV_RST_SENT, the RST's acknowledgment number (0:
  *            its ACK bit is clear)
  * @iss:      TCPSTATE_VALID_ISS: this side's initial sequence number (the

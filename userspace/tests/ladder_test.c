@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
+#include "ends.h"
 #include "ladder.h"
 #include "names.h"
 #include "sequence.h"
@@ -22,7 +23,7 @@
 #define MS	1000000ULL
 #define SEC	1000000000ULL
 #define T0	(1000 * SEC)
-#define NETNS	4026531840U
+#define NETNS	ENDS_NETNS
 #define LISTENER	0x1157e4e4ULL
 
 /* Every sequence number the kernel gives, as a test sets them. */
@@ -51,64 +52,13 @@ static void to_ladder(const struct seq_record *rec, void *arg)
 	ladder_add(arg, rec);
 }
 
-struct end {
-	unsigned int family;
-	__u8 laddr[16], raddr[16];
-	__u16 lport, rport;
-};
-
-static struct end v4(const char *l, unsigned int lport, const char *r,
-		     unsigned int rport)
-{
-	struct end s;
-
-	memset(&s, 0, sizeof(s));
-	s.family = AF_INET;
-	inet_pton(AF_INET, l, s.laddr);
-	inet_pton(AF_INET, r, s.raddr);
-	s.lport = (__u16)lport;
-	s.rport = (__u16)rport;
-	return s;
-}
-
-static struct end v6(const char *l, unsigned int lport, const char *r,
-		     unsigned int rport)
-{
-	struct end s;
-
-	memset(&s, 0, sizeof(s));
-	s.family = AF_INET6;
-	inet_pton(AF_INET6, l, s.laddr);
-	inet_pton(AF_INET6, r, s.raddr);
-	s.lport = (__u16)lport;
-	s.rport = (__u16)rport;
-	return s;
-}
-
-static struct tcpstate_event ev_of(const struct end *s, unsigned int type,
-				   __u64 ts, __u64 id)
-{
-	struct tcpstate_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = (__u16)type;
-	ev.ts_ns = ts;
-	ev.sock_id = id;
-	ev.netns = NETNS;
-	ev.family = (__u16)s->family;
-	memcpy(ev.saddr, s->laddr, 16);
-	memcpy(ev.daddr, s->raddr, 16);
-	ev.sport = s->lport;
-	ev.dport = s->rport;
-	return ev;
-}
 
 /* A state change; seq/ack only where the test gives them (@valid). */
 static void st(struct seq_engine *e, const struct end *s, __u64 ts, __u64 id,
 	       unsigned int old, unsigned int new, unsigned int valid,
 	       __u32 seq, __u32 ack, __u32 iss, __u32 irs)
 {
-	struct tcpstate_event ev = ev_of(s, TCPSTATE_EV_STATE, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_STATE, ts, id);
 
 	ev.oldstate = (__u8)old;
 	ev.newstate = (__u8)new;
@@ -124,7 +74,7 @@ static void st(struct seq_engine *e, const struct end *s, __u64 ts, __u64 id,
 static void closed(struct seq_engine *e, const struct end *s, __u64 ts,
 		   __u64 id, unsigned int old, unsigned int err)
 {
-	struct tcpstate_event ev = ev_of(s, TCPSTATE_EV_STATE, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_STATE, ts, id);
 
 	ev.oldstate = (__u8)old;
 	ev.newstate = TCPS_CLOSE;
@@ -156,7 +106,7 @@ static void client_open(struct seq_engine *e, const struct end *c, __u64 t,
 static void syn_in(struct seq_engine *e, const struct end *s, __u64 t,
 		   __u64 req, __u32 y, __u32 x)
 {
-	struct tcpstate_event ev = ev_of(s, TCPSTATE_EV_SYN_RECV, t, req);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_SYN_RECV, t, req);
 
 	ev.peer_id = LISTENER;
 	ev.qlen = 1;
@@ -178,11 +128,11 @@ static void child_done(struct seq_engine *e, const struct end *s, __u64 t,
 	listener.rport = 0;
 	st(e, &listener, t, sk, TCPS_LISTEN, TCPS_SYN_RECV, V_ISNS, 0, 0, y,
 	   x);
-	ev = ev_of(s, TCPSTATE_EV_SYN_RECV_END, t, req);
+	ev = end_event(s, TCPSTATE_EV_SYN_RECV_END, t, req);
 	ev.reason = TCPSTATE_SRE_COMPLETED;
 	ev.peer_id = sk;
 	seq_feed(e, &ev);
-	ev = ev_of(s, TCPSTATE_EV_ACCEPT_QUEUED, t, sk);
+	ev = end_event(s, TCPSTATE_EV_ACCEPT_QUEUED, t, sk);
 	ev.peer_id = LISTENER;
 	ev.qlen = 1;
 	ev.qmax = 128;
@@ -195,7 +145,7 @@ static void rst_received(struct seq_engine *e, const struct end *s,
 			 __u64 ts, __u64 id, unsigned int old,
 			 unsigned int err)
 {
-	struct tcpstate_event ev = ev_of(s, TCPSTATE_EV_RST_RECEIVED, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_RST_RECEIVED, ts, id);
 
 	ev.oldstate = (__u8)old;
 	ev.valid = TCPSTATE_VALID_ERR;
@@ -207,7 +157,7 @@ static void rst_received(struct seq_engine *e, const struct end *s,
 static void abort_rst(struct seq_engine *e, const struct end *s, __u64 ts,
 		      __u64 id, unsigned int reason)
 {
-	struct tcpstate_event ev = ev_of(s, TCPSTATE_EV_RST_SENT, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_RST_SENT, ts, id);
 
 	ev.oldstate = TCPS_CLOSE;
 	ev.reason = (__u8)reason;
@@ -217,7 +167,7 @@ static void abort_rst(struct seq_engine *e, const struct end *s, __u64 ts,
 static void timewait(struct seq_engine *e, const struct end *s, __u64 ts,
 		     __u64 tw, __u64 sk, __u32 seq, __u32 ack)
 {
-	struct tcpstate_event ev = ev_of(s, TCPSTATE_EV_TIMEWAIT, ts, tw);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_TIMEWAIT, ts, tw);
 
 	ev.peer_id = sk;
 	ev.oldstate = TCPS_FIN_WAIT2;
@@ -231,7 +181,7 @@ static void timewait(struct seq_engine *e, const struct end *s, __u64 ts,
 static void timewait_end(struct seq_engine *e, const struct end *s,
 			 __u64 ts, __u64 tw)
 {
-	struct tcpstate_event ev = ev_of(s, TCPSTATE_EV_TIMEWAIT_END, ts, tw);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_TIMEWAIT_END, ts, tw);
 
 	ev.reason = TCPSTATE_TWE_EXPIRED;
 	ev.newstate = TCPS_TIME_WAIT;
@@ -372,7 +322,7 @@ TEST_F(ladder, refused_connect)
 	rst_received(self->e, &cli, T0 + 45 * US, 0xd1, TCPS_SYN_SENT,
 		     ECONNREFUSED);
 	/* Leaving SYN_SENT, it tells its ISN; the peer's it never got. */
-	ev = ev_of(&cli, TCPSTATE_EV_STATE, T0 + 45 * US, 0xd1);
+	ev = end_event(&cli, TCPSTATE_EV_STATE, T0 + 45 * US, 0xd1);
 	ev.oldstate = TCPS_SYN_SENT;
 	ev.newstate = TCPS_CLOSE;
 	ev.valid = TCPSTATE_VALID_ERR | TCPSTATE_VALID_ISS;
@@ -401,7 +351,7 @@ TEST_F(ladder, connect_timeout)
 	struct tcpstate_event ev;
 
 	connect_(self->e, &cli, T0, 0xd2);
-	ev = ev_of(&cli, TCPSTATE_EV_STATE, T0 + 127 * SEC, 0xd2);
+	ev = end_event(&cli, TCPSTATE_EV_STATE, T0 + 127 * SEC, 0xd2);
 	ev.oldstate = TCPS_SYN_SENT;
 	ev.newstate = TCPS_CLOSE;
 	ev.valid = TCPSTATE_VALID_ERR | TCPSTATE_VALID_ISS;
@@ -516,6 +466,24 @@ TEST_F(ladder, pairing_window)
 		inferred++;
 	ASSERT_EQ(2U, inferred);
 	ASSERT_TRUE(fits(self->out.text));
+}
+
+/*
+ * A dual-stack server ([::]:8080) sees an IPv4 client as ::ffff:a.b.c.d:
+ * the two ends still pair, both columns observed (a real run's case).
+ */
+TEST_F(ladder, dual_stack_server_pairs_with_ipv4_client)
+{
+	struct end cli = v4("127.0.0.1", 40010, "127.0.0.1", 8080);
+	struct end srv = v6("::ffff:127.0.0.1", 8080, "::ffff:127.0.0.1", 40010);
+
+	client_open(self->e, &cli, T0, 20 * US, 0xa1, 1, 2);
+	syn_in(self->e, &srv, T0 + 10 * US, 0xa2, 2, 1);
+	child_done(self->e, &srv, T0 + 30 * US, 0xa2, 0xa3, 2, 1);
+	ASSERT_EQ(1U, self->out.ladders);
+	dump(&self->out);
+	ASSERT_NE(NULL, strstr(self->out.text, "-- active_open + passive_open\n"));
+	ASSERT_EQ(NULL, strstr(self->out.text, "(inferred)"));
 }
 
 /* Long IPv6 endpoints: the server's header moves, down a line if need be. */

@@ -141,7 +141,7 @@ TEST(rst_reason_and_errno_names)
 	ASSERT_STREQ("ECONNRESET", tcpstate_errno_name(ECONNRESET));
 	ASSERT_STREQ("EHOSTUNREACH", tcpstate_errno_name(EHOSTUNREACH));
 	ASSERT_EQ(NULL, tcpstate_errno_name(0));
-	ASSERT_EQ(NULL, tcpstate_errno_name(ENOENT));
+	ASSERT_STREQ("ENOENT", tcpstate_errno_name(ENOENT));
 	ASSERT_EQ(NULL, tcpstate_errno_name(65535));
 }
 

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
+#include "ends.h"
 #include "names.h"
 #include "sequence.h"
 #include "sequence_output.h"
@@ -28,7 +29,7 @@ enum {
 #define MS	1000000ULL
 #define SEC	1000000000ULL
 #define T0	(1000 * SEC)	/* a monotonic time well past boot */
-#define NETNS	4026531840U
+#define NETNS	ENDS_NETNS
 #define LISTENER	0x1157e4e4ULL
 #define MAX_GOT	256
 
@@ -47,49 +48,12 @@ static void collect(const struct seq_record *rec, void *arg)
 }
 
 /* One side's view of a connection: the tuple its events carry. */
-struct side {
-	unsigned int family;
-	__u8 laddr[16], raddr[16];
-	__u16 lport, rport;
-};
-
-static struct side v4(const char *l, unsigned int lport, const char *r,
-		      unsigned int rport)
-{
-	struct side s;
-
-	memset(&s, 0, sizeof(s));
-	s.family = AF_INET;
-	inet_pton(AF_INET, l, s.laddr);
-	inet_pton(AF_INET, r, s.raddr);
-	s.lport = (__u16)lport;
-	s.rport = (__u16)rport;
-	return s;
-}
-
-static struct tcpstate_event base(const struct side *s, unsigned int type,
-				  __u64 ts, __u64 id)
-{
-	struct tcpstate_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = (__u16)type;
-	ev.ts_ns = ts;
-	ev.sock_id = id;
-	ev.netns = NETNS;
-	ev.family = (__u16)s->family;
-	memcpy(ev.saddr, s->laddr, 16);
-	memcpy(ev.daddr, s->raddr, 16);
-	ev.sport = s->lport;
-	ev.dport = s->rport;
-	return ev;
-}
 
 FIXTURE(seq) {
 	struct seq_engine *e;
 	struct got got;
-	struct side cli;	/* 10.0.0.1:40000 -> 10.0.0.2:80 */
-	struct side srv;	/* 10.0.0.2:80 -> 10.0.0.1:40000 */
+	struct end cli;	/* 10.0.0.1:40000 -> 10.0.0.2:80 */
+	struct end srv;	/* 10.0.0.2:80 -> 10.0.0.1:40000 */
 };
 
 FIXTURE_SETUP(seq)
@@ -107,10 +71,10 @@ FIXTURE_TEARDOWN(seq)
 }
 
 /* Feeders, one per event type; @s gives the tuple. */
-static void state(struct seq_engine *e, const struct side *s, __u64 ts,
+static void state(struct seq_engine *e, const struct end *s, __u64 ts,
 		  __u64 id, unsigned int old, unsigned int new)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_STATE, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_STATE, ts, id);
 
 	ev.oldstate = (__u8)old;
 	ev.newstate = (__u8)new;
@@ -118,30 +82,30 @@ static void state(struct seq_engine *e, const struct side *s, __u64 ts,
 }
 
 /* A client's CLOSE -> SYN_SENT: the local port is not picked yet. */
-static void connect_(struct seq_engine *e, const struct side *s, __u64 ts,
+static void connect_(struct seq_engine *e, const struct end *s, __u64 ts,
 		     __u64 id)
 {
-	struct side early = *s;
+	struct end early = *s;
 
 	early.lport = 0;
 	state(e, &early, ts, id, CLOSE, SYN_SENT);
 }
 
 /* A server child's LISTEN -> SYN_RECV: still the listener's tuple. */
-static void child(struct seq_engine *e, const struct side *s, __u64 ts,
+static void child(struct seq_engine *e, const struct end *s, __u64 ts,
 		  __u64 id)
 {
-	struct side early = *s;
+	struct end early = *s;
 
 	memset(early.raddr, 0, 16);
 	early.rport = 0;
 	state(e, &early, ts, id, LISTEN, SYN_RECV);
 }
 
-static void syn_recv(struct seq_engine *e, const struct side *s, __u64 ts,
+static void syn_recv(struct seq_engine *e, const struct end *s, __u64 ts,
 		     __u64 req, unsigned int qlen, unsigned int qmax)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_SYN_RECV, ts, req);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_SYN_RECV, ts, req);
 
 	ev.peer_id = LISTENER;
 	ev.qlen = qlen;
@@ -149,11 +113,11 @@ static void syn_recv(struct seq_engine *e, const struct side *s, __u64 ts,
 	seq_feed(e, &ev);
 }
 
-static void syn_recv_end(struct seq_engine *e, const struct side *s,
+static void syn_recv_end(struct seq_engine *e, const struct end *s,
 			 __u64 ts, __u64 req, unsigned int reason,
 			 unsigned int retrans, __u64 peer)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_SYN_RECV_END, ts, req);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_SYN_RECV_END, ts, req);
 
 	ev.reason = (__u8)reason;
 	ev.count = retrans;
@@ -161,10 +125,10 @@ static void syn_recv_end(struct seq_engine *e, const struct side *s,
 	seq_feed(e, &ev);
 }
 
-static void synack(struct seq_engine *e, const struct side *s, __u64 ts,
+static void synack(struct seq_engine *e, const struct end *s, __u64 ts,
 		   __u64 req, unsigned int n)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_SYNACK_RETRANS, ts,
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_SYNACK_RETRANS, ts,
 					req);
 
 	ev.count = n;
@@ -172,10 +136,10 @@ static void synack(struct seq_engine *e, const struct side *s, __u64 ts,
 	seq_feed(e, &ev);
 }
 
-static void queued(struct seq_engine *e, const struct side *s, __u64 ts,
+static void queued(struct seq_engine *e, const struct end *s, __u64 ts,
 		   __u64 id, unsigned int qlen, unsigned int qmax)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_ACCEPT_QUEUED, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_ACCEPT_QUEUED, ts, id);
 
 	ev.peer_id = LISTENER;
 	ev.qlen = qlen;
@@ -183,11 +147,11 @@ static void queued(struct seq_engine *e, const struct side *s, __u64 ts,
 	seq_feed(e, &ev);
 }
 
-static void drop(struct seq_engine *e, const struct side *s,
+static void drop(struct seq_engine *e, const struct end *s,
 		 unsigned int type, __u64 ts, __u64 id, unsigned int reason,
 		 unsigned int qlen, unsigned int qmax)
 {
-	struct tcpstate_event ev = base(s, type, ts, id);
+	struct tcpstate_event ev = end_event(s, type, ts, id);
 
 	ev.peer_id = LISTENER;
 	ev.reason = (__u8)reason;
@@ -196,10 +160,10 @@ static void drop(struct seq_engine *e, const struct side *s,
 	seq_feed(e, &ev);
 }
 
-static void timewait(struct seq_engine *e, const struct side *s, __u64 ts,
+static void timewait(struct seq_engine *e, const struct end *s, __u64 ts,
 		     __u64 tw, __u64 sk, unsigned int old, unsigned int sub)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_TIMEWAIT, ts, tw);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_TIMEWAIT, ts, tw);
 
 	ev.peer_id = sk;
 	ev.oldstate = (__u8)old;
@@ -207,11 +171,11 @@ static void timewait(struct seq_engine *e, const struct side *s, __u64 ts,
 	seq_feed(e, &ev);
 }
 
-static void timewait_end(struct seq_engine *e, const struct side *s,
+static void timewait_end(struct seq_engine *e, const struct end *s,
 			 __u64 ts, __u64 tw, unsigned int reason,
 			 unsigned int sub)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_TIMEWAIT_END, ts, tw);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_TIMEWAIT_END, ts, tw);
 
 	ev.reason = (__u8)reason;
 	ev.newstate = (__u8)sub;
@@ -219,7 +183,7 @@ static void timewait_end(struct seq_engine *e, const struct side *s,
 }
 
 /* The full client lifecycle of socket @sk (timewait sock @tw) from @t. */
-static __u64 client_active_close(struct seq_engine *e, const struct side *s,
+static __u64 client_active_close(struct seq_engine *e, const struct end *s,
 				 __u64 t, __u64 sk, __u64 tw)
 {
 	connect_(e, s, t, sk);
@@ -241,7 +205,7 @@ static unsigned long tracked(const struct seq_engine *e)
 	return st.tracked;
 }
 
-static int tuple_is(const struct seq_record *r, const struct side *s)
+static int tuple_is(const struct seq_record *r, const struct end *s)
 {
 	return r->family == s->family && r->sport == s->lport &&
 	       r->dport == s->rport && !memcmp(r->saddr, s->laddr, 16) &&
@@ -412,11 +376,11 @@ TEST_F(seq, passive_open_without_request_sock)
 /* ---- ABI 2: the kernel's word on errors, RSTs, sequence numbers ---- */
 
 /* A state change with the socket's error, as every -> CLOSE has it. */
-static void state_err(struct seq_engine *e, const struct side *s, __u64 ts,
+static void state_err(struct seq_engine *e, const struct end *s, __u64 ts,
 		      __u64 id, unsigned int old, unsigned int new,
 		      unsigned int err)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_STATE, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_STATE, ts, id);
 
 	ev.oldstate = (__u8)old;
 	ev.newstate = (__u8)new;
@@ -426,12 +390,12 @@ static void state_err(struct seq_engine *e, const struct side *s, __u64 ts,
 }
 
 /* A state change with sequence numbers: @valid of TCPSTATE_VALID_*. */
-static void state_seq(struct seq_engine *e, const struct side *s, __u64 ts,
+static void state_seq(struct seq_engine *e, const struct end *s, __u64 ts,
 		      __u64 id, unsigned int old, unsigned int new,
 		      unsigned int valid, __u32 seq, __u32 ack, __u32 iss,
 		      __u32 irs)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_STATE, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_STATE, ts, id);
 
 	ev.oldstate = (__u8)old;
 	ev.newstate = (__u8)new;
@@ -443,11 +407,11 @@ static void state_seq(struct seq_engine *e, const struct side *s, __u64 ts,
 	seq_feed(e, &ev);
 }
 
-static void rst_received(struct seq_engine *e, const struct side *s,
+static void rst_received(struct seq_engine *e, const struct end *s,
 			 __u64 ts, __u64 id, unsigned int old,
 			 unsigned int err)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_RST_RECEIVED, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_RST_RECEIVED, ts, id);
 
 	ev.oldstate = (__u8)old;
 	ev.valid = TCPSTATE_VALID_ERR;
@@ -455,11 +419,11 @@ static void rst_received(struct seq_engine *e, const struct side *s,
 	seq_feed(e, &ev);
 }
 
-static void rst_sent(struct seq_engine *e, const struct side *s, __u64 ts,
+static void rst_sent(struct seq_engine *e, const struct end *s, __u64 ts,
 		     __u64 id, unsigned int old, unsigned int reason,
 		     __u32 seq, __u32 ack)
 {
-	struct tcpstate_event ev = base(s, TCPSTATE_EV_RST_SENT, ts, id);
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_RST_SENT, ts, id);
 
 	ev.oldstate = (__u8)old;
 	ev.reason = (__u8)reason;
@@ -470,7 +434,7 @@ static void rst_sent(struct seq_engine *e, const struct side *s, __u64 ts,
 }
 
 /* A client's connection, established at @t + 1 ms. */
-static void established(struct seq_engine *e, const struct side *s, __u64 t,
+static void established(struct seq_engine *e, const struct end *s, __u64 t,
 			__u64 id)
 {
 	connect_(e, s, t, id);
@@ -619,7 +583,7 @@ TEST_F(seq, reset_by_peer_from_the_rst_received)
  */
 TEST_F(seq, reset_by_us_waits_for_the_rst_after_the_close)
 {
-	struct side other = v4("10.0.0.1", 40100, "10.0.0.2", 80);
+	struct end other = v4("10.0.0.1", 40100, "10.0.0.2", 80);
 	const struct seq_record *r;
 
 	established(self->e, &self->cli, T0, 0xf1);
@@ -656,7 +620,7 @@ TEST_F(seq, reset_by_us_waits_for_the_rst_after_the_close)
 	state_seq(self->e, &self->cli, T0 + 6 * SEC, 0xf3, EST, CLOSE,
 		  TCPSTATE_VALID_ERR | TCPSTATE_VALID_SEQ, 500, 900, 0, 0);
 	{
-		struct tcpstate_event ev = base(&self->cli,
+		struct tcpstate_event ev = end_event(&self->cli,
 						TCPSTATE_EV_RST_SENT,
 						T0 + 6 * SEC + US, 0xf3);
 
@@ -687,7 +651,7 @@ TEST_F(seq, reset_by_us_waits_for_the_rst_after_the_close)
 /* No RST comes: the wait ends, by every way it can, as a plain reset. */
 TEST_F(seq, held_close_without_rst_is_released)
 {
-	struct side other = v4("10.0.0.1", 40100, "10.0.0.2", 80);
+	struct end other = v4("10.0.0.1", 40100, "10.0.0.2", 80);
 	const struct seq_record *r;
 	__u64 t;
 
@@ -828,7 +792,7 @@ TEST_F(seq, isns_and_fins_of_both_sides)
 		  TCPSTATE_VALID_SEQ, x + 101, y + 1 + 50, 0, 0);
 	state_seq(self->e, &self->cli, T0 + SEC + 40 * US, 0x121, FIN_WAIT1,
 		  FIN_WAIT2, TCPSTATE_VALID_SEQ, x + 102, y + 51, 0, 0);
-	ev = base(&self->cli, TCPSTATE_EV_TIMEWAIT, T0 + SEC + 50 * US, 0x122);
+	ev = end_event(&self->cli, TCPSTATE_EV_TIMEWAIT, T0 + SEC + 50 * US, 0x122);
 	ev.peer_id = 0x121;
 	ev.oldstate = FIN_WAIT2;
 	ev.newstate = TIME_WAIT;
@@ -856,7 +820,7 @@ TEST_F(seq, isns_and_fins_of_both_sides)
 	ASSERT_EQ(y + 51, r->peer_fin_seq);
 
 	/* server: the request sock's SYN_RECV has both ISNs */
-	ev = base(&self->srv, TCPSTATE_EV_SYN_RECV, T0, 0x130);
+	ev = end_event(&self->srv, TCPSTATE_EV_SYN_RECV, T0, 0x130);
 	ev.peer_id = LISTENER;
 	ev.valid = TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS;
 	ev.iss = y;
@@ -1128,7 +1092,7 @@ TEST_F(seq, orphaned_fin_wait2)
  */
 TEST_F(seq, orphaned_fin_wait2_then_the_peers_fin)
 {
-	struct tcpstate_event sub = base(&self->cli, TCPSTATE_EV_TIMEWAIT_SUBSTATE,
+	struct tcpstate_event sub = end_event(&self->cli, TCPSTATE_EV_TIMEWAIT_SUBSTATE,
 					 T0 + 5 * MS, 0xa2);
 	const struct seq_record *r;
 
@@ -1449,7 +1413,7 @@ TEST_F(seq, ring_loss_marks_what_was_tracked)
 /* The least recently active connection goes first. */
 TEST(eviction_at_the_cap)
 {
-	struct side cli = v4("10.0.0.1", 40000, "10.0.0.2", 80);
+	struct end cli = v4("10.0.0.1", 40000, "10.0.0.2", 80);
 	static struct got got;
 	struct seq_engine *e = seq_new(3, collect, &got);
 	struct seq_stats st;
@@ -1586,7 +1550,7 @@ TEST_F(seq, timewait_ends_before_its_socket_closes)
 /* Listeners, X -> X and unknown event types are no connections. */
 TEST_F(seq, what_is_not_a_connection)
 {
-	struct tcpstate_event ev = base(&self->srv, 99, T0, 0x99);
+	struct tcpstate_event ev = end_event(&self->srv, 99, T0, 0x99);
 
 	state(self->e, &self->srv, T0, LISTENER, CLOSE, LISTEN);
 	state(self->e, &self->srv, T0 + 1, 0xa1, CLOSE, CLOSE);
@@ -1632,8 +1596,8 @@ TEST(random_interleavings_stay_consistent)
 {
 	enum { SLOTS = 64, ROUNDS = 200000 };
 	static struct got got;
-	struct side cli = v4("10.0.0.1", 40000, "10.0.0.2", 80);
-	struct side srv = v4("10.0.0.2", 80, "10.0.0.1", 40000);
+	struct end cli = v4("10.0.0.1", 40000, "10.0.0.2", 80);
+	struct end srv = v4("10.0.0.2", 80, "10.0.0.1", 40000);
 	struct {
 		int script, step;
 		__u64 sk, req, tw;
