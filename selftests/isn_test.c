@@ -4,7 +4,9 @@
  * (scripts/guest/check.sh), in a network namespace of its own.
  *
  * tcpdump -S (absolute numbers) captures one loopback connection that
- * opens, carries a byte each way and closes (the client shuts down first).
+ * opens, carries a byte each way and closes, the client first: by
+ * shutdown(), or by close() with the server closing once the client is an
+ * orphaned FIN_WAIT2 timewait sock.
  * From the capture: the client's ISN (its SYN's seq), the server's (its
  * SYN-ACK's seq) and each FIN's seq. The events must carry the same:
  * iss/irs on the server's request sock and on both sides' events out of
@@ -161,14 +163,29 @@ FIXTURE(isn)
 FIXTURE_VARIANT(isn)
 {
 	int family;
+	/*
+	 * SHUTDOWN_CLIENT: the client is never orphaned, it enters TIME_WAIT
+	 * from FIN_WAIT2 as the server's FIN comes. CLOSE_CLIENT_KEEP_SERVER:
+	 * the server closes only once the client is an orphaned FIN_WAIT2
+	 * timewait sock, which the server's FIN turns TIME_WAIT.
+	 */
+	enum ts_close how;
 };
 
 FIXTURE_VARIANT_ADD(isn, ipv4) {
-	.family = AF_INET,
+	.family = AF_INET, .how = SHUTDOWN_CLIENT,
 };
 
 FIXTURE_VARIANT_ADD(isn, ipv6) {
-	.family = AF_INET6,
+	.family = AF_INET6, .how = SHUTDOWN_CLIENT,
+};
+
+FIXTURE_VARIANT_ADD(isn, ipv4_orphan) {
+	.family = AF_INET, .how = CLOSE_CLIENT_KEEP_SERVER,
+};
+
+FIXTURE_VARIANT_ADD(isn, ipv6_orphan) {
+	.family = AF_INET6, .how = CLOSE_CLIENT_KEEP_SERVER,
 };
 
 FIXTURE_SETUP(isn)
@@ -274,9 +291,11 @@ need(struct __test_metadata *_metadata, const struct ev_log *log,
 
 TEST_F(isn, equal_to_tcpdump)
 {
-	const struct tcpstate_event *ev;
+	const struct tcpstate_event *ev, *tw;
 	struct capture c;
 	unsigned short cport = 0;
+	int sfd = -1;
+	char byte;
 	__u64 client, child;
 	int n, i, status;
 
@@ -287,7 +306,15 @@ TEST_F(isn, equal_to_tcpdump)
 	self->tcpdump = tcpdump_start(_metadata, self->out);
 
 	ASSERT_EQ(0, loopback_connection(self->lfd, variant->family, 0,
-					 SHUTDOWN_CLIENT, &cport, NULL));
+					 variant->how, &cport, &sfd));
+	if (variant->how == CLOSE_CLIENT_KEEP_SERVER) {
+		/* The client's FIN acknowledged: a FIN_WAIT2 timewait sock. */
+		EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(variant->family,
+						     TCP_FIN_WAIT2, cport) == 1,
+				       5000));
+		EXPECT_EQ(0, read(sfd, &byte, 1));
+		close(sfd);
+	}
 	/* Both FINs captured. */
 	POLL_UNTIL(capture_parse(self->out, cport, &c) > 0 &&
 		   c.client_fin_seen && c.server_fin_seen, 10000);
@@ -371,22 +398,40 @@ TEST_F(isn, equal_to_tcpdump)
 	if (ev)
 		EXPECT_EQ(c.server_fin, ev->seq);
 	/*
-	 * The client enters TIME_WAIT as a timewait sock (TIMEWAIT event)
-	 * whose full socket then closes: whichever carries numbers has
-	 * acknowledged the server's FIN, and one of them must.
+	 * The client enters TIME_WAIT as the server's FIN comes: as its full
+	 * socket becomes a TIME_WAIT timewait sock (TIMEWAIT event, then the
+	 * full socket's FIN_WAIT2 -> CLOSE), or, orphaned, as its FIN_WAIT2
+	 * timewait sock turns TIME_WAIT (TIMEWAIT_SUBSTATE). Whichever
+	 * carries numbers has acknowledged the server's FIN, and one must.
 	 */
+	tw = ev_find(&self->log, &(struct ev_match){
+		.type = TCPSTATE_EV_TIMEWAIT, .peer_id = client });
+	ASSERT_NE(NULL, tw);
+	TH_LOG("the client's timewait sock was made in %s",
+	       tw->newstate == TCP_TIME_WAIT ? "TIME_WAIT" : "FIN_WAIT2");
+	if (variant->how == CLOSE_CLIENT_KEEP_SERVER)
+		EXPECT_EQ(TCP_FIN_WAIT2, tw->newstate);
+	if (tw->newstate != TCP_TIME_WAIT)
+		ASSERT_NE(NULL, ev_find(&self->log, &(struct ev_match){
+			.type = TCPSTATE_EV_TIMEWAIT_SUBSTATE,
+			.sock_id = tw->sock_id, .newstate = TCP_TIME_WAIT }));
 	n = 0;
 	for (i = 0; i < self->log.n; i++) {
 		const struct tcpstate_event *e = &self->log.ev[i];
+		bool entry;
 		char buf[512];
 
-		if (!(e->valid & TCPSTATE_VALID_SEQ))
-			continue;
-		if (!((e->type == TCPSTATE_EV_TIMEWAIT && e->peer_id == client &&
-		       e->newstate == TCP_TIME_WAIT) ||
-		      (e->type == TCPSTATE_EV_STATE && e->sock_id == client &&
-		       e->oldstate == TCP_FIN_WAIT2 &&
-		       e->newstate == TCP_CLOSE)))
+		if (tw->newstate == TCP_TIME_WAIT)
+			entry = e == tw ||
+				(e->type == TCPSTATE_EV_STATE &&
+				 e->sock_id == client &&
+				 e->oldstate == TCP_FIN_WAIT2 &&
+				 e->newstate == TCP_CLOSE);
+		else
+			entry = e->type == TCPSTATE_EV_TIMEWAIT_SUBSTATE &&
+				e->sock_id == tw->sock_id &&
+				e->newstate == TCP_TIME_WAIT;
+		if (!entry || !(e->valid & TCPSTATE_VALID_SEQ))
 			continue;
 		n++;
 		EXPECT_EQ(c.server_fin + 1, e->ack)
