@@ -217,7 +217,7 @@ watch_stop() {
 # flat FILE: one tab-separated line per sequence record, in output order,
 # with the fields below (null where JSON has null, "-" for an empty
 # list). The keys of every line are checked against the documented list.
-SEQ_KEYS="type kind side time start_ns end_ns duration_ns netns family laddr lport raddr rport sock_id req_id tw_id handshake_ns syn_queue_ns established_ns time_wait_ns synack_retrans ack_drops queue qlen qmax reason tw_substate steps partial missing gap_from gap_to"
+SEQ_KEYS="type kind side time start_ns end_ns duration_ns netns family laddr lport raddr rport sock_id req_id tw_id handshake_ns syn_queue_ns established_ns time_wait_ns synack_retrans ack_drops queue qlen qmax reason tw_substate steps partial missing gap_from gap_to cause err rst_reason rst_by iss irs fin_seq peer_fin_seq cgroup_id cgroup uid pid tgid comm owner_from"
 flat() {
 	awk -v keys="$SEQ_KEYS" '
 	function jv(key,   i, s, c, j) {
@@ -294,9 +294,11 @@ flat() {
 		split("side netns family laddr lport raddr rport start_ns end_ns duration_ns handshake_ns syn_queue_ns established_ns time_wait_ns synack_retrans ack_drops queue qlen qmax reason tw_substate partial", f, " ")
 		for (i = 1; i <= 22; i++)
 			printf "\t%s", jv(f[i])
-		printf "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", miss, path, nsl,
+		printf "\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s", miss, path, nsl,
 		       suma, sumr, jv("req_id"), jv("tw_id"), jv("sock_id"),
 		       keylist() == keys, nrec, tsl
+		printf "\t%s\t%s\t%s\t%s\n", jv("cause"), jv("err"), jv("rst_by"),
+		       jv("rst_reason")
 	}' "$1"
 }
 
@@ -308,7 +310,8 @@ rport=$8+0; start=N($9); end=N($10); dur=N($11); hs=N($12); synq=N($13);
 est=N($14); tw=N($15); retrans=N($16); ackd=N($17); queue=$18; qlen=N($19);
 qmax=N($20); reason=$21; twsub=$22; partial=$23; missing=$24; path=$25;
 nsl=$26; suma=N($27); sumr=N($28); req=$29; twid=$30; sock=$31;
-keys_ok=$32+0; idx=$33+0; tsl=$34'
+keys_ok=$32+0; idx=$33+0; tsl=$34; cause=$35; err=$36; rst_by=$37;
+rst_reason=$38'
 
 # freeze FILE: the records are final (tcpstate-watch stopped): keep flat's
 # lines in FILE.flat, which sel reads from then on.
@@ -361,6 +364,17 @@ check_common() {
 	{
 		split(nsl, sn, ","); nst = split(path, sp, ">")
 		if (!keys_ok) fail("keys differ from the documented list")
+		# The cause is the kernel's word: the socket's error, the RSTs.
+		if (kind == "connect_refused" && (cause != "refused" || err != "ECONNREFUSED"))
+			fail("connect_refused: cause " cause " err " err)
+		if (kind == "connect_timeout" && (cause != "timed_out" || err != "ETIMEDOUT"))
+			fail("connect_timeout: cause " cause " err " err)
+		if (kind == "reset_by_us" && (cause != "reset_by_us" || rst_by != "local" || rst_reason == "null"))
+			fail("reset_by_us: cause " cause " rst_by " rst_by " rst_reason " rst_reason)
+		if (kind == "reset_by_peer" && (cause != "reset_by_peer" || err !~ /^(ECONNRESET|EPIPE)$/))
+			fail("reset_by_peer: cause " cause " err " err)
+		if (kind ~ /^(active_open|passive_open|active_close|passive_close|simultaneous_close|orphan_close)$/ && (cause != "null" || err != "null"))
+			fail(kind ": cause " cause " err " err)
 		if (kind == "in_progress") {
 			if (missing != "end" || partial != "true") fail("in_progress: missing=" missing " partial=" partial)
 		} else if (missing != "-" || partial != "false")
@@ -375,10 +389,10 @@ check_common() {
 			if (dur <= 0 || dur != suma) fail("duration " $11 " steps " $27)
 		} else if (kind ~ /^(half_open_expired|ack_dropped)$/) {
 			if (dur <= 0 || dur != suma || synq != dur) fail("duration " $11 " syn_queue " $13 " steps " $27)
-		} else if (kind ~ /^(active_close|passive_close|simultaneous_close|orphan_close|reset)$/) {
+		} else if (kind ~ /^(active_close|passive_close|simultaneous_close|orphan_close|reset|reset_by_us|reset_by_peer)$/) {
 			if (sp[1] != "ESTABLISHED" || sumr < 0 || dur != sumr || est != sn[1] + 0)
 				fail("duration " $11 " established " $14 " steps after ESTABLISHED " $28)
-			if (kind != "passive_close" && kind != "reset") {
+			if (kind !~ /^(passive_close|reset|reset_by_us|reset_by_peer)$/) {
 				if (twid == "null" || tw <= 0 || tw != sn[nst - 1] + 0) fail("time_wait_ns " $15 " tw_id " twid)
 			} else if (twid != "null" || tw != -1)
 				fail("a timewait sock without TIME_WAIT")
@@ -429,7 +443,7 @@ traffic_stories() {
 		case $closer in
 		client) ck=$ac sk=passive_close ;;
 		server) ck=passive_close sk=$ac ;;
-		reset) ck=reset sk=reset ;;
+		reset) ck=reset_by_us sk=reset_by_peer ;;
 		esac
 		story "$1" "$fam" "$lo" "$cport" "$lo" "$lport" client "active_open $ck"
 		story "$1" "$fam" "$lo" "$lport" "$lo" "$cport" server "passive_open $sk"
@@ -503,7 +517,7 @@ t_opens() {
 	in_ns opens "$TRAFFIC" -4 -n 3 -c reset > "$work/opens.t" &&
 		in_ns opens "$TRAFFIC" -6 -n 3 -c reset >> "$work/opens.t" ||
 		bad "tcpstate_traffic failed"
-	wait_records "$f" 12 'kind == "reset"' 10000 || bad "timed out waiting for the records"
+	wait_records "$f" 12 'kind ~ /^reset_by_(us|peer)$/' 10000 || bad "timed out waiting for the records"
 	ns_del opens
 	watch_stop "$f"
 	freeze "$f"
@@ -595,7 +609,7 @@ t_orphan() {
 		bad "tcpstate_seqgen orphan failed: $(cat "$work/orphan.err")"
 	{ sed 's/^/ipv4 /' "$work/o4"; sed 's/^/ipv6 /' "$work/o6"; } > "$work/orphan.t"
 	sed 's/^#/# kernel:/' "$work/orphan.err" | grep '^# kernel' || true
-	wait_records "$f" 3 'kind == "passive_close"' 5000 || bad "timed out waiting for the records"
+	wait_records "$f" 3 'kind == "reset_by_peer"' 5000 || bad "timed out waiting for the records"
 	watch_stop "$f"
 	ns_del orphan
 	freeze "$f"
@@ -604,12 +618,14 @@ t_orphan() {
 	while read -r fam lport cport; do
 		[ "$fam" = ipv4 ] && lo=127.0.0.1 || lo=::1
 		story "$f" "$fam" "$lo" "$cport" "$lo" "$lport" client "active_open orphan_close"
-		story "$f" "$fam" "$lo" "$lport" "$lo" "$cport" server "passive_open passive_close"
+		story "$f" "$fam" "$lo" "$lport" "$lo" "$cport" server "passive_open reset_by_peer"
 	done < "$work/orphan.t"
 	# The timewait sock lived tcp_fin_timeout (1 s; a jiffy early at most).
 	expect_n "$f" 3 'kind == "orphan_close" && path == "ESTABLISHED>FIN_WAIT1>FIN_WAIT2>FIN_WAIT2(tw)>CLOSE" && reason == "expired" && twsub == "FIN_WAIT2" && tw >= 990000000 && tw < 5000000000' \
 		"orphan_close through FIN_WAIT2(tw) for ~1 s, reason=expired"
-	expect_n "$f" 3 'kind == "passive_close" && path == "ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE"' "server passive_close"
+	# The server closes once the client's timewait sock is gone: its FIN
+	# finds no socket, and the RST that answers it ends LAST_ACK.
+	expect_n "$f" 3 'kind == "reset_by_peer" && path == "ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE" && err == "ECONNRESET" && rst_by == "peer"' "server: LAST_ACK reset by the peer (its FIN found no socket)"
 	[ -z "$errs" ] || dump "$f"
 }
 
@@ -666,7 +682,7 @@ t_reset() {
 	in_ns reset "$TRAFFIC" -4 -n 2 -c reset > "$work/reset.t" &&
 		in_ns reset "$TRAFFIC" -6 -n 2 -c reset >> "$work/reset.t" ||
 		bad "tcpstate_traffic failed"
-	wait_records "$f" 8 'kind == "reset"' 5000 || bad "timed out waiting for the records"
+	wait_records "$f" 8 'kind ~ /^reset_by_(us|peer)$/' 5000 || bad "timed out waiting for the records"
 	# Tcp EstabResets: ESTABLISHED -> CLOSE, both sides of each connection.
 	n=$(mib reset Tcp EstabResets)
 	watch_stop "$f"
@@ -674,7 +690,10 @@ t_reset() {
 	freeze "$f"
 	check_common "$f"
 	expect_n "$f" 16 '1' "records in all"
-	expect_n "$f" "$n" 'kind == "reset" && path == "ESTABLISHED>CLOSE" && dur == 0 && est > 0' "reset records (Tcp EstabResets is $n)"
+	expect_n "$f" "$n" 'kind ~ /^reset_by_(us|peer)$/ && path == "ESTABLISHED>CLOSE" && dur == 0 && est > 0' "reset records (Tcp EstabResets is $n)"
+	# Each abort: the aborting client resets, its server is reset.
+	expect_n "$f" $((n / 2)) 'kind == "reset_by_us" && side == "client"' "clients' reset_by_us (half of Tcp EstabResets $n)"
+	expect_n "$f" $((n / 2)) 'kind == "reset_by_peer" && side == "server" && err == "ECONNRESET"' "servers' reset_by_peer (half of Tcp EstabResets $n)"
 	[ "$n" -eq 8 ] || bad "Tcp EstabResets $n, expected 8"
 	traffic_stories "$f" "$work/reset.t"
 	[ -z "$errs" ] || dump "$f"
@@ -819,18 +838,21 @@ t_overflow() {
 	fi
 	sed 's/^#/# kernel:/' "$work/overflow.err" | grep '^# kernel' || true
 	read -r lport z c1 c2 c3 over < "$work/overflow.t"
-	wait_records "$f" 5 'kind == "reset"' 5000 || bad "timed out waiting for the records"
+	wait_records "$f" 5 'kind ~ /^reset_by_(us|peer)$/' 5000 || bad "timed out waiting for the records"
 	watch_stop "$f"
 	ns_del overflow
 	freeze "$f"
 	check_common "$f"
 	L=127.0.0.1
-	story "$f" ipv4 $L "$z" $L "$lport" client "active_open reset"
-	story "$f" ipv4 $L "$c1" $L "$lport" client "active_open reset"
-	story "$f" ipv4 $L "$c2" $L "$lport" client "active_open reset"
+	# The closing listener resets its queued children (Z's, C1's): their
+	# clients are reset by the peer; C2, which the server never made a
+	# socket for, aborts.
+	story "$f" ipv4 $L "$z" $L "$lport" client "active_open reset_by_peer"
+	story "$f" ipv4 $L "$c1" $L "$lport" client "active_open reset_by_peer"
+	story "$f" ipv4 $L "$c2" $L "$lport" client "active_open reset_by_us"
 	story "$f" ipv4 $L "$c3" $L "$lport" client "connect_timeout"
-	story "$f" ipv4 $L "$lport" $L "$z" server "passive_open reset"
-	story "$f" ipv4 $L "$lport" $L "$c1" server "passive_open reset"
+	story "$f" ipv4 $L "$lport" $L "$z" server "passive_open reset_by_us"
+	story "$f" ipv4 $L "$lport" $L "$c1" server "passive_open reset_by_us"
 	story "$f" ipv4 $L "$lport" $L "$c2" server "ack_dropped"
 	expect_n "$f" 1 'kind == "passive_open" && rport == '"$z"' && queue == "accept" && qlen == 1 && qmax == 1' "Z queued first: acceptq=1/1"
 	expect_n "$f" 1 'kind == "passive_open" && rport == '"$c1"' && queue == "accept" && qlen == 2 && qmax == 1' "C1 fills the queue: acceptq=2/1"
@@ -973,7 +995,7 @@ t_mixed() {
 	n=$(cnt "$f" 'kind == "orphan_close"')
 	[ "$n" -eq 0 ] || echo "# $n of the 14 active closers went through an orphaned FIN_WAIT2 timewait sock (their peer's ACK came after close())"
 	echo "# kernel: ActiveOpens $active PassiveOpens $passive AttemptFails $fails EstabResets $resets TIME_WAIT $tw_rows TCPSynRetrans $synretrans"
-	for k in active_open:20 passive_open:20 passive_close:14 reset:12 connect_refused:6 connect_timeout:2 half_open_expired:4; do
+	for k in active_open:20 passive_open:20 passive_close:14 reset_by_us:6 reset_by_peer:6 connect_refused:6 connect_timeout:2 half_open_expired:4; do
 		expect_n "$f" "${k#*:}" "kind == \"${k%:*}\"" "${k%:*}"
 	done
 	expect_n "$f" 14 'kind == "active_close" || kind == "orphan_close"' "active_close (or orphan_close)"
@@ -983,7 +1005,7 @@ t_mixed() {
 	[ "$active" -eq "$n" ] || bad "Tcp ActiveOpens $active, records $n"
 	[ "$passive" -eq "$(cnt "$f" 'kind == "passive_open"')" ] || bad "Tcp PassiveOpens $passive"
 	[ "$fails" -eq "$(cnt "$f" 'kind == "connect_refused" || kind == "connect_timeout"')" ] || bad "Tcp AttemptFails $fails"
-	[ "$resets" -eq "$(cnt "$f" 'kind == "reset"')" ] || bad "Tcp EstabResets $resets"
+	[ "$resets" -eq "$(cnt "$f" 'kind ~ /^reset_by_(us|peer)$/')" ] || bad "Tcp EstabResets $resets"
 	[ "$tw_rows" -eq "$(cnt "$f" 'twsub == "TIME_WAIT"')" ] || bad "TIME_WAIT rows $tw_rows, records ending in TIME_WAIT $(cnt "$f" 'twsub == "TIME_WAIT"')"
 	n=$(sel "$f" 'kind == "half_open_expired" { s += retrans } kind == "connect_timeout" { s++ } END { print s + 0 }')
 	[ "$synretrans" -eq "$n" ] || bad "TcpExt TCPSynRetrans $synretrans, records: SYN-ACK retransmits + one SYN retransmit per timeout = $n"
