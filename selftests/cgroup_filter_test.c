@@ -21,10 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,31 +30,9 @@
 #include "tcpstate_net.h"
 
 #define MAX_LOG		8192
-#define CGROUP2_MAGIC	0x63677270
-#define CG_ROOT		"/sys/fs/cgroup"
-#define CG_A		CG_ROOT "/tcpstate_filter_a"
+#define CG_A		"tcpstate_filter_a"
 #define CG_A_CHILD	CG_A "/child"
-#define CG_B		CG_ROOT "/tcpstate_filter_b"
-
-/* A cgroup v2 hierarchy at CG_ROOT, mounting one if nothing is there. */
-static bool cgroup2_ready(void)
-{
-	struct statfs fs;
-
-	if (statfs(CG_ROOT, &fs) == 0 && fs.f_type == CGROUP2_MAGIC)
-		return true;
-	mkdir(CG_ROOT, 0755);
-	if (mount("none", CG_ROOT, "cgroup2", 0, NULL))
-		return false;
-	return statfs(CG_ROOT, &fs) == 0 && fs.f_type == CGROUP2_MAGIC;
-}
-
-static __u64 cgroup_ino(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) ? 0 : st.st_ino;
-}
+#define CG_B		"tcpstate_filter_b"
 
 /*
  * In a child moved into cgroup @path: listen, make @n loopback
@@ -64,7 +40,6 @@ static __u64 cgroup_ino(const char *path)
  */
 static int connections_in(const char *path, int family, int n)
 {
-	char procs[256], pid[32];
 	pid_t child;
 	int status;
 
@@ -74,9 +49,7 @@ static int connections_in(const char *path, int family, int n)
 	if (!child) {
 		int lfd;
 
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-		snprintf(pid, sizeof(pid), "%d", getpid());
-		if (write_text(procs, pid))
+		if (cgroup_join(path))
 			_exit(2);
 		lfd = tcp_listen(family, NULL, 0, 16);
 		if (lfd < 0)
@@ -127,6 +100,7 @@ FIXTURE(cgroup_filter) {
 	struct ev_log log;
 	int init_ns;
 	__u64 a, a_child, b;
+	char a_path[256], a_child_path[256], b_path[256];
 };
 
 FIXTURE_SETUP(cgroup_filter)
@@ -135,17 +109,14 @@ FIXTURE_SETUP(cgroup_filter)
 
 	self->init_ns = -1;
 	memset(&self->log, 0, sizeof(self->log));
-	if (!cgroup2_ready())
-		SKIP(return, "no cgroup v2 hierarchy at %s", CG_ROOT);
-	mkdir(CG_A, 0755);
-	mkdir(CG_A_CHILD, 0755);
-	mkdir(CG_B, 0755);
-	self->a = cgroup_ino(CG_A);
-	self->a_child = cgroup_ino(CG_A_CHILD);
-	self->b = cgroup_ino(CG_B);
-	ASSERT_NE(0, self->a);
-	ASSERT_NE(0, self->a_child);
-	ASSERT_NE(0, self->b);
+	if (cgroup2_ensure())
+		SKIP(return, "no cgroup v2 hierarchy at %s", CGROUP2_ROOT);
+	ASSERT_EQ(0, cgroup_make(CG_A, self->a_path, sizeof(self->a_path),
+				 &self->a));
+	ASSERT_EQ(0, cgroup_make(CG_A_CHILD, self->a_child_path,
+				 sizeof(self->a_child_path), &self->a_child));
+	ASSERT_EQ(0, cgroup_make(CG_B, self->b_path, sizeof(self->b_path),
+				 &self->b));
 	ASSERT_EQ(0, ts_watch_open(&self->w, false, err, sizeof(err)))
 		TH_LOG("%s", err);
 	self->init_ns = netns_fd();
@@ -161,9 +132,9 @@ FIXTURE_TEARDOWN(cgroup_filter)
 		close(self->init_ns);
 	ev_log_free(&self->log);
 	/* Empty by now: their processes exited. */
-	rmdir(CG_A_CHILD);
-	rmdir(CG_A);
-	rmdir(CG_B);
+	rmdir(self->a_child_path);
+	rmdir(self->a_path);
+	rmdir(self->b_path);
 }
 
 /*
@@ -178,9 +149,9 @@ TEST_F(cgroup_filter, takes_the_cgroup_and_its_descendants)
 
 	SKIP_IF_TRAFFIC_ONLY();
 	ASSERT_EQ(0, set_cgroup_filter(&self->w.reader, self->a));
-	ASSERT_EQ(0, connections_in(CG_B, AF_INET, 3));
-	ASSERT_EQ(0, connections_in(CG_A_CHILD, AF_INET6, 2));
-	ASSERT_EQ(0, connections_in(CG_A, AF_INET, 2));
+	ASSERT_EQ(0, connections_in(self->b_path, AF_INET, 3));
+	ASSERT_EQ(0, connections_in(self->a_child_path, AF_INET6, 2));
+	ASSERT_EQ(0, connections_in(self->a_path, AF_INET, 2));
 	ASSERT_TRUE(ev_log_wait(&self->w.reader, &self->log,
 				listener_closed_in, &self->a, 10000));
 	EXPECT_EQ(0, self->log.dropped);
@@ -205,10 +176,10 @@ TEST_F(cgroup_filter, unknown_cgroup_takes_no_socket)
 {
 	SKIP_IF_TRAFFIC_ONLY();
 	ASSERT_EQ(0, set_cgroup_filter(&self->w.reader, 1ULL << 62));
-	ASSERT_EQ(0, connections_in(CG_A, AF_INET, 2));
+	ASSERT_EQ(0, connections_in(self->a_path, AF_INET, 2));
 	/* A's own events, had they passed, are in the ring before this. */
 	ASSERT_EQ(0, set_cgroup_filter(&self->w.reader, self->b));
-	ASSERT_EQ(0, connections_in(CG_B, AF_INET, 1));
+	ASSERT_EQ(0, connections_in(self->b_path, AF_INET, 1));
 	ASSERT_TRUE(ev_log_wait(&self->w.reader, &self->log,
 				listener_closed_in, &self->b, 10000));
 	EXPECT_EQ(0, owned_by(&self->log, self->a));
