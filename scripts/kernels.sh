@@ -32,7 +32,9 @@ build    Build tcpstate.ko with W=1 for that kernel, from the sources
          dkms takes (make dkms-source), inside its root; prints kbuild's
          output and puts the module at build/kernels/NAME/tcpstate.ko;
          then the selftests' helper selftests/nest_module the same way,
-         at build/kernels/NAME/tcpstate_nest.ko.
+         at build/kernels/NAME/tcpstate_nest.ko, and the module of the
+         previous ABI (scripts/abi1.sh) at build/kernels/NAME/
+         tcpstate-abi1.ko.
 run      Run COMMAND inside the line's root (chroot), or here for host.
 intree   Run COMMAND from the top of a copy of this tree inside the line's
          root (build products, .git and build/ left out), or from this
@@ -333,6 +335,14 @@ cmd_build() {
 	cp -R "$top/selftests/nest_module" "$KROOT$src/nest_module"
 	run_in "$name" make -C "/lib/modules/$KVER/build" M="$src/nest_module" W=1 modules
 	cp "$KROOT$src/nest_module/tcpstate_nest.ko" "$out/tcpstate_nest.ko"
+	# The module of the previous ABI (abi_test), where the history is.
+	if "$top/scripts/abi1.sh" source "$KROOT$src-abi1" 2>/dev/null; then
+		run_in "$name" make -C "/lib/modules/$KVER/build" M="$src-abi1" modules
+		cp "$KROOT$src-abi1/module/tcpstate.ko" "$out/tcpstate-abi1.ko"
+	else
+		rm -f "$out/tcpstate-abi1.ko"
+		echo "kernels: no git history: no tcpstate-abi1.ko (abi_test will SKIP)" >&2
+	fi
 }
 
 cmd_intree() {

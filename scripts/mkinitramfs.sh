@@ -181,12 +181,20 @@ if [ -n "$tcpstates" ] && [ -x "$tcpstates" ]; then
 else
 	echo "mkinitramfs: no tcpstates (libbpf-tools): the benchmarks mark it n/a" >&2
 fi
-# The reader of the previous ABI (scripts/build-old-reader.sh, built here
+# The reader of the previous ABI (scripts/abi1.sh reader, built here
 # when missing and the git history is there): abi_test checks that it
-# refuses this module clearly, and says SKIP without it.
+# refuses this module clearly, and says SKIP without it. Likewise the
+# module of the previous ABI, built for this kernel beside tcpstate.ko
+# (scripts/kernels.sh build), which this reader must refuse clearly.
 old_reader=$root/build/old-reader/userspace/tcpstate-watch
+old_ko=$(dirname "$ko")/tcpstate-abi1.ko
+if [ -f "$old_ko" ]; then
+	cp "$old_ko" "$stage/tcpstate/module/tcpstate-abi1.ko"
+else
+	echo "mkinitramfs: no ${old_ko#"$root"/}: abi_test's new_reader_refuses_abi1_module will SKIP" >&2
+fi
 if [ ! -x "$old_reader" ]; then
-	"$root/scripts/build-old-reader.sh" >&2 ||
+	"$root/scripts/abi1.sh" reader >&2 ||
 		echo "mkinitramfs: no reader of ABI 1: abi_test's old_reader_refuses will SKIP" >&2
 fi
 if [ -x "$old_reader" ]; then

@@ -3,10 +3,12 @@
  * ABI 2 as the module serves it, run as root in the VM
  * (scripts/guest/check.sh): GET_INFO and the control page say version 2
  * and 144-byte records, and every record in the ring is one; the reader of
- * ABI 1 (tcpstate-watch of commit 188132e, built by
- * scripts/build-old-reader.sh and shipped in the image as
- * /tcpstate/old-reader/tcpstate-watch) refuses the module with a clear
- * message and a failing exit status.
+ * ABI 1 (tcpstate-watch of commit 188132e, built by scripts/abi1.sh reader
+ * and shipped in the image as /tcpstate/old-reader/tcpstate-watch)
+ * refuses the module with a clear message and a failing exit status; and
+ * this reader refuses the module of ABI 1 (the same commit, built for the
+ * kernel by scripts/kernels.sh build, shipped as
+ * /tcpstate/module/tcpstate-abi1.ko) the same way.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +25,9 @@
 
 #define OLD_READER_DEFAULT	"/tcpstate/old-reader/tcpstate-watch"
 #define OLD_READER_MESSAGE	"ABI mismatch: module has ABI v2, this reader v1"
+#define OLD_MODULE		"/tcpstate/module/tcpstate-abi1.ko"
+#define NEW_READER_MESSAGE \
+	"ABI mismatch: tcpstate.ko speaks ABI 1, this tcpstate-watch needs ABI 2"
 
 /* The numbers of ABI 2, written out: the header's may not drift. */
 #define ABI2_VERSION		2
@@ -90,7 +95,7 @@ TEST(old_reader_refuses)
 	if (!old)
 		old = OLD_READER_DEFAULT;
 	if (access(old, X_OK))
-		SKIP(return, "no reader of ABI 1 at %s (scripts/build-old-reader.sh)",
+		SKIP(return, "no reader of ABI 1 at %s (scripts/abi1.sh reader)",
 		     old);
 	ensure_module(_metadata);
 	snprintf(cmd, sizeof(cmd), "timeout 10 %s -e 2>&1", old);
@@ -105,6 +110,53 @@ TEST(old_reader_refuses)
 	EXPECT_NE(0, WEXITSTATUS(status));
 	EXPECT_NE(124, WEXITSTATUS(status));
 	EXPECT_NE(NULL, strstr(out, OLD_READER_MESSAGE));
+}
+
+/* @cmd's output (both streams) into @out, its exit status returned. */
+static int run_capture(const char *cmd, char *out, size_t len)
+{
+	size_t got;
+	FILE *p;
+	int status;
+
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	got = fread(out, 1, len - 1, p);
+	out[got] = '\0';
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * This reader on the module of ABI 1: a clear refusal that names both
+ * versions, for the stream and for the counters, and the module of this
+ * ABI loads again after it.
+ */
+TEST(new_reader_refuses_abi1_module)
+{
+	char out[4096];
+	int rc;
+
+	if (access(OLD_MODULE, R_OK))
+		SKIP(return, "no module of ABI 1 at %s (scripts/kernels.sh build, with the git history)",
+		     OLD_MODULE);
+	if (module_loaded())
+		ASSERT_EQ(0, sh("rmmod tcpstate"));
+	ASSERT_EQ(0, sh("insmod %s", OLD_MODULE));
+	rc = run_capture("timeout 10 tcpstate-watch -e 2>&1", out, sizeof(out));
+	TH_LOG("tcpstate-watch -e said: %s", out);
+	EXPECT_NE(0, rc);
+	EXPECT_NE(124, rc);
+	EXPECT_NE(NULL, strstr(out, NEW_READER_MESSAGE));
+	rc = run_capture("timeout 10 tcpstate-watch --counters 2>&1", out,
+			 sizeof(out));
+	TH_LOG("tcpstate-watch --counters said: %s", out);
+	EXPECT_NE(0, rc);
+	EXPECT_NE(124, rc);
+	EXPECT_NE(NULL, strstr(out, NEW_READER_MESSAGE));
+	ASSERT_EQ(0, sh("rmmod tcpstate"));
+	ASSERT_EQ(0, module_reload(""));
 }
 
 TEST_HARNESS_MAIN
