@@ -25,7 +25,6 @@
 #include "idmap.h"
 #include "owner.h"
 #include "sequence_output.h"
-#include "sockdiag.h"
 #include "summary.h"
 #include "textbuf.h"
 #include "top.h"
@@ -278,7 +277,7 @@ static int list_listeners(struct top *t, __u64 now)
 		t->rows[i].listed = 0;
 	t->last_relist_ns = now;
 	t->relisted_once = 1;
-	return sockdiag_dump(SOCKDIAG_STATE(TCP_LISTEN), on_listener, t);
+	return t->src.dump(SOCKDIAG_STATE(TCP_LISTEN), on_listener, t);
 }
 
 /* ---- listener sockets ---- */
@@ -388,7 +387,7 @@ static int on_timewait(const struct sockdiag_sock *s, void *arg)
 static int list_timewaits(struct top *t)
 {
 	idmap_clear(&t->tws);
-	return sockdiag_dump(SOCKDIAG_STATE(TCP_TIME_WAIT), on_timewait, t);
+	return t->src.dump(SOCKDIAG_STATE(TCP_TIME_WAIT), on_timewait, t);
 }
 
 /* ---- the seed ---- */
@@ -447,6 +446,8 @@ struct top *top_new(const struct top_sources *src, char *err, size_t errlen)
 		return NULL;
 	}
 	t->src = *src;
+	if (!t->src.dump)
+		t->src.dump = sockdiag_dump;
 	if (!stat("/proc/self/ns/net", &st))
 		t->netns = (__u32)st.st_ino;
 	idmap_init(&t->lsocks, sizeof(struct lsock), TOP_MAX_LSOCKS);
@@ -471,7 +472,7 @@ struct top *top_new(const struct top_sources *src, char *err, size_t errlen)
 	t->prev_ns = t->first_ns;
 	rc = list_listeners(t, t->first_ns);
 	if (!rc)
-		rc = sockdiag_dump(SOCKDIAG_STATE(TCP_SYN_RECV), on_request, t);
+		rc = t->src.dump(SOCKDIAG_STATE(TCP_SYN_RECV), on_request, t);
 	if (!rc)
 		rc = list_timewaits(t);
 	if (rc) {

@@ -68,6 +68,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sockdiag.h"
 #include "tcpstate.h"
 
 /* Default refresh interval, ms. */
@@ -80,6 +81,10 @@ struct top_sources {
 	/* The namespace's counters now; 0 or -errno. */
 	int (*read_counters)(struct tcpstate_counters *c, void *arg);
 	void *arg;
+	/* The kernel's list of sockets: NULL for sockdiag_dump(). */
+	int (*dump)(unsigned int states,
+		    int (*cb)(const struct sockdiag_sock *s, void *arg),
+		    void *arg);
 };
 
 /*
