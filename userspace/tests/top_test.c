@@ -816,6 +816,25 @@ TEST_F(top, per_listener_counts_and_rates)
 }
 
 /*
+ * A listener whose CLOSE -> LISTEN the ring lost, named first by a SYN
+ * right after the last listing: one row, under its bound address (the
+ * listing after finds it), not one more under the SYN's local address.
+ */
+TEST_F(top, a_listener_the_ring_missed_gets_one_row)
+{
+	START();
+	FRAME_AT(self->t0, 0, 0);
+	add_listener("0.0.0.0", 81, 0, 128, 4000000101UL);
+	top_note_loss(self->t);
+	syn_recv(self->t, self->t0, REQ(1), L80 + 81, "10.0.0.1", 81,
+		 "198.51.100.1", 40001, 1);
+	FRAME_AT(self->t0 + SEC, 0, 0);
+	ASSERT_ROW(H_SYNQ, "0.0.0.0:81", "0.0.0.0:81 1/128 1.0 0.0 0 0 - -");
+	ASSERT_EQ(1, table_len(self->frame, H_SYNQ))
+		TH_LOG("frame:\n%s", self->frame);
+}
+
+/*
  * Where a request lands: a v4 SYN (AF_INET, or IPv4-mapped AF_INET6) on
  * a dual-stack [::] listener, on its row; with a v6-only [::] listener
  * beside a 0.0.0.0 one, v4 to 0.0.0.0 and v6 to [::]; a listener bound
@@ -1178,15 +1197,68 @@ TEST_F(top, sort_order)
 			TH_LOG("row %u; frame:\n%s", i, self->frame);
 	}
 	ASSERT_EQ(4, table_len(self->frame, H_TWR));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		ASSERT_STREQ(remotes[i], row_key(self->frame, H_TWR, i,
 						 self->buf, sizeof(self->buf)))
 			TH_LOG("row %u; frame:\n%s", i, self->frame);
+	}
 }
 
 /*
- * The layout: every row's fields end under their header's, as top.h
- * draws the frame (one row of each table, byte for byte).
+ * The first label of @header that @line's fields do not line up with:
+ * the first label (@key_words words: the key, left-aligned) and OWNER
+ * start where their field starts, every other label ends where its field
+ * ends (right-aligned numbers and durations). NULL when all line up.
+ */
+static const char *misaligned(const char *header, unsigned int key_words,
+			      const char *line, char *label, size_t len)
+{
+	size_t hl = strlen(header), ll = strlen(line), i = 0, start, end;
+
+	/* Skip the key's words. */
+	while (key_words--) {
+		while (i < hl && header[i] != ' ')
+			i++;
+		while (i < hl && header[i] == ' ')
+			i++;
+	}
+	while (i < hl) {
+		start = i;
+		while (i < hl && header[i] != ' ')
+			i++;
+		end = i - 1;
+		snprintf(label, len, "%.*s", (int)(i - start), header + start);
+		if (!strcmp(label, "OWNER")) {
+			if (start >= ll || line[start] == ' ' ||
+			    line[start - 1] != ' ')
+				return label;
+		} else if (end >= ll || line[end] == ' ' ||
+			   (end + 1 < ll && line[end + 1] != ' ')) {
+			return label;
+		}
+		while (i < hl && header[i] == ' ')
+			i++;
+	}
+	return NULL;
+}
+
+#define ASSERT_ALIGNED(header, key_words) do {				\
+	unsigned int _n;						\
+	char _label[64];						\
+									\
+	for (_n = 0; table_line(self->frame, header, _n, self->buf,	\
+				sizeof(self->buf)); _n++) {		\
+		ASSERT_EQ(NULL, misaligned(header, key_words, self->buf, \
+					   _label, sizeof(_label)))	\
+			TH_LOG("'%s' not under its label in\n%s\n%s\n" \
+			       "frame:\n%s", _label, header, self->buf, \
+			       self->frame);				\
+	}								\
+} while (0)
+
+/*
+ * The layout: the tables in their order with one blank line between,
+ * and every row's fields under their header's labels.
  */
 TEST_F(top, rows_align_under_their_headers)
 {
@@ -1195,17 +1267,30 @@ TEST_F(top, rows_align_under_their_headers)
 
 	ASSERT_EQ(0, read_port_range(&lo, &hi));
 	add_listener("0.0.0.0", 80, 3, 128, 4000000051UL);
+	add_listener("::1", 65535, 4095, 4096, 4000000052UL);
 	add_request("10.0.0.1", 80, "198.51.100.1", 40000);
 	add_timewait("10.0.0.1", lo, "192.0.2.10", 443, TCP_TIME_WAIT,
 		     58000);
 	START();
 	FRAME_AT(self->t0, 0, 0);
-	ASSERT_STREQ("0.0.0.0:80                 1/128     0.0     0.0       0       0       -       -",
-		     table_line(self->frame, H_SYNQ, 0, self->buf,
-				sizeof(self->buf)));
-	ASSERT_STREQ("0.0.0.0:80                 3/128         0       0 uid=1000",
-		     table_line(self->frame, H_ACCQ, 0, self->buf,
-				sizeof(self->buf)));
+	/* The blank lines between the tables. */
+	ASSERT_STREQ(H_SYNQ, frame_line(self->frame, 4, self->buf,
+					sizeof(self->buf)));
+	ASSERT_STREQ("", frame_line(self->frame, 7, self->buf,
+				    sizeof(self->buf)));
+	ASSERT_STREQ(H_ACCQ, frame_line(self->frame, 8, self->buf,
+					sizeof(self->buf)));
+	ASSERT_STREQ("", frame_line(self->frame, 11, self->buf,
+				    sizeof(self->buf)));
+	ASSERT_STREQ(H_TWR, frame_line(self->frame, 12, self->buf,
+				       sizeof(self->buf)));
+	ASSERT_STREQ("", frame_line(self->frame, 14, self->buf,
+				    sizeof(self->buf)));
+	ASSERT_STREQ(H_TWL, frame_line(self->frame, 15, self->buf,
+				       sizeof(self->buf)));
+	ASSERT_STREQ("", frame_line(self->frame, 17, self->buf,
+				    sizeof(self->buf)));
+
 	/* Ages of a seeded sock: "2.000s", or a ms more on a slow day. */
 	table_line(self->frame, H_TWR, 0, self->buf, sizeof(self->buf));
 	self->buf[36] = self->buf[44] = 'x';
@@ -1217,24 +1302,34 @@ TEST_F(top, rows_align_under_their_headers)
 	self->buf[36] = self->buf[44] = 'x';
 	snprintf(expect, sizeof(expect), "%-22u       1  2.00xs  2.00xs", lo);
 	ASSERT_STREQ(expect, self->buf) TH_LOG("frame:\n%s", self->frame);
-	/* The blank lines between the tables. */
-	ASSERT_STREQ(H_SYNQ, frame_line(self->frame, 4, self->buf,
-					sizeof(self->buf)));
-	ASSERT_STREQ("", frame_line(self->frame, 6, self->buf,
-				    sizeof(self->buf)));
-	ASSERT_STREQ(H_ACCQ, frame_line(self->frame, 7, self->buf,
-					sizeof(self->buf)));
-	ASSERT_STREQ("", frame_line(self->frame, 9, self->buf,
-				    sizeof(self->buf)));
-	ASSERT_STREQ(H_TWR, frame_line(self->frame, 10, self->buf,
-				       sizeof(self->buf)));
-	ASSERT_STREQ("", frame_line(self->frame, 12, self->buf,
-				    sizeof(self->buf)));
-	ASSERT_STREQ(H_TWL, frame_line(self->frame, 13, self->buf,
-				       sizeof(self->buf)));
-	ASSERT_STREQ("", frame_line(self->frame, 15, self->buf,
-				    sizeof(self->buf)));
-	ASSERT_EQ(15, (int)table_len(self->frame, H_TWL) + 14);
+	ASSERT_ALIGNED(H_TWR, 2);
+	ASSERT_ALIGNED(H_TWL, 3);
+	ASSERT_ALIGNED(H_SYNQ, 1);
+	ASSERT_ALIGNED(H_ACCQ, 1);
+}
+
+/*
+ * Ages of every form the view prints ("812ns", "5.3us", "241.10ms",
+ * "59.999s") stay inside their columns, under OLDEST and NEWEST.
+ */
+TEST_F(top, columns_stay_aligned_for_every_duration)
+{
+	static const __u64 ages[] = {
+		812, 5300, 241100 * NSEC_PER_USEC, 59999 * MSEC,
+	};
+	unsigned int i;
+	__u64 t1;
+
+	START();
+	t1 = self->t0 + 60 * SEC;
+	for (i = 0; i < 4; i++)
+		tw_ev(self->t, TCPSTATE_EV_TIMEWAIT, t1 - ages[i], TW(i),
+		      "10.0.0.1", 50000 + i, "192.0.2.1", 1000 + i,
+		      TCP_FIN_WAIT2, TCP_TIME_WAIT);
+	FRAME_AT(t1, 0, 0);
+	ASSERT_EQ(4, table_len(self->frame, H_TWR));
+	ASSERT_ALIGNED(H_TWR, 2);
+	ASSERT_ALIGNED(H_TWL, 3);
 }
 
 /* How many lines @frame has, and the longest. */
