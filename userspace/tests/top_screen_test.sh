@@ -120,8 +120,11 @@ rc=$?
 [ $rc -ne 0 ] && { tap_diag "$rows rows, the last '$last'"; show; }
 tap_result $rc "$t_help"
 
+# ... and nothing wrapped: the namespace lines in their rows.
 w=$(widest)
-[ "$w" -le 80 ] && [ "$w" -gt 60 ]
+[ "$w" -le 80 ] && [ "$w" -gt 60 ] &&
+	screen | sed -n 2p | grep -q '^SYN_RECV [0-9]* TIME_WAIT ' &&
+	screen | sed -n 3p | grep -q '^ports [0-9]*-[0-9]* '
 rc=$?
 [ $rc -ne 0 ] && { tap_diag "widest line: $w"; show; }
 tap_result $rc "$t_width"

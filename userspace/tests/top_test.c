@@ -627,6 +627,15 @@ TEST_F(top, syn_queue_seeded_then_from_events)
 		     40004, 0);
 	FRAME_AT(t1 + 4 * SEC, 0, 0);
 	ASSERT_ROW(H_SYNQ, "[::]:8080", "[::]:8080 1/64 0.0 0.0 0 0 - -");
+
+	/* On port 80, whose listener an event named, a request listed at
+	 * start completes: the kernel's qlen again.
+	 */
+	syn_recv_end(self->t, t1 + 4 * SEC, REQ(102), CHILD(102),
+		     TCPSTATE_SRE_COMPLETED, "10.0.0.1", 80, "198.51.100.2",
+		     40002, 5);
+	FRAME_AT(t1 + 5 * SEC, 0, 0);
+	ASSERT_ROW(H_SYNQ, "0.0.0.0:80", "0.0.0.0:80 5/128 0.0 0.0 1 0 - -");
 }
 
 /*
@@ -798,6 +807,21 @@ TEST_F(top, per_listener_counts_and_rates)
 		   "127.0.0.1:443 8/32 4.0 0.0 1 1 - -");
 	ASSERT_STREQ("127.0.0.1:443", row_key(self->frame, H_ACCQ, 0,
 					      self->buf, sizeof(self->buf)));
+
+	/* One of port 443's sockets closes: its queue no longer counts. */
+	self->w.socks[2].gone = 1;
+	{
+		struct tcpstate_event ev = ev_of(TCPSTATE_EV_STATE, t2,
+						 L443 + 1, 0, "127.0.0.1",
+						 443, "0.0.0.0", 0);
+
+		ev.oldstate = TCP_LISTEN;
+		ev.newstate = TCP_CLOSE;
+		top_feed(self->t, &ev);
+	}
+	FRAME_AT(t2 + 700 * MSEC, 0, 0);
+	ASSERT_ROW(H_SYNQ, "127.0.0.1:443",
+		   "127.0.0.1:443 4/16 0.0 0.0 1 1 - -");
 
 	/* A listener closes: gone from sock_diag, its row stays (it saw
 	 * something) without an accept queue or owner.
@@ -986,6 +1010,9 @@ TEST_F(top, time_wait_by_remote_and_local_port)
 	/* An orphan still in FIN_WAIT2: not TIME_WAIT. */
 	add_timewait("10.0.0.1", 80, "198.51.100.8", 40002, TCP_FIN_WAIT2,
 		     30000);
+	/* A dual-stack socket's, listed IPv4-mapped. */
+	add_timewait("::ffff:10.0.0.2", 40000, "::ffff:192.0.2.40", 443,
+		     TCP_TIME_WAIT, 50000);
 	START();
 
 	FRAME_AT(self->t0, 0, 0);
@@ -1028,10 +1055,35 @@ TEST_F(top, time_wait_by_remote_and_local_port)
 	ASSERT_STREQ("1", field(row(self->frame, H_TWL, port, self->buf2,
 				    sizeof(self->buf2)),
 				1, self->buf, sizeof(self->buf)));
-	/* One row per destination: 443, and port 80's two clients. */
-	ASSERT_EQ(3, table_len(self->frame, H_TWR));
-	ASSERT_EQ(nports + !!outside_port + 1,
+	/* One row per destination: 443, port 80's two clients, the
+	 * dual-stack one (as IPv4).
+	 */
+	ASSERT_EQ(4, table_len(self->frame, H_TWR));
+	ASSERT_EQ(nports + !!outside_port + 2,
 		  table_len(self->frame, H_TWL));
+	ASSERT_STREQ("192.0.2.40:443 1", row_head(self->frame, H_TWR,
+						  "192.0.2.40:443", 2,
+						  self->buf,
+						  sizeof(self->buf)));
+
+	/* The ring brings again what the listing had (the ring opens
+	 * first): still one, aged from the later of the two.
+	 */
+	tw_ev(self->t, TCPSTATE_EV_TIMEWAIT, self->t0 - 30 * SEC, TW(40),
+	      "10.0.0.2", 40000, "192.0.2.40", 443, TCP_FIN_WAIT2,
+	      TCP_TIME_WAIT);
+	FRAME_AT(self->t0 + 100 * MSEC, 0, 0);
+	row(self->frame, H_TWR, "192.0.2.40:443", self->buf2,
+	    sizeof(self->buf2));
+	ASSERT_STREQ("1", field(self->buf2, 1, self->buf, sizeof(self->buf)))
+		TH_LOG("%s", self->buf2);
+	age = parse_duration(field(self->buf2, 2, self->buf,
+				   sizeof(self->buf)));
+	ASSERT_LE(10100 * (long long)MSEC, age) TH_LOG("%s", self->buf2);
+	ASSERT_GT(10600 * (long long)MSEC, age) TH_LOG("%s", self->buf2);
+	/* Its end, in the IPv4 form, removes the IPv4-mapped one. */
+	tw_ev(self->t, TCPSTATE_EV_TIMEWAIT_END, self->t0, TW(40), "10.0.0.2",
+	      40000, "192.0.2.40", 443, 0, TCP_TIME_WAIT);
 
 	/* Events from here, exact ages. To 192.0.2.20:80: three, 5, 3 and
 	 * 1 s before t1; one of them IPv4-mapped IPv6 (a dual-stack
@@ -1054,6 +1106,7 @@ TEST_F(top, time_wait_by_remote_and_local_port)
 	ASSERT_ROW(H_TWR, "192.0.2.20:80", expect);
 	ASSERT_NO_ROW(H_TWR, "192.0.2.30:443");
 	ASSERT_NO_ROW(H_TWR, "[::ffff:192.0.2.20]:80");
+	ASSERT_NO_ROW(H_TWR, "192.0.2.40:443");
 	snprintf(port, sizeof(port), "%u", hi - 1);
 	snprintf(expect, sizeof(expect), "%u 1 3.000s 3.000s", hi - 1);
 	ASSERT_ROW(H_TWL, port, expect);
