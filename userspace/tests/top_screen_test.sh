@@ -23,12 +23,14 @@ pane=top:0.0
 tmx() {
 	tmux -S "$sock" -f /dev/null "$@"
 }
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
 	tmx kill-server 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
+# shellcheck source-path=SCRIPTDIR source=../../scripts/tap.sh
 . "$here/../../scripts/tap.sh"
 tap_header
 tap_plan 8
@@ -67,6 +69,7 @@ poll() {
 frame_no() {
 	screen | sed -n '1s/^tcpstate top .* frame \([0-9]*\)$/\1/p' | grep . || echo 0
 }
+# shellcheck disable=SC2317 # called through poll
 frame_after() {
 	[ "$(frame_no)" -gt "$1" ]
 }
@@ -158,6 +161,7 @@ rc=$?
 tap_result $rc "$t_wide"
 
 tmx send-keys -t "$pane" q
+# shellcheck disable=SC2317 # called through poll
 exited() {
 	screen | grep -q '^top-exit='
 }
@@ -175,4 +179,4 @@ rc=$?
 [ $rc -ne 0 ] && { tap_diag "alternate_on '$alt'"; show; }
 tap_result $rc "$t_screen"
 
-exit $tap_status
+exit "$tap_status"
