@@ -1728,4 +1728,114 @@ TEST_F(fake, top_without_counters_says_why)
 	ASSERT_EQ(1, count_lines(self->r.err)) TH_LOG("stderr '%s'", self->r.err);
 }
 
+/*
+ * Line @n (0-based) of @out starting with "@key ", its fields separated
+ * by one blank each, into @buf ("" when there is none).
+ */
+static const char *line_of_key(const char *out, const char *key,
+			       unsigned int n, char *buf, size_t len)
+{
+	size_t kl = strlen(key), o = 0;
+	const char *p;
+
+	buf[0] = '\0';
+	for (p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, kl) || p[kl] != ' ' || n--)
+			continue;
+		for (; *p && *p != '\n' && o + 1 < len; p++)
+			if (*p != ' ' || (o && buf[o - 1] != ' '))
+				buf[o++] = *p;
+		buf[o] = '\0';
+		break;
+	}
+	return buf;
+}
+
+/*
+ * --top -b on the fake's ring: the events reach the frame. A listener
+ * sock_diag does not know (192.0.2.200:4444, not on this host) named by
+ * its CLOSE -> LISTEN, 3 SYNs queued (qlen 1, 2, 3), one expired (qlen
+ * 2), a cookie, an ACK dropped on a full accept queue; a TIME_WAIT to
+ * 198.51.100.77:6000; and another namespace's SYN, which the filter the
+ * view sets keeps out.
+ */
+TEST_F(fake, top_batch_shows_the_ring_events)
+{
+	static const struct {
+		unsigned int type, reason, qlen;
+		__u64 sock_id;
+	} evs[] = {
+		{ TCPSTATE_EV_STATE, 0, 0, 0x1 },
+		{ TCPSTATE_EV_SYN_RECV, 0, 1, 0x10 },
+		{ TCPSTATE_EV_SYN_RECV, 0, 2, 0x11 },
+		{ TCPSTATE_EV_SYN_RECV, 0, 3, 0x12 },
+		{ TCPSTATE_EV_SYN_RECV_END, TCPSTATE_SRE_EXPIRED, 2, 0x10 },
+		{ TCPSTATE_EV_SYNCOOKIE_SENT, 0, 0, 0 },
+		{ TCPSTATE_EV_ACK_DROP, TCPSTATE_DROP_ACCEPT_QUEUE_FULL, 128,
+		  0x13 },
+		{ TCPSTATE_EV_TIMEWAIT, 0, 0, 0x20 },
+		{ TCPSTATE_EV_SYN_RECV, 0, 50, 0x14 },	/* elsewhere */
+	};
+	struct tcpstate_event ev[ARRAY_SIZE(evs)];
+	char path[] = "/tmp/tcpstate-top-events-XXXXXX";
+	const char *const args[] = { "--top", "-b", "-c", "1", "-i", "0.3",
+				     NULL };
+	char nslink[64] = "", buf[256];
+	unsigned int netns = 0, i;
+	struct timespec now;
+	int fd;
+
+	ASSERT_LT(0, readlink("/proc/self/ns/net", nslink,
+			      sizeof(nslink) - 1));
+	ASSERT_EQ(1, sscanf(nslink, "net:[%u]", &netns));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	memset(ev, 0, sizeof(ev));
+	for (i = 0; i < ARRAY_SIZE(evs); i++) {
+		ev[i].type = (__u16)evs[i].type;
+		ev[i].ts_ns = (__u64)now.tv_sec * 1000000000ULL +
+			      (__u64)now.tv_nsec;
+		ev[i].sock_id = evs[i].sock_id;
+		ev[i].peer_id = evs[i].type == TCPSTATE_EV_STATE ? 0 : 0x1;
+		ev[i].netns = netns;
+		ev[i].family = AF_INET;
+		inet_pton(AF_INET, "192.0.2.200", ev[i].saddr);
+		ev[i].sport = 4444;
+		inet_pton(AF_INET, "198.51.100.77", ev[i].daddr);
+		ev[i].dport = 6000;
+		ev[i].reason = (__u8)evs[i].reason;
+		ev[i].qlen = evs[i].qlen;
+	}
+	ev[0].oldstate = TCPS_CLOSE;
+	ev[0].newstate = TCPS_LISTEN;
+	memset(ev[0].daddr, 0, sizeof(ev[0].daddr));
+	ev[0].dport = 0;
+	ev[7].peer_id = 0;
+	ev[7].oldstate = TCPS_FIN_WAIT2;
+	ev[7].newstate = TCPS_TIME_WAIT;
+	ev[8].netns = netns + 1;
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)sizeof(ev), write(fd, ev, sizeof(ev)));
+	close(fd);
+	ASSERT_EQ(0, run_replay(&self->r, path, NULL, NULL, 0, args));
+	unlink(path);
+	if (self->r.status == 1 && strstr(self->r.err, "sock_diag"))
+		SKIP(return, "no sock_diag here: %.200s", self->r.err);
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+
+	/* SYNQ/MAX EXPIRED COOKIES HS_P50 HS_P99, SYN/s aside (timing). */
+	line_of_key(self->r.out, "192.0.2.200:4444", 0, buf, sizeof(buf));
+	ASSERT_EQ(0, strncmp(buf, "192.0.2.200:4444 2/0 ", 21))
+		TH_LOG("'%s' in '%s'", buf, self->r.out);
+	ASSERT_NE(NULL, strstr(buf, " 0.0 1 1 - -"))
+		TH_LOG("'%s' in '%s'", buf, self->r.out);
+	ASSERT_STREQ("192.0.2.200:4444 - 1 1 - (closed)",
+		     line_of_key(self->r.out, "192.0.2.200:4444", 1, buf,
+				 sizeof(buf)))
+		TH_LOG("'%s'", self->r.out);
+	line_of_key(self->r.out, "198.51.100.77:6000", 0, buf, sizeof(buf));
+	ASSERT_EQ(0, strncmp(buf, "198.51.100.77:6000 1 ", 21))
+		TH_LOG("'%s' in '%s'", buf, self->r.out);
+}
+
 TEST_HARNESS_MAIN
