@@ -321,6 +321,21 @@ static struct listener_row *listener_row(struct top *t, __u64 id,
 	return r;
 }
 
+/* LISTEN -> CLOSE: its id may name another socket later. */
+static void listener_closed(struct top *t, __u64 id)
+{
+	struct lsock *l = idmap_get(&t->lsocks, id);
+	struct listener_row *r;
+
+	if (!l)
+		return;
+	r = &t->rows[l->row];
+	r->nlsocks--;
+	if (r->lsock_id == id)
+		r->lsock_id = 0;
+	idmap_del(&t->lsocks, id);
+}
+
 /* CLOSE -> LISTEN: the listener's own bound address names its row. */
 static void listener_opened(struct top *t, __u64 id, const struct endpoint *ep)
 {
@@ -328,7 +343,7 @@ static void listener_opened(struct top *t, __u64 id, const struct endpoint *ep)
 	struct lsock *l;
 	int added, i;
 
-	idmap_del(&t->lsocks, id);
+	listener_closed(t, id);
 	i = row_exact(t, ep);
 	r = i >= 0 ? &t->rows[i] : row_add(t, ep);
 	if (!r)
@@ -574,7 +589,7 @@ void top_feed(struct top *t, const struct tcpstate_event *ev)
 		if (ev->newstate == TCP_LISTEN)
 			listener_opened(t, ev->sock_id, &local);
 		else if (ev->oldstate == TCP_LISTEN)
-			idmap_del(&t->lsocks, ev->sock_id);
+			listener_closed(t, ev->sock_id);
 		break;
 	case TCPSTATE_EV_SYN_RECV:
 		r = listener_row(t, ev->peer_id, &local, &l);
@@ -886,14 +901,19 @@ static void percentile_text(char *buf, size_t len, const struct hist *h,
 	duration_text(buf, len, hist_percentile(h, pct));
 }
 
+/* SO_REUSEPORT listeners sharing the row say how many they are. */
 static void owner_text(char *buf, size_t len, const struct listener_row *r)
 {
+	int n;
+
 	if (r->owner == OWNER_FOUND)
-		snprintf(buf, len, "%d/%s", (int)r->pid, r->comm);
+		n = snprintf(buf, len, "%d/%s", (int)r->pid, r->comm);
 	else if (r->listed)
-		snprintf(buf, len, "uid=%u", r->uid);
+		n = snprintf(buf, len, "uid=%u", r->uid);
 	else
-		snprintf(buf, len, "- (closed)");
+		n = snprintf(buf, len, "- (closed)");
+	if (r->listed && r->nsocks > 1 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (%u sockets)", r->nsocks);
 }
 
 /*
@@ -1005,7 +1025,10 @@ int top_print(struct top *t, FILE *out, unsigned int cols,
 		if (cut_note(&fo, got[0], nrows, i))
 			break;
 		endpoint_text(ep, sizeof(ep), &r->ep);
-		snprintf(c, sizeof(c), "%u/%u", r->synq_now, r->accmax);
+		if (r->listed)
+			snprintf(c, sizeof(c), "%u/%u", r->synq_now, r->accmax);
+		else
+			snprintf(c, sizeof(c), "%u/-", r->synq_now);
 		percentile_text(a, sizeof(a), r->handshake, 50);
 		percentile_text(b, sizeof(b), r->handshake, 99);
 		snprintf(line, sizeof(line), "%-22s %9s %7.1f %7.1f %7llu %7llu %7s %7s",
