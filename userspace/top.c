@@ -672,12 +672,17 @@ static void found_owner(unsigned long inode, pid_t pid, void *arg)
 
 	for (i = 0; i < t->nrows; i++) {
 		struct listener_row *r = &t->rows[i];
+		char *c;
 
 		if (r->inode != inode || r->owner != OWNER_UNKNOWN)
 			continue;
 		r->owner = OWNER_FOUND;
 		r->pid = pid;
 		owner_read_comm(pid, r->comm);
+		/* One field, whatever the task calls itself. */
+		for (c = r->comm; *c; c++)
+			if ((unsigned char)*c <= ' ' || *c == 0x7f)
+				*c = '?';
 	}
 }
 
