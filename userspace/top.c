@@ -781,7 +781,7 @@ int top_refresh(struct top *t, unsigned long long now_ns)
 
 struct group {
 	struct endpoint ep;		/* remote end, or local port alone */
-	unsigned long long count, in_range;
+	unsigned long long count;
 	__u64 oldest_ns, newest_ns;	/* since_ns of the first and last */
 };
 
@@ -796,10 +796,16 @@ static int by_count(const void *a, const void *b)
 	return memcmp(x->ep.addr, y->ep.addr, sizeof(x->ep.addr));
 }
 
+static int in_port_range(const struct top *t, unsigned int port)
+{
+	return port >= t->port_lo && port <= t->port_hi;
+}
+
 /*
- * The timewait socks grouped by remote end (@by_remote) or by local
- * port, sorted by count; NULL (and *@n 0) when there are none or no
- * memory.
+ * The timewait socks split as top.h says and grouped: those whose local
+ * port lies in ip_local_port_range (connections this host opened) by
+ * remote end (@by_remote), the others by local port; sorted by count.
+ * NULL (and *@n 0) when there are none or no memory.
  */
 static struct group *group_tws(const struct top *t, int by_remote,
 			       size_t *n)
@@ -823,6 +829,8 @@ static struct group *group_tws(const struct top *t, int by_remote,
 		struct group *x;
 		int added;
 
+		if (in_port_range(t, w->local.port) != by_remote)
+			continue;
 		if (by_remote) {
 			ep = w->remote;
 		} else {
@@ -840,9 +848,6 @@ static struct group *group_tws(const struct top *t, int by_remote,
 		}
 		x = &g[*slot];
 		x->count++;
-		if (w->local.port >= t->port_lo && w->local.port <= t->port_hi &&
-		    t->port_hi)
-			x->in_range++;
 		if (w->since_ns < x->oldest_ns)
 			x->oldest_ns = w->since_ns;
 		if (w->since_ns > x->newest_ns)
@@ -1061,7 +1066,7 @@ int top_print(struct top *t, FILE *out, unsigned int cols,
 	}
 
 	emit(&fo, "");
-	emit(&fo, "TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST   PORTS  USE%");
+	emit(&fo, "TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST  USE%");
 	for (i = 0; i < nremote && i < got[1]; i++) {
 		const struct group *g = &remote[i];
 
@@ -1070,9 +1075,9 @@ int top_print(struct top *t, FILE *out, unsigned int cols,
 		endpoint_text(ep, sizeof(ep), &g->ep);
 		duration_text(a, sizeof(a), t->now_ns - g->oldest_ns);
 		duration_text(b, sizeof(b), t->now_ns - g->newest_ns);
-		snprintf(line, sizeof(line), "%-22s %7llu %7s %7s %7llu %5.1f",
-			 ep, g->count, a, b, g->in_range,
-			 range ? (double)g->in_range * 100.0 / (double)range : 0.0);
+		snprintf(line, sizeof(line), "%-22s %7llu %7s %7s %5.1f",
+			 ep, g->count, a, b,
+			 (double)g->count * 100.0 / (double)range);
 		emit(&fo, line);
 	}
 

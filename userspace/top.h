@@ -37,8 +37,8 @@
  *   LISTENER               ACCQ/MAX OVERFLOWS   DROPS OWNER
  *   ADDR:PORT                 Q/M         N       N PID/COMM or uid=N, or -
  *   <empty>
- *   TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST   PORTS  USE%
- *   ADDR:PORT                    N   AGE     AGE        N   P.P
+ *   TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST  USE%
+ *   ADDR:PORT                    N   AGE     AGE   P.P
  *   <empty>
  *   TIME_WAIT LOCAL PORT     COUNT  OLDEST  NEWEST
  *   PORT                         N   AGE     AGE
@@ -55,12 +55,17 @@
  * (SYN or third ACK dropped, accept queue full), DROPS (every listen drop)
  * count since the view started; HS_P50/HS_P99: SYN to third ACK (the
  * request sock's time in the SYN queue) of handshakes completed since the
- * view started, "-" for none. TIME_WAIT REMOTE rows group by remote
- * address and port, sorted by COUNT; PORTS: how many of them hold a local
- * port inside ip_local_port_range, USE%: that of the range's size (how
- * near connect()s to that destination are to running out of ports).
- * AGE/DUR: as the sequence view prints durations ("812us", "3.4ms",
- * "59.8s").
+ * view started, "-" for none. The TIME_WAIT tables split the timewait
+ * socks in two: those whose local port lies in ip_local_port_range
+ * (connections this host opened: connect() picks such ports) are the
+ * TIME_WAIT REMOTE rows, grouped by remote address and port, sorted by
+ * COUNT, and USE% is COUNT of the range's size, one decimal (how near
+ * connect()s to that destination are to running out of ports); the
+ * others (connections to this host's services) are the TIME_WAIT LOCAL
+ * PORT rows, grouped by local port, sorted by COUNT. OLDEST/NEWEST: the
+ * ages of the group's oldest and newest.
+ * AGE/DUR: as the sequence view prints durations (812ns, 40.1us, 1.20ms,
+ * 60.000s).
  */
 #ifndef TCPSTATE_TOP_H
 #define TCPSTATE_TOP_H
