@@ -927,7 +927,7 @@ static void owner_text(char *buf, size_t len, const struct listener_row *r)
 }
 
 /*
- * How many rows each table gets of @max_rows lines: three namespace
+ * How many rows each table gets of @max_rows lines: four namespace
  * lines and a blank line and a header per table are fixed; a listener
  * row costs two lines (both listener tables show it). One row at a time
  * round the tables that want more, so a long table never hides a short
@@ -935,7 +935,7 @@ static void owner_text(char *buf, size_t len, const struct listener_row *r)
  */
 static void share_rows(const size_t *want, size_t *got, unsigned int max_rows)
 {
-	long avail = (long)max_rows - 3 - 2 * 4;
+	long avail = (long)max_rows - 4 - 2 * 4;
 	int gave = 1;
 
 	got[0] = got[1] = got[2] = 0;
@@ -1013,12 +1013,15 @@ int top_print(struct top *t, FILE *out, unsigned int cols,
 	emit(&fo, line);
 	missed = counter(&t->now, TCPSTATE_C_PROBES_MISSED_SINCE_SEED) != 0;
 	snprintf(line, sizeof(line),
-		 "SYN_RECV %llu TIME_WAIT %llu | %.1f syn/s %.1f handshakes/s %.1f overflows/s | ring drops %llu%s",
+		 "SYN_RECV %llu TIME_WAIT %llu | ring drops %llu%s",
 		 (unsigned long long)counter(&t->now, TCPSTATE_C_SYN_RECV),
 		 (unsigned long long)counter(&t->now, TCPSTATE_C_TIME_WAIT),
-		 t->syn_rate, t->handshake_rate, t->overflow_rate,
 		 (unsigned long long)counter(&t->now, TCPSTATE_C_RING_DROPS),
 		 missed ? " | GAUGES INEXACT (--reseed)" : "");
+	emit(&fo, line);
+	snprintf(line, sizeof(line),
+		 "per second: %.1f syn %.1f handshakes %.1f overflows",
+		 t->syn_rate, t->handshake_rate, t->overflow_rate);
 	emit(&fo, line);
 	range = t->port_hi ? t->port_hi - t->port_lo + 1ULL : 0;
 	snprintf(line, sizeof(line),

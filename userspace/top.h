@@ -28,7 +28,8 @@
  * separated by one empty line):
  *
  *   tcpstate top HH:MM:SS netns INODE interval 1.0s frame N
- *   SYN_RECV G TIME_WAIT G | R syn/s R handshakes/s R overflows/s | ring drops D
+ *   SYN_RECV G TIME_WAIT G | ring drops D
+ *   per second: R syn R handshakes R overflows
  *   ports LO-HI (N) tw_reuse V max_tw_buckets V
  *   <empty>
  *   LISTENER               SYNQ/MAX   SYN/s   RTX/s EXPIRED COOKIES  HS_P50  HS_P99
@@ -43,10 +44,11 @@
  *   TIME_WAIT LOCAL PORT     COUNT  OLDEST  NEWEST
  *   PORT                         N   AGE     AGE
  *
- * G: gauges now (syn_recv, time_wait counters); R: per second over the
- * interval, one decimal (syn/s: syn_queue_added; handshakes/s: SYN_SENT
- * or SYN_RECV -> ESTABLISHED events; overflows/s: accept_overflows); D:
- * ring_drops. ADDR:PORT as the listener is bound (0.0.0.0:80, [::]:80,
+ * G: gauges now (syn_recv, time_wait counters); D: ring_drops; the line
+ * ends with " | GAUGES INEXACT (--reseed)" while probes_missed_since_seed
+ * is not 0. R: per second over the interval, one decimal (syn:
+ * syn_queue_added; handshakes: SYN_SENT or SYN_RECV -> ESTABLISHED
+ * events; overflows: accept_overflows). ADDR:PORT as the listener is bound (0.0.0.0:80, [::]:80,
  * IPv4-mapped IPv6 addresses shown as IPv4). Listener rows: one per bound
  * address and port (SO_REUSEPORT listeners on the same one share a row,
  * their queues summed), sorted by SYN/s, then SYN queue, then port;
