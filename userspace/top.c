@@ -80,6 +80,7 @@ struct lsock {
 	unsigned int row;
 	int has_qlen;
 	unsigned int synq;
+	__u64 synq_ns;		/* the time of the event that gave it */
 };
 
 struct req {
@@ -356,11 +357,18 @@ static void listener_opened(struct top *t, __u64 id, const struct endpoint *ep)
 		r->lsock_id = id;
 }
 
+/*
+ * The latest by event time, not by ring order: two CPUs' events may
+ * reach the ring in the other order than they read the queue's length.
+ */
 static void set_qlen(struct listener_row *r, struct lsock *l,
-		     unsigned int qlen)
+		     const struct tcpstate_event *ev)
 {
+	if (l->has_qlen && ev->ts_ns < l->synq_ns)
+		return;
 	l->has_qlen = 1;
-	l->synq = qlen;
+	l->synq = ev->qlen;
+	l->synq_ns = ev->ts_ns;
 	r->has_qlen = 1;
 }
 
@@ -563,7 +571,7 @@ static void request_ended(struct top *t, const struct tcpstate_event *ev,
 			hist_add(r->handshake, ev->ts_ns - q->syn_ns);
 	}
 	if (l)
-		set_qlen(r, l, ev->qlen);
+		set_qlen(r, l, ev);
 out:
 	if (q)
 		idmap_del(&t->reqs, ev->sock_id);
@@ -597,7 +605,7 @@ void top_feed(struct top *t, const struct tcpstate_event *ev)
 			break;
 		r->syns++;
 		if (l)
-			set_qlen(r, l, ev->qlen);
+			set_qlen(r, l, ev);
 		q = idmap_put(&t->reqs, ev->sock_id, &added);
 		if (q) {
 			q->syn_ns = ev->ts_ns;
