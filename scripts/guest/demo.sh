@@ -66,22 +66,22 @@ next_status() {
 }
 
 # What tcpstate-watch printed since the last show: every status line, and
-# the first $show_max records of each kind (the others counted at the end).
+# the first $show_max records of each kind, the others counted where the
+# first of them would be.
 show() {
 	# Complete lines only, up to a count taken first: none is lost or cut.
 	upto=$(wc -l < "$out")
 	sed -n "$((shown + 1)),${upto}p" "$out" | awk -v max=$show_max '
-		/^tcpstate-watch: / { print; next }
-		{
-			if (++n[$2] <= max) { print; next }
-			if (!($2 in more))
-				order[++kinds] = $2
-			more[$2]++
-		}
+		{ line[NR] = $0; if (!/^tcpstate-watch: /) n[$2]++ }
 		END {
-			for (i = 1; i <= kinds; i++)
-				printf "    ... and %d more %s records like these\n",
-				       more[order[i]], order[i]
+			for (i = 1; i <= NR; i++) {
+				$0 = line[i]
+				if (/^tcpstate-watch: / || ++seen[$2] <= max)
+					print
+				else if (seen[$2] == max + 1)
+					printf "    ... and %d more %s records like these\n",
+					       n[$2] - max, $2
+			}
 		}'
 	shown=$upto
 }
@@ -169,9 +169,9 @@ tc qdisc del dev lo root
 wait_for 10 "the resets" at_least 3 reset_by_us
 wait_for 10 "the resets" at_least 2 reset_by_peer
 next_status
-show
 read -r _ z c1 c2 c3 _ < /tmp/overflow
 echo "(the clients' ports: Z $z, C1 $c1, C2 $c2, C3 $c3)"
+show
 sed -n 's/^# /tcpstate_seqgen, from the kernel: /p' /tmp/overflow.err
 echo "tcpstate-watch --counters:$(counters accept_overflows listen_drops)" \
 	"| the kernel's own: TcpExt ListenOverflows $(mib TcpExt ListenOverflows)" \
