@@ -4,7 +4,7 @@
  * other, so that the demo and the tests have known traffic to trace.
  *
  *   tcpstate_traffic [-4|-6] [-n COUNT] [-c client|server|reset] [-p PORT] [-s]
- *   tcpstate_traffic [-4|-6] -l -p PORT
+ *   tcpstate_traffic [-4|-6] -l -p PORT [-q BACKLOG] [-f FILL]
  *
  * Each connection: connect, accept, one byte each way, then the chosen
  * side closes first and the other closes once it has read EOF ("reset":
@@ -18,8 +18,11 @@
  * that is connect()'s reuse of a client-side timewait sock).
  *
  * -l only listens, on every address, with a backlog of 1024 (room for
- * half-open connections), printing "listening" when ready and never
- * accepting, until it is killed.
+ * half-open connections; -q sets another), printing "listening" when ready
+ * and never accepting, until it is killed. -f first starts FILL
+ * connections to it from loopback (non-blocking) and keeps them open:
+ * more than the backlog + 1 overflow its accept queue, and those clients'
+ * SYNs are dropped until their connect() gives up.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,7 +56,7 @@ static int usage(int opt)
 {
 	fprintf(opt == 'h' ? stdout : stderr,
 		"USAGE: tcpstate_traffic [-4|-6] [-n COUNT] [-c client|server|reset] [-p PORT] [-s]\n"
-		"       tcpstate_traffic [-4|-6] -l -p PORT\n");
+		"       tcpstate_traffic [-4|-6] -l -p PORT [-q BACKLOG] [-f FILL]\n");
 	return opt == 'h' ? 0 : 2;
 }
 
@@ -95,13 +98,13 @@ static long parse_num(const char *arg, long max, const char *what)
 int main(int argc, char **argv)
 {
 	int family = AF_INET, opt, lfd, err;
-	long count = 1, port = 0, i;
+	long count = 1, port = 0, backlog = 1024, fill = 0, i;
 	unsigned int closer = 0, k;
 	bool listen_only = false, same_port = false;
 	unsigned short cport, first_cport = 0;
 	struct ts_addr any;
 
-	while ((opt = getopt(argc, argv, "46n:c:p:lsh")) != -1) {
+	while ((opt = getopt(argc, argv, "46n:c:p:lq:f:sh")) != -1) {
 		if (family_option(opt, &family))
 			continue;
 		switch (opt) {
@@ -124,6 +127,12 @@ int main(int argc, char **argv)
 		case 'l':
 			listen_only = true;
 			break;
+		case 'q':
+			backlog = parse_num(optarg, 65535, "backlog");
+			break;
+		case 'f':
+			fill = parse_num(optarg, 1000, "fill");
+			break;
 		case 's':
 			same_port = true;
 			break;
@@ -140,10 +149,17 @@ int main(int argc, char **argv)
 		 * IPv4 too, as a plain [::] socket takes it).
 		 */
 		ts_addr_parse(AF_INET, "0.0.0.0", &any);
-		lfd = family == AF_INET ? tcp_listen(AF_INET, &any, port, 1024) :
-					  tcp_listen_dual(port, 1024);
+		lfd = family == AF_INET ?
+		      tcp_listen(AF_INET, &any, port, backlog) :
+		      tcp_listen_dual(port, backlog);
 		if (lfd < 0)
 			die("listen", -lfd);
+		/* The clients' fds stay open (never closed) until exit. */
+		for (i = 0; i < fill; i++) {
+			err = tcp_connect_nb(family, sock_port(lfd));
+			if (err < 0)
+				die("connect", -err);
+		}
 		printf("listening\n");
 		fflush(stdout);
 		for (;;)

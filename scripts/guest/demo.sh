@@ -15,12 +15,13 @@ seqgen=$sel/tcpstate_seqgen
 out=/tmp/watch.out
 flood_port=8080
 flood_syns=64
+full_port=8081
 tw_conns=20
 # Records shown per kind and phase; the rest are counted.
 show_max=3
 shown=0
 watch=
-listener=
+listeners=
 
 say() {
 	printf '### %s\n' "$@"
@@ -105,9 +106,17 @@ request_socks() {
 		/proc/net/tcp /proc/net/tcp6 | wc -l
 }
 
+# accept_queue PORT: the kernel's accept queue length of the listener on
+# PORT (its rx_queue in /proc/net/tcp).
+accept_queue() {
+	printf '%d' "0x$(awk -v p="$(printf ':%04X' "$1")" '
+		$4 == "0A" && substr($2, length($2) - 4) == p { split($5, q, ":"); print q[2]; exit }' /proc/net/tcp)"
+}
+
 cleanup() {
 	[ -z "$watch" ] || kill "$watch" 2>/dev/null || true
-	[ -z "$listener" ] || kill "$listener" 2>/dev/null || true
+	# shellcheck disable=SC2086 # a list of pids
+	[ -z "$listeners" ] || kill $listeners 2>/dev/null || true
 	tc qdisc del dev lo root 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -146,7 +155,7 @@ say "   Its SYN-ACKs go nowhere. Look for: SYN_RECV $flood_syns in the status li
 say "   request sock's half_open_expired record: its SYN-ACK retransmitted once (retrans=1),"
 say "   dropped ~3 s after its SYN (reason=expired). Other tools see none of this."
 $traffic -4 -l -p $flood_port > /tmp/listener &
-listener=$!
+listeners=$!
 wait_for 10 "the listener" grep -q listening /tmp/listener
 $synsend -4 -p $flood_port -n $flood_syns --sink
 wait_for 20 "the half-open connections to expire" at_least $flood_syns half_open_expired
@@ -217,10 +226,16 @@ watch=
 show
 echo
 
-say "6. The live view, tcpstate-watch --top (full screen; -b prints its frames as text),"
-say "   while $flood_syns more spoofed SYNs wait on port $flood_port: per listener, the SYN"
-say "   queue, SYN-ACK retransmits, the accept queue and its overflows; TIME_WAIT by remote"
-say "   endpoint (with how much of ip_local_port_range it holds) and by local port."
+say "6. The live view, tcpstate-watch --top (full screen; -b prints its frames as text): which"
+say "   listener, which peer. Now $flood_syns more spoofed SYNs wait on port $flood_port, and a"
+say "   listener on port $full_port (backlog 1, never accepting) has 3 clients: 2 fill its accept"
+say "   queue, the third's SYNs are dropped. Look for: per listener, the SYN queue and SYN-ACK"
+say "   retransmits, the accept queue and its overflows; TIME_WAIT by remote endpoint (with the"
+say "   share of ip_local_port_range it holds) and by local port, from phases 3 and 4."
+$traffic -4 -l -p $full_port -q 1 -f 3 > /tmp/full &
+listeners="$listeners $!"
+wait_for 10 "the listener" grep -q listening /tmp/full
+wait_for 10 "the full accept queue" test "$(accept_queue $full_port)" -eq 2
 n0=$(request_socks $flood_port)
 $synsend -4 -p $flood_port -n $flood_syns -i 1001 -s 50000
 wait_for 10 "the request socks" test "$(request_socks $flood_port)" -ge $((n0 + flood_syns))
@@ -228,8 +243,10 @@ tcpstate-watch --top -b -c 1 ||
 	echo "(tcpstate-watch --top is not in this build yet)"
 echo
 
-kill $listener
-wait $listener 2>/dev/null || true
-listener=
+# shellcheck disable=SC2086 # a list of pids
+kill $listeners
+# shellcheck disable=SC2086
+wait $listeners 2>/dev/null || true
+listeners=
 rmmod tcpstate
 echo "tcpstate unloaded."
