@@ -4,8 +4,10 @@
  * diagram (handshakes, teardowns and their failures, with the time each
  * step took), or one line per event (-e), from the tcpstate.ko ring; or
  * the per-netns counters (--counters), or those as a Prometheus textfile
- * (--prometheus, prometheus.c), or count the gauges again (--reseed). This file is the main loop; the data
- * path, one file per step:
+ * (--prometheus, prometheus.c), or count the gauges again (--reseed), or
+ * the live per-listener and TIME_WAIT view (--top: top.c, its loop in
+ * top_view.c, sockdiag.c). This file is the main loop; the data path,
+ * one file per step:
  *
  *   ring_reader.c       the ring: map /dev/tcpstate, drain its records
  *   owner.c             who owns each socket: process, uid, cgroup
@@ -44,6 +46,7 @@
 #include "status.h"
 #include "summary.h"
 #include "textbuf.h"
+#include "top.h"
 
 /* What the per-event and per-record callbacks need. */
 struct watch {
@@ -539,6 +542,8 @@ int main(int argc, char **argv)
 	status = cli_parse(argc, argv, &opts);
 	if (status >= 0)
 		return status;
+	if (opts.top)
+		return top_run(&opts);
 	if (opts.prometheus)
 		return export_prometheus(&opts);
 	if (opts.counters)

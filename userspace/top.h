@@ -111,4 +111,12 @@ int top_refresh(struct top *t, unsigned long long now_ns);
 int top_print(struct top *t, FILE *out, unsigned int cols,
 	      unsigned int max_rows);
 
+struct options;
+
+/*
+ * --top (cli.h's @top, @batch, @interval_ms, @count, @duration_ms,
+ * @device): the whole run. Returns the exit status.
+ */
+int top_run(const struct options *opts);
+
 #endif /* TCPSTATE_TOP_H */
