@@ -17,5 +17,5 @@ if [ $# -gt 0 ]; then
 		TCPSTATE_MODULES_ROOT="${KROOT:-/}" \
 		TCPSTATE_KO="build/kernels/$1/tcpstate.ko"
 fi
-# The guest takes about 15 s; the rest is the boot.
+# The guest takes about 20 s; the rest is the boot.
 exec scripts/vm-run.sh --timeout 300 scripts/guest/demo.sh
