@@ -16,6 +16,8 @@ out=/tmp/watch.out
 flood_port=8080
 flood_syns=64
 full_port=8081
+# Outside ip_local_port_range: a service's port, for --top.
+service_port=8082
 tw_conns=20
 # Records shown per kind and phase; the rest are counted.
 show_max=3
@@ -200,10 +202,11 @@ echo "tcpstate-watch --counters:$(counters time_wait timewait_created)" \
 	"ss -tan state time-wait: $(ss -Htan state time-wait | wc -l) sockets"
 echo
 
-say "4. A TIME_WAIT reused: the server closes first, so the server keeps the timewait sock;"
-say "   the client connects again from the same port. Look for: the server's active_close"
-say "   ending TIME_WAIT after milliseconds with reason=reused: the new SYN took the tuple."
-$traffic -4 -n 2 -c server -s > /dev/null
+say "4. A TIME_WAIT reused: the server (port $service_port) closes first, so it keeps the"
+say "   timewait sock; the client connects again from the same port. Look for: the server's"
+say "   active_close ending TIME_WAIT after milliseconds with reason=reused: the new SYN took"
+say "   the tuple."
+$traffic -4 -n 2 -c server -s -p $service_port > /dev/null
 wait_for 10 "the reused TIME_WAIT" at_least 2 passive_close
 wait_for 10 "the reused TIME_WAIT" at_least 1 active_close
 next_status
@@ -230,8 +233,9 @@ say "6. The live view, tcpstate-watch --top (full screen; -b prints its frames a
 say "   listener, which peer. Now $flood_syns more spoofed SYNs wait on port $flood_port, and a"
 say "   listener on port $full_port (backlog 1, never accepting) has 3 clients: 2 fill its accept"
 say "   queue, the third's SYNs are dropped. Look for: per listener, the SYN queue and SYN-ACK"
-say "   retransmits, the accept queue and its overflows; TIME_WAIT by remote endpoint (with the"
-say "   share of ip_local_port_range it holds) and by local port, from phases 3 and 4."
+say "   retransmits, the accept queue and its overflows; TIME_WAIT of the connections this host"
+say "   opened by remote endpoint, with the share of ip_local_port_range they hold (phase 3),"
+say "   and of those to its services by local port (phase 4)."
 $traffic -4 -l -p $full_port -q 1 -f 3 > /tmp/full &
 listeners="$listeners $!"
 wait_for 10 "the listener" grep -q listening /tmp/full
