@@ -187,8 +187,14 @@ try:
 except ValueError as e:
     print("FAIL: %s is not JSON: %s" % (dash_path, e))
     sys.exit(1)
-if not isinstance(dash.get("schemaVersion"), int) or dash["schemaVersion"] < 36:
-    fail("schemaVersion %r: not a current Grafana's (>= 36, Grafana 9+)" % dash.get("schemaVersion"))
+if not isinstance(dash.get("schemaVersion"), int) or dash["schemaVersion"] < 41:
+    fail("schemaVersion %r: not a current Grafana's (>= 41, Grafana 12)" % dash.get("schemaVersion"))
+# What Grafana's migrations to schema 40-42 would rewrite is already so:
+# refresh a string, no timepicker.time_options, hideFrom.viz with .tooltip.
+if not isinstance(dash.get("refresh"), str):
+    fail("refresh is not a string (schema 40)")
+if "time_options" in dash.get("timepicker", {}):
+    fail("timepicker.time_options (removed by schema 41)")
 for k in ("title", "uid", "panels", "templating"):
     if not dash.get(k):
         fail("dashboard without %s" % k)
@@ -222,6 +228,11 @@ for p in all_panels(dash.get("panels", [])):
     g = p.get("gridPos", {})
     if not all(isinstance(g.get(k), int) for k in ("h", "w", "x", "y")) or g["x"] + g["w"] > 24:
         fail("panel %r: bad gridPos %r" % (p.get("title"), g))
+    for o in p.get("fieldConfig", {}).get("overrides", []):
+        for prop in o.get("properties", []):
+            v = prop.get("value")
+            if prop.get("id") == "custom.hideFrom" and v.get("viz") and not v.get("tooltip"):
+                fail("panel %r: hideFrom.viz without .tooltip (schema 42)" % p.get("title"))
     if p.get("type") == "row":
         continue
     titles.append(p.get("title", ""))
