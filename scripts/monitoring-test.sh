@@ -67,9 +67,9 @@ awk '!/^#/ && NF { sub(/[{ ].*/, ""); print }' "$tmp/real.prom" | sort -u > "$tm
 [ -s "$tmp/real.names" ] || fail "tcpstate-watch wrote no metric"
 
 # Everything else in Python: it writes the throwaway rule and test files
-# into $tmp and prints, one a line, "RUN what file args..." for promtool
-# runs whose verdict is wanted (PASS or FAIL expected), then "ok: ..."
-# lines; "FAIL: ..." on any error of its own.
+# into $tmp and prints its "ok: ..." lines, then one line
+# "RUN PASS|FAIL|CHECK what file" for each promtool run whose verdict is
+# wanted; "FAIL: ..." on any error of its own.
 python3 - "$RULES" "$TESTS" "$DASH" "$tmp" > "$tmp/plan" <<'PY' || { cat "$tmp/plan"; fail "checks of the rules and dashboard"; }
 import copy, json, os, re, sys
 import yaml
@@ -77,6 +77,7 @@ import yaml
 rules_path, tests_path, dash_path, tmp = sys.argv[1:]
 real = set(open(os.path.join(tmp, "real.names")).read().split())
 errors = []
+runs = []  # promtool runs for the shell, printed after the ok lines
 
 def fail(msg):
     errors.append(msg)
@@ -118,7 +119,7 @@ def write_mutant(tag, mutate):
     yaml.safe_dump(m, open(os.path.join(d, os.path.basename(rules_path)), "w"), sort_keys=False)
     t = copy.deepcopy(tests)
     yaml.safe_dump(t, open(os.path.join(d, "test.yml"), "w"), sort_keys=False)
-    print("RUN FAIL %s %s" % (tag, os.path.join(d, "test.yml")))
+    runs.append("RUN FAIL %s %s" % (tag, os.path.join(d, "test.yml")))
 
 for i, n in enumerate(names):
     def drop(m, n=n):
@@ -179,7 +180,7 @@ else:
     t = {"rule_files": ["rules.yml"], "evaluation_interval": "1m",
          "tests": [{"interval": "1m", "input_series": inputs, "alert_rule_test": cases}]}
     yaml.safe_dump(t, open(os.path.join(d, "test.yml"), "w"), sort_keys=False)
-    print("RUN PASS real-labels %s" % os.path.join(d, "test.yml"))
+    runs.append("RUN PASS real-labels %s" % os.path.join(d, "test.yml"))
 
 # ---- the dashboard ----
 try:
@@ -274,7 +275,7 @@ yaml.safe_dump(rec, open(os.path.join(d, "rules.yml"), "w"), sort_keys=False)
 with open(os.path.join(d, "where"), "w") as f:
     for i, (w, e) in enumerate(exprs):
         f.write("dashboard:expr_%d\t%s\t%s\n" % (i, w, e))
-print("RUN CHECK dashboard-exprs %s" % os.path.join(d, "rules.yml"))
+runs.append("RUN CHECK dashboard-exprs %s" % os.path.join(d, "rules.yml"))
 
 # ---- metric names: what the rules and the dashboard use ----
 KEYWORDS = {"and", "or", "unless", "by", "without", "on", "ignoring", "group_left",
@@ -317,6 +318,7 @@ print("ok: dashboard %r: schemaVersion %d, variables datasource, instance, netns
       (dash["title"], dash["schemaVersion"], len(titles), n_targets))
 print("ok: %d metric names used by the rules and the dashboard, all written by tcpstate-watch --prometheus (of %d; unused: %s)" %
       (len(used), len(real), " ".join(unused) or "none"))
+print("\n".join(runs))
 PY
 
 while read -r kind a b c; do
