@@ -83,6 +83,8 @@ echo "ok: promtool check metrics accepts the $n_counters counters ($("$PROMTOOL"
 host_tw=$(cat /proc/sys/net/ipv4/tcp_max_tw_buckets) || fail "cannot read /proc/sys/net/ipv4/tcp_max_tw_buckets"
 ns_tw=$((host_tw == 4321 ? 4322 : 4321))
 if unshare -n true 2> /dev/null; then
+	# $1 and $2 are the inner sh's: single quotes on purpose.
+	# shellcheck disable=SC2016
 	got=$(TCPSTATE_FAKE_MISSED=0 LD_PRELOAD=$FAKE unshare -n sh -c \
 		'echo "$1" > /proc/sys/net/ipv4/tcp_max_tw_buckets && exec "$2" -d /dev/null --counters --prometheus -' \
 		sh "$ns_tw" "$WATCH" | awk '$1 ~ /^tcpstate_tcp_max_tw_buckets[{]/ { print $2 }')
