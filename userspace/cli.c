@@ -58,7 +58,7 @@ enum {
 static const char usage_text[] =
 "USAGE: " PROG " [OPTION]...        connections as they open and close\n"
 "       " PROG " --counters [-j] | --reseed [-j] | --prometheus FILE [-i SECS]\n"
-"       " PROG " --top [-b] [-i SECS] [-c FRAMES]  live listeners and TIME_WAIT\n"
+"       " PROG " --top [-b] [-i SECS] [-c FRAMES]   (live view, q quits)\n"
 "View:    -e --events  -j --json  -T --timestamp  -w --wide  --summary  --flush\n"
 "         --who (PID COMM UID CGROUP columns: the owner)\n"
 "         --ladder (each connection as a ladder of segments, seq= ack=)\n"

@@ -221,6 +221,21 @@ static int write_counters(const struct tcpstate_counters *c,
 }
 
 /*
+ * The device opened, its ABI checked, not mapped: for what needs only its
+ * ioctls. Returns the fd, or -1 (explained on stderr).
+ */
+static int open_device(const struct options *opts)
+{
+	struct tcpstate_info info;
+	char err[256];
+	int fd = tcpstate_device_open(opts->device, &info, err, sizeof(err));
+
+	if (fd < 0)
+		fprintf(stderr, PROG ": %s\n", err);
+	return fd;
+}
+
+/*
  * --counters: the device is only opened, never mapped, so this works while
  * another reader holds the ring. Missed probes since the last count of
  * the gauges get the one warning on stderr.
@@ -228,16 +243,12 @@ static int write_counters(const struct tcpstate_counters *c,
 static int print_counters(const struct options *opts)
 {
 	struct tcpstate_counters c;
-	struct tcpstate_info info;
 	struct status st;
-	char err[256];
 	int fd, rc;
 
-	fd = tcpstate_device_open(opts->device, &info, err, sizeof(err));
-	if (fd < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+	fd = open_device(opts);
+	if (fd < 0)
 		return EXIT_FAILURE;
-	}
 	rc = tcpstate_counters_read(fd, &c);
 	close(fd);
 	if (rc) {
@@ -287,15 +298,11 @@ static void reseed_failed(const char *path, int rc)
 static int reseed(const struct options *opts)
 {
 	struct tcpstate_counters c;
-	struct tcpstate_info info;
-	char err[256];
 	int fd, rc;
 
-	fd = tcpstate_device_open(opts->device, &info, err, sizeof(err));
-	if (fd < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+	fd = open_device(opts);
+	if (fd < 0)
 		return EXIT_FAILURE;
-	}
 	rc = tcpstate_reseed(fd);
 	if (rc) {
 		close(fd);

@@ -80,6 +80,7 @@ struct lsock {
 	unsigned int row;
 	int has_qlen;
 	unsigned int synq;
+	__u64 synq_ns;		/* the time of the event that gave it */
 };
 
 struct req {
@@ -321,6 +322,21 @@ static struct listener_row *listener_row(struct top *t, __u64 id,
 	return r;
 }
 
+/* LISTEN -> CLOSE: its id may name another socket later. */
+static void listener_closed(struct top *t, __u64 id)
+{
+	struct lsock *l = idmap_get(&t->lsocks, id);
+	struct listener_row *r;
+
+	if (!l)
+		return;
+	r = &t->rows[l->row];
+	r->nlsocks--;
+	if (r->lsock_id == id)
+		r->lsock_id = 0;
+	idmap_del(&t->lsocks, id);
+}
+
 /* CLOSE -> LISTEN: the listener's own bound address names its row. */
 static void listener_opened(struct top *t, __u64 id, const struct endpoint *ep)
 {
@@ -328,7 +344,7 @@ static void listener_opened(struct top *t, __u64 id, const struct endpoint *ep)
 	struct lsock *l;
 	int added, i;
 
-	idmap_del(&t->lsocks, id);
+	listener_closed(t, id);
 	i = row_exact(t, ep);
 	r = i >= 0 ? &t->rows[i] : row_add(t, ep);
 	if (!r)
@@ -341,11 +357,18 @@ static void listener_opened(struct top *t, __u64 id, const struct endpoint *ep)
 		r->lsock_id = id;
 }
 
+/*
+ * The latest by event time, not by ring order: two CPUs' events may
+ * reach the ring in the other order than they read the queue's length.
+ */
 static void set_qlen(struct listener_row *r, struct lsock *l,
-		     unsigned int qlen)
+		     const struct tcpstate_event *ev)
 {
+	if (l->has_qlen && ev->ts_ns < l->synq_ns)
+		return;
 	l->has_qlen = 1;
-	l->synq = qlen;
+	l->synq = ev->qlen;
+	l->synq_ns = ev->ts_ns;
 	r->has_qlen = 1;
 }
 
@@ -548,7 +571,7 @@ static void request_ended(struct top *t, const struct tcpstate_event *ev,
 			hist_add(r->handshake, ev->ts_ns - q->syn_ns);
 	}
 	if (l)
-		set_qlen(r, l, ev->qlen);
+		set_qlen(r, l, ev);
 out:
 	if (q)
 		idmap_del(&t->reqs, ev->sock_id);
@@ -574,7 +597,7 @@ void top_feed(struct top *t, const struct tcpstate_event *ev)
 		if (ev->newstate == TCP_LISTEN)
 			listener_opened(t, ev->sock_id, &local);
 		else if (ev->oldstate == TCP_LISTEN)
-			idmap_del(&t->lsocks, ev->sock_id);
+			listener_closed(t, ev->sock_id);
 		break;
 	case TCPSTATE_EV_SYN_RECV:
 		r = listener_row(t, ev->peer_id, &local, &l);
@@ -582,7 +605,7 @@ void top_feed(struct top *t, const struct tcpstate_event *ev)
 			break;
 		r->syns++;
 		if (l)
-			set_qlen(r, l, ev->qlen);
+			set_qlen(r, l, ev);
 		q = idmap_put(&t->reqs, ev->sock_id, &added);
 		if (q) {
 			q->syn_ns = ev->ts_ns;
@@ -657,12 +680,17 @@ static void found_owner(unsigned long inode, pid_t pid, void *arg)
 
 	for (i = 0; i < t->nrows; i++) {
 		struct listener_row *r = &t->rows[i];
+		char *c;
 
 		if (r->inode != inode || r->owner != OWNER_UNKNOWN)
 			continue;
 		r->owner = OWNER_FOUND;
 		r->pid = pid;
 		owner_read_comm(pid, r->comm);
+		/* One field, whatever the task calls itself. */
+		for (c = r->comm; *c; c++)
+			if ((unsigned char)*c <= ' ' || *c == 0x7f)
+				*c = '?';
 	}
 }
 
@@ -761,7 +789,7 @@ int top_refresh(struct top *t, unsigned long long now_ns)
 
 struct group {
 	struct endpoint ep;		/* remote end, or local port alone */
-	unsigned long long count, in_range;
+	unsigned long long count;
 	__u64 oldest_ns, newest_ns;	/* since_ns of the first and last */
 };
 
@@ -776,10 +804,16 @@ static int by_count(const void *a, const void *b)
 	return memcmp(x->ep.addr, y->ep.addr, sizeof(x->ep.addr));
 }
 
+static int in_port_range(const struct top *t, unsigned int port)
+{
+	return port >= t->port_lo && port <= t->port_hi;
+}
+
 /*
- * The timewait socks grouped by remote end (@by_remote) or by local
- * port, sorted by count; NULL (and *@n 0) when there are none or no
- * memory.
+ * The timewait socks split as top.h says and grouped: those whose local
+ * port lies in ip_local_port_range (connections this host opened) by
+ * remote end (@by_remote), the others by local port; sorted by count.
+ * NULL (and *@n 0) when there are none or no memory.
  */
 static struct group *group_tws(const struct top *t, int by_remote,
 			       size_t *n)
@@ -803,6 +837,8 @@ static struct group *group_tws(const struct top *t, int by_remote,
 		struct group *x;
 		int added;
 
+		if (in_port_range(t, w->local.port) != by_remote)
+			continue;
 		if (by_remote) {
 			ep = w->remote;
 		} else {
@@ -820,9 +856,6 @@ static struct group *group_tws(const struct top *t, int by_remote,
 		}
 		x = &g[*slot];
 		x->count++;
-		if (w->local.port >= t->port_lo && w->local.port <= t->port_hi &&
-		    t->port_hi)
-			x->in_range++;
 		if (w->since_ns < x->oldest_ns)
 			x->oldest_ns = w->since_ns;
 		if (w->since_ns > x->newest_ns)
@@ -886,18 +919,23 @@ static void percentile_text(char *buf, size_t len, const struct hist *h,
 	duration_text(buf, len, hist_percentile(h, pct));
 }
 
+/* SO_REUSEPORT listeners sharing the row say how many they are. */
 static void owner_text(char *buf, size_t len, const struct listener_row *r)
 {
+	int n;
+
 	if (r->owner == OWNER_FOUND)
-		snprintf(buf, len, "%d/%s", (int)r->pid, r->comm);
+		n = snprintf(buf, len, "%d/%s", (int)r->pid, r->comm);
 	else if (r->listed)
-		snprintf(buf, len, "uid=%u", r->uid);
+		n = snprintf(buf, len, "uid=%u", r->uid);
 	else
-		snprintf(buf, len, "- (closed)");
+		n = snprintf(buf, len, "- (closed)");
+	if (r->listed && r->nsocks > 1 && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, " (%u sockets)", r->nsocks);
 }
 
 /*
- * How many rows each table gets of @max_rows lines: three namespace
+ * How many rows each table gets of @max_rows lines: four namespace
  * lines and a blank line and a header per table are fixed; a listener
  * row costs two lines (both listener tables show it). One row at a time
  * round the tables that want more, so a long table never hides a short
@@ -905,7 +943,7 @@ static void owner_text(char *buf, size_t len, const struct listener_row *r)
  */
 static void share_rows(const size_t *want, size_t *got, unsigned int max_rows)
 {
-	long avail = (long)max_rows - 3 - 2 * 4;
+	long avail = (long)max_rows - 4 - 2 * 4;
 	int gave = 1;
 
 	got[0] = got[1] = got[2] = 0;
@@ -942,127 +980,166 @@ static int cut_note(struct frame_out *fo, size_t shown, size_t total,
 	return 1;
 }
 
-int top_print(struct top *t, FILE *out, unsigned int cols,
-	      unsigned int max_rows)
-{
-	struct frame_out fo = { .out = out, .cols = cols };
-	struct listener_row **rows = NULL;
+/* What one frame shows, gathered and sorted. */
+struct frame {
+	struct frame_out fo;
+	const struct top *t;
+	struct listener_row **rows;	/* shown, sorted */
 	struct group *remote, *local;
-	size_t nremote, nlocal, nrows = 0, want[3], got[3], i;
-	char line[LINE_MAX_TOP], ep[ENDPOINT_TEXT_MAX], a[24], b[24], c[48];
-	unsigned long long range;
+	size_t nrows, nremote, nlocal;
+	size_t got[3];			/* rows room allows: listeners,
+					 * remote, local */
+	unsigned long long range;	/* ip_local_port_range's size */
+};
+
+static void print_namespace(struct frame *f)
+{
+	const struct top *t = f->t;
+	char line[LINE_MAX_TOP];
 	struct tm tm;
 	time_t secs;
-	int missed;
 
-	rows = calloc(t->nrows ? t->nrows : 1, sizeof(*rows));
-	remote = group_tws(t, 1, &nremote);
-	local = group_tws(t, 0, &nlocal);
-	for (i = 0; rows && i < t->nrows; i++)
-		for (i = 0; rows && i < t->nrows; i++)
-		if (row_shown(&t->rows[i]))
-			rows[nrows++] = &t->rows[i];
-	if (rows)
-		qsort(rows, nrows, sizeof(*rows), by_activity);
-
-	want[0] = nrows;
-	want[1] = nremote;
-	want[2] = nlocal;
-	if (max_rows) {
-		share_rows(want, got, max_rows);
-	} else {
-		memcpy(got, want, sizeof(got));
-	}
-
-	secs = (time_t)((__s64)t->now_ns + t->mono_to_real_ns) / 1000000000;
+	secs = (time_t)(((__s64)t->now_ns + t->mono_to_real_ns) / 1000000000);
 	localtime_r(&secs, &tm);
 	snprintf(line, sizeof(line),
 		 "tcpstate top %02d:%02d:%02d netns %u interval %.1fs frame %llu",
 		 tm.tm_hour, tm.tm_min, tm.tm_sec, t->netns,
 		 (double)t->elapsed_ns / 1e9, t->frame);
-	emit(&fo, line);
-	missed = counter(&t->now, TCPSTATE_C_PROBES_MISSED_SINCE_SEED) != 0;
+	emit(&f->fo, line);
 	snprintf(line, sizeof(line),
-		 "SYN_RECV %llu TIME_WAIT %llu | %.1f syn/s %.1f handshakes/s %.1f overflows/s | ring drops %llu%s",
+		 "SYN_RECV %llu TIME_WAIT %llu | ring drops %llu%s",
 		 (unsigned long long)counter(&t->now, TCPSTATE_C_SYN_RECV),
 		 (unsigned long long)counter(&t->now, TCPSTATE_C_TIME_WAIT),
-		 t->syn_rate, t->handshake_rate, t->overflow_rate,
 		 (unsigned long long)counter(&t->now, TCPSTATE_C_RING_DROPS),
-		 missed ? " | GAUGES INEXACT (--reseed)" : "");
-	emit(&fo, line);
-	range = t->port_hi ? t->port_hi - t->port_lo + 1ULL : 0;
+		 counter(&t->now, TCPSTATE_C_PROBES_MISSED_SINCE_SEED) ?
+		 " | GAUGES INEXACT (--reseed)" : "");
+	emit(&f->fo, line);
+	snprintf(line, sizeof(line),
+		 "per second: %.1f syn %.1f handshakes %.1f overflows",
+		 t->syn_rate, t->handshake_rate, t->overflow_rate);
+	emit(&f->fo, line);
 	snprintf(line, sizeof(line),
 		 "ports %u-%u (%llu) tw_reuse %ld max_tw_buckets %ld",
-		 t->port_lo, t->port_hi, range, t->tw_reuse,
+		 t->port_lo, t->port_hi, f->range, t->tw_reuse,
 		 t->max_tw_buckets);
-	emit(&fo, line);
+	emit(&f->fo, line);
+}
 
-	emit(&fo, "");
-	emit(&fo, "LISTENER               SYNQ/MAX   SYN/s   RTX/s EXPIRED COOKIES  HS_P50  HS_P99");
-	for (i = 0; i < nrows && i < got[0]; i++) {
-		const struct listener_row *r = rows[i];
+/* LISTENER SYNQ/MAX ... row for @r. */
+static void syn_queue_row(char *line, size_t len, const struct listener_row *r)
+{
+	char ep[ENDPOINT_TEXT_MAX], q[32], p50[24], p99[24];
 
-		if (cut_note(&fo, got[0], nrows, i))
+	endpoint_text(ep, sizeof(ep), &r->ep);
+	if (r->listed)
+		snprintf(q, sizeof(q), "%u/%u", r->synq_now, r->accmax);
+	else
+		snprintf(q, sizeof(q), "%u/-", r->synq_now);
+	percentile_text(p50, sizeof(p50), r->handshake, 50);
+	percentile_text(p99, sizeof(p99), r->handshake, 99);
+	snprintf(line, len, "%-22s %9s %7.1f %7.1f %7llu %7llu %7s %7s", ep, q,
+		 r->syn_rate, r->rtx_rate, r->expired, r->cookies, p50, p99);
+}
+
+/* LISTENER ACCQ/MAX ... row for @r. */
+static void accept_queue_row(char *line, size_t len,
+			     const struct listener_row *r)
+{
+	char ep[ENDPOINT_TEXT_MAX], q[32], owner[48];
+
+	endpoint_text(ep, sizeof(ep), &r->ep);
+	if (r->listed)
+		snprintf(q, sizeof(q), "%u/%u", r->accq, r->accmax);
+	else
+		snprintf(q, sizeof(q), "-");
+	owner_text(owner, sizeof(owner), r);
+	snprintf(line, len, "%-22s %9s %9llu %7llu %s", ep, q, r->overflows,
+		 r->drops, owner);
+}
+
+static void print_listeners(struct frame *f, const char *header,
+			    void (*row)(char *line, size_t len,
+					const struct listener_row *r))
+{
+	char line[LINE_MAX_TOP];
+	size_t i;
+
+	emit(&f->fo, "");
+	emit(&f->fo, header);
+	for (i = 0; i < f->nrows && i < f->got[0]; i++) {
+		if (cut_note(&f->fo, f->got[0], f->nrows, i))
 			break;
-		endpoint_text(ep, sizeof(ep), &r->ep);
-		snprintf(c, sizeof(c), "%u/%u", r->synq_now, r->accmax);
-		percentile_text(a, sizeof(a), r->handshake, 50);
-		percentile_text(b, sizeof(b), r->handshake, 99);
-		snprintf(line, sizeof(line), "%-22s %9s %7.1f %7.1f %7llu %7llu %7s %7s",
-			 ep, c, r->syn_rate, r->rtx_rate, r->expired,
-			 r->cookies, a, b);
-		emit(&fo, line);
+		row(line, sizeof(line), f->rows[i]);
+		emit(&f->fo, line);
 	}
+}
 
-	emit(&fo, "");
-	emit(&fo, "LISTENER               ACCQ/MAX OVERFLOWS   DROPS OWNER");
-	for (i = 0; i < nrows && i < got[0]; i++) {
-		const struct listener_row *r = rows[i];
+/* A TIME_WAIT table: @remote's rows by destination, else by local port. */
+static void print_timewaits(struct frame *f, int remote)
+{
+	const struct group *g = remote ? f->remote : f->local;
+	size_t n = remote ? f->nremote : f->nlocal, room = f->got[remote ? 1 : 2];
+	char line[LINE_MAX_TOP], key[ENDPOINT_TEXT_MAX], old[24], new[24];
+	__u64 now = f->t->now_ns;
+	size_t i;
 
-		if (cut_note(&fo, got[0], nrows, i))
+	emit(&f->fo, "");
+	emit(&f->fo, remote ?
+	     "TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST  USE%" :
+	     "TIME_WAIT LOCAL PORT     COUNT  OLDEST  NEWEST");
+	for (i = 0; i < n && i < room; i++) {
+		if (cut_note(&f->fo, room, n, i))
 			break;
-		endpoint_text(ep, sizeof(ep), &r->ep);
-		if (r->listed)
-			snprintf(a, sizeof(a), "%u/%u", r->accq, r->accmax);
+		if (remote)
+			endpoint_text(key, sizeof(key), &g[i].ep);
 		else
-			snprintf(a, sizeof(a), "-");
-		owner_text(c, sizeof(c), r);
-		snprintf(line, sizeof(line), "%-22s %9s %9llu %7llu %s", ep, a,
-			 r->overflows, r->drops, c);
-		emit(&fo, line);
+			snprintf(key, sizeof(key), "%u", g[i].ep.port);
+		duration_text(old, sizeof(old), now - g[i].oldest_ns);
+		duration_text(new, sizeof(new), now - g[i].newest_ns);
+		if (remote)
+			snprintf(line, sizeof(line), "%-22s %7llu %7s %7s %5.1f",
+				 key, g[i].count, old, new,
+				 (double)g[i].count * 100.0 / (double)f->range);
+		else
+			snprintf(line, sizeof(line), "%-22s %7llu %7s %7s",
+				 key, g[i].count, old, new);
+		emit(&f->fo, line);
 	}
+}
 
-	emit(&fo, "");
-	emit(&fo, "TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST   PORTS  USE%");
-	for (i = 0; i < nremote && i < got[1]; i++) {
-		const struct group *g = &remote[i];
+int top_print(struct top *t, FILE *out, unsigned int cols,
+	      unsigned int max_rows)
+{
+	struct frame f = { .fo = { .out = out, .cols = cols }, .t = t };
+	size_t want[3], i;
 
-		if (cut_note(&fo, got[1], nremote, i))
-			break;
-		endpoint_text(ep, sizeof(ep), &g->ep);
-		duration_text(a, sizeof(a), t->now_ns - g->oldest_ns);
-		duration_text(b, sizeof(b), t->now_ns - g->newest_ns);
-		snprintf(line, sizeof(line), "%-22s %7llu %7s %7s %7llu %5.1f",
-			 ep, g->count, a, b, g->in_range,
-			 range ? (double)g->in_range * 100.0 / (double)range : 0.0);
-		emit(&fo, line);
-	}
+	f.rows = calloc(t->nrows ? t->nrows : 1, sizeof(*f.rows));
+	if (!f.rows)
+		return -ENOMEM;
+	for (i = 0; i < t->nrows; i++)
+		if (row_shown(&t->rows[i]))
+			f.rows[f.nrows++] = &t->rows[i];
+	qsort(f.rows, f.nrows, sizeof(*f.rows), by_activity);
+	f.remote = group_tws(t, 1, &f.nremote);
+	f.local = group_tws(t, 0, &f.nlocal);
+	f.range = t->port_hi ? t->port_hi - t->port_lo + 1ULL : 0;
+	want[0] = f.nrows;
+	want[1] = f.nremote;
+	want[2] = f.nlocal;
+	if (max_rows)
+		share_rows(want, f.got, max_rows);
+	else
+		memcpy(f.got, want, sizeof(want));
 
-	emit(&fo, "");
-	emit(&fo, "TIME_WAIT LOCAL PORT     COUNT  OLDEST  NEWEST");
-	for (i = 0; i < nlocal && i < got[2]; i++) {
-		const struct group *g = &local[i];
-
-		if (cut_note(&fo, got[2], nlocal, i))
-			break;
-		duration_text(a, sizeof(a), t->now_ns - g->oldest_ns);
-		duration_text(b, sizeof(b), t->now_ns - g->newest_ns);
-		snprintf(line, sizeof(line), "%-22u %7llu %7s %7s", g->ep.port,
-			 g->count, a, b);
-		emit(&fo, line);
-	}
-	free(rows);
-	free(remote);
-	free(local);
-	return fo.err ? -fo.err : 0;
+	print_namespace(&f);
+	print_listeners(&f, "LISTENER               SYNQ/MAX   SYN/s   RTX/s EXPIRED COOKIES  HS_P50  HS_P99",
+			syn_queue_row);
+	print_listeners(&f, "LISTENER               ACCQ/MAX OVERFLOWS   DROPS OWNER",
+			accept_queue_row);
+	print_timewaits(&f, 1);
+	print_timewaits(&f, 0);
+	free(f.rows);
+	free(f.remote);
+	free(f.local);
+	return f.fo.err ? -f.fo.err : 0;
 }

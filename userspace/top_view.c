@@ -78,8 +78,11 @@ static void screen_size(struct screen *s)
 	}
 }
 
-/* Alternate screen, cursor hidden, keys unbuffered and not echoed. */
-static void screen_open(struct screen *s)
+/*
+ * Alternate screen, cursor hidden, keys unbuffered and not echoed; until
+ * the first frame (rates need an interval), a line saying when it comes.
+ */
+static void screen_open(struct screen *s, __u64 interval_ms)
 {
 	struct termios raw;
 
@@ -94,6 +97,8 @@ static void screen_open(struct screen *s)
 			s->raw_keys = 1;
 	}
 	fputs("\033[?1049h\033[?25l\033[H\033[2J", stdout);
+	printf("tcpstate top: the first frame in %llu.%llus (q quits)\r\n",
+	       interval_ms / 1000, interval_ms % 1000 / 100);
 	fflush(stdout);
 }
 
@@ -305,6 +310,12 @@ int top_run(const struct options *opts)
 	 * comes through the ring, and top.c takes it twice harmlessly.
 	 */
 	filter_own_netns(&reader, opts->device);
+	/* Frames need the events once per interval, not as they come: be
+	 * woken only when a quarter of the ring waits (or at the frame's
+	 * deadline), not per event. A module without batched wake-ups
+	 * wakes per event; nothing is lost either way.
+	 */
+	tcpstate_ring_set_wakeup(&reader.ring, reader.ring.data_size / 4);
 	src.arg = &reader.fd;
 	t = top_new(&src, err, sizeof(err));
 	if (!t) {
@@ -313,7 +324,8 @@ int top_run(const struct options *opts)
 		return EXIT_FAILURE;
 	}
 	if (!opts->batch)
-		screen_open(&s);
+		screen_open(&s, opts->interval_set ? opts->interval_ms :
+			       TOP_DEFAULT_INTERVAL_MS);
 	status = run(&reader, t, opts, &s);
 	screen_close(&s);
 	top_free(t);
