@@ -272,7 +272,11 @@ if ! out=$(WITH_SYS=1 in_root "$r" systemd-analyze verify --man=no "$unit" 2>&1)
 fi
 echo "ok: systemd-analyze verify $unit, the root's systemd $sd: nothing to say ($((SECONDS - t)) s)"
 
-# 4. Purge.
+# 4. Purge. First what the service would have written (prometheus.c: a
+# temporary file renamed onto the metrics file): the postrm removes it.
+prom=$r/var/lib/prometheus/node-exporter/tcpstate.prom
+echo 'tcpstate_syn_recv{netns="4026531840"} 0' >"$prom"
+cp "$prom" "$prom.tmp.4242"
 run "apt-get purge tcpstate tcpstate-dkms" in_root "$r" apt-get purge -y -q tcpstate tcpstate-dkms
 left=$(cd "$r" && ls -d usr/src/tcpstate* var/lib/dkms/tcpstate lib/modules/*/updates/dkms/tcpstate.ko* \
 	lib/systemd/system/tcpstate* usr/lib/systemd/system/tcpstate* usr/sbin/tcpstate-watch \
