@@ -21,7 +21,7 @@
 #     run. For each: `dkms status` says installed, modinfo of
 #     updates/dkms/tcpstate.ko gives the version and that vermagic.
 #  3. `dpkg -L` lists what README "Install" promises, nothing under /etc;
-#     the unit is not enabled; `systemd-analyze verify` (the release's own
+#     tcpstate-watch --version runs there; the unit is not enabled; `systemd-analyze verify` (the release's own
 #     systemd, in the root: it knows that systemd's settings) accepts it.
 #  4. `apt-get purge`: none of the files above remains, and the overlay's
 #     upper layer (every change made to the root) holds nothing named
@@ -260,6 +260,12 @@ for f in /usr/sbin/tcpstate-watch /usr/share/man/man8/tcpstate-watch.8.gz \
 done
 ! printf '%s\n' "$files" | grep '^/etc/' || fail "the packages put files under /etc"
 echo "ok: dpkg -L: tcpstate-watch, its man page, $unit, the modules-load.d example, /usr/src/tcpstate-$ver; nothing under /etc"
+# The binary runs there, with that release's glibc.
+wv=$(in_root "$r" /usr/sbin/tcpstate-watch --version 2>&1) || fail "tcpstate-watch --version in the root: $wv"
+case $wv in
+"tcpstate-watch "*) echo "ok: $wv" ;;
+*) fail "tcpstate-watch --version: '$wv'" ;;
+esac
 en=$(cd "$r" && find etc/systemd -name 'tcpstate*' 2>/dev/null)
 [ -z "$en" ] || fail "the unit is enabled: $en"
 ! compgen -G "$r/etc/modules-load.d/*tcpstate*" >/dev/null ||
