@@ -17,6 +17,9 @@
 # make uninstall  remove exactly those, depmod again
 # make dkms-source  the module's sources as dkms takes them, into DKMS_SRC
 #                 (default /usr/src/tcpstate-<version>; README "Install")
+# make deb        the Debian packages tcpstate-dkms and tcpstate, built by
+#                 dpkg-buildpackage from a copy of the tree, into build/deb
+#                 (README "Install"; needs debhelper and dh-dkms)
 # make debug-kernel  build Debian's linux-source-6.1 with KASAN, lockdep and
 #                 kmemleak (scripts/debug-kernel.config) under build/, boot it
 #                 and run the VM and hardening selftests there (an hour or
@@ -55,7 +58,7 @@ DEPMOD = $(if $(DESTDIR),@echo "DESTDIR given: run depmod -a $(KREL) on the targ
 
 .PHONY: all module userspace selftests bench-tools kselftest-headers deps \
 	demo check check-slow bench check-host check-vm checkpatch clean install \
-	install-module install-userspace uninstall dkms-source debug-kernel
+	install-module install-userspace uninstall dkms-source deb debug-kernel
 
 all: module userspace selftests bench-tools
 
@@ -143,6 +146,26 @@ dkms-source:
 	install -m 0644 module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.[ch])) \
 		$(DKMS_SRC)/module/
 	install -m 0644 $(wildcard module/uapi/*.h) $(DKMS_SRC)/module/uapi/
+
+# dpkg-buildpackage writes the packages next to the tree it builds: a copy
+# of the tree (git's files, or without git every file but build/ and
+# build products) in build/deb/tcpstate-<version>, removed after. The
+# Debian version's upstream part is TCPSTATE_VERSION.
+DEB_DIR := $(BUILD)/deb
+DEB_SRC = $(DEB_DIR)/tcpstate-$(TCPSTATE_VERSION)
+deb:
+	@v=$$(dpkg-parsechangelog -S Version) && [ "$${v%-*}" = "$(TCPSTATE_VERSION)" ] || \
+		{ echo "debian/changelog's version $$v is not module/main.c's $(TCPSTATE_VERSION)-N" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(DEB_SRC); \
+	else \
+		tar -c --exclude=./build --exclude-from=.gitignore . | tar -x -C $(DEB_SRC); \
+	fi
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	rm -rf $(DEB_SRC)
+	@ls -1 $(DEB_DIR)/*.deb
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean 2>/dev/null || true

@@ -12,6 +12,7 @@ PACKAGES="
 	perl python3 python3-yaml tmux
 	libbpf-tools
 	dkms prometheus-node-exporter prometheus curl
+	debhelper dh-dkms lintian
 "
 # The groups above, in order:
 #  - the kernel the VM boots, its build tree, and the source tarball that
@@ -30,6 +31,9 @@ PACKAGES="
 #    (serves --prometheus's file), prometheus (for promtool), curl. On a
 #    host running systemd, Debian starts their services (prometheus on
 #    :9090, node_exporter on :9100); the tests use neither.
+#  - the Debian packages (make deb, scripts/deb-test.sh): debhelper and
+#    dh-dkms build them (dpkg-buildpackage), lintian judges them; the
+#    bookworm root they are installed in is made with debootstrap (above)
 
 # The VM: QEMU from bookworm-backports (10.x). Debian 12's QEMU 7.2 crashes
 # (RIP 0) under multi-threaded TCG when a kprobe is armed while another
