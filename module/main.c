@@ -15,7 +15,7 @@
 
 #include "internal.h"
 
-#define TCPSTATE_VERSION	"0.1.0"
+#define TCPSTATE_VERSION	"0.2.0"
 /* 1 GiB: beyond that a tracing ring is a misconfiguration. */
 #define TCPSTATE_RING_MAX_KB	SZ_1M
 

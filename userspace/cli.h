@@ -9,8 +9,9 @@
 
 #include "filter.h"
 
+/* tcpstate's one version, module/main.c's TCPSTATE_VERSION (Makefile). */
 #ifndef TCPSTATE_WATCH_VERSION
-#define TCPSTATE_WATCH_VERSION "0.2.0"
+#error "TCPSTATE_WATCH_VERSION: build with userspace/Makefile"
 #endif
 
 /* The name every message starts with. */
