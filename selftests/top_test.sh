@@ -208,7 +208,7 @@ frame_after() {
 }
 # wait_for FILE TEXT: poll until a helper's output FILE has TEXT.
 wait_for() {
-	poll 3000 grep -q "$2" "$1"
+	poll 3000 grep -qs "$2" "$1"
 }
 # Microseconds of a duration as the view prints it (812us, 3.4ms, 59.8s).
 dur_us() {
