@@ -41,6 +41,7 @@ enum {
 	OPT_COMM,
 	OPT_CGROUP,
 	OPT_LADDER,
+	OPT_TOP,
 };
 
 /* A day: longer is surely a typo, and keeps every ns product in range. */
@@ -57,6 +58,7 @@ enum {
 static const char usage_text[] =
 "USAGE: " PROG " [OPTION]...        connections as they open and close\n"
 "       " PROG " --counters [-j] | --reseed [-j] | --prometheus FILE [-i SECS]\n"
+"       " PROG " --top [-b] [-i SECS] [-c FRAMES]   (live view, q quits)\n"
 "View:    -e --events  -j --json  -T --timestamp  -w --wide  --summary  --flush\n"
 "         --who (PID COMM UID CGROUP columns: the owner)\n"
 "         --ladder (each connection as a ladder of segments, seq= ack=)\n"
@@ -116,6 +118,8 @@ static const struct option long_options[] = {
 	{ "comm",       required_argument, NULL, OPT_COMM },
 	{ "cgroup",     required_argument, NULL, OPT_CGROUP },
 	{ "ladder",     no_argument,       NULL, OPT_LADDER },
+	{ "top",        no_argument,       NULL, OPT_TOP },
+	{ "batch",      no_argument,       NULL, 'b' },
 	{ "help",       no_argument,       NULL, 'h' },
 	{ "version",    no_argument,       NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -124,7 +128,7 @@ static const struct option long_options[] = {
 /* Leading ':' makes getopt report a missing argument as ':' and stay
  * quiet, so every usage error gets our wording.
  */
-static const char short_options[] = ":d:ejTw46L:D:c:i:hV";
+static const char short_options[] = ":d:ejTw46L:D:c:i:bhV";
 
 static int usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -392,6 +396,14 @@ static int parse_option(int c, char **argv, struct options *opts)
 	case OPT_LADDER:
 		opts->ladder = 1;
 		break;
+	case OPT_TOP:
+		opts->top = 1;
+		stream = 0;
+		break;
+	case 'b':
+		opts->batch = 1;
+		stream = 0;
+		break;
 	case OPT_MAX_CONNS: {
 		unsigned long long n;
 
@@ -399,6 +411,7 @@ static int parse_option(int c, char **argv, struct options *opts)
 			return usage_error("--max-conns: invalid count '%s': expected 1 to %lu",
 					   optarg, SEQ_MAX_MAX_CONNS);
 		opts->max_conns = (unsigned long)n;
+		opts->max_conns_set = 1;
 		break;
 	}
 	case OPT_LATENCY:
@@ -406,6 +419,7 @@ static int parse_option(int c, char **argv, struct options *opts)
 			return usage_error("--latency: invalid time '%s': %s",
 					   optarg,
 					   "expected seconds from 0 to 1, at most 3 decimals (e.g. 0.1 or 0)");
+		opts->latency_set = 1;
 		break;
 	case OPT_COUNTERS:
 		opts->counters = 1;
@@ -438,6 +452,44 @@ static int parse_option(int c, char **argv, struct options *opts)
 		option_label(c, opts->stream_option,
 			     sizeof(opts->stream_option));
 	return rc;
+}
+
+/*
+ * --top shows this namespace whole, refreshed in place: none of the
+ * stream's views, filters or tuning apply. The first one given, or NULL.
+ * (-c counts its frames and --duration bounds it, as for a stream.)
+ */
+static const char *check_top_options(const struct options *opts)
+{
+	if (opts->counters)
+		return "--counters";
+	if (opts->reseed)
+		return "--reseed";
+	if (opts->prometheus)
+		return "--prometheus";
+	if (opts->events)
+		return "-e/--events";
+	if (opts->json)
+		return "-j/--json (use -b for text frames)";
+	if (opts->ladder)
+		return "--ladder";
+	if (opts->summary)
+		return "--summary";
+	if (opts->flush)
+		return "--flush";
+	if (opts->who)
+		return "--who (the OWNER column is always there)";
+	if (opts->timestamps)
+		return "-T/--timestamp";
+	if (opts->wide)
+		return "-w/--wide";
+	if (opts->latency_set)
+		return "--latency";
+	if (opts->max_conns_set)
+		return "--max-conns";
+	if (filter_active(&opts->filter) || opts->filter.family)
+		return "a filter (the view is the whole namespace)";
+	return NULL;
 }
 
 /* Options that contradict each other, once all are read. */
@@ -476,6 +528,17 @@ static int check_options(const struct options *opts, int seen4, int seen6)
 	if (opts->prometheus && !opts->counters &&
 	    !strcmp(opts->prometheus, "-"))
 		return usage_error("--prometheus -: stdout only with --counters (a single write)");
+	if (opts->batch && !opts->top)
+		return usage_error("-b/--batch prints --top's frames as text: it needs --top");
+	if (opts->top) {
+		const char *other = check_top_options(opts);
+
+		if (other)
+			return usage_error("--top cannot be combined with %s",
+					   other);
+		if (opts->interval_set && !opts->interval_ms)
+			return usage_error("--top: -i must be more than 0 (the refresh interval)");
+	}
 	if (seen4 && seen6)
 		return usage_error("-4 and -6 exclude each other: give neither for both families");
 	if (opts->ladder && opts->events)

@@ -43,6 +43,10 @@ struct options {
 	int flush;			/* --flush */
 	int who;			/* --who: the owner columns */
 	int ladder;			/* --ladder */
+	int top;			/* --top: the live view (top.h) */
+	int batch;			/* -b: --top's frames as text */
+	int latency_set;		/* --latency given */
+	int max_conns_set;		/* --max-conns given */
 	struct watch_filter filter;
 	/* The first option that only makes sense on a stream, to name it
 	 * if --counters comes with it ("" if none).

@@ -582,25 +582,6 @@ static unsigned long socket_inode(const char *link)
 	return *end == ']' ? n : 0;
 }
 
-static void read_comm(pid_t pid, char comm[TCPSTATE_COMM_LEN])
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	comm[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, comm, TCPSTATE_COMM_LEN - 1);
-	close(fd);
-	if (n < 0)
-		n = 0;
-	comm[n] = '\0';
-	comm[strcspn(comm, "\n")] = '\0';
-}
-
 /* The process holding @inode: the first found, by ascending pid. */
 static void found_holder(struct owner_table *t, unsigned long inode,
 			 pid_t pid)
@@ -623,7 +604,7 @@ static void found_holder(struct owner_table *t, unsigned long inode,
 			continue;
 		o->tgid = (__u32)pid;
 		o->pid = 0;	/* the thread is not known */
-		read_comm(pid, o->comm);
+		owner_read_comm(pid, o->comm);
 		o->valid |= TCPSTATE_VALID_TASK | OWNER_FROM_PROC;
 	}
 }
@@ -638,8 +619,29 @@ static int pending_inode(const struct owner_table *t, unsigned long inode)
 	return 0;
 }
 
-/* Every process's fds, once, for the inodes the pending sockets have. */
-static void scan_fds(struct owner_table *t)
+void owner_read_comm(pid_t pid, char comm[TCPSTATE_COMM_LEN])
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, comm, TCPSTATE_COMM_LEN - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+}
+
+void owner_scan_socket_fds(int (*wanted)(unsigned long inode, void *arg),
+			   void (*found)(unsigned long inode, pid_t pid,
+					 void *arg),
+			   void *arg)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *d;
@@ -671,12 +673,22 @@ static void scan_fds(struct owner_table *t)
 				continue;
 			link[n] = '\0';
 			inode = socket_inode(link);
-			if (inode && pending_inode(t, inode))
-				found_holder(t, inode, (pid_t)pid);
+			if (inode && wanted(inode, arg))
+				found(inode, (pid_t)pid, arg);
 		}
 		closedir(fds);
 	}
 	closedir(proc);
+}
+
+static int wanted_pending(unsigned long inode, void *arg)
+{
+	return pending_inode(arg, inode);
+}
+
+static void found_pending(unsigned long inode, pid_t pid, void *arg)
+{
+	found_holder(arg, inode, pid);
 }
 
 /*
@@ -698,7 +710,7 @@ static void scan_proc(struct owner_table *t)
 		;
 	/* No socket found in /proc/net: no process holds any of them. */
 	if (k < t->nr_pending)
-		scan_fds(t);
+		owner_scan_socket_fds(wanted_pending, found_pending, t);
 	for (k = 0; k < t->nr_pending; k++) {
 		unsigned int i = find(t, t->pending[k].id);
 

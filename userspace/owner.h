@@ -21,6 +21,7 @@
 #define TCPSTATE_OWNER_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "tcpstate.h"
 #include "textbuf.h"
@@ -93,6 +94,18 @@ int owner_cgroup_lookup(const char *arg, __u64 *id, char *rel,
 
 /* Whether cgroup path @path is @under or below it (paths as above). */
 int owner_cgroup_is_under(const char *path, const char *under);
+
+/*
+ * One pass over every process's open files: @found(inode, pid, @arg) for
+ * each socket whose inode @wanted(inode, @arg) says is wanted (a socket
+ * held by several processes is found for each).
+ */
+void owner_scan_socket_fds(int (*wanted)(unsigned long inode, void *arg),
+			   void (*found)(unsigned long inode, pid_t pid,
+					 void *arg),
+			   void *arg);
+/* /proc/@pid/comm, "" when it cannot be read. */
+void owner_read_comm(pid_t pid, char comm[TCPSTATE_COMM_LEN]);
 
 /* ---- what the outputs print (--who columns, JSON keys) ---- */
 

@@ -445,10 +445,6 @@ void seq_emit_closed(struct seq_engine *e, struct conn *c,
 	enum seq_kind kind;
 	__u64 elapsed = SEQ_NONE;
 
-	if (!has_err && c->rst_has_err) {
-		has_err = 1;
-		err = c->rst_err;
-	}
 	if (c->rst_received) {
 		rst_by = SEQ_RST_PEER;
 		cause = old == TCPS_SYN_SENT ? SEQ_CAUSE_REFUSED :

@@ -663,10 +663,6 @@ static void on_rst_received(struct seq_engine *e,
 		return;
 	seq_touch(e, c, ev->ts_ns);
 	c->rst_received = 1;
-	if (ev->valid & TCPSTATE_VALID_ERR) {
-		c->rst_has_err = 1;
-		c->rst_err = ev->err;
-	}
 }
 
 /*

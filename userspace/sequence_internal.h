@@ -93,8 +93,6 @@ struct conn {
 	__u32 iss, irs, fin_seq, peer_fin_seq, rst_seq, rst_ack;
 	/* RSTs seen for it, and what they said */
 	int rst_received, rst_sent;
-	int rst_has_err;
-	unsigned int rst_err;		/* RST_RECEIVED's @err */
 	unsigned int rst_reason;	/* RST_SENT's @reason */
 	int has_close_ack;
 	__u32 close_ack;	/* rcv_nxt at its -> CLOSE */

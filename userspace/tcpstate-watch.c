@@ -4,8 +4,10 @@
  * diagram (handshakes, teardowns and their failures, with the time each
  * step took), or one line per event (-e), from the tcpstate.ko ring; or
  * the per-netns counters (--counters), or those as a Prometheus textfile
- * (--prometheus, prometheus.c), or count the gauges again (--reseed). This file is the main loop; the data
- * path, one file per step:
+ * (--prometheus, prometheus.c), or count the gauges again (--reseed), or
+ * the live per-listener and TIME_WAIT view (--top: top.c, its loop in
+ * top_view.c, sockdiag.c). This file is the main loop; the data path,
+ * one file per step:
  *
  *   ring_reader.c       the ring: map /dev/tcpstate, drain its records
  *   owner.c             who owns each socket: process, uid, cgroup
@@ -44,6 +46,7 @@
 #include "status.h"
 #include "summary.h"
 #include "textbuf.h"
+#include "top.h"
 
 /* What the per-event and per-record callbacks need. */
 struct watch {
@@ -218,6 +221,21 @@ static int write_counters(const struct tcpstate_counters *c,
 }
 
 /*
+ * The device opened, its ABI checked, not mapped: for what needs only its
+ * ioctls. Returns the fd, or -1 (explained on stderr).
+ */
+static int open_device(const struct options *opts)
+{
+	struct tcpstate_info info;
+	char err[256];
+	int fd = tcpstate_device_open(opts->device, &info, err, sizeof(err));
+
+	if (fd < 0)
+		fprintf(stderr, PROG ": %s\n", err);
+	return fd;
+}
+
+/*
  * --counters: the device is only opened, never mapped, so this works while
  * another reader holds the ring. Missed probes since the last count of
  * the gauges get the one warning on stderr.
@@ -225,16 +243,12 @@ static int write_counters(const struct tcpstate_counters *c,
 static int print_counters(const struct options *opts)
 {
 	struct tcpstate_counters c;
-	struct tcpstate_info info;
 	struct status st;
-	char err[256];
 	int fd, rc;
 
-	fd = tcpstate_device_open(opts->device, &info, err, sizeof(err));
-	if (fd < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+	fd = open_device(opts);
+	if (fd < 0)
 		return EXIT_FAILURE;
-	}
 	rc = tcpstate_counters_read(fd, &c);
 	close(fd);
 	if (rc) {
@@ -284,15 +298,11 @@ static void reseed_failed(const char *path, int rc)
 static int reseed(const struct options *opts)
 {
 	struct tcpstate_counters c;
-	struct tcpstate_info info;
-	char err[256];
 	int fd, rc;
 
-	fd = tcpstate_device_open(opts->device, &info, err, sizeof(err));
-	if (fd < 0) {
-		fprintf(stderr, PROG ": %s\n", err);
+	fd = open_device(opts);
+	if (fd < 0)
 		return EXIT_FAILURE;
-	}
 	rc = tcpstate_reseed(fd);
 	if (rc) {
 		close(fd);
@@ -539,6 +549,8 @@ int main(int argc, char **argv)
 	status = cli_parse(argc, argv, &opts);
 	if (status >= 0)
 		return status;
+	if (opts.top)
+		return top_run(&opts);
 	if (opts.prometheus)
 		return export_prometheus(&opts);
 	if (opts.counters)

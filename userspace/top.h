@@ -28,7 +28,8 @@
  * separated by one empty line):
  *
  *   tcpstate top HH:MM:SS netns INODE interval 1.0s frame N
- *   SYN_RECV G TIME_WAIT G | R syn/s R handshakes/s R overflows/s | ring drops D
+ *   SYN_RECV G TIME_WAIT G | ring drops D
+ *   per second: R syn R handshakes R overflows
  *   ports LO-HI (N) tw_reuse V max_tw_buckets V
  *   <empty>
  *   LISTENER               SYNQ/MAX   SYN/s   RTX/s EXPIRED COOKIES  HS_P50  HS_P99
@@ -37,16 +38,17 @@
  *   LISTENER               ACCQ/MAX OVERFLOWS   DROPS OWNER
  *   ADDR:PORT                 Q/M         N       N PID/COMM or uid=N, or -
  *   <empty>
- *   TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST   PORTS  USE%
- *   ADDR:PORT                    N   AGE     AGE        N   P.P
+ *   TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST  USE%
+ *   ADDR:PORT                    N   AGE     AGE   P.P
  *   <empty>
  *   TIME_WAIT LOCAL PORT     COUNT  OLDEST  NEWEST
  *   PORT                         N   AGE     AGE
  *
- * G: gauges now (syn_recv, time_wait counters); R: per second over the
- * interval, one decimal (syn/s: syn_queue_added; handshakes/s: SYN_SENT
- * or SYN_RECV -> ESTABLISHED events; overflows/s: accept_overflows); D:
- * ring_drops. ADDR:PORT as the listener is bound (0.0.0.0:80, [::]:80,
+ * G: gauges now (syn_recv, time_wait counters); D: ring_drops; the line
+ * ends with " | GAUGES INEXACT (--reseed)" while probes_missed_since_seed
+ * is not 0. R: per second over the interval, one decimal (syn:
+ * syn_queue_added; handshakes: SYN_SENT or SYN_RECV -> ESTABLISHED
+ * events; overflows: accept_overflows). ADDR:PORT as the listener is bound (0.0.0.0:80, [::]:80,
  * IPv4-mapped IPv6 addresses shown as IPv4). Listener rows: one per bound
  * address and port (SO_REUSEPORT listeners on the same one share a row,
  * their queues summed), sorted by SYN/s, then SYN queue, then port;
@@ -55,12 +57,17 @@
  * (SYN or third ACK dropped, accept queue full), DROPS (every listen drop)
  * count since the view started; HS_P50/HS_P99: SYN to third ACK (the
  * request sock's time in the SYN queue) of handshakes completed since the
- * view started, "-" for none. TIME_WAIT REMOTE rows group by remote
- * address and port, sorted by COUNT; PORTS: how many of them hold a local
- * port inside ip_local_port_range, USE%: that of the range's size (how
- * near connect()s to that destination are to running out of ports).
- * AGE/DUR: as the sequence view prints durations ("812us", "3.4ms",
- * "59.8s").
+ * view started, "-" for none. The TIME_WAIT tables split the timewait
+ * socks in two: those whose local port lies in ip_local_port_range
+ * (connections this host opened: connect() picks such ports) are the
+ * TIME_WAIT REMOTE rows, grouped by remote address and port, sorted by
+ * COUNT, and USE% is COUNT of the range's size, one decimal (how near
+ * connect()s to that destination are to running out of ports); the
+ * others (connections to this host's services) are the TIME_WAIT LOCAL
+ * PORT rows, grouped by local port, sorted by COUNT. OLDEST/NEWEST: the
+ * ages of the group's oldest and newest.
+ * AGE/DUR: as the sequence view prints durations (812ns, 40.1us, 1.20ms,
+ * 60.000s).
  */
 #ifndef TCPSTATE_TOP_H
 #define TCPSTATE_TOP_H
@@ -68,6 +75,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sockdiag.h"
 #include "tcpstate.h"
 
 /* Default refresh interval, ms. */
@@ -80,6 +88,10 @@ struct top_sources {
 	/* The namespace's counters now; 0 or -errno. */
 	int (*read_counters)(struct tcpstate_counters *c, void *arg);
 	void *arg;
+	/* The kernel's list of sockets: NULL for sockdiag_dump(). */
+	int (*dump)(unsigned int states,
+		    int (*cb)(const struct sockdiag_sock *s, void *arg),
+		    void *arg);
 };
 
 /*
@@ -110,5 +122,13 @@ int top_refresh(struct top *t, unsigned long long now_ns);
  */
 int top_print(struct top *t, FILE *out, unsigned int cols,
 	      unsigned int max_rows);
+
+struct options;
+
+/*
+ * --top (cli.h's @top, @batch, @interval_ms, @count, @duration_ms,
+ * @device): the whole run. Returns the exit status.
+ */
+int top_run(const struct options *opts);
 
 #endif /* TCPSTATE_TOP_H */

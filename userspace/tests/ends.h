@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "sequence.h"
 #include "tcpstate.h"
 
 #define ENDS_NETNS	4026531840U
@@ -66,6 +67,20 @@ static inline struct tcpstate_event end_event(const struct end *s,
 	ev.sport = s->lport;
 	ev.dport = s->rport;
 	return ev;
+}
+
+/*
+ * Feed @e the RST_RECEIVED of socket @id of @s in state @old at @ts, as
+ * the module sends it: no error (the -> CLOSE that follows carries the
+ * one the RST set).
+ */
+static inline void end_rst_received(struct seq_engine *e, const struct end *s,
+				    __u64 ts, __u64 id, unsigned int old)
+{
+	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_RST_RECEIVED, ts, id);
+
+	ev.oldstate = (__u8)old;
+	seq_feed(e, &ev);
 }
 
 #endif /* TCPSTATE_TESTS_ENDS_H */

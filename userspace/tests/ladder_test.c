@@ -141,18 +141,6 @@ static void child_done(struct seq_engine *e, const struct end *s, __u64 t,
 	   V_ISNS | TCPSTATE_VALID_SEQ, y + 1, x + 1, y, x);
 }
 
-static void rst_received(struct seq_engine *e, const struct end *s,
-			 __u64 ts, __u64 id, unsigned int old,
-			 unsigned int err)
-{
-	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_RST_RECEIVED, ts, id);
-
-	ev.oldstate = (__u8)old;
-	ev.valid = TCPSTATE_VALID_ERR;
-	ev.err = (__u16)err;
-	seq_feed(e, &ev);
-}
-
 /* An abort's RST, after its CLOSE: answering no segment, no numbers. */
 static void abort_rst(struct seq_engine *e, const struct end *s, __u64 ts,
 		      __u64 id, unsigned int reason)
@@ -319,8 +307,7 @@ TEST_F(ladder, refused_connect)
 	struct tcpstate_event ev;
 
 	connect_(self->e, &cli, T0, 0xd1);
-	rst_received(self->e, &cli, T0 + 45 * US, 0xd1, TCPS_SYN_SENT,
-		     ECONNREFUSED);
+	end_rst_received(self->e, &cli, T0 + 45 * US, 0xd1, TCPS_SYN_SENT);
 	/* Leaving SYN_SENT, it tells its ISN; the peer's it never got. */
 	ev = end_event(&cli, TCPSTATE_EV_STATE, T0 + 45 * US, 0xd1);
 	ev.oldstate = TCPS_SYN_SENT;
@@ -375,8 +362,7 @@ TEST_F(ladder, reset_by_peer)
 	struct end cli = v4("10.0.0.1", 40002, "192.0.2.7", 443);
 
 	client_open(self->e, &cli, T0, 800 * US, 0xe1, 1000, 9000);
-	rst_received(self->e, &cli, T0 + 3 * SEC, 0xe1, TCPS_ESTABLISHED,
-		     ECONNRESET);
+	end_rst_received(self->e, &cli, T0 + 3 * SEC, 0xe1, TCPS_ESTABLISHED);
 	closed(self->e, &cli, T0 + 3 * SEC, 0xe1, TCPS_ESTABLISHED,
 	       ECONNRESET);
 	ladder_flush(self->l);
@@ -536,8 +522,7 @@ TEST_F(ladder, loopback_abort_reset_by_us_and_by_peer)
 	connect_(self->e, &other, T0 + SEC + 2 * US, 0xa9);	/* another CPU */
 	abort_rst(self->e, &srv, T0 + SEC + 3 * US, 0x71,
 		  TCPSTATE_RST_ABORT_ON_LINGER);
-	rst_received(self->e, &cli, T0 + SEC + 8 * US, 0xa1, TCPS_ESTABLISHED,
-		     ECONNRESET);
+	end_rst_received(self->e, &cli, T0 + SEC + 8 * US, 0xa1, TCPS_ESTABLISHED);
 	closed(self->e, &cli, T0 + SEC + 8 * US, 0xa1, TCPS_ESTABLISHED,
 	       ECONNRESET);
 	ASSERT_EQ(1U, self->out.ladders);

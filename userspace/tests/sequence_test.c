@@ -407,18 +407,6 @@ static void state_seq(struct seq_engine *e, const struct end *s, __u64 ts,
 	seq_feed(e, &ev);
 }
 
-static void rst_received(struct seq_engine *e, const struct end *s,
-			 __u64 ts, __u64 id, unsigned int old,
-			 unsigned int err)
-{
-	struct tcpstate_event ev = end_event(s, TCPSTATE_EV_RST_RECEIVED, ts, id);
-
-	ev.oldstate = (__u8)old;
-	ev.valid = TCPSTATE_VALID_ERR;
-	ev.err = (__u16)err;
-	seq_feed(e, &ev);
-}
-
 static void rst_sent(struct seq_engine *e, const struct end *s, __u64 ts,
 		     __u64 id, unsigned int old, unsigned int reason,
 		     __u32 seq, __u32 ack)
@@ -483,8 +471,8 @@ TEST_F(seq, failed_connects_say_the_kernels_cause)
 
 		connect_(self->e, &self->cli, t, id);
 		if (cases[i].rst)
-			rst_received(self->e, &self->cli, t + cases[i].after,
-				     id, SYN_SENT, cases[i].err);
+			end_rst_received(self->e, &self->cli,
+					 t + cases[i].after, id, SYN_SENT);
 		state_err(self->e, &self->cli, t + cases[i].after, id,
 			  SYN_SENT, CLOSE, cases[i].err);
 		ASSERT_EQ(i + 1, self->got.n) TH_LOG("case %u", i);
@@ -549,7 +537,7 @@ TEST_F(seq, reset_by_peer_from_the_rst_received)
 	const struct seq_record *r;
 
 	established(self->e, &self->cli, T0, 0xe1);
-	rst_received(self->e, &self->cli, T0 + SEC, 0xe1, EST, ECONNRESET);
+	end_rst_received(self->e, &self->cli, T0 + SEC, 0xe1, EST);
 	state_err(self->e, &self->cli, T0 + SEC, 0xe1, EST, CLOSE, ECONNRESET);
 	ASSERT_EQ(2U, self->got.n);
 	r = &self->got.rec[1];
@@ -560,14 +548,12 @@ TEST_F(seq, reset_by_peer_from_the_rst_received)
 	ASSERT_EQ((unsigned int)ECONNRESET, r->err);
 	ASSERT_EQ(SEC - MS, r->established_ns);
 
-	/* In CLOSE_WAIT the RST's error is EPIPE; one CLOSE without err
-	 * takes the RST's.
-	 */
+	/* In CLOSE_WAIT the RST's error is EPIPE, which the CLOSE carries. */
 	established(self->e, &self->cli, T0 + 10 * SEC, 0xe2);
 	state(self->e, &self->cli, T0 + 11 * SEC, 0xe2, EST, CLOSE_WAIT);
-	rst_received(self->e, &self->cli, T0 + 12 * SEC, 0xe2, CLOSE_WAIT,
-		     EPIPE);
-	state(self->e, &self->cli, T0 + 12 * SEC, 0xe2, CLOSE_WAIT, CLOSE);
+	end_rst_received(self->e, &self->cli, T0 + 12 * SEC, 0xe2, CLOSE_WAIT);
+	state_err(self->e, &self->cli, T0 + 12 * SEC, 0xe2, CLOSE_WAIT, CLOSE,
+		  EPIPE);
 	ASSERT_EQ(4U, self->got.n);
 	r = &self->got.rec[3];
 	ASSERT_EQ(SEQ_RESET_BY_PEER, r->kind);
@@ -746,7 +732,7 @@ TEST_F(seq, causes_in_the_text_and_json_lines)
 	memset(&o, 0, sizeof(o));
 	o.endpoint_width = TCPSTATE_COL_ENDPOINT;
 	connect_(self->e, &self->cli, T0, 0x141);
-	rst_received(self->e, &self->cli, T0 + 45 * US, 0x141, SYN_SENT, 0);
+	end_rst_received(self->e, &self->cli, T0 + 45 * US, 0x141, SYN_SENT);
 	state_seq(self->e, &self->cli, T0 + 45 * US, 0x141, SYN_SENT, CLOSE,
 		  TCPSTATE_VALID_ERR | TCPSTATE_VALID_ISS, 0, 0, 1234, 0);
 	established(self->e, &self->cli, T0 + SEC, 0x142);
