@@ -19,10 +19,11 @@
 #     ListenOverflows and ListenDrops deltas;
 #  4. client-closed connections to three destinations (127.0.0.2,
 #     127.0.0.3, ::1), some from fixed ports outside ip_local_port_range,
-#     two destinations sharing a local port: TIME_WAIT REMOTE = ss state
-#     time-wait grouped by peer (PORTS: local ports inside the range, USE%
-#     of its size), TIME_WAIT LOCAL PORT = grouped by local port; seeded
-#     (reader after) and followed (reader before);
+#     two destinations sharing a local port, and server-closed ones:
+#     TIME_WAIT REMOTE = ss state time-wait from local ports inside the
+#     range, by peer (USE%: COUNT of the range's size), TIME_WAIT LOCAL
+#     PORT = the others, by local port; seeded (reader after) and followed
+#     (reader before);
 #  5. misuse: --top without a terminal on stdout, --top -e.
 #
 # A frame taken while a reader runs is the first whose readings come after
@@ -31,6 +32,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../scripts/tap.sh"
 PATH=$here:$PATH
+export LC_ALL=C
 prefix=tcpstate-top-$$
 work=$(mktemp -d)
 namespaces=
@@ -132,17 +134,20 @@ tcpext() {
 ss_count() {
 	in_ns "$1" ss -Htan state "$2" | wc -l
 }
-# ADDR:PORT COUNT PORTS USE% of ss state time-wait by peer; $2 $3: the
-# local port range.
+# ADDR:PORT COUNT USE% of ss state time-wait by peer, of the rows whose
+# local port lies in the local port range $2-$3 (connect()s' ports); USE%:
+# COUNT of the range's size.
 expected_tw_remote() {
 	in_ns "$1" ss -Htan state time-wait | awk -v lo="$2" -v hi="$3" '
-	{ p = $3; sub(/.*:/, "", p); n[$4]++; if (p + 0 >= lo && p + 0 <= hi) u[$4]++ }
-	END { for (k in n) printf "%s %d %d %.1f\n", k, n[k], u[k], u[k] * 100 / (hi - lo + 1) }' | sort
+	{ p = $3; sub(/.*:/, "", p); if (p + 0 >= lo && p + 0 <= hi) n[$4]++ }
+	END { for (k in n) printf "%s %d %.1f\n", k, n[k], n[k] * 100 / (hi - lo + 1) }' | sort
 }
-# PORT COUNT of ss state time-wait by local port.
+# PORT COUNT of ss state time-wait by local port, of the rows whose local
+# port lies outside $2-$3.
 expected_tw_local() {
-	in_ns "$1" ss -Htan state time-wait |
-		awk '{ p = $3; sub(/.*:/, "", p); n[p]++ } END { for (p in n) print p, n[p] }' | sort
+	in_ns "$1" ss -Htan state time-wait | awk -v lo="$2" -v hi="$3" '
+	{ p = $3; sub(/.*:/, "", p); if (p + 0 < lo || p + 0 > hi) n[p]++ }
+	END { for (p in n) print p, n[p] }' | sort
 }
 
 # ---- the frames of tcpstate-watch --top -b ----
@@ -345,16 +350,18 @@ helpers_stop
 
 lo=40000
 hi=40299
-tw_total=13
-# timewaits NS: 7 to 127.0.0.2:8131 (2 from 30000, 30001), 4 to
-# 127.0.0.3:8132 (2 from 30000, 30001 again), 2 to [::1]:8133, the rest
-# from ephemeral ports; until ss lists them all in TIME_WAIT.
+tw_total=16
+# timewaits NS: client-closed, 7 to 127.0.0.2:8131 (2 from 30000, 30001),
+# 4 to 127.0.0.3:8132 (2 from 30000, 30001 again), 2 to [::1]:8133, the
+# rest from ephemeral ports; server-closed, 3 on 127.0.0.1:8134 (the
+# server's socket in TIME_WAIT); until ss lists them all in TIME_WAIT.
 timewaits() {
 	in_ns "$1" tcpstate_conns -d 127.0.0.2 -p 8131 -n 5 &&
 		in_ns "$1" tcpstate_conns -d 127.0.0.2 -p 8131 -n 2 -s 30000 &&
 		in_ns "$1" tcpstate_conns -d 127.0.0.3 -p 8132 -n 2 &&
 		in_ns "$1" tcpstate_conns -d 127.0.0.3 -p 8132 -n 2 -s 30000 &&
 		in_ns "$1" tcpstate_conns -6 -d ::1 -p 8133 -n 2 &&
+		in_ns "$1" tcpstate_traffic -4 -n 3 -c server -p 8134 > /dev/null &&
 		poll 3000 tw_all "$1"
 }
 tw_all() {
@@ -363,14 +370,18 @@ tw_all() {
 # check_tw NS FRAME-FILE WHEN: the four tests of case 4 on a frame.
 check_tw() {
 	want=$(expected_tw_remote "$1" $lo $hi)
-	shown=$(table tw_remote < "$2" | awk '{ print $1, $2, $5, $6 }' | sort)
-	[ "$(echo "$want" | wc -l)" -eq 3 ] && [ "$shown" = "$want" ]
-	result $? "TIME_WAIT, $3: REMOTE rows (COUNT PORTS USE%) = ss state time-wait by peer" \
+	shown=$(table tw_remote < "$2" | awk '{ print $1, $2, $5 }' | sort)
+	[ "$want" = "127.0.0.2:8131 5 1.7
+127.0.0.3:8132 2 0.7
+[::1]:8133 2 0.7" ] && [ "$shown" = "$want" ]
+	result $? "TIME_WAIT, $3: REMOTE rows (COUNT USE%) = ss state time-wait from ports in the range, by peer" \
 		"expected: $(flat "$want"); --top: $(flat "$shown")"
-	want=$(expected_tw_local "$1")
+	want=$(expected_tw_local "$1" $lo $hi)
 	shown=$(table tw_local < "$2" | awk '{ print $1, $2 }' | sort)
-	[ -n "$want" ] && [ "$shown" = "$want" ]
-	result $? "TIME_WAIT, $3: LOCAL PORT rows = ss state time-wait by local port" \
+	[ "$want" = "30000 2
+30001 2
+8134 3" ] && [ "$shown" = "$want" ]
+	result $? "TIME_WAIT, $3: LOCAL PORT rows = ss state time-wait from ports outside the range, by local port" \
 		"expected: $(flat "$want"); --top: $(flat "$shown")"
 	g=$(gauge TIME_WAIT < "$2")
 	range=$(awk '$1 == "ports" { print $2, $3 }' "$2")
