@@ -5,7 +5,8 @@
 # kernel's own figures, each case in a network namespace of its own, the
 # reader run there with ip netns exec:
 #
-#  1. a spoofed-SYN flood on two listeners (SYN-ACKs into the dummy sink):
+#  1. a spoofed-SYN flood on three listeners, IPv4 and dual-stack IPv6
+#     (SYN-ACKs into the dummy sink):
 #     each listener's SYNQ/MAX = its port's st 03 rows of /proc/net/tcp{,6}
 #     (and ss state syn-recv) / ss -tln Send-Q, the namespace line's
 #     SYN_RECV = all st 03 rows; with the reader running before the flood
@@ -118,12 +119,14 @@ ss_synrecv_by_port() {
 	in_ns "$1" ss -Htn state syn-recv |
 		awk '{ p = $3; sub(/.*:/, "", p); n[p]++ } END { for (p in n) print p, n[p] }' | sort
 }
-# ADDR:PORT Q/M for each listener: Q its port's st 03 rows, M ss -tln Send-Q.
+# ADDR:PORT Q/M for each listener: Q its port's st 03 rows, M ss -tln
+# Send-Q. ss says *:PORT for an IPv6 wildcard listener that takes IPv4
+# too; the view, as it is bound: [::]:PORT.
 expected_synq() {
 	st03=$(st03_by_port "$1")
 	in_ns "$1" ss -Htln | awk -v st03="$st03" '
 	BEGIN { n = split(st03, l, "\n"); for (i = 1; i <= n; i++) { split(l[i], f, " "); q[f[1]] = f[2] } }
-	{ p = $4; sub(/.*:/, "", p); print $4, (q[p] + 0) "/" $3 }' | sort
+	{ a = $4; sub(/^\*:/, "[::]:", a); p = a; sub(/.*:/, "", p); print a, (q[p] + 0) "/" $3 }' | sort
 }
 # A field of TcpExt (/proc/net/netstat).
 tcpext() {
@@ -225,22 +228,32 @@ dur_us() {
 		else print -1 }'
 }
 
-# ---- 1. a SYN flood on two listeners ----
+# ---- 1. a SYN flood on three listeners ----
 
-# flood NS: listeners on 8101 and 8102 (backlog 1024), 40 and 25 spoofed
-# SYNs, until the kernel lists them all as request socks.
+# PORT SYNs of the flood, as st03_by_port() lists them.
+flood_syns="8101 40
+8102 25
+8103 15"
+# flood NS: listeners on 0.0.0.0:8101, 0.0.0.0:8102 and [::]:8103 (taking
+# IPv4 too; backlog 1024); 40, 25 and 10 + 5 (IPv6 + IPv4) spoofed SYNs,
+# until the kernel lists them all as request socks.
 flood() {
 	ip netns exec "$1" tcpstate_traffic -4 -l -p 8101 > "$work/$1.l1" 2>&1 &
 	helpers="$helpers $!"
 	ip netns exec "$1" tcpstate_traffic -4 -l -p 8102 > "$work/$1.l2" 2>&1 &
 	helpers="$helpers $!"
+	ip netns exec "$1" tcpstate_traffic -6 -l -p 8103 > "$work/$1.l3" 2>&1 &
+	helpers="$helpers $!"
 	wait_for "$work/$1.l1" listening && wait_for "$work/$1.l2" listening &&
+		wait_for "$work/$1.l3" listening &&
 		in_ns "$1" tcpstate_synsend -4 --sink -p 8101 -n 40 &&
 		in_ns "$1" tcpstate_synsend -4 -p 8102 -n 25 -i 1000 &&
+		in_ns "$1" tcpstate_synsend -6 -p 8103 -n 10 -i 2000 &&
+		in_ns "$1" tcpstate_synsend -4 -p 8103 -n 5 -i 3000 &&
 		poll 3000 flooded "$1"
 }
 flooded() {
-	[ "$(st03_by_port "$1" | tr '\n' ' ')" = "8101 40 8102 25 " ]
+	[ "$(st03_by_port "$1")" = "$flood_syns" ]
 }
 # check_flood NS FRAME-FILE WHEN: the two tests of case 1 on a frame.
 check_flood() {
@@ -249,8 +262,7 @@ check_flood() {
 	st03=$(st03_by_port "$1")
 	ss_syn=$(ss_synrecv_by_port "$1")
 	diag="st 03 by port: $(flat "$st03"); ss syn-recv by port: $(flat "$ss_syn"); expected (ss -tln): $(flat "$want"); --top: $(flat "$shown")"
-	[ "$st03" = "8101 40
-8102 25" ] && [ "$ss_syn" = "$st03" ] && [ -n "$shown" ] && [ "$shown" = "$want" ]
+	[ "$st03" = "$flood_syns" ] && [ "$ss_syn" = "$st03" ] && [ -n "$shown" ] && [ "$shown" = "$want" ]
 	result $? "flood, $3: SYNQ/MAX per listener = st 03 rows of its port / ss -tln Send-Q" "$diag"
 	total=$(st03_total "$1")
 	g=$(gauge SYN_RECV < "$2")
