@@ -17,7 +17,7 @@
 #     TCPSynRetrans rose;
 #  3. a listener that never accepts, more connects than its backlog + 1:
 #     ACCQ/MAX = ss -tln Recv-Q/Send-Q, OVERFLOWS and DROPS = the
-#     ListenOverflows and ListenDrops deltas;
+#     ListenOverflows and ListenDrops deltas, OWNER its process;
 #  4. client-closed connections to three destinations (127.0.0.2,
 #     127.0.0.3, ::1), some from fixed ports outside ip_local_port_range,
 #     two destinations sharing a local port, and server-closed ones:
@@ -53,9 +53,9 @@ cleanup() {
 trap cleanup EXIT
 
 tap_header
-tap_plan 17
+tap_plan 18
 if ! tcpstate-watch --help 2>&1 | grep -q -- '--top'; then
-	for i in $(seq 17); do
+	for i in $(seq 18); do
 		tap_skip "top_test $i" "this tcpstate-watch has no --top"
 	done
 	exit 0
@@ -335,11 +335,13 @@ helpers_stop
 
 ns=$prefix-accq
 t_accq="accept queue: ACCQ/MAX = ss -tln Recv-Q/Send-Q (4/3), OVERFLOWS, DROPS = ListenOverflows, ListenDrops deltas (5)"
+t_owner="accept queue: OWNER = the listening process (PID/tcpstate_conns)"
 if new_ns "$ns" && reader_start "$ns" "$work/accq"; then
 	ovf0=$(tcpext "$ns" ListenOverflows)
 	drops0=$(tcpext "$ns" ListenDrops)
 	ip netns exec "$ns" tcpstate_conns -b 3 -p 8121 -n 9 > "$work/accq.conns" 2>&1 &
-	helpers="$helpers $!"
+	conns=$!
+	helpers="$helpers $conns"
 	wait_for "$work/accq.conns" held
 	frame_after "$work/accq" > "$work/accq.frame"
 	reader_stop
@@ -350,10 +352,14 @@ if new_ns "$ns" && reader_start "$ns" "$work/accq"; then
 	diag="tcpstate_conns: $(cat "$work/accq.conns"); expected (ss -tln, MIB deltas): $want; --top: $shown"
 	[ "$want" = "127.0.0.1:8121 4/3 5 5" ] && [ "$shown" = "$want" ]
 	result $? "$t_accq" "$diag"
+	owner=$(table accq < "$work/accq.frame" | awk '{ print $5 }')
+	[ "$owner" = "$conns/tcpstate_conns" ]
+	result $? "$t_owner" "tcpstate_conns pid $conns; --top: $owner"
 else
 	reader_stop
 	tap_diag "setup failed: $(cat "$work/accq.err" 2>/dev/null)"
 	tap_fail "$t_accq"
+	tap_fail "$t_owner"
 fi
 
 helpers_stop
