@@ -240,6 +240,38 @@ TCPSTATE_ASSERT_PROTO(tcp_send_active_reset,
 TCPSTATE_ASSERT_PROTO(tcp_send_active_reset,
 		      void (*)(struct sock *, gfp_t));
 #endif
+#if defined(TCPSTATE_HAVE_TW_DROP_REASON)
+TCPSTATE_ASSERT_PROTO(tcp_timewait_state_process,
+		      enum tcp_tw_status (*)(struct inet_timewait_sock *,
+					     struct sk_buff *,
+					     const struct tcphdr *, u32 *,
+					     enum skb_drop_reason *));
+#elif defined(TCPSTATE_HAVE_TW_ISN)
+TCPSTATE_ASSERT_PROTO(tcp_timewait_state_process,
+		      enum tcp_tw_status (*)(struct inet_timewait_sock *,
+					     struct sk_buff *,
+					     const struct tcphdr *, u32 *));
+#else
+TCPSTATE_ASSERT_PROTO(tcp_timewait_state_process,
+		      enum tcp_tw_status (*)(struct inet_timewait_sock *,
+					     struct sk_buff *,
+					     const struct tcphdr *));
+#endif
+#ifdef TCPSTATE_HAVE_SYN_RECV_SOCK_CHILD_INIT
+TCPSTATE_ASSERT_PROTO(tcp_v4_syn_recv_sock,
+		      struct sock * (*)(const struct sock *, struct sk_buff *,
+					struct request_sock *,
+					struct dst_entry *,
+					struct request_sock *, bool *,
+					void (*)(struct sock *,
+						 const struct sock *)));
+#else
+TCPSTATE_ASSERT_PROTO(tcp_v4_syn_recv_sock,
+		      struct sock * (*)(const struct sock *, struct sk_buff *,
+					struct request_sock *,
+					struct dst_entry *,
+					struct request_sock *, bool *));
+#endif
 #ifdef TCPSTATE_HAVE_TCP_RESET_SKB
 TCPSTATE_ASSERT_PROTO(tcp_reset, void (*)(struct sock *, struct sk_buff *));
 #else

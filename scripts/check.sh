@@ -59,6 +59,8 @@ gate "make install/uninstall: exactly the module, tcpstate-watch and its man pag
 	scripts/install-test.sh "/lib/modules/$(scripts/kver.sh)/build"
 gate "tcpstate-watch --prometheus: promtool accepts it, node_exporter's textfile collector serves its values" \
 	scripts/prometheus-test.sh
+gate "monitoring/: promtool check and test rules (each alert fired and silent, mutants caught), the dashboard's JSON and PromQL, only metrics tcpstate-watch writes" \
+	scripts/monitoring-test.sh
 
 echo "== kernels: prepare"
 kernels=$(scripts/kernels.sh list) || exit 1

@@ -9,7 +9,7 @@ PACKAGES="
 	busybox-static cpio kmod iproute2 xz-utils gzip tcpdump
 	gcc make libc6-dev
 	debootstrap
-	perl python3
+	perl python3 python3-yaml
 	libbpf-tools
 	dkms prometheus-node-exporter prometheus curl
 "
@@ -21,7 +21,8 @@ PACKAGES="
 #    capture; curl, below, is owner_test's real client)
 #  - the compiler:          gcc make libc6-dev
 #  - the other kernels' Debian roots (scripts/kernels.sh): debootstrap
-#  - test and lint tooling: perl python3
+#  - test and lint tooling: perl python3, python3-yaml (monitoring-test.sh
+#    reads the alerting rules and writes promtool's throwaway rule files)
 #  - the benchmarks' BPF tracer to compare with: libbpf-tools (tcpstates)
 #  - packaging and export tests: dkms (dkms.conf), prometheus-node-exporter
 #    (serves --prometheus's file), prometheus (for promtool), curl. On a

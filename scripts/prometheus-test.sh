@@ -11,6 +11,8 @@
 #  2. Debian's prometheus-node-exporter, only its textfile collector on a
 #     free 127.0.0.1 port, serves every counter of that file at /metrics
 #     with --counters' value, its HELP and TYPE, and no textfile error;
+#     and tcpstate_tcp_max_tw_buckets with the sysctl's value (in a
+#     throwaway netns, unshare -n, that netns's own);
 #  3. with tcpstate-watch --prometheus -i 0.2 rewriting the file, every
 #     scrape has every counter from one same reading (the rename is
 #     atomic), the readings advance, and SIGTERM ends it with status 0,
@@ -74,6 +76,26 @@ if ! out=$("$PROMTOOL" check metrics < "$file" 2>&1); then
 fi
 [ -z "$out" ] || printf 'promtool: %s\n' "$out"
 echo "ok: promtool check metrics accepts the $n_counters counters ($("$PROMTOOL" --version 2>&1 | head -n 1))"
+
+# tcpstate_tcp_max_tw_buckets is the sysctl of tcpstate-watch's own
+# network namespace: in a throwaway one (unshare -n) set to a value of its
+# own, the file says that value; the host's sysctl is left as it was.
+host_tw=$(cat /proc/sys/net/ipv4/tcp_max_tw_buckets) || fail "cannot read /proc/sys/net/ipv4/tcp_max_tw_buckets"
+ns_tw=$((host_tw == 4321 ? 4322 : 4321))
+if unshare -n true 2> /dev/null; then
+	# $1 and $2 are the inner sh's: single quotes on purpose.
+	# shellcheck disable=SC2016
+	got=$(TCPSTATE_FAKE_MISSED=0 LD_PRELOAD=$FAKE unshare -n sh -c \
+		'echo "$1" > /proc/sys/net/ipv4/tcp_max_tw_buckets && exec "$2" -d /dev/null --counters --prometheus -' \
+		sh "$ns_tw" "$WATCH" | awk '$1 ~ /^tcpstate_tcp_max_tw_buckets[{]/ { print $2 }')
+	[ "$got" = "$ns_tw" ] ||
+		fail "in a netns whose tcp_max_tw_buckets is $ns_tw, tcpstate_tcp_max_tw_buckets is '$got'"
+	[ "$(cat /proc/sys/net/ipv4/tcp_max_tw_buckets)" = "$host_tw" ] ||
+		fail "the host's tcp_max_tw_buckets changed"
+	echo "ok: tcpstate_tcp_max_tw_buckets is the namespace's own: $ns_tw in a netns set so, the host's $host_tw untouched"
+else
+	echo "SKIP: unshare -n fails here: tcpstate_tcp_max_tw_buckets not checked in a netns of its own"
+fi
 
 # The metric each --counters line becomes: tcpstate_NAME for the gauges,
 # tcpstate_NAME_total for the rest.
@@ -142,11 +164,22 @@ while read -r name value; do
 	grep -qx "# TYPE $m $type" "$tmp/scrape" || fail "no '# TYPE $m $type'"
 	grep -q "^# HELP $m [A-Z]" "$tmp/scrape" || fail "no '# HELP $m ...'"
 done < "$tmp/counters"
+# And the one gauge that is not the module's: the namespace's
+# tcp_max_tw_buckets, as the sysctl reads.
+m=tcpstate_tcp_max_tw_buckets
+want=$(cat /proc/sys/net/ipv4/tcp_max_tw_buckets) || fail "cannot read /proc/sys/net/ipv4/tcp_max_tw_buckets"
+got=$(awk -v l="$m{netns=\"$NETNS\"}" '$1 == l { print $2 }' "$tmp/scrape")
+[ -n "$got" ] || fail "node_exporter does not serve $m{netns=\"$NETNS\"}"
+awk -v a="$got" -v b="$want" 'BEGIN { exit !(a + 0 == b + 0) }' ||
+	fail "$m served as $got, /proc/sys/net/ipv4/tcp_max_tw_buckets says $want"
+grep -qx "# TYPE $m gauge" "$tmp/scrape" || fail "no '# TYPE $m gauge'"
+grep -q "^# HELP $m [A-Z]" "$tmp/scrape" || fail "no '# HELP $m ...'"
 n=$(grep -c '^tcpstate_' "$tmp/scrape")
-[ "$n" -eq "$n_counters" ] || fail "$n tcpstate_ samples served, expected $n_counters"
+[ "$n" -eq $((n_counters + 1)) ] ||
+	fail "$n tcpstate_ samples served, expected $n_counters counters + $m"
 grep -qx 'node_textfile_scrape_error 0' "$tmp/scrape" ||
 	fail "node_exporter reports a textfile error: $(grep '^node_textfile' "$tmp/scrape")"
-echo "ok: node_exporter serves all $n samples with --counters' values, HELP and TYPE; node_textfile_scrape_error 0"
+echo "ok: node_exporter serves all $n samples with --counters' values (and tcp_max_tw_buckets $want), HELP and TYPE; node_textfile_scrape_error 0"
 
 # ---- 3: the periodic file, scraped while it is rewritten ----
 

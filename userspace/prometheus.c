@@ -75,6 +75,9 @@ static const char *const help_text[TCPSTATE_NR_COUNTERS] = {
 		"RSTs sent answering a segment that found no socket (a closed port).",
 };
 
+static const char max_tw_help[] =
+	"The most timewait socks this network namespace keeps (net.ipv4.tcp_max_tw_buckets); beyond it, connections close without TIME_WAIT.";
+
 /*
  * Gauges: what exists now. probes_missed_since_seed stays a counter: a
  * reseed setting it back to 0 is a counter reset, as a reload is for the
@@ -99,6 +102,32 @@ int prom_metric_name(unsigned int idx, char *buf, size_t len)
 	return n;
 }
 
+long long prom_read_max_tw_buckets(const char *path)
+{
+	char buf[32], *end;
+	long long v;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	if (buf[0] < '0' || buf[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || v > INT_MAX || (*end && strcmp(end, "\n")))
+		return -EINVAL;
+	return v;
+}
+
 const char *prom_help(unsigned int idx)
 {
 	if (idx >= TCPSTATE_NR_COUNTERS || !tcpstate_counter_name(idx))
@@ -106,7 +135,8 @@ const char *prom_help(unsigned int idx)
 	return help_text[idx];
 }
 
-long prom_format(char *buf, size_t len, const struct tcpstate_counters *c)
+long prom_format(char *buf, size_t len, const struct tcpstate_counters *c,
+		 long long max_tw_buckets)
 {
 	unsigned int i, n = c->nr < TCPSTATE_NR_COUNTERS ? c->nr :
 			    TCPSTATE_NR_COUNTERS;
@@ -131,7 +161,18 @@ long prom_format(char *buf, size_t len, const struct tcpstate_counters *c)
 		}
 		used += (size_t)w;
 	}
-	return (long)used;
+	if (max_tw_buckets < 0)
+		return (long)used;
+	w = snprintf(buf + used, len - used,
+		     "# HELP %s %s\n# TYPE %s gauge\n%s{netns=\"%u\"} %lld\n",
+		     PROM_MAX_TW_BUCKETS_METRIC, max_tw_help,
+		     PROM_MAX_TW_BUCKETS_METRIC, PROM_MAX_TW_BUCKETS_METRIC,
+		     c->netns, max_tw_buckets);
+	if (w < 0 || (size_t)w >= len - used) {
+		buf[0] = '\0';
+		return -ENOSPC;
+	}
+	return (long)(used + (size_t)w);
 }
 
 static int write_all(int fd, const char *p, size_t len)
@@ -154,7 +195,8 @@ static int write_all(int fd, const char *p, size_t len)
 int prom_write_file(const char *path, const struct tcpstate_counters *c)
 {
 	char text[PROM_TEXT_MAX], tmp[PATH_MAX];
-	long len = prom_format(text, sizeof(text), c);
+	long len = prom_format(text, sizeof(text), c,
+			       prom_read_max_tw_buckets(PROM_MAX_TW_BUCKETS_PATH));
 	int fd, n, rc;
 
 	if (len < 0)

@@ -8,7 +8,9 @@
  * name (/proc/net/tcpstate's), gauges as they are (tcpstate_syn_recv,
  * tcpstate_time_wait), cumulative counters with "_total"
  * (tcpstate_syn_queue_added_total, ...). Each has # HELP and # TYPE lines
- * and one sample labelled netns="INODE".
+ * and one sample labelled netns="INODE". One more gauge is not the module's:
+ * tcpstate_tcp_max_tw_buckets, the namespace's net.ipv4.tcp_max_tw_buckets
+ * read at each write, the limit tcpstate_time_wait is compared with.
  *
  * The counters are read by opening the device for one ioctl and closing
  * it again: the ring is never taken (another reader may hold it), and no
@@ -27,6 +29,18 @@
 /* Default seconds between two writes of the file. */
 #define PROM_DEFAULT_INTERVAL_S	15
 
+/* The sysctl behind tcpstate_tcp_max_tw_buckets. */
+#define PROM_MAX_TW_BUCKETS_PATH "/proc/sys/net/ipv4/tcp_max_tw_buckets"
+#define PROM_MAX_TW_BUCKETS_METRIC "tcpstate_tcp_max_tw_buckets"
+
+/*
+ * The integer in the sysctl file @path (PROM_MAX_TW_BUCKETS_PATH): its
+ * value (0 .. INT_MAX), or -errno (-EINVAL if it holds no such number).
+ * /proc/sys/net is the reading process's network namespace, the one whose
+ * counters it reads.
+ */
+long long prom_read_max_tw_buckets(const char *path);
+
 /* Whether counter @idx is a gauge (what exists now) rather than a counter. */
 int prom_is_gauge(unsigned int idx);
 
@@ -43,13 +57,17 @@ const char *prom_help(unsigned int idx);
 /*
  * @c as exposition text into @buf: for each counter both this reader and
  * the module know (the first min(c->nr, TCPSTATE_NR_COUNTERS)), its HELP,
- * TYPE and sample lines. Returns the length (without the NUL), or -ENOSPC
- * if @len is too small (@buf then holds no partial text: "").
+ * TYPE and sample lines; then, if @max_tw_buckets >= 0, those of the gauge
+ * tcpstate_tcp_max_tw_buckets with that value (negative: not known, left
+ * out). Returns the length (without the NUL), or -ENOSPC if @len is too
+ * small (@buf then holds no partial text: "").
  */
-long prom_format(char *buf, size_t len, const struct tcpstate_counters *c);
+long prom_format(char *buf, size_t len, const struct tcpstate_counters *c,
+		 long long max_tw_buckets);
 
 /*
- * Write @c's text to @path atomically: to "@path.tmp.PID" in the same
+ * Write @c's text, with tcpstate_tcp_max_tw_buckets as the sysctl reads now
+ * (left out if it cannot be read), to @path atomically: to "@path.tmp.PID" in the same
  * directory, mode 0644 (node_exporter runs as another user), renamed
  * over @path. @path "-" writes to stdout instead. Returns 0 or -errno;
  * on failure no temporary file remains and @path is as it was.

@@ -310,6 +310,12 @@ int top_run(const struct options *opts)
 	 * comes through the ring, and top.c takes it twice harmlessly.
 	 */
 	filter_own_netns(&reader, opts->device);
+	/* Frames need the events once per interval, not as they come: be
+	 * woken only when a quarter of the ring waits (or at the frame's
+	 * deadline), not per event. A module without batched wake-ups
+	 * wakes per event; nothing is lost either way.
+	 */
+	tcpstate_ring_set_wakeup(&reader.ring, reader.ring.data_size / 4);
 	src.arg = &reader.fd;
 	t = top_new(&src, err, sizeof(err));
 	if (!t) {

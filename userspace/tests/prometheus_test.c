@@ -181,13 +181,21 @@ TEST(no_name_beyond_the_counters_and_short_buffers)
 
 /* ---- the text ---- */
 
+/* tcp_max_tw_buckets as prom_write_file() reads it: the host's. */
+static long long host_max_tw(void)
+{
+	return prom_read_max_tw_buckets(PROM_MAX_TW_BUCKETS_PATH);
+}
+
 /*
  * Check @text line by line: for each of the first @n counters, HELP, TYPE
- * and one sample with netns @netns and value base + i, in counter order,
- * and nothing else.
+ * and one sample with netns @netns and value base + i, in counter order;
+ * then, if @max_tw >= 0, tcpstate_tcp_max_tw_buckets with that value; and
+ * nothing else.
  */
 static int text_is(struct __test_metadata *_metadata, const char *text,
-		   unsigned int n, const char *netns, unsigned long long base)
+		   unsigned int n, const char *netns, unsigned long long base,
+		   long long max_tw)
 {
 	char want[1024], name[64];
 	const char *p = text;
@@ -210,6 +218,18 @@ static int text_is(struct __test_metadata *_metadata, const char *text,
 		}
 		p += len;
 	}
+	if (max_tw >= 0) {
+		snprintf(want, sizeof(want),
+			 "# HELP tcpstate_tcp_max_tw_buckets The most timewait socks this network namespace keeps (net.ipv4.tcp_max_tw_buckets); beyond it, connections close without TIME_WAIT.\n"
+			 "# TYPE tcpstate_tcp_max_tw_buckets gauge\n"
+			 "tcpstate_tcp_max_tw_buckets{netns=\"%s\"} %lld\n",
+			 netns, max_tw);
+		if (strcmp(p, want)) {
+			TH_LOG("expected\n%s got\n%s", want, p);
+			return 0;
+		}
+		return 1;
+	}
 	if (*p)
 		TH_LOG("trailing text '%s'", p);
 	return !*p;
@@ -222,11 +242,11 @@ TEST(format_every_counter)
 	long n;
 
 	fill(&c, TCPSTATE_NR_COUNTERS, 1000);
-	n = prom_format(buf, sizeof(buf), &c);
+	n = prom_format(buf, sizeof(buf), &c, -1);
 	ASSERT_LT(0, n);
 	ASSERT_EQ((size_t)n, strlen(buf));
 	ASSERT_TRUE(text_is(_metadata, buf, TCPSTATE_NR_COUNTERS,
-			    "4026532001", 1000));
+			    "4026532001", 1000, -1));
 	ASSERT_EQ(0, strncmp(buf,
 			     "# HELP tcpstate_syn_recv Request socks in SYN queues now",
 			     56));
@@ -242,14 +262,14 @@ TEST(format_what_both_sides_know)
 	char buf[PROM_TEXT_MAX];
 
 	fill(&c, 2, 7);
-	ASSERT_LT(0, prom_format(buf, sizeof(buf), &c));
-	ASSERT_TRUE(text_is(_metadata, buf, 2, "4026532001", 7));
+	ASSERT_LT(0, prom_format(buf, sizeof(buf), &c, -1));
+	ASSERT_TRUE(text_is(_metadata, buf, 2, "4026532001", 7, -1));
 	fill(&c, TCPSTATE_MAX_COUNTERS, 7);
-	ASSERT_LT(0, prom_format(buf, sizeof(buf), &c));
+	ASSERT_LT(0, prom_format(buf, sizeof(buf), &c, -1));
 	ASSERT_TRUE(text_is(_metadata, buf, TCPSTATE_NR_COUNTERS,
-			    "4026532001", 7));
+			    "4026532001", 7, -1));
 	fill(&c, 0, 7);
-	ASSERT_EQ(0, prom_format(buf, sizeof(buf), &c));
+	ASSERT_EQ(0, prom_format(buf, sizeof(buf), &c, -1));
 	ASSERT_STREQ("", buf);
 }
 
@@ -261,7 +281,7 @@ TEST(format_full_range_values)
 	fill(&c, TCPSTATE_NR_COUNTERS, 0);
 	c.netns = UINT32_MAX;
 	c.value[TCPSTATE_C_RING_DROPS] = UINT64_MAX;
-	ASSERT_LT(0, prom_format(buf, sizeof(buf), &c));
+	ASSERT_LT(0, prom_format(buf, sizeof(buf), &c, -1));
 	ASSERT_NE(NULL, strstr(buf,
 			       "\ntcpstate_ring_drops_total{netns=\"4294967295\"} 18446744073709551615\n"));
 	ASSERT_NE(NULL, strstr(buf, "\ntcpstate_syn_recv{netns=\"4294967295\"} 0\n"));
@@ -274,14 +294,109 @@ TEST(format_too_small_leaves_nothing)
 	long n;
 
 	fill(&c, TCPSTATE_NR_COUNTERS, 0);
-	n = prom_format(buf, sizeof(buf), &c);
+	n = prom_format(buf, sizeof(buf), &c, -1);
 	ASSERT_LT(0, n);
-	ASSERT_EQ(-ENOSPC, prom_format(buf, (size_t)n, &c));
+	ASSERT_EQ(-ENOSPC, prom_format(buf, (size_t)n, &c, -1));
 	ASSERT_STREQ("", buf);
-	ASSERT_EQ(-ENOSPC, prom_format(buf, 100, &c));
+	ASSERT_EQ(-ENOSPC, prom_format(buf, 100, &c, -1));
 	ASSERT_STREQ("", buf);
-	ASSERT_EQ(-ENOSPC, prom_format(buf, 0, &c));
-	ASSERT_EQ(n, prom_format(buf, (size_t)n + 1, &c));
+	ASSERT_EQ(-ENOSPC, prom_format(buf, 0, &c, -1));
+	ASSERT_EQ(n, prom_format(buf, (size_t)n + 1, &c, -1));
+}
+
+/* The limit's gauge: after the counters, with the counters' netns. */
+TEST(format_max_tw_buckets_after_the_counters)
+{
+	struct tcpstate_counters c;
+	char buf[PROM_TEXT_MAX];
+	long n, with;
+
+	fill(&c, TCPSTATE_NR_COUNTERS, 1000);
+	n = prom_format(buf, sizeof(buf), &c, -1);
+	ASSERT_LT(0, n);
+	with = prom_format(buf, sizeof(buf), &c, 262144);
+	ASSERT_LT(n, with);
+	ASSERT_TRUE(text_is(_metadata, buf, TCPSTATE_NR_COUNTERS,
+			    "4026532001", 1000, 262144));
+	ASSERT_NE(NULL, strstr(buf,
+			       "\n# TYPE tcpstate_tcp_max_tw_buckets gauge\n"
+			       "tcpstate_tcp_max_tw_buckets{netns=\"4026532001\"} 262144\n"));
+	/* 0 is a limit (no timewait socks at all), not "unknown". */
+	ASSERT_LT(0, prom_format(buf, sizeof(buf), &c, 0));
+	ASSERT_NE(NULL, strstr(buf, "tcpstate_tcp_max_tw_buckets{netns=\"4026532001\"} 0\n"));
+	/* Room for the counters but not the gauge: nothing, not half. */
+	ASSERT_EQ(-ENOSPC, prom_format(buf, (size_t)with, &c, 262144));
+	ASSERT_STREQ("", buf);
+	ASSERT_EQ(-ENOSPC, prom_format(buf, (size_t)n + 1, &c, 262144));
+	ASSERT_STREQ("", buf);
+	/* A module without counters: the gauge alone. */
+	fill(&c, 0, 0);
+	ASSERT_LT(0, prom_format(buf, sizeof(buf), &c, 7));
+	ASSERT_TRUE(text_is(_metadata, buf, 0, "4026532001", 0, 7));
+}
+
+FIXTURE(sysctl) {
+	char dir[64];
+	char path[128];
+};
+
+FIXTURE_SETUP(sysctl)
+{
+	strcpy(self->dir, "/tmp/tcpstate-sysctl-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->path, sizeof(self->path), "%s/tcp_max_tw_buckets",
+		 self->dir);
+}
+
+FIXTURE_TEARDOWN(sysctl)
+{
+	unlink(self->path);
+	rmdir(self->dir);
+}
+
+static long long read_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+		if (fd >= 0)
+			close(fd);
+		return -9999;
+	}
+	close(fd);
+	return prom_read_max_tw_buckets(path);
+}
+
+TEST_F(sysctl, max_tw_buckets_parsed_strictly)
+{
+	ASSERT_EQ(262144, read_text(self->path, "262144\n"));
+	ASSERT_EQ(131072, read_text(self->path, "131072"));
+	ASSERT_EQ(0, read_text(self->path, "0\n"));
+	ASSERT_EQ(2147483647, read_text(self->path, "2147483647\n"));
+	ASSERT_EQ(-EINVAL, read_text(self->path, "2147483648\n"));
+	ASSERT_EQ(-EINVAL, read_text(self->path, ""));
+	ASSERT_EQ(-EINVAL, read_text(self->path, "-1\n"));
+	ASSERT_EQ(-EINVAL, read_text(self->path, " 5\n"));
+	ASSERT_EQ(-EINVAL, read_text(self->path, "5 6\n"));
+	ASSERT_EQ(-EINVAL, read_text(self->path, "abc\n"));
+	ASSERT_EQ(-EINVAL, read_text(self->path, "99999999999999999999999\n"));
+	ASSERT_EQ(0, unlink(self->path));
+	ASSERT_EQ(-ENOENT, prom_read_max_tw_buckets(self->path));
+	ASSERT_EQ(-EISDIR, prom_read_max_tw_buckets(self->dir));
+}
+
+/* This host's own sysctl: a number, as sysctl(8) reads it. */
+TEST(max_tw_buckets_of_this_namespace)
+{
+	char buf[64];
+	long n;
+
+	n = slurp_path(PROM_MAX_TW_BUCKETS_PATH, buf, sizeof(buf));
+	if (n <= 0)
+		SKIP(return, "no readable %s", PROM_MAX_TW_BUCKETS_PATH);
+	ASSERT_EQ(strtoll(buf, NULL, 10), host_max_tw());
+	ASSERT_LE(0, host_max_tw());
 }
 
 /* ---- the file ---- */
@@ -317,7 +432,8 @@ TEST_F(dir, write_is_the_text_mode_0644_and_leaves_no_temporary)
 	mode_t old;
 
 	fill(&c, TCPSTATE_NR_COUNTERS, 5);
-	ASSERT_LT(0, prom_format(self->want, sizeof(self->want), &c));
+	ASSERT_LT(0, prom_format(self->want, sizeof(self->want), &c,
+				 host_max_tw()));
 	/* A strict umask must not hide it from node_exporter's user. */
 	old = umask(077);
 	ASSERT_EQ(0, prom_write_file(self->path, &c));
@@ -358,7 +474,7 @@ TEST_F(dir, rewrite_replaces_atomically)
 	close(fd);
 	ASSERT_LT(0, slurp_path(self->path, self->buf, sizeof(self->buf)));
 	ASSERT_TRUE(text_is(_metadata, self->buf, TCPSTATE_NR_COUNTERS,
-			    "4026532001", 200));
+			    "4026532001", 200, host_max_tw()));
 	ASSERT_EQ(1, count_entries(self->dir));
 }
 
@@ -468,7 +584,7 @@ TEST_F(dir, once_reads_and_writes_once)
 	ASSERT_EQ(1, s.calls);
 	ASSERT_LT(0, slurp_path(self->path, self->buf, sizeof(self->buf)));
 	ASSERT_TRUE(text_is(_metadata, self->buf, TCPSTATE_NR_COUNTERS,
-			    "4026532001", 1000));
+			    "4026532001", 1000, host_max_tw()));
 }
 
 TEST_F(dir, periodic_writes_on_the_interval_until_stopped)
@@ -493,7 +609,7 @@ TEST_F(dir, periodic_writes_on_the_interval_until_stopped)
 	ASSERT_GT(3000, dt);
 	ASSERT_LT(0, slurp_path(self->path, self->buf, sizeof(self->buf)));
 	ASSERT_TRUE(text_is(_metadata, self->buf, TCPSTATE_NR_COUNTERS,
-			    "4026532001", 5000));
+			    "4026532001", 5000, host_max_tw()));
 	ASSERT_EQ(1, count_entries(self->dir));
 }
 
@@ -562,7 +678,7 @@ TEST_F(dir, a_failed_reading_removes_the_file_until_it_recovers)
 	ASSERT_EQ(1, s.file_seen[5]);	/* call 4 wrote it again */
 	ASSERT_LT(0, slurp_path(self->path, self->buf, sizeof(self->buf)));
 	ASSERT_TRUE(text_is(_metadata, self->buf, TCPSTATE_NR_COUNTERS,
-			    "4026532001", 5000));
+			    "4026532001", 5000, host_max_tw()));
 }
 
 static void on_alarm(int sig)
@@ -750,6 +866,10 @@ TEST_F(watch, help_and_man_page_name_it)
 		ASSERT_NE(NULL, strstr(self->r.out, line))
 			TH_LOG("the man page does not list '%s'", name);
 	}
+	snprintf(line, sizeof(line), "\n%-38s gauge\n",
+		 PROM_MAX_TW_BUCKETS_METRIC);
+	ASSERT_NE(NULL, strstr(self->r.out, line))
+		TH_LOG("the man page does not list " PROM_MAX_TW_BUCKETS_METRIC);
 }
 
 /*
@@ -783,10 +903,17 @@ TEST_F(watch, once_to_stdout_is_what_counters_prints)
 		n++;
 	}
 	ASSERT_EQ(TCPSTATE_NR_COUNTERS, n);
+	/* And the namespace's tcp_max_tw_buckets, as the sysctl says. */
+	ASSERT_LE(0, host_max_tw());
+	snprintf(want, sizeof(want),
+		 "\n# TYPE tcpstate_tcp_max_tw_buckets gauge\n"
+		 "tcpstate_tcp_max_tw_buckets{netns=\"" FAKE_NETNS "\"} %lld\n",
+		 host_max_tw());
+	ASSERT_NE(NULL, strstr(self->r.out, want)) TH_LOG("%s", want);
 	/* HELP, TYPE and the sample for each, nothing else. */
 	for (n = 0, sp = self->r.out; *sp; sp++)
 		n += *sp == '\n';
-	ASSERT_EQ(3 * TCPSTATE_NR_COUNTERS, n);
+	ASSERT_EQ(3 * (TCPSTATE_NR_COUNTERS + 1), n);
 }
 
 TEST_F(watch, once_to_a_file)
