@@ -9,7 +9,7 @@ PACKAGES="
 	busybox-static cpio kmod iproute2 xz-utils gzip tcpdump
 	gcc make libc6-dev
 	debootstrap
-	perl python3 python3-yaml
+	perl python3 python3-yaml tmux
 	libbpf-tools
 	dkms prometheus-node-exporter prometheus curl
 "
@@ -22,7 +22,9 @@ PACKAGES="
 #  - the compiler:          gcc make libc6-dev
 #  - the other kernels' Debian roots (scripts/kernels.sh): debootstrap
 #  - test and lint tooling: perl python3, python3-yaml (monitoring-test.sh
-#    reads the alerting rules and writes promtool's throwaway rule files)
+#    reads the alerting rules and writes promtool's throwaway rule files),
+#    tmux (top_screen_test.sh runs --top in a real terminal and reads the
+#    screen back)
 #  - the benchmarks' BPF tracer to compare with: libbpf-tools (tcpstates)
 #  - packaging and export tests: dkms (dkms.conf), prometheus-node-exporter
 #    (serves --prometheus's file), prometheus (for promtool), curl. On a

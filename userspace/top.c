@@ -74,6 +74,10 @@ struct listener_row {
 	double syn_rate, rtx_rate;
 	unsigned int synq_now;		/* computed per frame */
 	struct hist *handshake;		/* NULL until one completes */
+	int guessed;			/* made for an event's local address,
+					 * its listener not listed (yet) */
+	int merged;			/* ... and since merged into the row
+					 * of the listener a listing showed */
 };
 
 struct lsock {
@@ -207,7 +211,7 @@ static int row_exact(const struct top *t, const struct endpoint *ep)
 	unsigned int i;
 
 	for (i = 0; i < t->nrows; i++)
-		if (endpoint_eq(&t->rows[i].ep, ep))
+		if (!t->rows[i].merged && endpoint_eq(&t->rows[i].ep, ep))
 			return (int)i;
 	return -1;
 }
@@ -226,7 +230,7 @@ static int row_match(const struct top *t, const struct endpoint *ep)
 		for (i = 0; i < t->nrows; i++) {
 			const struct listener_row *r = &t->rows[i];
 
-			if (r->ep.port != ep->port)
+			if (r->merged || r->ep.port != ep->port)
 				continue;
 			if (pass == 0 ? !endpoint_eq(&r->ep, ep) :
 			    pass == 1 ? r->ep.family != ep->family ||
@@ -269,16 +273,91 @@ static int on_listener(const struct sockdiag_sock *s, void *arg)
 	return 0;
 }
 
+static void hist_merge(struct hist **into, struct hist *from)
+{
+	unsigned int i;
+
+	if (!from)
+		return;
+	if (!*into) {
+		*into = from;
+		return;
+	}
+	for (i = 0; i < HIST_BUCKETS; i++)
+		(*into)->bucket[i] += from->bucket[i];
+	(*into)->count += from->count;
+	if (from->max > (*into)->max)
+		(*into)->max = from->max;
+	free(from);
+}
+
+/* Row @from's counts and listener ids go to row @to; @from is hidden. */
+static void row_merge(struct top *t, unsigned int from, unsigned int to)
+{
+	struct listener_row *f = &t->rows[from], *r = &t->rows[to];
+	struct lsock *l;
+	size_t pos = 0;
+	__u64 id;
+
+	r->syns += f->syns;
+	r->rtx += f->rtx;
+	r->expired += f->expired;
+	r->cookies += f->cookies;
+	r->overflows += f->overflows;
+	r->drops += f->drops;
+	r->frame_syns += f->frame_syns;
+	r->frame_rtx += f->frame_rtx;
+	r->seed_synq += f->seed_synq;
+	r->has_qlen |= f->has_qlen;
+	hist_merge(&r->handshake, f->handshake);
+	f->handshake = NULL;
+	while ((l = idmap_next(&t->lsocks, &pos, &id))) {
+		if (l->row != from)
+			continue;
+		l->row = to;
+		if (!r->nlsocks++)
+			r->lsock_id = id;
+	}
+	f->merged = 1;
+}
+
+/*
+ * A row made for an event's local address because its listener was not
+ * listed (an event lost, or the listener newer than the last listing)
+ * joins the row of the listener a listing now shows there, so that a
+ * listener never stays split over two rows.
+ */
+static void merge_guessed_rows(struct top *t)
+{
+	unsigned int i;
+	int j;
+
+	for (i = 0; i < t->nrows; i++) {
+		struct listener_row *g = &t->rows[i];
+
+		if (!g->guessed || g->merged || g->listed)
+			continue;
+		g->merged = 1;	/* so that the search skips it */
+		j = row_match(t, &g->ep);
+		g->merged = 0;
+		if (j >= 0 && t->rows[j].listed)
+			row_merge(t, i, (unsigned int)j);
+	}
+}
+
 /* The listeners and their accept queues, as the kernel has them now. */
 static int list_listeners(struct top *t, __u64 now)
 {
 	unsigned int i;
+	int rc;
 
 	for (i = 0; i < t->nrows; i++)
 		t->rows[i].listed = 0;
 	t->last_relist_ns = now;
 	t->relisted_once = 1;
-	return t->src.dump(SOCKDIAG_STATE(TCP_LISTEN), on_listener, t);
+	rc = t->src.dump(SOCKDIAG_STATE(TCP_LISTEN), on_listener, t);
+	merge_guessed_rows(t);
+	return rc;
 }
 
 /* ---- listener sockets ---- */
@@ -313,6 +392,8 @@ static struct listener_row *listener_row(struct top *t, __u64 id,
 			idmap_del(&t->lsocks, id);
 		return NULL;
 	}
+	if (i < 0)
+		r->guessed = 1;
 	if (l) {
 		l->row = (unsigned int)(r - t->rows);
 		if (!r->nlsocks++)
@@ -751,6 +832,10 @@ int top_refresh(struct top *t, unsigned long long now_ns)
 	rc = t->src.read_counters(&t->now, t->src.arg);
 	if (rc)
 		return rc;
+	/* First, so that rows it merges have their rates. A failed listing
+	 * (no memory) shows listeners as gone until the next one.
+	 */
+	list_listeners(t, now_ns);
 	elapsed = now_ns - t->prev_ns;
 	t->elapsed_ns = elapsed;
 	t->syn_rate = rate(counter(&t->now, TCPSTATE_C_SYN_QUEUE_ADDED),
@@ -774,10 +859,6 @@ int top_refresh(struct top *t, unsigned long long now_ns)
 	t->now_ns = now_ns;
 	t->frame++;
 	read_sysctls(t);
-	/* A failed listing (no memory) shows listeners as gone until the
-	 * next one.
-	 */
-	list_listeners(t, now_ns);
 	if (t->tw_relist && !list_timewaits(t))
 		t->tw_relist = 0;
 	find_owners(t, now_ns);
@@ -884,12 +965,13 @@ static int by_activity(const void *a, const void *b)
 /* Listed listeners, and gone ones that saw something while watched. */
 static int row_shown(const struct listener_row *r)
 {
-	return r->listed || r->syns || r->drops || r->expired;
+	return !r->merged && (r->listed || r->syns || r->drops || r->expired);
 }
 
 struct frame_out {
 	FILE *out;
 	unsigned int cols;
+	unsigned int max_lines, lines;	/* max_lines 0: no limit */
 	int err;
 };
 
@@ -897,16 +979,58 @@ static void emit(struct frame_out *fo, const char *line)
 {
 	int n = (int)strlen(line);
 
+	if (fo->max_lines && fo->lines >= fo->max_lines)
+		return;
+	fo->lines++;
 	if (fo->cols && n > (int)fo->cols)
 		n = (int)fo->cols;
 	if (fprintf(fo->out, "%.*s\n", n, line) < 0)
 		fo->err = errno ? errno : EIO;
 }
 
+/*
+ * A duration in at most 6 characters (truncated to three significant
+ * digits), so that every column holds any: 812ns, 40.1us, 812us, 1.20ms,
+ * 241ms, 3.09s, 59.8s, 241s, then whole minutes (16m) from 1000 s and
+ * hours (25h) from 100 minutes.
+ */
 static void duration_text(char *buf, size_t len, __u64 ns)
 {
-	if (out_duration(buf, len, ns, "-") < 0)
-		snprintf(buf, len, "?");
+	static const struct {
+		__u64 unit;
+		const char *name;
+	} units[] = {
+		{ NSEC_PER_USEC, "us" }, { NSEC_PER_MSEC, "ms" },
+		{ NSEC_PER_SEC, "s" },
+	};
+	unsigned long long v, frac;
+	unsigned int i;
+
+	if (ns < NSEC_PER_USEC) {
+		snprintf(buf, len, "%lluns", (unsigned long long)ns);
+		return;
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ns >= 1000 * units[i].unit)
+			continue;
+		v = ns / units[i].unit;
+		frac = ns % units[i].unit;
+		if (v >= 100)
+			snprintf(buf, len, "%llu%s", v, units[i].name);
+		else if (v >= 10)
+			snprintf(buf, len, "%llu.%llu%s", v,
+				 frac * 10 / units[i].unit, units[i].name);
+		else
+			snprintf(buf, len, "%llu.%02llu%s", v,
+				 frac * 100 / units[i].unit, units[i].name);
+		return;
+	}
+	if (ns < 100 * 60 * NSEC_PER_SEC)
+		snprintf(buf, len, "%llum",
+			 (unsigned long long)(ns / (60 * NSEC_PER_SEC)));
+	else
+		snprintf(buf, len, "%lluh",
+			 (unsigned long long)(ns / (3600 * NSEC_PER_SEC)));
 }
 
 static void percentile_text(char *buf, size_t len, const struct hist *h,
@@ -934,35 +1058,33 @@ static void owner_text(char *buf, size_t len, const struct listener_row *r)
 		snprintf(buf + n, len - (size_t)n, " (%u sockets)", r->nsocks);
 }
 
-/*
- * How many rows each table gets of @max_rows lines: four namespace
- * lines and a blank line and a header per table are fixed; a listener
- * row costs two lines (both listener tables show it). One row at a time
- * round the tables that want more, so a long table never hides a short
- * one.
+/* Lines of a frame besides the tables' rows: four namespace lines, and a
+ * blank line and a header per table (in a compact frame, no blank lines).
  */
-static void share_rows(const size_t *want, size_t *got, unsigned int max_rows)
+#define FRAME_FIXED_LINES	(4 + 2 * 4)
+#define FRAME_FIXED_COMPACT	(4 + 4)
+
+/*
+ * How many rows each table gets of @avail lines; a listener row costs
+ * two lines (both listener tables show it). First one row for each table
+ * that has any (a cut table's last row says how many are cut, so none is
+ * hidden without a word), then one at a time round the tables that want
+ * more, so that a long table never hides a short one.
+ */
+static void share_rows(const size_t *want, size_t *got, long avail)
 {
-	long avail = (long)max_rows - 4 - 2 * 4;
-	int gave = 1;
+	static const long cost[3] = { 2, 1, 1 };
+	int i, gave = 1;
 
 	got[0] = got[1] = got[2] = 0;
 	while (gave) {
 		gave = 0;
-		if (got[0] < want[0] && avail >= 2) {
-			got[0]++;
-			avail -= 2;
-			gave = 1;
-		}
-		if (got[1] < want[1] && avail >= 1) {
-			got[1]++;
-			avail--;
-			gave = 1;
-		}
-		if (got[2] < want[2] && avail >= 1) {
-			got[2]++;
-			avail--;
-			gave = 1;
+		for (i = 0; i < 3; i++) {
+			if (got[i] < want[i] && avail >= cost[i]) {
+				got[i]++;
+				avail -= cost[i];
+				gave = 1;
+			}
 		}
 	}
 }
@@ -990,6 +1112,7 @@ struct frame {
 	size_t got[3];			/* rows room allows: listeners,
 					 * remote, local */
 	unsigned long long range;	/* ip_local_port_range's size */
+	int compact;			/* no blank lines between tables */
 };
 
 static void print_namespace(struct frame *f)
@@ -1037,7 +1160,7 @@ static void syn_queue_row(char *line, size_t len, const struct listener_row *r)
 		snprintf(q, sizeof(q), "%u/-", r->synq_now);
 	percentile_text(p50, sizeof(p50), r->handshake, 50);
 	percentile_text(p99, sizeof(p99), r->handshake, 99);
-	snprintf(line, len, "%-22s %9s %7.1f %7.1f %7llu %7llu %7s %7s", ep, q,
+	snprintf(line, len, "%-21s %9s %7.1f %7.1f %7llu %7llu %7s %7s", ep, q,
 		 r->syn_rate, r->rtx_rate, r->expired, r->cookies, p50, p99);
 }
 
@@ -1053,7 +1176,7 @@ static void accept_queue_row(char *line, size_t len,
 	else
 		snprintf(q, sizeof(q), "-");
 	owner_text(owner, sizeof(owner), r);
-	snprintf(line, len, "%-22s %9s %9llu %7llu %s", ep, q, r->overflows,
+	snprintf(line, len, "%-21s %9s %9llu %7llu %s", ep, q, r->overflows,
 		 r->drops, owner);
 }
 
@@ -1064,7 +1187,8 @@ static void print_listeners(struct frame *f, const char *header,
 	char line[LINE_MAX_TOP];
 	size_t i;
 
-	emit(&f->fo, "");
+	if (!f->compact)
+		emit(&f->fo, "");
 	emit(&f->fo, header);
 	for (i = 0; i < f->nrows && i < f->got[0]; i++) {
 		if (cut_note(&f->fo, f->got[0], f->nrows, i))
@@ -1083,7 +1207,8 @@ static void print_timewaits(struct frame *f, int remote)
 	__u64 now = f->t->now_ns;
 	size_t i;
 
-	emit(&f->fo, "");
+	if (!f->compact)
+		emit(&f->fo, "");
 	emit(&f->fo, remote ?
 	     "TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST  USE%" :
 	     "TIME_WAIT LOCAL PORT     COUNT  OLDEST  NEWEST");
@@ -1126,10 +1251,19 @@ int top_print(struct top *t, FILE *out, unsigned int cols,
 	want[0] = f.nrows;
 	want[1] = f.nremote;
 	want[2] = f.nlocal;
-	if (max_rows)
-		share_rows(want, f.got, max_rows);
-	else
+	if (max_rows) {
+		long need = (want[0] ? 2 : 0) + !!want[1] + !!want[2];
+
+		/* A screen too short for a blank line before each table
+		 * and a row of each: no blank lines.
+		 */
+		f.compact = (long)max_rows < FRAME_FIXED_LINES + need;
+		share_rows(want, f.got, (long)max_rows -
+			   (f.compact ? FRAME_FIXED_COMPACT : FRAME_FIXED_LINES));
+		f.fo.max_lines = max_rows;
+	} else {
 		memcpy(f.got, want, sizeof(want));
+	}
 
 	print_namespace(&f);
 	print_listeners(&f, "LISTENER               SYNQ/MAX   SYN/s   RTX/s EXPIRED COOKIES  HS_P50  HS_P99",

@@ -66,8 +66,12 @@
  * others (connections to this host's services) are the TIME_WAIT LOCAL
  * PORT rows, grouped by local port, sorted by COUNT. OLDEST/NEWEST: the
  * ages of the group's oldest and newest.
- * AGE/DUR: as the sequence view prints durations (812ns, 40.1us, 1.20ms,
- * 60.000s).
+ * AGE/DUR: at most 6 characters, three significant digits (truncated):
+ * 812ns, 40.1us, 1.20ms, 241ms, 59.8s, 241s, then whole minutes (16m)
+ * and hours (25h). On a screen of too few rows for a blank line before
+ * each table and a row of each, the blank lines go; a cut table's last
+ * row is "... N more" (N: the rows not shown), and every table that has
+ * rows shows at least that one.
  */
 #ifndef TCPSTATE_TOP_H
 #define TCPSTATE_TOP_H

@@ -149,7 +149,8 @@ static int screen_draw(struct screen *s, struct top *t)
 		fputs(line, stdout);
 		fputs("\033[K\r\n", stdout);
 	}
-	fputs("\033[7mq quit\033[0m\033[K\033[J", stdout);
+	/* The rest of the screen erased; the key help on its last row. */
+	printf("\033[J\033[%u;1H\033[7mq quit\033[0m\033[K", s->rows);
 	free(buf);
 	return fflush(stdout) == EOF ? -errno : 0;
 }

@@ -25,7 +25,10 @@
  *                              mapped twice in a row like the module's
  *   poll of that fd            replays events into the ring if it has any
  *                              left (POLLIN), else sleeps out the timeout
- *                              and reports nothing
+ *                              and reports nothing; polled first with
+ *                              other fds (--top's keyboard), it waits for
+ *                              those instead of sleeping, so a key wakes
+ *                              it as it would beside the module's fd
  *
  * Environment:
  *   TCPSTATE_FAKE_COUNTERS=enotty  GET_COUNTERS fails with ENOTTY, as from
@@ -428,15 +431,18 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 	const char *late = getenv("TCPSTATE_FAKE_POLL_LATE_MS");
 	long long now, sleep_ns;
 	struct timespec ts;
+	nfds_t i;
+	int rc;
 
-	if (nfds != 1 || fds[0].fd != fake_fd) {
-		if (!real_poll)
-			real_poll = (int (*)(struct pollfd *, nfds_t, int))
-				dlsym(RTLD_NEXT, "poll");
+	if (!real_poll)
+		real_poll = (int (*)(struct pollfd *, nfds_t, int))
+			dlsym(RTLD_NEXT, "poll");
+	if (!nfds || fds[0].fd != fake_fd)
 		return real_poll(fds, nfds, timeout);
-	}
 
 	if (replay()) {
+		for (i = 1; i < nfds; i++)
+			fds[i].revents = 0;
 		fds[0].revents = POLLIN;
 		return 1;
 	}
@@ -448,11 +454,19 @@ int poll(struct pollfd *fds, nfds_t nfds, int timeout)
 		sleep_ns += atoll(late) * 1000000LL;
 	if (stop_at_ns >= 0 && now + sleep_ns >= stop_at_ns)
 		sleep_ns = stop_at_ns > now ? stop_at_ns - now : 0;
-	ts.tv_sec = sleep_ns / 1000000000LL;
-	ts.tv_nsec = sleep_ns % 1000000000LL;
-	nanosleep(&ts, NULL);
-
 	fds[0].revents = 0;
+	if (nfds > 1) {
+		/* The others (rounded up to a ms, as poll() would). */
+		rc = real_poll(fds + 1, nfds - 1,
+			       (int)((sleep_ns + 999999LL) / 1000000LL));
+		if (rc)
+			return rc;
+	} else {
+		ts.tv_sec = sleep_ns / 1000000000LL;
+		ts.tv_nsec = sleep_ns % 1000000000LL;
+		nanosleep(&ts, NULL);
+	}
+
 	if (stop_at_ns >= 0 && now_ns() >= stop_at_ns) {
 		raise(SIGINT);
 		errno = EINTR;

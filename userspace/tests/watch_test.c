@@ -1578,4 +1578,267 @@ TEST_F(replay, wide_and_timestamps)
 		  TCPSTATE_COL_ENDPOINT_WIDE + 4);
 }
 
+/* ---- --top ---- */
+
+/* The table headers of top.h's frame. */
+static const char *const top_headers[] = {
+	"LISTENER               SYNQ/MAX   SYN/s   RTX/s EXPIRED COOKIES  HS_P50  HS_P99",
+	"LISTENER               ACCQ/MAX OVERFLOWS   DROPS OWNER",
+	"TIME_WAIT REMOTE         COUNT  OLDEST  NEWEST  USE%",
+	"TIME_WAIT LOCAL PORT     COUNT  OLDEST  NEWEST",
+};
+
+/* How many times @line is a whole line of @text. */
+static unsigned int whole_lines(const char *text, const char *line)
+{
+	size_t len = strlen(line);
+	unsigned int n = 0;
+	const char *p;
+
+	for (p = text; (p = strstr(p, line)); p += len)
+		if ((p == text || p[-1] == '\n') && p[len] == '\n')
+			n++;
+	return n;
+}
+
+/*
+ * --top -b -c 2: two frames as text on stdout, one empty line between
+ * them, each with the headers of top.h and the fake's counters read
+ * anew (gauges: value[i] = (i + 1) * 1000 + calls * (i + 1), one
+ * reading at the start and one per frame); exit 0. The listeners and
+ * TIME_WAIT are this host's own (sock_diag is not faked).
+ */
+TEST_F(fake, top_batch_prints_frames)
+{
+	unsigned int hh, mm, ss, netns, own_netns = 0, frame, i;
+	char nslink[64] = "";
+	double interval;
+	char *second;
+	int n;
+
+	RUN_FAKE(&self->r, NULL, 0, "--top", "-b", "-c", "2", "-i", "0.2");
+	if (self->r.status == 1 && strstr(self->r.err, "sock_diag"))
+		SKIP(return, "no sock_diag here: %.200s", self->r.err);
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_STREQ("", self->r.err);
+	/* "net:[INODE]" */
+	ASSERT_LT(0, readlink("/proc/self/ns/net", nslink,
+			      sizeof(nslink) - 1));
+	ASSERT_EQ(1, sscanf(nslink, "net:[%u]", &own_netns));
+
+	ASSERT_EQ(0, strncmp(self->r.out, "tcpstate top ", 13))
+		TH_LOG("stdout '%s'", self->r.out);
+	second = strstr(self->r.out, "\n\ntcpstate top ");
+	ASSERT_NE(NULL, second) TH_LOG("stdout '%s'", self->r.out);
+	/* Exactly one empty line between the frames, none after. */
+	ASSERT_NE('\n', second[-1]);
+	ASSERT_EQ(NULL, strstr(second + 2, "\n\ntcpstate top "));
+	ASSERT_EQ('\n', self->r.out[strlen(self->r.out) - 1]);
+	ASSERT_NE('\n', self->r.out[strlen(self->r.out) - 2])
+		TH_LOG("stdout '%s'", self->r.out);
+	for (i = 0; i < ARRAY_SIZE(top_headers); i++)
+		ASSERT_EQ(2, whole_lines(self->r.out, top_headers[i]))
+			TH_LOG("header %u in '%s'", i, self->r.out);
+
+	for (i = 0; i < 2; i++) {
+		const char *f = i ? second + 2 : self->r.out;
+		char want[128];
+
+		n = -1;
+		sscanf(f, "tcpstate top %2u:%2u:%2u netns %u interval %lfs frame %u\n%n",
+		       &hh, &mm, &ss, &netns, &interval, &frame, &n);
+		ASSERT_LT(0, n) TH_LOG("frame '%s'", f);
+		ASSERT_TRUE(hh < 24 && mm < 60 && ss < 61);
+		ASSERT_EQ(own_netns, netns);
+		ASSERT_EQ(i + 1, frame);
+		/* About -i; a loaded machine may stretch it. */
+		ASSERT_TRUE(interval >= 0.1 && interval < 1.0)
+			TH_LOG("interval %f", interval);
+		snprintf(want, sizeof(want),
+			 "SYN_RECV %u TIME_WAIT %u | ", 1001 + i, 2002 + 2 * i);
+		ASSERT_EQ(0, strncmp(f + n, want, strlen(want)))
+			TH_LOG("frame %u: '%s'", i + 1, f + n);
+		snprintf(want, sizeof(want), " | ring drops %u\nper second: ",
+			 17017 + 17 * i);
+		ASSERT_NE(NULL, strstr(f + n, want))
+			TH_LOG("frame %u: '%s'", i + 1, f + n);
+	}
+}
+
+/* --top draws on a terminal: without one, it says to add -b. */
+TEST_F(fake, top_needs_a_terminal_or_batch)
+{
+	RUN_FAKE(&self->r, NULL, 0, "--top", "-c", "1");
+	ASSERT_EQ(2, self->r.status);
+	ASSERT_STREQ("", self->r.out);
+	ASSERT_STREQ("tcpstate-watch: --top draws on a terminal and stdout is none: add -b (--batch) for frames as text\n",
+		     self->r.err);
+}
+
+/* -b needs --top; --top takes none of the stream's views or filters,
+ * and a refresh interval above 0.
+ */
+TEST_F(cli, top_options_are_checked)
+{
+	static const struct {
+		const char *args[4];
+		const char *want;
+	} cases[] = {
+		{ { "-b" }, "-b/--batch prints --top's frames as text: it needs --top" },
+		{ { "--batch", "-e" }, "-b/--batch prints --top's frames as text: it needs --top" },
+		{ { "--top", "-e" }, "--top cannot be combined with -e/--events" },
+		{ { "--top", "-b", "-j" }, "--top cannot be combined with -j/--json (use -b for text frames)" },
+		{ { "--top", "--ladder" }, "--top cannot be combined with --ladder" },
+		{ { "--top", "-L", "80" }, "--top cannot be combined with a filter (the view is the whole namespace)" },
+		{ { "--top", "-4" }, "--top cannot be combined with a filter (the view is the whole namespace)" },
+		{ { "--top", "--raddr", "10.0.0.1" }, "--top cannot be combined with a filter (the view is the whole namespace)" },
+		{ { "--top", "-b", "-i", "0" }, "--top: -i must be more than 0 (the refresh interval)" },
+		{ { "--top", "--counters" }, "--top cannot be combined with --counters" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *const *a = cases[i].args;
+		const char *const args[] = { a[0], a[1], a[2], a[3], "-d",
+					     "/nonexistent", NULL };
+		const char *argv[8];
+		unsigned int j, k = 0;
+
+		for (j = 0; j < ARRAY_SIZE(args); j++)
+			if (args[j])
+				argv[k++] = args[j];
+		argv[k] = NULL;
+		ASSERT_EQ(0, run_watch(&self->r, NULL, argv));
+		ASSERT_USAGE(&self->r, cases[i].want);
+	}
+}
+
+/* A module without the counters: --top cannot seed, and says so. */
+TEST_F(fake, top_without_counters_says_why)
+{
+	RUN_FAKE(&self->r, "enotty", 0, "--top", "-b", "-c", "1");
+	ASSERT_EQ(1, self->r.status);
+	ASSERT_STREQ("", self->r.out);
+	ASSERT_EQ(0, strncmp(self->r.err, "tcpstate-watch: /dev/null: ", 27))
+		TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_NE(NULL, strstr(self->r.err, "TCPSTATE_IOC_GET_COUNTERS"))
+		TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_NE(NULL, strstr(self->r.err, "load the module"))
+		TH_LOG("stderr '%s'", self->r.err);
+	ASSERT_EQ(1, count_lines(self->r.err)) TH_LOG("stderr '%s'", self->r.err);
+}
+
+/*
+ * Line @n (0-based) of @out starting with "@key ", its fields separated
+ * by one blank each, into @buf ("" when there is none).
+ */
+static const char *line_of_key(const char *out, const char *key,
+			       unsigned int n, char *buf, size_t len)
+{
+	size_t kl = strlen(key), o = 0;
+	const char *p;
+
+	buf[0] = '\0';
+	for (p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, key, kl) || p[kl] != ' ' || n--)
+			continue;
+		for (; *p && *p != '\n' && o + 1 < len; p++)
+			if (*p != ' ' || (o && buf[o - 1] != ' '))
+				buf[o++] = *p;
+		buf[o] = '\0';
+		break;
+	}
+	return buf;
+}
+
+/*
+ * --top -b on the fake's ring: the events reach the frame. A listener
+ * sock_diag does not know (192.0.2.200:4444, not on this host) named by
+ * its CLOSE -> LISTEN, 3 SYNs queued (qlen 1, 2, 3), one expired (qlen
+ * 2), a cookie, an ACK dropped on a full accept queue; a TIME_WAIT of
+ * a client of its (198.51.100.77:6000); and another namespace's SYN,
+ * which the filter the view sets keeps out.
+ */
+TEST_F(fake, top_batch_shows_the_ring_events)
+{
+	static const struct {
+		unsigned int type, reason, qlen;
+		__u64 sock_id;
+	} evs[] = {
+		{ TCPSTATE_EV_STATE, 0, 0, 0x1 },
+		{ TCPSTATE_EV_SYN_RECV, 0, 1, 0x10 },
+		{ TCPSTATE_EV_SYN_RECV, 0, 2, 0x11 },
+		{ TCPSTATE_EV_SYN_RECV, 0, 3, 0x12 },
+		{ TCPSTATE_EV_SYN_RECV_END, TCPSTATE_SRE_EXPIRED, 2, 0x10 },
+		{ TCPSTATE_EV_SYNCOOKIE_SENT, 0, 0, 0 },
+		{ TCPSTATE_EV_ACK_DROP, TCPSTATE_DROP_ACCEPT_QUEUE_FULL, 128,
+		  0x13 },
+		{ TCPSTATE_EV_TIMEWAIT, 0, 0, 0x20 },
+		{ TCPSTATE_EV_SYN_RECV, 0, 50, 0x14 },	/* elsewhere */
+	};
+	struct tcpstate_event ev[ARRAY_SIZE(evs)];
+	char path[] = "/tmp/tcpstate-top-events-XXXXXX";
+	const char *const args[] = { "--top", "-b", "-c", "1", "-i", "0.3",
+				     NULL };
+	char nslink[64] = "", buf[256];
+	unsigned int netns = 0, i;
+	struct timespec now;
+	int fd;
+
+	ASSERT_LT(0, readlink("/proc/self/ns/net", nslink,
+			      sizeof(nslink) - 1));
+	ASSERT_EQ(1, sscanf(nslink, "net:[%u]", &netns));
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	memset(ev, 0, sizeof(ev));
+	for (i = 0; i < ARRAY_SIZE(evs); i++) {
+		ev[i].type = (__u16)evs[i].type;
+		ev[i].ts_ns = (__u64)now.tv_sec * 1000000000ULL +
+			      (__u64)now.tv_nsec;
+		ev[i].sock_id = evs[i].sock_id;
+		ev[i].peer_id = evs[i].type == TCPSTATE_EV_STATE ? 0 : 0x1;
+		ev[i].netns = netns;
+		ev[i].family = AF_INET;
+		inet_pton(AF_INET, "192.0.2.200", ev[i].saddr);
+		ev[i].sport = 4444;
+		inet_pton(AF_INET, "198.51.100.77", ev[i].daddr);
+		ev[i].dport = 6000;
+		ev[i].reason = (__u8)evs[i].reason;
+		ev[i].qlen = evs[i].qlen;
+	}
+	ev[0].oldstate = TCPS_CLOSE;
+	ev[0].newstate = TCPS_LISTEN;
+	memset(ev[0].daddr, 0, sizeof(ev[0].daddr));
+	ev[0].dport = 0;
+	ev[7].peer_id = 0;
+	ev[7].oldstate = TCPS_FIN_WAIT2;
+	ev[7].newstate = TCPS_TIME_WAIT;
+	ev[8].netns = netns + 1;
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)sizeof(ev), write(fd, ev, sizeof(ev)));
+	close(fd);
+	ASSERT_EQ(0, run_replay(&self->r, path, NULL, NULL, 0, args));
+	unlink(path);
+	if (self->r.status == 1 && strstr(self->r.err, "sock_diag"))
+		SKIP(return, "no sock_diag here: %.200s", self->r.err);
+	ASSERT_EQ(0, self->r.status) TH_LOG("stderr '%s'", self->r.err);
+
+	/* SYNQ/MAX EXPIRED COOKIES HS_P50 HS_P99, SYN/s aside (timing). */
+	line_of_key(self->r.out, "192.0.2.200:4444", 0, buf, sizeof(buf));
+	ASSERT_EQ(0, strncmp(buf, "192.0.2.200:4444 2/- ", 21))
+		TH_LOG("'%s' in '%s'", buf, self->r.out);
+	ASSERT_NE(NULL, strstr(buf, " 0.0 1 1 - -"))
+		TH_LOG("'%s' in '%s'", buf, self->r.out);
+	ASSERT_STREQ("192.0.2.200:4444 - 1 1 - (closed)",
+		     line_of_key(self->r.out, "192.0.2.200:4444", 1, buf,
+				 sizeof(buf)))
+		TH_LOG("'%s'", self->r.out);
+	/* A connection to our port 4444 (below any sane
+	 * ip_local_port_range): under TIME_WAIT LOCAL PORT.
+	 */
+	line_of_key(self->r.out, "4444", 0, buf, sizeof(buf));
+	ASSERT_EQ(0, strncmp(buf, "4444 1 ", 7))
+		TH_LOG("'%s' in '%s'", buf, self->r.out);
+}
+
 TEST_HARNESS_MAIN
