@@ -218,13 +218,16 @@ frame_after() {
 wait_for() {
 	poll 3000 grep -qs "$2" "$1"
 }
-# Microseconds of a duration as the view prints it (812us, 3.4ms, 59.8s).
+# Microseconds of a duration as the view prints it (812ns, 40.1us,
+# 1.20ms, 59.8s, 16m, 25h); -1 for anything else.
 dur_us() {
 	awk -v d="$1" 'BEGIN {
 		if (d ~ /^[0-9.]+ns$/) print int(d / 1000)
 		else if (d ~ /^[0-9.]+us$/) print int(d)
 		else if (d ~ /^[0-9.]+ms$/) print int(d * 1000)
 		else if (d ~ /^[0-9.]+s$/) print int(d * 1000000)
+		else if (d ~ /^[0-9]+m$/) print int(d * 60000000)
+		else if (d ~ /^[0-9]+h$/) print int(d * 3600000000)
 		else print -1 }'
 }
 
