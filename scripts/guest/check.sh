@@ -82,6 +82,7 @@ rmmod tcpstate 2>/dev/null
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 ./watch_matches_tracefs.sh || status=1
 ./watch_counters_match_ss.sh || status=1
+./top_test.sh || status=1
 # tcpstate-watch's sequence records (-j) for real traffic of every kind; its
 # JSON lines go to the console as "# JSON ..." for scripts/check.sh.
 ./sequences_test.sh || status=1
