@@ -62,3 +62,16 @@ tap_diag() {
 		cat
 	fi | sed 's/^/# /'
 }
+
+# tap_poll N COMMAND...: run COMMAND every 10 ms until it succeeds, N
+# times at most (1 when it never did): a condition waited for, bounded,
+# never a blind sleep. busybox has usleep; elsewhere sleep takes 0.01.
+tap_poll() {
+	_tap_poll_n=$1
+	shift
+	while ! "$@"; do
+		_tap_poll_n=$((_tap_poll_n - 1))
+		[ "$_tap_poll_n" -gt 0 ] || return 1
+		usleep 10000 2>/dev/null || sleep 0.01
+	done
+}

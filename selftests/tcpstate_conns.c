@@ -32,6 +32,8 @@
 
 #include "tcpstate_net.h"
 
+#define PROG "tcpstate_conns"
+
 /* How long the kernel may take to answer one connect (TCG is slow). */
 #define DECIDE_TIMEOUT_MS	5000
 
@@ -50,49 +52,6 @@ static int usage(int opt)
 	return opt == 'h' ? 0 : 2;
 }
 
-static long parse_num(const char *arg, long max, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v < 0 || v > max) {
-		fprintf(stderr, "tcpstate_conns: bad %s: %s\n", what, arg);
-		exit(2);
-	}
-	return v;
-}
-
-/* A blocking connect to @dst:@port from loopback port @cport (0: any). */
-static int connect_from(const struct ts_addr *dst, unsigned short cport,
-			unsigned short port)
-{
-	struct sockaddr_storage ss;
-	struct ts_addr lo;
-	int fd, one = 1;
-	socklen_t len;
-
-	fd = socket(dst->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (cport) {
-		ts_addr_loopback(dst->family, &lo);
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		len = ts_sockaddr(&lo, cport, &ss);
-		if (bind(fd, (struct sockaddr *)&ss, len))
-			goto fail;
-	}
-	len = ts_sockaddr(dst, port, &ss);
-	if (connect(fd, (struct sockaddr *)&ss, len))
-		goto fail;
-	return fd;
-fail:
-	one = -errno;
-	close(fd);
-	return one;
-}
-
 /* One client-closed connection to listener @lfd at @dst:@port. */
 static int client_closed(int lfd, const struct ts_addr *dst,
 			 unsigned short port, unsigned short cport)
@@ -100,7 +59,7 @@ static int client_closed(int lfd, const struct ts_addr *dst,
 	int cfd, afd, err = 0;
 	char byte;
 
-	cfd = connect_from(dst, cport, port);
+	cfd = tcp_connect_from(dst, cport, port);
 	if (cfd < 0)
 		return cfd;
 	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -186,16 +145,16 @@ int main(int argc, char **argv)
 			dst_text = optarg;
 			break;
 		case 'p':
-			port = parse_num(optarg, 65535, "port");
+			port = ts_parse_num(PROG, optarg, 65535, "port");
 			break;
 		case 'n':
-			count = parse_num(optarg, 100000, "count");
+			count = ts_parse_num(PROG, optarg, 100000, "count");
 			break;
 		case 's':
-			sport = parse_num(optarg, 65535, "source port");
+			sport = ts_parse_num(PROG, optarg, 65535, "source port");
 			break;
 		case 'b':
-			backlog = parse_num(optarg, 65535, "backlog");
+			backlog = ts_parse_num(PROG, optarg, 65535, "backlog");
 			break;
 		default:
 			return usage(opt);

@@ -261,6 +261,21 @@ bool family_option(int opt, int *family)
 	return true;
 }
 
+long ts_parse_num(const char *prog, const char *arg, long max,
+		  const char *what)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < 0 || v > max) {
+		fprintf(stderr, "%s: bad %s: %s\n", prog, what, arg);
+		exit(2);
+	}
+	return v;
+}
+
 int ts_addr_parse(int family, const char *text, struct ts_addr *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -558,6 +573,12 @@ int tcp_connect_nb(int family, unsigned short port)
 
 	ts_addr_loopback(family, &lo);
 	return tcp_connect_flags(&lo, 0, port, SOCK_NONBLOCK);
+}
+
+int tcp_connect_from(const struct ts_addr *dst, unsigned short cport,
+		     unsigned short port)
+{
+	return tcp_connect_flags(dst, cport, port, 0);
 }
 
 int tcp_connect_to(const struct ts_addr *dst, unsigned short port,

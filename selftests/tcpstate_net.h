@@ -120,6 +120,12 @@ int sink_setup(void);
 
 /* getopt()'s -4 and -6: sets *@family and says true; false for others. */
 bool family_option(int opt, int *family);
+/*
+ * A tool's numeric option: decimal, 0 to @max; anything else is said on
+ * stderr as "@prog: bad @what: @arg" and exits with status 2.
+ */
+long ts_parse_num(const char *prog, const char *arg, long max,
+		  const char *what);
 
 struct ts_addr {
 	int family;
@@ -178,6 +184,12 @@ int tcp_connect_nb(int family, unsigned short port);
 /* Connect to @dst:@port (blocking unless @nonblock); fd or -errno. */
 int tcp_connect_to(const struct ts_addr *dst, unsigned short port,
 		   bool nonblock);
+/*
+ * Blocking connect to @dst:@port from loopback port @cport (0: any; bound
+ * with SO_REUSEADDR otherwise). fd or -errno.
+ */
+int tcp_connect_from(const struct ts_addr *dst, unsigned short cport,
+		     unsigned short port);
 /* close() with SO_LINGER 0: an RST, no TIME_WAIT. */
 void tcp_abort(int fd);
 /*

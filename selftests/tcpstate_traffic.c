@@ -35,6 +35,8 @@
 
 #include "tcpstate_net.h"
 
+#define PROG "tcpstate_traffic"
+
 /* -c's names for loopback_connection()'s endings. */
 static const struct {
 	const char *name;
@@ -81,20 +83,6 @@ static int rows_holding_port(int family, unsigned short cport)
 	return rows;
 }
 
-static long parse_num(const char *arg, long max, const char *what)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || v < 0 || v > max) {
-		fprintf(stderr, "tcpstate_traffic: bad %s: %s\n", what, arg);
-		exit(2);
-	}
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	int family = AF_INET, opt, lfd, err;
@@ -109,10 +97,10 @@ int main(int argc, char **argv)
 			continue;
 		switch (opt) {
 		case 'n':
-			count = parse_num(optarg, 1000000, "count");
+			count = ts_parse_num(PROG, optarg, 1000000, "count");
 			break;
 		case 'p':
-			port = parse_num(optarg, 65535, "port");
+			port = ts_parse_num(PROG, optarg, 65535, "port");
 			break;
 		case 'c':
 			for (k = 0; k < ARRAY_SIZE(closers); k++)
@@ -128,10 +116,10 @@ int main(int argc, char **argv)
 			listen_only = true;
 			break;
 		case 'q':
-			backlog = parse_num(optarg, 65535, "backlog");
+			backlog = ts_parse_num(PROG, optarg, 65535, "backlog");
 			break;
 		case 'f':
-			fill = parse_num(optarg, 1000, "fill");
+			fill = ts_parse_num(PROG, optarg, 1000, "fill");
 			break;
 		case 's':
 			same_port = true;

@@ -70,16 +70,6 @@ result() {
 	[ -n "$3" ] && tap_diag "$3"
 	tap_result "$1" "$2"
 }
-# poll N COMMAND...: run COMMAND every 10 ms until it succeeds, N times at most.
-poll() {
-	n=$1
-	shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		usleep 10000
-	done
-}
 # new_ns NAME: a network namespace with lo up, deleted at exit.
 new_ns() {
 	ip netns add "$1" && ip netns exec "$1" ip link set lo up || return 1
@@ -187,7 +177,7 @@ reader_start() {
 	timeout 120 ip netns exec "$1" tcpstate-watch --top -b -i 0.5 \
 		> "$2" 2> "$2.err" &
 	reader=$!
-	poll 3000 frame_count_reached "$2" 1
+	tap_poll 3000 frame_count_reached "$2" 1
 }
 frame_count_reached() {
 	[ "$(frames "$1")" -ge "$2" ]
@@ -211,12 +201,12 @@ helpers_stop() {
 # before now; C + 2 read after, and is whole once C + 3 begins.
 frame_after() {
 	c=$(frames "$1")
-	poll 3000 frame_count_reached "$1" $((c + 3)) || return 1
+	tap_poll 3000 frame_count_reached "$1" $((c + 3)) || return 1
 	frame "$1" $((c + 2))
 }
 # wait_for FILE TEXT: poll until a helper's output FILE has TEXT.
 wait_for() {
-	poll 3000 grep -qs "$2" "$1"
+	tap_poll 3000 grep -qs "$2" "$1"
 }
 # Microseconds of a duration as the view prints it (812ns, 40.1us,
 # 1.20ms, 59.8s, 16m, 25h); -1 for anything else.
@@ -253,7 +243,7 @@ flood() {
 		in_ns "$1" tcpstate_synsend -4 -p 8102 -n 25 -i 1000 &&
 		in_ns "$1" tcpstate_synsend -6 -p 8103 -n 10 -i 2000 &&
 		in_ns "$1" tcpstate_synsend -4 -p 8103 -n 5 -i 3000 &&
-		poll 3000 flooded "$1"
+		tap_poll 3000 flooded "$1"
 }
 flooded() {
 	[ "$(st03_by_port "$1")" = "$flood_syns" ]
@@ -308,7 +298,7 @@ if new_ns "$ns" && in_ns "$ns" sysctl -qw net.ipv4.tcp_synack_retries=1 &&
 		in_ns "$ns" tcpstate_synsend -4 -p 8112 -n 7 -i 1000
 	sent=$?
 	# One SYN-ACK retransmit, then expiry: about 3 s.
-	poll 3000 st03_none "$ns"
+	tap_poll 3000 st03_none "$ns"
 	gone=$?
 	rtx=$(($(tcpext "$ns" TCPSynRetrans) - rtx0))
 	frame_after "$work/expiry" > "$work/expiry.frame"
@@ -383,7 +373,7 @@ timewaits() {
 		in_ns "$1" tcpstate_conns -d 127.0.0.3 -p 8132 -n 2 -s 30000 &&
 		in_ns "$1" tcpstate_conns -6 -d ::1 -p 8133 -n 2 &&
 		in_ns "$1" tcpstate_traffic -4 -n 3 -c server -p 8134 > /dev/null &&
-		poll 3000 tw_all "$1"
+		tap_poll 3000 tw_all "$1"
 }
 tw_all() {
 	[ "$(ss_count "$1" time-wait)" -eq "$tw_total" ]

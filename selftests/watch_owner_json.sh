@@ -44,16 +44,6 @@ bail() {
 	tap_fail "$t_refused"
 	exit 1
 }
-# poll N COMMAND...: run COMMAND every 10 ms until it succeeds, N times at most.
-poll() {
-	n=$1
-	shift
-	while ! "$@"; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		usleep 10000 2>/dev/null || sleep 0.01
-	done
-}
 
 command -v curl > /dev/null || skip_all "no curl in this image"
 busybox --list | grep -qx httpd || skip_all "no busybox httpd"
@@ -69,7 +59,7 @@ httpd_pid=$!
 listening() {
 	ss -Hltn "sport = :$port" | grep -q .
 }
-poll 500 listening || bail "busybox httpd does not listen on $port"
+tap_poll 500 listening || bail "busybox httpd does not listen on $port"
 
 tcpstate-watch -e -j > "$work/out" 2> "$work/err" &
 watch_pid=$!
@@ -78,7 +68,7 @@ started() {
 	grep -q '"type":"start"' "$work/out" ||
 		{ kill -0 "$watch_pid" 2>/dev/null || bail "tcpstate-watch exited: $(cat "$work/err")"; false; }
 }
-poll 500 started || bail "tcpstate-watch did not start: $(cat "$work/err")"
+tap_poll 500 started || bail "tcpstate-watch did not start: $(cat "$work/err")"
 
 # curl in the cgroup: the shell that writes its pid there execs it.
 run_curl() {
@@ -104,7 +94,7 @@ lines() {
 closed_seen() {
 	lines STATE CLOSE "$closed" | grep -q .
 }
-poll 500 closed_seen || bail "no -> CLOSE line for port $closed: $(tail -n 5 "$work/out")"
+tap_poll 500 closed_seen || bail "no -> CLOSE line for port $closed: $(tail -n 5 "$work/out")"
 kill -INT "$watch_pid"
 wait "$watch_pid"
 watch_pid=

@@ -56,15 +56,6 @@ command -v tmux > /dev/null || skip_all "no tmux (scripts/install-deps.sh instal
 screen() {
 	tmx capture-pane -p -t "$pane"
 }
-# poll COND...: until COND succeeds, at most 10 s.
-poll() {
-	i=0
-	while ! "$@"; do
-		i=$((i + 1))
-		[ $i -ge 100 ] && return 1
-		sleep 0.1
-	done
-}
 # The frame number the screen shows now (0: none).
 frame_no() {
 	screen | sed -n '1s/^tcpstate top .* frame \([0-9]*\)$/\1/p' | grep . || echo 0
@@ -93,7 +84,7 @@ EOF
 tmx new-session -d -s top -x 80 -y 24 "sh $work/run.sh" ||
 	skip_all "tmux cannot start a session here"
 
-poll frame_after 0
+tap_poll 1000 frame_after 0
 rc=$?
 if [ $rc -ne 0 ] && screen | grep -q sock_diag; then
 	screen | tap_diag
@@ -137,7 +128,7 @@ tap_result $rc "$t_width"
 # lines onto the next rows ("IES  HS_P50  HS_P99" under the cut header).
 n=$(frame_no)
 tmx resize-window -t top -x 60 -y 24
-poll frame_after $((n + 1))
+tap_poll 1000 frame_after $((n + 1))
 rc=$?
 w=$(widest)
 [ $rc -eq 0 ] && [ "$w" -le 60 ] &&
@@ -152,7 +143,7 @@ tap_result $rc "$t_narrow"
 # the view read the new size.
 n=$(frame_no)
 tmx resize-window -t top -x 100 -y 30
-poll frame_after $((n + 1))
+tap_poll 1000 frame_after $((n + 1))
 rc=$?
 [ $rc -eq 0 ] &&
 	screen | grep -qxF 'LISTENER               SYNQ/MAX   SYN/s   RTX/s EXPIRED COOKIES  HS_P50  HS_P99'
@@ -165,7 +156,7 @@ tmx send-keys -t "$pane" q
 exited() {
 	screen | grep -q '^top-exit='
 }
-poll exited
+tap_poll 1000 exited
 status=$(screen | sed -n 's/^top-exit=//p')
 [ "$status" = 0 ]
 rc=$?
