@@ -155,14 +155,14 @@ static int screen_draw(struct screen *s, struct top *t)
 	return fflush(stdout) == EOF ? -errno : 0;
 }
 
-/* 'q' or Ctrl-C typed on the keyboard. */
+/* 'q' typed on the keyboard (Ctrl-C stays a signal: ISIG is kept). */
 static int quit_typed(void)
 {
 	char c[32];
 	ssize_t n = read(STDIN_FILENO, c, sizeof(c)), i;
 
 	for (i = 0; i < n; i++)
-		if (c[i] == 'q' || c[i] == 'Q' || c[i] == 3)
+		if (c[i] == 'q' || c[i] == 'Q')
 			return 1;
 	return 0;
 }
