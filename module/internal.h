@@ -76,14 +76,19 @@ void tcpstate_report_rst_received(const struct sock *sk);
 u8 tcpstate_rst_reason(int kernel_reason);
 #endif
 
+/* main.c: debug_hits=, for the bench */
+extern bool tcpstate_debug_hits;
+
 /* tracepoints.c */
 bool tcpstate_tracepoints_present(void);
 ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at);
 int tcpstate_tracepoints_attach(void);
+int tcpstate_tracepoints_unhook(const char *name);
 void tcpstate_tracepoints_detach(void);
 
 /* kprobes.c */
 int tcpstate_kprobes_attach(bool kprobe_mode);
+int tcpstate_kprobes_unhook(const char *name);
 void tcpstate_kprobes_detach(void);
 ssize_t tcpstate_kprobes_show(char *buf, ssize_t at);
 unsigned long tcpstate_kprobes_missed(void);

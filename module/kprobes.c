@@ -7,12 +7,14 @@
  * changes, SYN-ACK retransmits and RSTs) is one row, with
  * its handlers (kprobes_*.c), which kernels have it under which name, and
  * the prototype the handlers read its arguments by. Also what registers
- * the table, shows it (/sys/class/misc/tcpstate/hooks) and skip_hooks=.
+ * the table, shows it (/sys/class/misc/tcpstate/hooks), skip_hooks=, and
+ * the bench's debug_unhook= and debug_hits= (main.c) for its rows.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kprobes.h>
 #include <linux/moduleparam.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -49,6 +51,13 @@ struct tcpstate_hook {
 	bool is_kretprobe;
 	bool registered;
 	bool skipped;		/* named by skip_hooks= */
+	bool unhooked;		/* named by debug_unhook= */
+	bool left_off;		/* would be hooked, but for debug_unhook= */
+	/* The row's own handler while debug_hits= counts its calls. */
+	union {
+		kprobe_pre_handler_t pre_handler;
+		kretprobe_handler_t entry_handler;
+	};
 	union {
 		struct kprobe kp;
 		struct kretprobe krp;
@@ -345,15 +354,107 @@ __MODULE_PARM_TYPE(skip_hooks, "charp");
 MODULE_PARM_DESC(skip_hooks,
 		 "Comma-separated hook functions not to probe, so that the next alternative is taken (default: none)");
 
+/*
+ * debug_unhook= (main.c): rows named NAME are left unhooked, @name's whole
+ * hook point (its alternative run, and a row hooked only with it) with
+ * them. Returns how many rows are named so; a NULL @name clears every
+ * row's mark instead.
+ */
+int tcpstate_kprobes_unhook(const char *name)
+{
+	unsigned int i;
+	int found = 0;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
+		if (!name) {
+			tcpstate_hooks[i].unhooked = false;
+		} else if (!strcmp(name, tcpstate_hook_name(&tcpstate_hooks[i]))) {
+			tcpstate_hooks[i].unhooked = true;
+			found++;
+		}
+	}
+	return found;
+}
+
+/* Hooked, or would be but for debug_unhook=. */
+static bool tcpstate_hook_taken(const struct tcpstate_hook *h)
+{
+	return h->registered || h->left_off;
+}
+
 /* The row of @h's alternative run that is hooked, if any. */
 static const struct tcpstate_hook *tcpstate_alt_hooked(const struct tcpstate_hook *h)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++)
-		if (tcpstate_hooks[i].alt == h->alt && tcpstate_hooks[i].registered)
+		if (tcpstate_hooks[i].alt == h->alt &&
+		    tcpstate_hook_taken(&tcpstate_hooks[i]))
 			return &tcpstate_hooks[i];
 	return NULL;
+}
+
+/*
+ * debug_hits=1: each row's calls, per CPU, indexed by row; NULL otherwise.
+ * The row's handler is then called through a wrapper that counts, so that
+ * without debug_hits= the hot path is what it always was.
+ */
+static unsigned long __percpu *tcpstate_hook_hits;
+
+static int tcpstate_count_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct tcpstate_hook *h = container_of(p, struct tcpstate_hook, kp);
+
+	this_cpu_inc(tcpstate_hook_hits[h - tcpstate_hooks]);
+	return h->pre_handler(p, regs);
+}
+
+static struct kretprobe *tcpstate_ri_kretprobe(struct kretprobe_instance *ri)
+{
+#ifdef TCPSTATE_HAVE_GET_KRETPROBE
+	return get_kretprobe(ri);
+#else
+	return ri->rp;
+#endif
+}
+
+static int tcpstate_count_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct kretprobe *rp = tcpstate_ri_kretprobe(ri);
+	struct tcpstate_hook *h;
+
+	if (!rp)
+		return 0;
+	h = container_of(rp, struct tcpstate_hook, krp);
+	this_cpu_inc(tcpstate_hook_hits[h - tcpstate_hooks]);
+	return h->entry_handler ? h->entry_handler(ri, regs) : 0;
+}
+
+/* Calls of @h's function: a kretprobe's entries, whatever it then does. */
+static void tcpstate_hook_count(struct tcpstate_hook *h)
+{
+	if (h->is_kretprobe) {
+		if (h->krp.entry_handler == tcpstate_count_entry)
+			return;
+		h->entry_handler = h->krp.entry_handler;
+		h->krp.entry_handler = tcpstate_count_entry;
+	} else {
+		if (h->kp.pre_handler == tcpstate_count_pre)
+			return;
+		h->pre_handler = h->kp.pre_handler;
+		h->kp.pre_handler = tcpstate_count_pre;
+	}
+}
+
+static unsigned long tcpstate_hook_hit_sum(const struct tcpstate_hook *h)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(tcpstate_hook_hits, cpu)[h - tcpstate_hooks];
+	return sum;
 }
 
 /* The first row of @h's alternative run: the name the kernel used to use. */
@@ -396,7 +497,9 @@ static unsigned long tcpstate_hook_missed(const struct tcpstate_hook *h)
 /*
  * One line per hooked function, "kprobe NAME missed=N" or "kretprobe NAME
  * missed=N": N is what that hook adds to tcpstate_kprobes_missed(), so
- * that a reader finds which hook missed.
+ * that a reader finds which hook missed. With debug_hits=, " hits=N" too
+ * (calls of the function); "kprobe NAME unhooked" for a row debug_unhook=
+ * left off.
  */
 ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
 {
@@ -405,11 +508,19 @@ ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
 	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
 		const struct tcpstate_hook *h = &tcpstate_hooks[i];
 
-		if (h->registered)
-			at += sysfs_emit_at(buf, at, "%s %s missed=%lu\n",
+		if (h->left_off)
+			at += sysfs_emit_at(buf, at, "%s %s unhooked\n",
 					    h->is_kretprobe ? "kretprobe" : "kprobe",
-					    tcpstate_hook_name(h),
-					    tcpstate_hook_missed(h));
+					    tcpstate_hook_name(h));
+		if (!h->registered)
+			continue;
+		at += sysfs_emit_at(buf, at, "%s %s missed=%lu",
+				    h->is_kretprobe ? "kretprobe" : "kprobe",
+				    tcpstate_hook_name(h), tcpstate_hook_missed(h));
+		if (tcpstate_hook_hits)
+			at += sysfs_emit_at(buf, at, " hits=%lu",
+					    tcpstate_hook_hit_sum(h));
+		at += sysfs_emit_at(buf, at, "\n");
 	}
 	return at;
 }
@@ -460,7 +571,10 @@ void tcpstate_kprobes_detach(void)
 			pr_warn("%s: %d calls missed (no free kretprobe instance)\n",
 				tcpstate_hook_name(h), h->krp.nmissed);
 		h->registered = false;
+		h->left_off = false;
 	}
+	free_percpu(tcpstate_hook_hits);
+	tcpstate_hook_hits = NULL;
 }
 
 /* @kprobe_mode: also hook what the tracepoints would report. */
@@ -469,6 +583,13 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 	unsigned int i;
 	int err;
 
+	if (tcpstate_debug_hits) {
+		tcpstate_hook_hits = __alloc_percpu(sizeof(unsigned long) *
+						    ARRAY_SIZE(tcpstate_hooks),
+						    __alignof__(unsigned long));
+		if (!tcpstate_hook_hits)
+			return -ENOMEM;
+	}
 	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
 		struct tcpstate_hook *h = &tcpstate_hooks[i];
 
@@ -476,13 +597,20 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 			continue;
 		if (h->use == TCPSTATE_HOOK_TRACEPOINT_MODE && kprobe_mode)
 			continue;
-		if (h->use == TCPSTATE_HOOK_WITH_PREVIOUS && (i == 0 || !(h - 1)->registered))
+		if (h->use == TCPSTATE_HOOK_WITH_PREVIOUS &&
+		    (i == 0 || !tcpstate_hook_taken(h - 1)))
 			continue;
 		if (h->alt && tcpstate_alt_hooked(h))
 			continue;
+		if (h->unhooked) {
+			h->left_off = true;
+			continue;
+		}
 		if (h->skipped) {
 			err = -ENOENT;
 		} else {
+			if (tcpstate_hook_hits)
+				tcpstate_hook_count(h);
 			if (h->is_kretprobe)
 				err = register_kretprobe(&h->krp);
 			else

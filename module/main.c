@@ -10,6 +10,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
@@ -95,6 +96,63 @@ __MODULE_PARM_TYPE(attach, "charp");
 MODULE_PARM_DESC(attach,
 		 "How state changes, SYN-ACK retransmits and RSTs are hooked: auto (tracepoints if the kernel has them, else kprobes), tracepoint, or kprobe");
 
+/*
+ * For `make bench`'s table of hooks only (docs/performance.md): what each
+ * hook costs, measured with it left off, and how often it runs. With
+ * debug_unhook=, the events and counters of what the hooks left off see
+ * are missing or wrong: never for use.
+ */
+bool tcpstate_debug_hits;
+module_param_named(debug_hits, tcpstate_debug_hits, bool, 0444);
+MODULE_PARM_DESC(debug_hits,
+		 "Debug only: count each hook's calls, per CPU, shown as hits= in /sys/class/misc/tcpstate/hooks (default off)");
+
+/*
+ * debug_unhook=NAME[,NAME...]: tracepoints and rows of the hook table not
+ * to hook, even where that leaves events out (a required row, a
+ * tracepoint), unlike skip_hooks=.
+ */
+static int tcpstate_set_debug_unhook(const char *val,
+				     const struct kernel_param *kp)
+{
+	char *list, *cur, *name;
+	int err = 0;
+
+	list = kstrdup(val, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	tcpstate_kprobes_unhook(NULL);
+	tcpstate_tracepoints_unhook(NULL);
+	cur = strim(list);
+	while ((name = strsep(&cur, ",")) != NULL) {
+		if (!*name)
+			continue;
+		if (!tcpstate_kprobes_unhook(name) &&
+		    !tcpstate_tracepoints_unhook(name)) {
+			pr_err("debug_unhook: no hook named '%s' (see /sys/class/misc/tcpstate/hooks)\n",
+			       name);
+			err = -EINVAL;
+			break;
+		}
+	}
+	kfree(list);
+	if (!err)
+		err = param_set_charp(val, kp);
+	return err;
+}
+
+static const struct kernel_param_ops tcpstate_debug_unhook_ops = {
+	.set = tcpstate_set_debug_unhook,
+	.get = param_get_charp,
+	.free = param_free_charp,
+};
+
+static char *debug_unhook;
+module_param_cb(debug_unhook, &tcpstate_debug_unhook_ops, &debug_unhook, 0444);
+__MODULE_PARM_TYPE(debug_unhook, "charp");
+MODULE_PARM_DESC(debug_unhook,
+		 "Debug only: comma-separated hooks (tracepoints, hooked functions) left unhooked, events then incomplete: for the bench (default: none)");
+
 /* Whether the tracepoints are in use; decided once, at load. */
 static bool tcpstate_use_tracepoints;
 
@@ -163,6 +221,9 @@ static int __init tcpstate_init(void)
 	}
 	pr_info("version %s loaded, ring %u KiB, %s\n", TCPSTATE_VERSION,
 		ring_size_kb, tcpstate_use_tracepoints ? "tracepoints" : "kprobes");
+	if (debug_unhook && *debug_unhook)
+		pr_warn("debug_unhook=%s: events incomplete, for the bench only\n",
+			debug_unhook);
 	return 0;
 
 out_detach_hooks:

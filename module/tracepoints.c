@@ -4,11 +4,14 @@
  * sock:inet_sock_set_state (every state change), tcp:tcp_retransmit_synack,
  * tcp:tcp_send_reset and tcp:tcp_receive_reset (resets.c). They are not
  * exported to modules, so they are found by name; attach=kprobe hooks
- * their functions instead (kprobes.c).
+ * their functions instead (kprobes.c). For the bench (main.c), one can be
+ * left off (debug_unhook=) and their calls counted (debug_hits=).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jump_label.h>
 #include <linux/kprobes.h>
+#include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -21,6 +24,28 @@
 
 #include "internal.h"
 #include "kprobes.h"
+
+struct tcpstate_tracepoint {
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+	/* debug_hits=1: the probe's calls, per CPU; NULL otherwise. */
+	unsigned long __percpu *hits;
+	bool registered;
+	bool unhooked;		/* named by debug_unhook= */
+};
+
+/* On only with debug_hits=: without it, the probes do what they did. */
+static DEFINE_STATIC_KEY_FALSE(tcpstate_tp_counting);
+
+/* @data: the probe's row, given at registration. */
+static void tcpstate_tp_hit(void *data)
+{
+	struct tcpstate_tracepoint *t = data;
+
+	if (static_branch_unlikely(&tcpstate_tp_counting))
+		this_cpu_inc(*t->hits);
+}
 
 /*
  * tcp_rtx_synack(sk, req)'s @sk is the listener, but for a Fast Open
@@ -40,12 +65,14 @@ static void tcpstate_synack_retransmitted(const struct sock *sk,
 static void tcpstate_tp_set_state(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
 {
+	tcpstate_tp_hit(data);
 	tcpstate_report_state(sk, oldstate, newstate);
 }
 
 static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
 					  const struct request_sock *req)
 {
+	tcpstate_tp_hit(data);
 	tcpstate_synack_retransmitted(sk, req);
 }
 
@@ -55,6 +82,7 @@ static void tcpstate_tp_send_reset(void *data, const struct sock *sk,
 				   const struct sk_buff *skb,
 				   const enum sk_rst_reason reason)
 {
+	tcpstate_tp_hit(data);
 	tcpstate_report_rst_sent(sk, skb, tcpstate_rst_reason(reason));
 }
 #else
@@ -62,12 +90,14 @@ static void tcpstate_tp_send_reset(void *data, const struct sock *sk,
 static void tcpstate_tp_send_reset(void *data, const struct sock *sk,
 				   const struct sk_buff *skb)
 {
+	tcpstate_tp_hit(data);
 	tcpstate_report_rst_sent(sk, skb, TCPSTATE_RST_UNKNOWN);
 }
 #endif
 
 static void tcpstate_tp_receive_reset(void *data, struct sock *sk)
 {
+	tcpstate_tp_hit(data);
 	tcpstate_report_rst_received(sk);
 }
 
@@ -136,13 +166,6 @@ int tcpstate_send_synack_ret(struct kretprobe_instance *ri,
 	return 0;
 }
 
-struct tcpstate_tracepoint {
-	const char *name;
-	void *probe;
-	struct tracepoint *tp;
-	bool registered;
-};
-
 static struct tcpstate_tracepoint tcpstate_tracepoints[] = {
 	{ .name = "inet_sock_set_state", .probe = tcpstate_tp_set_state },
 	{ .name = "tcp_retransmit_synack",
@@ -168,22 +191,70 @@ void tcpstate_tracepoints_detach(void)
 		struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
 
 		if (t->registered)
-			tracepoint_probe_unregister(t->tp, t->probe, NULL);
+			tracepoint_probe_unregister(t->tp, t->probe, t);
 		t->registered = false;
 	}
 	/* No probe may still run once this returns: the module can go. */
 	tracepoint_synchronize_unregister();
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
+		free_percpu(tcpstate_tracepoints[i].hits);
+		tcpstate_tracepoints[i].hits = NULL;
+	}
 }
 
-/* One line per attached tracepoint, "tracepoint NAME", from @at in @buf. */
+/*
+ * debug_unhook= (main.c): the tracepoint named @name is left unhooked.
+ * Returns whether one is named so; a NULL @name clears every mark.
+ */
+int tcpstate_tracepoints_unhook(const char *name)
+{
+	unsigned int i;
+	int found = 0;
+
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
+		if (!name) {
+			tcpstate_tracepoints[i].unhooked = false;
+		} else if (!strcmp(name, tcpstate_tracepoints[i].name)) {
+			tcpstate_tracepoints[i].unhooked = true;
+			found++;
+		}
+	}
+	return found;
+}
+
+static unsigned long tcpstate_tp_hit_sum(const struct tcpstate_tracepoint *t)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *per_cpu_ptr(t->hits, cpu);
+	return sum;
+}
+
+/*
+ * One line per attached tracepoint, "tracepoint NAME", from @at in @buf;
+ * with debug_hits=, " hits=N" after it; "tracepoint NAME unhooked" for
+ * one debug_unhook= left off.
+ */
 ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++)
-		if (tcpstate_tracepoints[i].registered)
-			at += sysfs_emit_at(buf, at, "tracepoint %s\n",
-					    tcpstate_tracepoints[i].name);
+	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
+		const struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
+
+		if (t->unhooked && t->tp)
+			at += sysfs_emit_at(buf, at, "tracepoint %s unhooked\n",
+					    t->name);
+		if (!t->registered)
+			continue;
+		at += sysfs_emit_at(buf, at, "tracepoint %s", t->name);
+		if (t->hits)
+			at += sysfs_emit_at(buf, at, " hits=%lu",
+					    tcpstate_tp_hit_sum(t));
+		at += sysfs_emit_at(buf, at, "\n");
+	}
 	return at;
 }
 
@@ -210,6 +281,8 @@ int tcpstate_tracepoints_attach(void)
 	check_trace_callback_type_tcp_send_reset(tcpstate_tp_send_reset);
 	check_trace_callback_type_tcp_receive_reset(tcpstate_tp_receive_reset);
 
+	if (tcpstate_debug_hits)
+		static_branch_enable(&tcpstate_tp_counting);
 	for_each_kernel_tracepoint(tcpstate_find_tracepoint, NULL);
 	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
 		struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
@@ -220,7 +293,16 @@ int tcpstate_tracepoints_attach(void)
 			err = -ENOENT;
 			goto out_detach;
 		}
-		err = tracepoint_probe_register(t->tp, t->probe, NULL);
+		if (t->unhooked)
+			continue;
+		if (tcpstate_debug_hits) {
+			t->hits = alloc_percpu(unsigned long);
+			if (!t->hits) {
+				err = -ENOMEM;
+				goto out_detach;
+			}
+		}
+		err = tracepoint_probe_register(t->tp, t->probe, t);
 		if (err) {
 			pr_err("cannot attach to tracepoint %s: %d\n",
 			       t->name, err);
