@@ -42,9 +42,10 @@ function median(key,    n, i, j, t, a) {
 
 # Each run against the no-tracer run of its own round (minutes apart at
 # most, not the whole boot): the median over the rounds of
-# REP[name, r] / REP[base, r] ("ratio") or (REP[name, r] - REP[base, r]) / 2
-# ("half-diff": the micro-benchmark's 2 events an iteration); their range
-# in LO, HI.
+# REP[name, r] / REP[base, r] ("ratio"), (REP[name, r] - REP[base, r]) / 2
+# ("half-diff": the micro-benchmark's 2 events an iteration) or, for rates
+# of PT threads, PT / REP[name, r] - PT / REP[base, r] in us ("us": the CPU
+# time per connection that name adds to base); their range in LO, HI.
 function paired(name, base, how,    r, k, v) {
 	k = "paired" SUBSEP name
 	delete N[k]
@@ -57,6 +58,11 @@ function paired(name, base, how,    r, k, v) {
 			if (REP[base, r] <= 0)
 				continue
 			v = REP[name, r] / REP[base, r]
+		} else if (how == "us") {
+			# CPU time per connection, PT threads: PT / rate, in us.
+			if (REP[base, r] <= 0 || REP[name, r] <= 0)
+				continue
+			v = (PT / REP[name, r] - PT / REP[base, r]) * 1e6
 		} else {
 			v = (REP[name, r] - REP[base, r]) / 2
 		}
@@ -183,6 +189,27 @@ rec == "seed" {
 	next
 }
 
+rec == "hook" {
+	if (!(F["name"] in HOOK_KIND)) {
+		NHOOKS++
+		HOOK_NAME[NHOOKS] = F["name"]
+	}
+	HOOK_KIND[F["name"]] = F["kind"]
+	next
+}
+
+rec == "hooks" {
+	keep_rep("hk" SUBSEP F["variant"] SUBSEP F["threads"], F["rep"], F["rate"])
+	add("hkrate" SUBSEP F["variant"] SUBSEP F["threads"], F["rate"])
+	HOOKS_T[F["threads"]] = 1
+	next
+}
+
+rec == "hookhits" {
+	add("hkhits" SUBSEP F["name"] SUBSEP F["threads"], F["hits"] / (F["conns"] ? F["conns"] : 1))
+	next
+}
+
 rec == "host" {
 	OTHERS_BUSY = F["others_busy"]
 	OTHERS_SAMPLES = F["others_samples"]
@@ -228,6 +255,12 @@ END {
 	LABEL["noreader-nokp"] = "tcpstate.ko, no reader, kprobes disarmed"
 	LABEL["tcpstates"] = "libbpf-tools tcpstates >file"
 	LABEL["tracefs"] = "tracefs sock/inet_sock_set_state + cat trace_pipe"
+	if (SEEN_TRACER["none"])
+		loop_section()
+	micro_and_rest()
+}
+
+function loop_section(    t, i, tr, key, base, r, ratio, range, evc, add_us, nsev, add_s, e, c, d, l, es, cs, ds, ls) {
 	printf "\n1. Connection loop: connect/accept/write/read/close on 127.0.0.1, both ends\n"
 	printf "   traced, T threads each running both ends of its own connections, %s s a run.\n", INFO["loop_secs"]
 	printf "   events: per connection, what that tracer reports; expected from the kernel's\n"
@@ -299,6 +332,9 @@ END {
 	if (FAILED_CONNECTS)
 		printf "!! %d connect() calls failed (counted in expected)\n", FAILED_CONNECTS
 
+}
+
+function micro_and_rest(    i, tr) {
 	# ---- 2. kernel-side cost per event ----
 	split("none noreader reject stalled ring-sleep ring watch-e tcpstates tracefs", morder, " ")
 	MLABEL["none"] = "no tracer"
@@ -315,7 +351,54 @@ END {
 	if (N["acc" SUBSEP "nomodule"] || N["drain" SUBSEP "text"] || ("100000", "events") in STALL)
 		ring_section()
 	memory_section()
-	goals_section()
+	if (SEEN_TRACER["none"])
+		goals_section()
+	if (NHOOKS)
+		hooks_section()
+}
+
+# 6. Each hook's cost per connection in the loop, from the "hooks" and
+# "hookhits" records (BENCH_PARTS=hooks).
+function hooks_section(    t, i, name, key, all, mod, modlo, modhi, c, rows, rs, mr) {
+	printf "\n6. What each hook costs: the connection loop of part 1, %s s a run, with tcpstate.ko\n", INFO["loop_secs"]
+	printf "   and no reader (\"all hooks\"), and with all but one (debug_unhook=NAME, one run\n"
+	printf "   per hook per round). +us/conn: median over the rounds of (T / rate with all\n"
+	printf "   hooks - T / rate without that one), in us of CPU per connection; range:\n"
+	printf "   lowest and highest of those; %%mod: that / the module's own +us/conn.\n"
+	printf "   calls/c: the hook's calls per connection (debug_hits=1, a run of its own;\n"
+	printf "   a kretprobe's calls are its function's entries). The module's and the\n"
+	printf "   reader's rows: all hooks vs no module, tcpstate-watch (sequences) vs all\n"
+	printf "   hooks and no reader; ratio: conn/s against the round's no-module run.\n\n"
+	printf "%-44s %2s %7s %6s %9s %15s %5s\n", "hook", "T", "calls/c", "ratio", "+us/conn", "range", "%mod"
+	for (t = 1; t <= 2; t++) {
+		if (!(t in HOOKS_T))
+			continue
+		PT = t
+		mr = paired("hk" SUBSEP "all" SUBSEP t, "hk" SUBSEP "none" SUBSEP t, "ratio")
+		mod = paired("hk" SUBSEP "all" SUBSEP t, "hk" SUBSEP "none" SUBSEP t, "us")
+		printf "%-44s %2d %7s %6.3f %9.1f %15s %5s\n", "tcpstate.ko, all hooks, no reader", t, "-", mr, mod,
+		       sprintf("%.1f..%.1f", LO, HI), "100%"
+		rows = 0
+		for (i = 1; i <= NHOOKS; i++) {
+			name = HOOK_NAME[i]
+			key = "hk" SUBSEP "off:" name SUBSEP t
+			if (!N["hkrate" SUBSEP "off:" name SUBSEP t])
+				continue
+			c = paired("hk" SUBSEP "all" SUBSEP t, key, "us")
+			rows += c
+			rs = sprintf("%.1f..%.1f", LO, HI)
+			printf "  %-42s %2d %7s %6s %9.1f %15s %5s\n", HOOK_KIND[name] " " name, t,
+			       (N["hkhits" SUBSEP name SUBSEP t] ? sprintf("%.2f", median("hkhits" SUBSEP name SUBSEP t)) : "-"),
+			       "-", c, rs, (mod > 0 ? sprintf("%.0f%%", c * 100 / mod) : "-")
+		}
+		printf "  %-42s %2d %7s %6s %9.1f %15s %5s\n", "sum of the rows above", t, "-", "-", rows, "-",
+		       (mod > 0 ? sprintf("%.0f%%", rows * 100 / mod) : "-")
+		mr = paired("hk" SUBSEP "reader" SUBSEP t, "hk" SUBSEP "none" SUBSEP t, "ratio")
+		c = paired("hk" SUBSEP "reader" SUBSEP t, "hk" SUBSEP "all" SUBSEP t, "us")
+		printf "%-44s %2d %7s %6.3f %9.1f %15s %5s\n", "reader: tcpstate-watch >/dev/null (sequences)", t, "-", mr, c,
+		       sprintf("%.1f..%.1f", LO, HI), "-"
+		printf "%-44s %2d %7.0f\n", "  (no module: conn/s)", t, median("hkrate" SUBSEP "none" SUBSEP t)
+	}
 }
 
 function micro_section(    i, v, m, cs, ds, mbase) {

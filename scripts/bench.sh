@@ -5,7 +5,9 @@
 #
 # Environment: BENCH_REPS (default 5 runs per figure; medians are shown),
 # BENCH_LOOP_SECS (default 1.5, seconds per connection-loop run),
-# BENCH_PARTS (default all: memory,loop,micro,ring,drain,stall,seed), and
+# BENCH_PARTS (default all: memory,loop,micro,ring,drain,stall,seed; also
+# hooks, each hook's cost, when named: ~15 minutes more), BENCH_HOOKS_THREADS
+# (default 1,2: the loop's T for hooks), and
 # vm-run.sh's own (TCPSTATE_VM_APPEND, ...).
 # Writes build/bench.log (the console), build/bench.raw (the records) and
 # build/bench.txt (the table).
@@ -48,7 +50,7 @@ fi
 status=0
 TCPSTATE_VM_APPEND="${TCPSTATE_VM_APPEND:-} thash_entries=262144 tsc=reliable" \
 	scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-1500}" --mem "${MEM:-2048}" \
-	scripts/guest/bench.sh "$reps" "$secs" "$parts" >"$log" 2>&1 &
+	scripts/guest/bench.sh "$reps" "$secs" "$parts" "${BENCH_HOOKS_THREADS:-1,2}" >"$log" 2>&1 &
 vm=$!
 # Other VMs on this host take CPU from this one: count, every 5 s, how
 # often one (any QEMU beyond this run's) was running.

@@ -6,12 +6,14 @@
 # progress lines on stderr.
 #
 # Arguments: REPS (default 5) LOOP_SECS (default 1.5) PARTS (default all:
-# memory,loop,micro,ring,drain,stall,seed).
+# memory,loop,micro,ring,drain,stall,seed; hooks only when named)
+# HOOKS_THREADS (default 1,2: the loop's T for hooks).
 set -u
 
 reps=${1:-5}
 loop_secs=${2:-1.5}
 parts=,${3:-memory,loop,micro,ring,drain,stall,seed},
+hooks_threads=${4:-1,2}
 part() { case $parts in *,$1,*) return 0 ;; esac; return 1; }
 B=/tcpstate/bench
 KO=/tcpstate/module/tcpstate.ko
@@ -316,6 +318,56 @@ loop_run() {
 		"tcpstate_events=$((st + extra)) expected=$exp captured=$captured" \
 		"dropped=$dropped"
 	say "loop $tr threads=$thr rep=$rep: $rate conn/s, expected $exp captured $captured dropped $dropped"
+}
+
+# ---- what each hook costs (issue 18) ----
+
+# The hooks a plain load attaches on this kernel, one "KIND NAME" a line
+# (/sys/class/misc/tcpstate/hooks).
+hook_list() {
+	load_module
+	awk '{ print $1, $2 }' /sys/class/misc/tcpstate/hooks
+	unload_module
+}
+
+# hooks_run VARIANT THREADS REP: the connection loop (as loop_run, the
+# rate only) with VARIANT: none (no module), all (the module, no reader),
+# reader (tcpstate-watch, the default reader), hits (the module with
+# debug_hits=1: each hook's calls), off:NAME (the module with
+# debug_unhook=NAME: every hook but NAME).
+hooks_run() {
+	local v=$1 thr=$2 rep=$3 res conns rate secs
+	take_ports
+	case $v in
+	none) tracer_start none ;;
+	all) tracer_start noreader ;;
+	reader) tracer_start watch-seq ;;
+	hits) load_module debug_hits=1 ;;
+	off:*)
+		load_module debug_unhook="${v#off:}"
+		grep -q " ${v#off:} unhooked\$" /sys/class/misc/tcpstate/hooks ||
+			die "debug_unhook=${v#off:}: not left off"
+		;;
+	esac
+	res=$($B/connloop -t "$thr" -p -d "$loop_secs" -P $loop_port) ||
+		die "connloop: $res"
+	read -r conns secs rate < <(echo "$res" | awk '{ print $5, $9, $11 }')
+	case $v in
+	none) ;;
+	all) tracer_stop noreader ;;
+	reader) tracer_stop watch-seq ;;
+	*)
+		if [ "$v" = hits ]; then
+			awk -v thr="$thr" -v rep="$rep" -v conns="$conns" '
+				{ h = ""; for (i = 3; i <= NF; i++) if ($i ~ /^hits=/) h = substr($i, 6) }
+				h != "" { printf "BENCH hookhits kind=%s name=%s threads=%d rep=%d conns=%d hits=%s\n", $1, $2, thr, rep, conns, h }' \
+				/sys/class/misc/tcpstate/hooks
+		fi
+		unload_module
+		;;
+	esac
+	out "hooks variant=$v threads=$thr rep=$rep conns=$conns secs=$secs rate=$rate"
+	say "hooks $v threads=$thr rep=$rep: $rate conn/s"
 }
 
 # ---- the kernel-side micro-benchmark: churn on CPU 0, readers on CPU 1 ----
@@ -657,6 +709,31 @@ if part loop; then
 		for thr in 1 2; do
 			for tr in $tracers; do
 				loop_run "$tr" "$thr" "$r"
+			done
+		done
+	done
+fi
+# Each hook's cost: the loop with every hook, and with all but that one
+# (debug_unhook=), in rounds like the loop's; each hook's calls per
+# connection (debug_hits=1, a run of its own); the default reader beside
+# the module alone.
+if part hooks; then
+	if ! part loop; then
+		sysctl -q -w net.ipv4.ip_local_port_range="40000 56383"
+		$B/connloop -t 2 -p -d 10 -P $loop_port >/dev/null
+	fi
+	hooks=$(hook_list)
+	printf '%s\n' "$hooks" | while read -r kind name; do
+		out "hook kind=$kind name=$name"
+	done
+	variants="none all reader hits"
+	for name in $(printf '%s\n' "$hooks" | awk '{ print $2 }' | sort -u); do
+		variants="$variants off:$name"
+	done
+	for r in $(seq 1 "$reps"); do
+		for thr in ${hooks_threads//,/ }; do
+			for v in $variants; do
+				hooks_run "$v" "$thr" "$r"
 			done
 		done
 	done

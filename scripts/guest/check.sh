@@ -79,6 +79,39 @@ mark_log
 	! grep -q '^tcpstate ' /proc/modules
 tap_result $? "skip_hooks=tcp_req_err (no alternative) fails insmod with a clear message"
 rmmod tcpstate 2>/dev/null
+# The bench's debug parameters (docs/performance.md, "What each hook
+# costs"): bad values fail the load clearly; good ones leave the named
+# hooks off, say so, and count every other hook's calls.
+tap_header
+tap_plan 3
+mark_log
+! insmod "$KO" debug_unhook=no_such_function 2>/dev/null &&
+	log_since | grep -q "debug_unhook: no hook named 'no_such_function'" &&
+	! grep -q '^tcpstate ' /proc/modules
+tap_result $? "debug_unhook=no_such_function fails insmod with a clear message"
+rmmod tcpstate 2>/dev/null
+mark_log
+! insmod "$KO" debug_hits=maybe 2>/dev/null &&
+	log_since | grep -q "invalid for parameter .debug_hits" &&
+	! grep -q '^tcpstate ' /proc/modules
+tap_result $? "debug_hits=maybe fails insmod with a clear message"
+rmmod tcpstate 2>/dev/null
+mark_log
+if insmod "$KO" debug_hits=1 debug_unhook=inet_sock_set_state,tcp_req_err; then
+	hooks=$(cat /sys/class/misc/tcpstate/hooks)
+	printf '%s\n' "$hooks" | sed 's/^/# hooks: /'
+	printf '%s\n' "$hooks" | grep -qx 'tracepoint inet_sock_set_state unhooked' &&
+		printf '%s\n' "$hooks" | grep -qx 'kretprobe tcp_req_err unhooked' &&
+		! printf '%s\n' "$hooks" | grep -Eq '^(tracepoint inet_sock_set_state|kretprobe tcp_req_err) (missed|hits)=' &&
+		[ "$(printf '%s\n' "$hooks" | grep -cE '^(tracepoint [a-z_]+|k(ret)?probe [a-z0-9_.]+ missed=[0-9]+) hits=[0-9]+$')" = \
+		  "$(printf '%s\n' "$hooks" | grep -vc ' unhooked$')" ] &&
+		log_since | grep -q "debug_unhook=inet_sock_set_state,tcp_req_err: events incomplete"
+	tap_result $? "debug_unhook= leaves a tracepoint and a required row off, saying so; debug_hits=1 counts every other hook"
+else
+	log_since | tap_diag
+	tap_fail "insmod debug_hits=1 debug_unhook=inet_sock_set_state,tcp_req_err"
+fi
+rmmod tcpstate 2>/dev/null
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 ./watch_matches_tracefs.sh || status=1
 ./watch_counters_match_ss.sh || status=1
