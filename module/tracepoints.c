@@ -33,6 +33,7 @@ struct tcpstate_tracepoint {
 	unsigned long __percpu *hits;
 	bool registered;
 	bool unhooked;		/* named by debug_unhook= */
+	bool left_off;		/* would be attached, but for debug_unhook= */
 };
 
 /* On only with debug_hits=: without it, the probes do what they did. */
@@ -193,6 +194,7 @@ void tcpstate_tracepoints_detach(void)
 		if (t->registered)
 			tracepoint_probe_unregister(t->tp, t->probe, t);
 		t->registered = false;
+		t->left_off = false;
 	}
 	/* No probe may still run once this returns: the module can go. */
 	tracepoint_synchronize_unregister();
@@ -244,7 +246,7 @@ ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at)
 	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
 		const struct tcpstate_tracepoint *t = &tcpstate_tracepoints[i];
 
-		if (t->unhooked && t->tp)
+		if (t->left_off)
 			at += sysfs_emit_at(buf, at, "tracepoint %s unhooked\n",
 					    t->name);
 		if (!t->registered)
@@ -293,8 +295,10 @@ int tcpstate_tracepoints_attach(void)
 			err = -ENOENT;
 			goto out_detach;
 		}
-		if (t->unhooked)
+		if (t->unhooked) {
+			t->left_off = true;
 			continue;
+		}
 		if (tcpstate_debug_hits) {
 			t->hits = alloc_percpu(unsigned long);
 			if (!t->hits) {
