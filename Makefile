@@ -84,6 +84,7 @@ selftests: kselftest-headers
 
 bench-tools:
 	$(MAKE) -C bench
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/bench/hookcost_module W=1 modules
 
 deps:
 	scripts/install-deps.sh
@@ -173,4 +174,5 @@ clean:
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C bench clean
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/bench/hookcost_module clean 2>/dev/null || true
 	rm -rf $(BUILD)

@@ -63,6 +63,8 @@ function paired(name, base, how,    r, k, v) {
 			if (REP[base, r] <= 0 || REP[name, r] <= 0)
 				continue
 			v = (PT / REP[name, r] - PT / REP[base, r]) * 1e6
+		} else if (how == "diff") {
+			v = REP[name, r] - REP[base, r]
 		} else {
 			v = (REP[name, r] - REP[base, r]) / 2
 		}
@@ -207,6 +209,26 @@ rec == "hooks" {
 
 rec == "hookhits" {
 	add("hkhits" SUBSEP F["name"] SUBSEP F["threads"], F["hits"] / (F["conns"] ? F["conns"] : 1))
+	add("hkrets" SUBSEP F["name"] SUBSEP F["threads"], F["rets"] / (F["conns"] ? F["conns"] : 1))
+	if (F["hits"] > 0)
+		add("hkns" SUBSEP F["name"] SUBSEP F["threads"], F["ns"] / F["hits"])
+	next
+}
+
+rec == "trap" {
+	keep_rep("trap" SUBSEP F["kind"], F["rep"], F["ns"])
+	add("trap" SUBSEP F["kind"], F["ns"])
+	if (F["kind"] == "kprobe_timed" && F["hits"] > 0)
+		add("clockfloor", F["timed_ns"] / F["hits"])
+	next
+}
+
+# The same loops on the host's own CPU, no module (scripts/bench.sh).
+rec == "native" {
+	if (F["what"] == "loop")
+		add("native" SUBSEP "loop" SUBSEP F["threads"], F["rate"])
+	else
+		add("native" SUBSEP F["what"], F["ns"])
 	next
 }
 
@@ -357,47 +379,140 @@ function micro_and_rest(    i, tr) {
 		hooks_section()
 }
 
-# 6. Each hook's cost per connection in the loop, from the "hooks" and
-# "hookhits" records (BENCH_PARTS=hooks).
-function hooks_section(    t, i, name, key, all, mod, modlo, modhi, c, rows, rs, mr) {
-	printf "\n6. What each hook costs: the connection loop of part 1, %s s a run, with tcpstate.ko\n", INFO["loop_secs"]
-	printf "   and no reader (\"all hooks\"), and with all but one (debug_unhook=NAME, one run\n"
-	printf "   per hook per round). +us/conn: median over the rounds of (T / rate with all\n"
-	printf "   hooks - T / rate without that one), in us of CPU per connection; range:\n"
-	printf "   lowest and highest of those; %%mod: that / the module's own +us/conn.\n"
-	printf "   calls/c: the hook's calls per connection (debug_hits=1, a run of its own;\n"
-	printf "   a kretprobe's calls are its function's entries). The module's and the\n"
-	printf "   reader's rows: all hooks vs no module, tcpstate-watch (sequences) vs all\n"
-	printf "   hooks and no reader; ratio: conn/s against the round's no-module run.\n\n"
-	printf "%-44s %2s %7s %6s %9s %15s %5s\n", "hook", "T", "calls/c", "ratio", "+us/conn", "range", "%mod"
+# 6. Each hook's cost per connection in the loop, in parts: calls and
+# handler time (the "hookhits" records of debug_hits=1), the trap into a
+# kprobe or kretprobe ("trap"); beside them the module's and the reader's
+# cost as the loop measures them ("hooks"), and the unhook rows when run
+# (BENCH_HOOKS_UNHOOK=1). BENCH_PARTS=hooks.
+function hooks_section(    t, i, name, kind, floor, tk, tr, ts, calls, rets, hns, trap, us, total, mod, mr, c, base, nat, tcgpp, natpp, kf) {
+	PT = 1
+	floor = N["clockfloor"] ? median("clockfloor") : 0
+	tk = paired("trap" SUBSEP "kprobe", "trap" SUBSEP "none", "diff")
+	TRAPRANGE["kprobe"] = sprintf("%.0f..%.0f", LO, HI)
+	tr = paired("trap" SUBSEP "kretprobe", "trap" SUBSEP "none", "diff")
+	TRAPRANGE["kretprobe"] = sprintf("%.0f..%.0f", LO, HI)
+	ts = paired("trap" SUBSEP "kretprobe_skip", "trap" SUBSEP "none", "diff")
+	TRAPRANGE["skip"] = sprintf("%.0f..%.0f", LO, HI)
+	printf "\n6. What each hook costs, in parts, on the connection loop of part 1 (%s s a run).\n", INFO["loop_secs"]
+	printf "   The trap into a hook: one getppid() on CPU 0 (bench/getppidloop), its entry\n"
+	printf "   hooked by bench/hookcost_module with handlers that do nothing, ns more than\n"
+	printf "   the call unhooked (%.0f ns); median of the rounds (range):\n", median("trap" SUBSEP "none")
+	printf "     kprobe (ftrace-based at a function entry)          %5.0f  (%s)\n", tk, TRAPRANGE["kprobe"]
+	printf "     kretprobe, the return trapped too                  %5.0f  (%s)\n", tr, TRAPRANGE["kretprobe"]
+	printf "     kretprobe, the entry handler gives the instance back %3.0f  (%s)\n", ts, TRAPRANGE["skip"]
+	printf "     the clock reads timing a handler (debug_hits=1)      %3.0f  (taken off below)\n", floor
+	printf "   calls/c, rets/c: the hook's calls per connection, and a kretprobe's returns\n"
+	printf "   trapped (debug_hits=1, a run of its own); handler: its handlers' time per call,\n"
+	printf "   in place (local_clock() around them, less the clock reads); trap: as above,\n"
+	printf "   per call; us/conn: calls/c x (handler + trap); share: of the sum.\n\n"
+	printf "%-44s %2s %7s %6s %7s %5s %7s %5s\n", "hook", "T", "calls/c", "rets/c", "handler", "trap", "us/conn", "share"
 	for (t = 1; t <= 2; t++) {
 		if (!(t in HOOKS_T))
 			continue
 		PT = t
+		total = 0
+		delete HUS
+		for (i = 1; i <= NHOOKS; i++) {
+			name = HOOK_NAME[i]
+			kind = HOOK_KIND[name]
+			calls = N["hkhits" SUBSEP name SUBSEP t] ? median("hkhits" SUBSEP name SUBSEP t) : 0
+			rets = N["hkrets" SUBSEP name SUBSEP t] ? median("hkrets" SUBSEP name SUBSEP t) : 0
+			hns = N["hkns" SUBSEP name SUBSEP t] ? median("hkns" SUBSEP name SUBSEP t) - floor : 0
+			if (hns < 0)
+				hns = 0
+			if (kind == "kprobe")
+				trap = tk
+			else if (kind == "kretprobe")
+				trap = calls > 0 ? (rets * tr + (calls - rets) * ts) / calls : 0
+			else
+				trap = 0
+			HUS[i] = calls * (hns + trap) / 1000
+			HNS[i] = hns
+			HTRAP[i] = trap
+			HCALLS[i] = calls
+			HRETS[i] = rets
+			total += HUS[i]
+		}
+		for (i = 1; i <= NHOOKS; i++) {
+			name = HOOK_NAME[i]
+			if (HCALLS[i] == 0) {
+				printf "  %-42s %2d %7s %6s %7s %5s %7s %5s\n", HOOK_KIND[name] " " name, t, "0", "-", "-", "-", "0", "-"
+				continue
+			}
+			# (Parenthesized: a bare > in printf's arguments redirects.)
+			printf "  %-42s %2d %7.2f %6s %7.0f %5.0f %7.2f %4.0f%%\n", HOOK_KIND[name] " " name, t, HCALLS[i],
+			       (HOOK_KIND[name] == "kretprobe" ? sprintf("%.2f", HRETS[i]) : "-"), HNS[i], HTRAP[i], HUS[i],
+			       (total > 0 ? HUS[i] * 100 / total : 0)
+		}
+		printf "  %-42s %2d %7s %6s %7s %5s %7.2f %5s\n", "all hooks, the sum", t, "", "", "", "", total, "100%"
+		base = median("hkrate" SUBSEP "none" SUBSEP t)
+		printf "  %-42s %2d %7s %6s %7s %5s %7.1f\n", "(no module: us of CPU per connection)", t, "", "", "", "", (base > 0 ? t * 1e6 / base : 0)
+		printf "  %-42s %2d %7s %6s %7s %5s %7.3f\n", "(the sum as a ratio of the loop's rate)", t, "", "", "", "",
+		       (base > 0 ? (t * 1e6 / base) / (t * 1e6 / base + total) : 0)
 		mr = paired("hk" SUBSEP "all" SUBSEP t, "hk" SUBSEP "none" SUBSEP t, "ratio")
 		mod = paired("hk" SUBSEP "all" SUBSEP t, "hk" SUBSEP "none" SUBSEP t, "us")
-		printf "%-44s %2d %7s %6.3f %9.1f %15s %5s\n", "tcpstate.ko, all hooks, no reader", t, "-", mr, mod,
-		       sprintf("%.1f..%.1f", LO, HI), "100%"
+		HKMOD[t] = mod
+		HKMODR[t] = mr
+		printf "%-44s %2d  ratio %.3f, +%.1f us/conn (range %.1f..%.1f)\n", "tcpstate.ko, all hooks, no reader: the loop", t, mr, mod, LO, HI
+		mr = paired("hk" SUBSEP "reader" SUBSEP t, "hk" SUBSEP "none" SUBSEP t, "ratio")
+		c = paired("hk" SUBSEP "reader" SUBSEP t, "hk" SUBSEP "all" SUBSEP t, "us")
+		printf "%-44s %2d  ratio %.3f, reader +%.1f us/conn over the module (range %.1f..%.1f)\n",
+		       "tcpstate-watch (sequences): the loop", t, mr, c, LO, HI
+		HKSUM[t] = total
+		HKBASE[t] = base
+	}
+	if (N["native" SUBSEP "getppid"]) {
+		natpp = median("native" SUBSEP "getppid")
+		tcgpp = median("trap" SUBSEP "none")
+		kf = natpp > 0 ? tcgpp / natpp : 0
+		printf "\n   On this host's own CPU (no emulation, its own kernel %s, no module: it cannot\n", INFO["host_kernel"]
+		printf "   load one): getppid() %.0f ns (in the VM %.0f: x%.1f)", natpp, tcgpp, kf
+		for (t = 1; t <= 2; t++) {
+			if (!N["native" SUBSEP "loop" SUBSEP t] || !(t in HKSUM))
+				continue
+			nat = median("native" SUBSEP "loop" SUBSEP t)
+			printf "; loop T=%d %.0f conn/s, %.1f us/conn (in the VM %.1f: x%.1f)", t, nat, t * 1e6 / nat,
+			       t * 1e6 / HKBASE[t], (t * 1e6 / HKBASE[t]) / (t * 1e6 / nat)
+		}
+		printf ".\n   The hooks' sum scaled by the system call's factor, against that loop:\n"
+		for (t = 1; t <= 2; t++) {
+			if (!N["native" SUBSEP "loop" SUBSEP t] || !(t in HKSUM) || kf <= 0)
+				continue
+			nat = t * 1e6 / median("native" SUBSEP "loop" SUBSEP t)
+			printf "     T=%d: %.2f us/conn of %.1f: ratio %.3f\n", t, HKSUM[t] / kf, nat, nat / (nat + HKSUM[t] / kf)
+		}
+	}
+	if (unhook_rows_run())
+		unhook_rows()
+}
+
+# Whether the loop also ran with each hook left off (BENCH_HOOKS_UNHOOK=1).
+function unhook_rows_run(    i) {
+	for (i = 1; i <= NHOOKS; i++)
+		if (N["hkrate" SUBSEP "off:" HOOK_NAME[i] SUBSEP 1] || N["hkrate" SUBSEP "off:" HOOK_NAME[i] SUBSEP 2])
+			return 1
+	return 0
+}
+
+# The loop with all hooks against all but one: each row carries the noise
+# of two runs, a check of the parts above rather than a measure.
+function unhook_rows(    t, i, name, c, rows) {
+	printf "\n   Each hook left off (debug_unhook=NAME): +us/conn = T / rate with all hooks -\n"
+	printf "   T / rate without that one, median of the rounds (range):\n"
+	for (t = 1; t <= 2; t++) {
+		if (!(t in HOOKS_T))
+			continue
+		PT = t
 		rows = 0
 		for (i = 1; i <= NHOOKS; i++) {
 			name = HOOK_NAME[i]
-			key = "hk" SUBSEP "off:" name SUBSEP t
 			if (!N["hkrate" SUBSEP "off:" name SUBSEP t])
 				continue
-			c = paired("hk" SUBSEP "all" SUBSEP t, key, "us")
+			c = paired("hk" SUBSEP "all" SUBSEP t, "hk" SUBSEP "off:" name SUBSEP t, "us")
 			rows += c
-			rs = sprintf("%.1f..%.1f", LO, HI)
-			printf "  %-42s %2d %7s %6s %9.1f %15s %5s\n", HOOK_KIND[name] " " name, t,
-			       (N["hkhits" SUBSEP name SUBSEP t] ? sprintf("%.2f", median("hkhits" SUBSEP name SUBSEP t)) : "-"),
-			       "-", c, rs, (mod > 0 ? sprintf("%.0f%%", c * 100 / mod) : "-")
+			printf "  %-42s %2d %7.1f %15s\n", HOOK_KIND[name] " " name, t, c, sprintf("%.1f..%.1f", LO, HI)
 		}
-		printf "  %-42s %2d %7s %6s %9.1f %15s %5s\n", "sum of the rows above", t, "-", "-", rows, "-",
-		       (mod > 0 ? sprintf("%.0f%%", rows * 100 / mod) : "-")
-		mr = paired("hk" SUBSEP "reader" SUBSEP t, "hk" SUBSEP "none" SUBSEP t, "ratio")
-		c = paired("hk" SUBSEP "reader" SUBSEP t, "hk" SUBSEP "all" SUBSEP t, "us")
-		printf "%-44s %2d %7s %6.3f %9.1f %15s %5s\n", "reader: tcpstate-watch >/dev/null (sequences)", t, "-", mr, c,
-		       sprintf("%.1f..%.1f", LO, HI), "-"
-		printf "%-44s %2d %7.0f\n", "  (no module: conn/s)", t, median("hkrate" SUBSEP "none" SUBSEP t)
+		printf "  %-42s %2d %7.1f\n", "sum of the rows above", t, rows
 	}
 }
 

@@ -79,6 +79,18 @@ u8 tcpstate_rst_reason(int kernel_reason);
 /* main.c: debug_hits=, for the bench */
 extern bool tcpstate_debug_hits;
 
+/*
+ * debug_hits=1, per hook and per CPU: its calls, and the time its
+ * handlers took, by local_clock() read around them (the reads included).
+ * The trap into a kprobe or kretprobe is outside it: the bench measures
+ * that apart (bench/hookcost_module).
+ */
+struct tcpstate_hook_stat {
+	unsigned long hits;
+	unsigned long rets;	/* a kretprobe's returns trapped */
+	u64 ns;
+};
+
 /* tracepoints.c */
 bool tcpstate_tracepoints_present(void);
 ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at);
@@ -92,5 +104,10 @@ int tcpstate_kprobes_unhook(const char *name);
 void tcpstate_kprobes_detach(void);
 ssize_t tcpstate_kprobes_show(char *buf, ssize_t at);
 unsigned long tcpstate_kprobes_missed(void);
+void tcpstate_hook_stat_add(struct tcpstate_hook_stat __percpu *stat,
+			    unsigned long hits, u64 since);
+ssize_t tcpstate_hook_stat_show(char *buf, ssize_t at,
+				const struct tcpstate_hook_stat __percpu *stat,
+				bool rets);
 
 #endif /* _TCPSTATE_INTERNAL_H */

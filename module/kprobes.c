@@ -53,11 +53,12 @@ struct tcpstate_hook {
 	bool skipped;		/* named by skip_hooks= */
 	bool unhooked;		/* named by debug_unhook= */
 	bool left_off;		/* would be hooked, but for debug_unhook= */
-	/* The row's own handler while debug_hits= counts its calls. */
+	/* The row's own handlers while debug_hits= counts its calls. */
 	union {
 		kprobe_pre_handler_t pre_handler;
 		kretprobe_handler_t entry_handler;
 	};
+	kretprobe_handler_t ret_handler;
 	union {
 		struct kprobe kp;
 		struct kretprobe krp;
@@ -395,18 +396,52 @@ static const struct tcpstate_hook *tcpstate_alt_hooked(const struct tcpstate_hoo
 }
 
 /*
- * debug_hits=1: each row's calls, per CPU, indexed by row; NULL otherwise.
- * The row's handler is then called through a wrapper that counts, so that
- * without debug_hits= the hot path is what it always was.
+ * debug_hits=1: each row's calls and handler time, per CPU, indexed by
+ * row; NULL otherwise. The row's handlers are then called through
+ * wrappers that count, so that without debug_hits= the hot path is what
+ * it always was.
  */
-static unsigned long __percpu *tcpstate_hook_hits;
+static struct tcpstate_hook_stat __percpu *tcpstate_hook_stats;
+
+/* Adds @hits calls, and the time since @since, to this CPU's @stat. */
+void tcpstate_hook_stat_add(struct tcpstate_hook_stat __percpu *stat,
+			    unsigned long hits, u64 since)
+{
+	this_cpu_add(stat->hits, hits);
+	this_cpu_add(stat->ns, local_clock() - since);
+}
+
+/*
+ * " hits=N ns=T" after a hook's line, and " rets=R" with @rets (a
+ * kretprobe's): @stat summed over the CPUs.
+ */
+ssize_t tcpstate_hook_stat_show(char *buf, ssize_t at,
+				const struct tcpstate_hook_stat __percpu *stat,
+				bool rets)
+{
+	struct tcpstate_hook_stat sum = {};
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		sum.hits += per_cpu_ptr(stat, cpu)->hits;
+		sum.rets += per_cpu_ptr(stat, cpu)->rets;
+		sum.ns += per_cpu_ptr(stat, cpu)->ns;
+	}
+	at += sysfs_emit_at(buf, at, " hits=%lu ns=%llu", sum.hits, sum.ns);
+	if (rets)
+		at += sysfs_emit_at(buf, at, " rets=%lu", sum.rets);
+	return at;
+}
 
 static int tcpstate_count_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct tcpstate_hook *h = container_of(p, struct tcpstate_hook, kp);
+	u64 since = local_clock();
+	int ret;
 
-	this_cpu_inc(tcpstate_hook_hits[h - tcpstate_hooks]);
-	return h->pre_handler(p, regs);
+	ret = h->pre_handler(p, regs);
+	tcpstate_hook_stat_add(&tcpstate_hook_stats[h - tcpstate_hooks], 1, since);
+	return ret;
 }
 
 static struct kretprobe *tcpstate_ri_kretprobe(struct kretprobe_instance *ri)
@@ -422,16 +457,40 @@ static int tcpstate_count_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
 	struct kretprobe *rp = tcpstate_ri_kretprobe(ri);
+	u64 since = local_clock();
 	struct tcpstate_hook *h;
+	int ret;
 
 	if (!rp)
 		return 0;
 	h = container_of(rp, struct tcpstate_hook, krp);
-	this_cpu_inc(tcpstate_hook_hits[h - tcpstate_hooks]);
-	return h->entry_handler ? h->entry_handler(ri, regs) : 0;
+	ret = h->entry_handler ? h->entry_handler(ri, regs) : 0;
+	tcpstate_hook_stat_add(&tcpstate_hook_stats[h - tcpstate_hooks], 1, since);
+	return ret;
 }
 
-/* Calls of @h's function: a kretprobe's entries, whatever it then does. */
+/*
+ * The return handler's time joins its entry's call; its runs are the
+ * calls whose return was trapped (the entry handler kept the instance).
+ */
+static int tcpstate_count_ret(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	struct kretprobe *rp = tcpstate_ri_kretprobe(ri);
+	u64 since = local_clock();
+	struct tcpstate_hook *h;
+	int ret;
+
+	if (!rp)
+		return 0;
+	h = container_of(rp, struct tcpstate_hook, krp);
+	ret = h->ret_handler(ri, regs);
+	tcpstate_hook_stat_add(&tcpstate_hook_stats[h - tcpstate_hooks], 0, since);
+	this_cpu_inc(tcpstate_hook_stats[h - tcpstate_hooks].rets);
+	return ret;
+}
+
+/* Calls of @h's function (a kretprobe's entries), and its handlers' time. */
 static void tcpstate_hook_count(struct tcpstate_hook *h)
 {
 	if (h->is_kretprobe) {
@@ -439,22 +498,14 @@ static void tcpstate_hook_count(struct tcpstate_hook *h)
 			return;
 		h->entry_handler = h->krp.entry_handler;
 		h->krp.entry_handler = tcpstate_count_entry;
+		h->ret_handler = h->krp.handler;
+		h->krp.handler = tcpstate_count_ret;
 	} else {
 		if (h->kp.pre_handler == tcpstate_count_pre)
 			return;
 		h->pre_handler = h->kp.pre_handler;
 		h->kp.pre_handler = tcpstate_count_pre;
 	}
-}
-
-static unsigned long tcpstate_hook_hit_sum(const struct tcpstate_hook *h)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(tcpstate_hook_hits, cpu)[h - tcpstate_hooks];
-	return sum;
 }
 
 /* The first row of @h's alternative run: the name the kernel used to use. */
@@ -497,8 +548,9 @@ static unsigned long tcpstate_hook_missed(const struct tcpstate_hook *h)
 /*
  * One line per hooked function, "kprobe NAME missed=N" or "kretprobe NAME
  * missed=N": N is what that hook adds to tcpstate_kprobes_missed(), so
- * that a reader finds which hook missed. With debug_hits=, " hits=N" too
- * (calls of the function); "kprobe NAME unhooked" for a row debug_unhook=
+ * that a reader finds which hook missed. With debug_hits=, " hits=N ns=T"
+ * too (calls of the function, time in its handlers), and a kretprobe's
+ * " rets=R" (returns trapped); "kprobe NAME unhooked" for a row debug_unhook=
  * left off.
  */
 ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
@@ -517,9 +569,10 @@ ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
 		at += sysfs_emit_at(buf, at, "%s %s missed=%lu",
 				    h->is_kretprobe ? "kretprobe" : "kprobe",
 				    tcpstate_hook_name(h), tcpstate_hook_missed(h));
-		if (tcpstate_hook_hits)
-			at += sysfs_emit_at(buf, at, " hits=%lu",
-					    tcpstate_hook_hit_sum(h));
+		if (tcpstate_hook_stats)
+			at = tcpstate_hook_stat_show(buf, at,
+						     &tcpstate_hook_stats[i],
+						     h->is_kretprobe);
 		at += sysfs_emit_at(buf, at, "\n");
 	}
 	return at;
@@ -573,8 +626,8 @@ void tcpstate_kprobes_detach(void)
 		h->registered = false;
 		h->left_off = false;
 	}
-	free_percpu(tcpstate_hook_hits);
-	tcpstate_hook_hits = NULL;
+	free_percpu(tcpstate_hook_stats);
+	tcpstate_hook_stats = NULL;
 }
 
 /* @kprobe_mode: also hook what the tracepoints would report. */
@@ -584,10 +637,10 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 	int err;
 
 	if (tcpstate_debug_hits) {
-		tcpstate_hook_hits = __alloc_percpu(sizeof(unsigned long) *
-						    ARRAY_SIZE(tcpstate_hooks),
-						    __alignof__(unsigned long));
-		if (!tcpstate_hook_hits)
+		tcpstate_hook_stats = __alloc_percpu(sizeof(*tcpstate_hook_stats) *
+						     ARRAY_SIZE(tcpstate_hooks),
+						     __alignof__(*tcpstate_hook_stats));
+		if (!tcpstate_hook_stats)
 			return -ENOMEM;
 	}
 	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
@@ -609,7 +662,7 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 		if (h->skipped) {
 			err = -ENOENT;
 		} else {
-			if (tcpstate_hook_hits)
+			if (tcpstate_hook_stats)
 				tcpstate_hook_count(h);
 			if (h->is_kretprobe)
 				err = register_kretprobe(&h->krp);

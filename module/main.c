@@ -105,7 +105,7 @@ MODULE_PARM_DESC(attach,
 bool tcpstate_debug_hits;
 module_param_named(debug_hits, tcpstate_debug_hits, bool, 0444);
 MODULE_PARM_DESC(debug_hits,
-		 "Debug only: count each hook's calls, per CPU, shown as hits= in /sys/class/misc/tcpstate/hooks (default off)");
+		 "Debug only: count each hook's calls and time its handlers, per CPU, shown as hits= ns= in /sys/class/misc/tcpstate/hooks (default off)");
 
 /*
  * debug_unhook=NAME[,NAME...]: tracepoints and rows of the hook table not

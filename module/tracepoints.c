@@ -29,8 +29,8 @@ struct tcpstate_tracepoint {
 	const char *name;
 	void *probe;
 	struct tracepoint *tp;
-	/* debug_hits=1: the probe's calls, per CPU; NULL otherwise. */
-	unsigned long __percpu *hits;
+	/* debug_hits=1: the probe's calls and time, per CPU; NULL otherwise. */
+	struct tcpstate_hook_stat __percpu *stat;
 	bool registered;
 	bool unhooked;		/* named by debug_unhook= */
 	bool left_off;		/* would be attached, but for debug_unhook= */
@@ -39,13 +39,19 @@ struct tcpstate_tracepoint {
 /* On only with debug_hits=: without it, the probes do what they did. */
 static DEFINE_STATIC_KEY_FALSE(tcpstate_tp_counting);
 
+/* When a probe being counted began, for tcpstate_tp_end(). */
+static u64 tcpstate_tp_begin(void)
+{
+	return static_branch_unlikely(&tcpstate_tp_counting) ? local_clock() : 0;
+}
+
 /* @data: the probe's row, given at registration. */
-static void tcpstate_tp_hit(void *data)
+static void tcpstate_tp_end(void *data, u64 since)
 {
 	struct tcpstate_tracepoint *t = data;
 
 	if (static_branch_unlikely(&tcpstate_tp_counting))
-		this_cpu_inc(*t->hits);
+		tcpstate_hook_stat_add(t->stat, 1, since);
 }
 
 /*
@@ -66,15 +72,19 @@ static void tcpstate_synack_retransmitted(const struct sock *sk,
 static void tcpstate_tp_set_state(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
 {
-	tcpstate_tp_hit(data);
+	u64 since = tcpstate_tp_begin();
+
 	tcpstate_report_state(sk, oldstate, newstate);
+	tcpstate_tp_end(data, since);
 }
 
 static void tcpstate_tp_retransmit_synack(void *data, const struct sock *sk,
 					  const struct request_sock *req)
 {
-	tcpstate_tp_hit(data);
+	u64 since = tcpstate_tp_begin();
+
 	tcpstate_synack_retransmitted(sk, req);
+	tcpstate_tp_end(data, since);
 }
 
 #ifdef TCPSTATE_HAVE_RST_REASON
@@ -83,23 +93,29 @@ static void tcpstate_tp_send_reset(void *data, const struct sock *sk,
 				   const struct sk_buff *skb,
 				   const enum sk_rst_reason reason)
 {
-	tcpstate_tp_hit(data);
+	u64 since = tcpstate_tp_begin();
+
 	tcpstate_report_rst_sent(sk, skb, tcpstate_rst_reason(reason));
+	tcpstate_tp_end(data, since);
 }
 #else
 /* Before 6.10: full sockets only; kprobes.c's rows catch the rest. */
 static void tcpstate_tp_send_reset(void *data, const struct sock *sk,
 				   const struct sk_buff *skb)
 {
-	tcpstate_tp_hit(data);
+	u64 since = tcpstate_tp_begin();
+
 	tcpstate_report_rst_sent(sk, skb, TCPSTATE_RST_UNKNOWN);
+	tcpstate_tp_end(data, since);
 }
 #endif
 
 static void tcpstate_tp_receive_reset(void *data, struct sock *sk)
 {
-	tcpstate_tp_hit(data);
+	u64 since = tcpstate_tp_begin();
+
 	tcpstate_report_rst_received(sk);
+	tcpstate_tp_end(data, since);
 }
 
 /*
@@ -199,8 +215,8 @@ void tcpstate_tracepoints_detach(void)
 	/* No probe may still run once this returns: the module can go. */
 	tracepoint_synchronize_unregister();
 	for (i = 0; i < ARRAY_SIZE(tcpstate_tracepoints); i++) {
-		free_percpu(tcpstate_tracepoints[i].hits);
-		tcpstate_tracepoints[i].hits = NULL;
+		free_percpu(tcpstate_tracepoints[i].stat);
+		tcpstate_tracepoints[i].stat = NULL;
 	}
 }
 
@@ -224,19 +240,9 @@ int tcpstate_tracepoints_unhook(const char *name)
 	return found;
 }
 
-static unsigned long tcpstate_tp_hit_sum(const struct tcpstate_tracepoint *t)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu)
-		sum += *per_cpu_ptr(t->hits, cpu);
-	return sum;
-}
-
 /*
  * One line per attached tracepoint, "tracepoint NAME", from @at in @buf;
- * with debug_hits=, " hits=N" after it; "tracepoint NAME unhooked" for
+ * with debug_hits=, " hits=N ns=T" after it; "tracepoint NAME unhooked" for
  * one debug_unhook= left off.
  */
 ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at)
@@ -252,9 +258,8 @@ ssize_t tcpstate_tracepoints_show(char *buf, ssize_t at)
 		if (!t->registered)
 			continue;
 		at += sysfs_emit_at(buf, at, "tracepoint %s", t->name);
-		if (t->hits)
-			at += sysfs_emit_at(buf, at, " hits=%lu",
-					    tcpstate_tp_hit_sum(t));
+		if (t->stat)
+			at = tcpstate_hook_stat_show(buf, at, t->stat, false);
 		at += sysfs_emit_at(buf, at, "\n");
 	}
 	return at;
@@ -300,8 +305,8 @@ int tcpstate_tracepoints_attach(void)
 			continue;
 		}
 		if (tcpstate_debug_hits) {
-			t->hits = alloc_percpu(unsigned long);
-			if (!t->hits) {
+			t->stat = alloc_percpu(struct tcpstate_hook_stat);
+			if (!t->stat) {
 				err = -ENOMEM;
 				goto out_detach;
 			}

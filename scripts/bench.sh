@@ -6,8 +6,9 @@
 # Environment: BENCH_REPS (default 5 runs per figure; medians are shown),
 # BENCH_LOOP_SECS (default 1.5, seconds per connection-loop run),
 # BENCH_PARTS (default all: memory,loop,micro,ring,drain,stall,seed; also
-# hooks, each hook's cost, when named: ~15 minutes more), BENCH_HOOKS_THREADS
-# (default 1,2: the loop's T for hooks), and
+# hooks, each hook's cost, when named: ~4 minutes more), BENCH_HOOKS_THREADS
+# (default 1,2: the loop's T for hooks), BENCH_HOOKS_UNHOOK (1: hooks also
+# times the loop with each hook left off, ~12 minutes more), and
 # vm-run.sh's own (TCPSTATE_VM_APPEND, ...).
 # Writes build/bench.log (the console), build/bench.raw (the records) and
 # build/bench.txt (the table).
@@ -18,13 +19,15 @@ top=$(pwd)
 reps=${BENCH_REPS:-5}
 secs=${BENCH_LOOP_SECS:-1.5}
 parts=${BENCH_PARTS:-memory,loop,micro,ring,drain,stall,seed}
+BENCH_HOOKS_THREADS=${BENCH_HOOKS_THREADS:-1,2}
 log=$top/build/bench.log
 raw=$top/build/bench.raw
 txt=$top/build/bench.txt
 mkdir -p build
 
 for f in bench/connloop bench/churn bench/ringcount bench/sockfill \
-	bench/stallmeter module/tcpstate.ko \
+	bench/stallmeter bench/getppidloop module/tcpstate.ko \
+	bench/hookcost_module/tcpstate_hookcost.ko \
 	userspace/tcpstate-watch; do
 	[ -x "$f" ] || [ -f "$f" ] || {
 		echo "bench: missing $f: run make first" >&2
@@ -50,7 +53,8 @@ fi
 status=0
 TCPSTATE_VM_APPEND="${TCPSTATE_VM_APPEND:-} thash_entries=262144 tsc=reliable" \
 	scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-1500}" --mem "${MEM:-2048}" \
-	scripts/guest/bench.sh "$reps" "$secs" "$parts" "${BENCH_HOOKS_THREADS:-1,2}" >"$log" 2>&1 &
+	scripts/guest/bench.sh "$reps" "$secs" "$parts" "$BENCH_HOOKS_THREADS" \
+	"${BENCH_HOOKS_UNHOOK:-0}" >"$log" 2>&1 &
 vm=$!
 # Other VMs on this host take CPU from this one: count, every 5 s, how
 # often one (any QEMU beyond this run's) was running.
@@ -72,6 +76,27 @@ wait $vm || status=$?
 wait $mon 2>/dev/null || true
 
 grep -a '^BENCH ' "$log" | sed 's/^BENCH //' >"$raw" || true
+# The hooks part puts its emulated figures beside this machine's own CPU:
+# the same system call and connection loop on its own kernel, no module
+# (it cannot load one), after the VM so that nothing else runs. Listener
+# ports below the ephemeral range; each loop short enough that its
+# timewait sockets (reused after 1 s on loopback) cannot use the range up.
+case ,$parts, in
+*,hooks,*)
+	read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range
+	for r in $(seq 1 "$reps"); do
+		ns=$(taskset -c 0 bench/getppidloop -n 2000000 | awk '{ print $7 }')
+		echo "native what=getppid rep=$r ns=$ns" >>"$raw"
+		for thr in ${BENCH_HOOKS_THREADS//,/ }; do
+			rate=$(bench/connloop -t "$thr" -p -d 0.5 -P $((eph_lo - 100 + 10 * thr)) |
+				awk '{ print $11 }')
+			echo "native what=loop threads=$thr rep=$r rate=$rate" >>"$raw"
+			sleep 1
+		done
+	done
+	echo "info host_kernel=$(uname -r)" >>"$raw"
+	;;
+esac
 read -r busy samples <"$top/build/bench.others" 2>/dev/null || { busy=0; samples=0; }
 echo "host others_busy=$busy others_samples=$samples" >>"$raw"
 accel=tcg

@@ -23,5 +23,6 @@ cd "$top"
 # on these files today.
 "$dir/scripts/checkpatch.pl" --no-tree --strict --terse --show-types \
 	--ignore SPDX_LICENSE_TAG,FILE_PATH_CHANGES \
-	-f $(ls module/*.c module/*.h module/uapi/*.h selftests/nest_module/*.c |
+	-f $(ls module/*.c module/*.h module/uapi/*.h selftests/nest_module/*.c \
+		bench/hookcost_module/*.c |
 		grep -v "\.mod\.c$")

@@ -335,6 +335,10 @@ cmd_build() {
 	cp -R "$top/selftests/nest_module" "$KROOT$src/nest_module"
 	run_in "$name" make -C "/lib/modules/$KVER/build" M="$src/nest_module" W=1 modules
 	cp "$KROOT$src/nest_module/tcpstate_nest.ko" "$out/tcpstate_nest.ko"
+	# The bench's trap-cost module (bench/hookcost_module), W=1 too.
+	cp -R "$top/bench/hookcost_module" "$KROOT$src/hookcost_module"
+	run_in "$name" make -C "/lib/modules/$KVER/build" M="$src/hookcost_module" W=1 modules
+	cp "$KROOT$src/hookcost_module/tcpstate_hookcost.ko" "$out/tcpstate_hookcost.ko"
 	# The module of the previous ABI (abi_test), where the history is.
 	if "$top/scripts/abi1.sh" source "$KROOT$src-abi1" 2>/dev/null; then
 		run_in "$name" make -C "/lib/modules/$KVER/build" M="$src-abi1" modules

@@ -160,6 +160,16 @@ if [ -f "$nest_ko" ]; then
 else
 	echo "mkinitramfs: no ${nest_ko#"$root"/}: miss_test will SKIP" >&2
 fi
+# The bench's trap-cost module (bench/hookcost_module) for the same
+# kernel: beside tcpstate.ko (scripts/kernels.sh build), or the tree's
+# (make bench-tools) with the tree's tcpstate.ko. Only the bench loads it.
+hookcost_ko=$(dirname "$ko")/tcpstate_hookcost.ko
+if [ ! -f "$hookcost_ko" ] && [ "$ko" -ef "$root/module/tcpstate.ko" ]; then
+	hookcost_ko=$root/bench/hookcost_module/tcpstate_hookcost.ko
+fi
+if [ -f "$hookcost_ko" ]; then
+	install -D -m 0644 "$hookcost_ko" "$stage/tcpstate/bench/tcpstate_hookcost.ko"
+fi
 copy_exe "$watch" /usr/sbin/tcpstate-watch
 for f in "${selftests[@]}" "$root/selftests/settings"; do
 	# Compiled tests are dynamic: copy_exe brings their libraries too.

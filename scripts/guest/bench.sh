@@ -7,16 +7,19 @@
 #
 # Arguments: REPS (default 5) LOOP_SECS (default 1.5) PARTS (default all:
 # memory,loop,micro,ring,drain,stall,seed; hooks only when named)
-# HOOKS_THREADS (default 1,2: the loop's T for hooks).
+# HOOKS_THREADS (default 1,2: the loop's T for hooks) HOOKS_UNHOOK (1:
+# hooks also times the loop with each hook left off; default 0).
 set -u
 
 reps=${1:-5}
 loop_secs=${2:-1.5}
 parts=,${3:-memory,loop,micro,ring,drain,stall,seed},
 hooks_threads=${4:-1,2}
+hooks_unhook=${5:-0}
 part() { case $parts in *,$1,*) return 0 ;; esac; return 1; }
 B=/tcpstate/bench
 KO=/tcpstate/module/tcpstate.ko
+HOOKCOST_KO=/tcpstate/bench/tcpstate_hookcost.ko
 T=/sys/kernel/tracing
 EV=$T/events/sock/inet_sock_set_state
 KP=/sys/kernel/debug/kprobes/enabled
@@ -358,9 +361,10 @@ hooks_run() {
 	reader) tracer_stop watch-seq ;;
 	*)
 		if [ "$v" = hits ]; then
+			# "KIND NAME [missed=M] hits=N ns=T [rets=R]"
 			awk -v thr="$thr" -v rep="$rep" -v conns="$conns" '
-				{ h = ""; for (i = 3; i <= NF; i++) if ($i ~ /^hits=/) h = substr($i, 6) }
-				h != "" { printf "BENCH hookhits kind=%s name=%s threads=%d rep=%d conns=%d hits=%s\n", $1, $2, thr, rep, conns, h }' \
+				{ delete f; for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
+				"hits" in f { printf "BENCH hookhits kind=%s name=%s threads=%d rep=%d conns=%d hits=%s ns=%s rets=%s\n", $1, $2, thr, rep, conns, f["hits"], f["ns"], ("rets" in f) ? f["rets"] : 0 }' \
 				/sys/class/misc/tcpstate/hooks
 		fi
 		unload_module
@@ -368,6 +372,26 @@ hooks_run() {
 	esac
 	out "hooks variant=$v threads=$thr rep=$rep conns=$conns secs=$secs rate=$rate"
 	say "hooks $v threads=$thr rep=$rep: $rate conn/s"
+}
+
+# trap_run KIND REP: one getppid() call's time on CPU 0 with the bench's
+# trap-cost module hooking its entry as KIND (none: not loaded); the
+# module's hits must count every call, or the figure is not a trap's.
+trap_run() {
+	local kind=$1 rep=$2 res ns hits= timed= calls=200000
+	if [ "$kind" != none ]; then
+		insmod $HOOKCOST_KO kind="$kind" || die "insmod $HOOKCOST_KO kind=$kind"
+	fi
+	res=$(taskset -c 0 $B/getppidloop -n $calls) || die "getppidloop: $res"
+	ns=$(echo "$res" | awk '{ print $7 }')
+	if [ "$kind" != none ]; then
+		hits=$(cat /sys/module/tcpstate_hookcost/parameters/hits)
+		timed=$(cat /sys/module/tcpstate_hookcost/parameters/ns)
+		rmmod tcpstate_hookcost || die "rmmod tcpstate_hookcost"
+		[ "$hits" -ge $calls ] || die "hookcost kind=$kind: $hits hits for $calls calls"
+	fi
+	out "trap kind=$kind rep=$rep ns=$ns hits=${hits:-0} timed_ns=${timed:-0}"
+	say "trap $kind rep=$rep: $ns ns a call"
 }
 
 # ---- the kernel-side micro-benchmark: churn on CPU 0, readers on CPU 1 ----
@@ -713,10 +737,11 @@ if part loop; then
 		done
 	done
 fi
-# Each hook's cost: the loop with every hook, and with all but that one
-# (debug_unhook=), in rounds like the loop's; each hook's calls per
-# connection (debug_hits=1, a run of its own); the default reader beside
-# the module alone.
+# Each hook's cost, in parts: its calls per connection and the time its
+# handlers take (debug_hits=1, a run of its own), and the trap into a
+# kprobe or kretprobe (trap_run); the loop with all hooks and with the
+# default reader beside no module, in rounds like the loop's. With
+# HOOKS_UNHOOK=1 also the loop with all but one hook (debug_unhook=).
 if part hooks; then
 	if ! part loop; then
 		sysctl -q -w net.ipv4.ip_local_port_range="40000 56383"
@@ -727,10 +752,15 @@ if part hooks; then
 		out "hook kind=$kind name=$name"
 	done
 	variants="none all reader hits"
-	for name in $(printf '%s\n' "$hooks" | awk '{ print $2 }' | sort -u); do
-		variants="$variants off:$name"
-	done
+	if [ "$hooks_unhook" = 1 ]; then
+		for name in $(printf '%s\n' "$hooks" | awk '{ print $2 }' | sort -u); do
+			variants="$variants off:$name"
+		done
+	fi
 	for r in $(seq 1 "$reps"); do
+		for kind in none kprobe kprobe_timed kretprobe kretprobe_skip; do
+			trap_run "$kind" "$r"
+		done
 		for thr in ${hooks_threads//,/ }; do
 			for v in $variants; do
 				hooks_run "$v" "$thr" "$r"

@@ -103,7 +103,7 @@ if insmod "$KO" debug_hits=1 debug_unhook=inet_sock_set_state,tcp_req_err; then
 	printf '%s\n' "$hooks" | grep -qx 'tracepoint inet_sock_set_state unhooked' &&
 		printf '%s\n' "$hooks" | grep -qx 'kretprobe tcp_req_err unhooked' &&
 		! printf '%s\n' "$hooks" | grep -Eq '^(tracepoint inet_sock_set_state|kretprobe tcp_req_err) (missed|hits)=' &&
-		[ "$(printf '%s\n' "$hooks" | grep -cE '^(tracepoint [a-z_]+|k(ret)?probe [a-z0-9_.]+ missed=[0-9]+) hits=[0-9]+$')" = \
+		[ "$(printf '%s\n' "$hooks" | grep -cE '^(tracepoint [a-z_]+|k(ret)?probe [a-z0-9_.]+ missed=[0-9]+) hits=[0-9]+ ns=[0-9]+( rets=[0-9]+)?$')" = \
 		  "$(printf '%s\n' "$hooks" | grep -vc ' unhooked$')" ] &&
 		log_since | grep -q "debug_unhook=inet_sock_set_state,tcp_req_err: events incomplete"
 	tap_result $? "debug_unhook= leaves a tracepoint and a required row off, saying so; debug_hits=1 counts every other hook"

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpstate_hookcost: what the trap into a hook costs, apart from what its
+ * handler does, for `make bench` (docs/performance.md, "What each hook
+ * costs"). Not part of tcpstate.
+ *
+ * Hooks @symbol, a cheap system call's entry, the way tcpstate.ko hooks a
+ * kernel function, with handlers that do nothing:
+ *  - kprobe: a kprobe (at a function entry on x86, ftrace-based);
+ *  - kretprobe: a kretprobe whose entry handler keeps the instance, so
+ *    that the function's return is trapped too, as tcpstate's kretprobes
+ *    do when the call is one they report;
+ *  - kretprobe_skip: a kretprobe whose entry handler gives the instance
+ *    back (returns 1), as tcpstate's do for calls they need not follow;
+ *  - kprobe_timed: a kprobe whose handler only times itself as
+ *    tcpstate.ko's debug_hits=1 times a handler (local_clock() before and
+ *    after): @ns / @hits is what that timing reads for no work, to be
+ *    taken off the handler times it reports.
+ * bench/getppidloop times the call with and without the module; the
+ * difference is the trap. tcpstate's own handlers time themselves
+ * (debug_hits=1, the "ns=" of /sys/class/misc/tcpstate/hooks).
+ *
+ * @hits (read-only): the entry handler's runs, to check that the calls
+ * timed were trapped; @ns (read-only): kprobe_timed's time, in ns.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/sched/clock.h>
+#include <linux/string.h>
+
+static char *symbol = "__x64_sys_getppid";
+module_param(symbol, charp, 0444);
+MODULE_PARM_DESC(symbol, "Function to hook (default __x64_sys_getppid)");
+
+static char *kind = "kprobe";
+module_param(kind, charp, 0444);
+MODULE_PARM_DESC(kind, "kprobe, kprobe_timed, kretprobe or kretprobe_skip (default kprobe)");
+
+static atomic64_t hits = ATOMIC64_INIT(0);
+static atomic64_t ns = ATOMIC64_INIT(0);
+
+static int hookcost_get_count(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lld\n", (long long)atomic64_read(kp->arg));
+}
+
+static const struct kernel_param_ops hookcost_count_ops = {
+	.get = hookcost_get_count,
+};
+
+module_param_cb(hits, &hookcost_count_ops, &hits, 0444);
+MODULE_PARM_DESC(hits, "Entry handler runs");
+module_param_cb(ns, &hookcost_count_ops, &ns, 0444);
+MODULE_PARM_DESC(ns, "kprobe_timed: the time its handler read, in ns");
+
+/*
+ * The per-instance data tcpstate's largest kretprobe keeps (its
+ * tcpstate_mib_args: an event and four counters), so that instances are
+ * as large as tcpstate's.
+ */
+#define HOOKCOST_DATA_SIZE	192
+
+static bool hookcost_skip;
+
+static int hookcost_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	atomic64_inc(&hits);
+	return 0;
+}
+
+/* As tcpstate_count_pre() (module/kprobes.c) around a handler doing nothing. */
+static int hookcost_pre_timed(struct kprobe *p, struct pt_regs *regs)
+{
+	u64 since = local_clock();
+
+	atomic64_inc(&hits);
+	atomic64_add(local_clock() - since, &ns);
+	return 0;
+}
+
+static int hookcost_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	atomic64_inc(&hits);
+	return hookcost_skip;
+}
+
+static int hookcost_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return 0;
+}
+
+static struct kprobe hookcost_kp = {
+	.pre_handler = hookcost_pre,
+};
+
+static struct kretprobe hookcost_krp = {
+	.entry_handler = hookcost_entry,
+	.handler = hookcost_ret,
+	.data_size = HOOKCOST_DATA_SIZE,
+};
+
+static bool hookcost_is_kretprobe;
+
+static int __init hookcost_init(void)
+{
+	int err;
+
+	if (!strcmp(kind, "kprobe") || !strcmp(kind, "kprobe_timed")) {
+		if (!strcmp(kind, "kprobe_timed"))
+			hookcost_kp.pre_handler = hookcost_pre_timed;
+		hookcost_kp.symbol_name = symbol;
+		err = register_kprobe(&hookcost_kp);
+	} else if (!strcmp(kind, "kretprobe") ||
+		   !strcmp(kind, "kretprobe_skip")) {
+		hookcost_is_kretprobe = true;
+		hookcost_skip = !strcmp(kind, "kretprobe_skip");
+		hookcost_krp.kp.symbol_name = symbol;
+		err = register_kretprobe(&hookcost_krp);
+	} else {
+		pr_err("kind=%s: not kprobe, kprobe_timed, kretprobe or kretprobe_skip\n",
+		       kind);
+		return -EINVAL;
+	}
+	if (err)
+		pr_err("cannot hook %s (%s): %d\n", symbol, kind, err);
+	return err;
+}
+
+static void __exit hookcost_exit(void)
+{
+	if (hookcost_is_kretprobe)
+		unregister_kretprobe(&hookcost_krp);
+	else
+		unregister_kprobe(&hookcost_kp);
+}
+
+module_init(hookcost_init);
+module_exit(hookcost_exit);
+MODULE_DESCRIPTION("tcpstate bench: the cost of a kprobe's or kretprobe's trap");
+MODULE_LICENSE("GPL");
