@@ -52,8 +52,14 @@ struct tcpstate_mib_args {
 	struct net *net;
 	unsigned long mib[TCPSTATE_NR_MIBS];
 	int cpu;
-	/* The event to send if the call dropped something. */
-	struct tcpstate_event ev;
+	/*
+	 * What the event is built from if the call dropped something, held
+	 * by the caller until the call returns: the SYN (tcp_v{4,6}_
+	 * conn_request(), tcp_conn_request()) or the request sock the ACK
+	 * would complete (tcp_v{4,6}_syn_recv_sock()); NULL otherwise.
+	 */
+	const struct sk_buff *skb;
+	const struct request_sock *req;
 };
 
 /* kprobes_synq.c */

@@ -23,11 +23,16 @@
 #include "internal.h"
 #include "kprobes.h"
 
-static const int tcpstate_mib_index[TCPSTATE_NR_MIBS] = {
-	[TCPSTATE_MIB_OVERFLOWS] = LINUX_MIB_LISTENOVERFLOWS,
-	[TCPSTATE_MIB_DROPS] = LINUX_MIB_LISTENDROPS,
-	[TCPSTATE_MIB_QFULL_DROPS] = LINUX_MIB_TCPREQQFULLDROP,
-	[TCPSTATE_MIB_COOKIES] = LINUX_MIB_SYNCOOKIESSENT,
+/* The kernel's TcpExt counters watched, and tcpstate's counter of each. */
+static const struct {
+	int mib;
+	enum tcpstate_counter counter;
+} tcpstate_mibs[TCPSTATE_NR_MIBS] = {
+	[TCPSTATE_MIB_OVERFLOWS] = { LINUX_MIB_LISTENOVERFLOWS, TCPSTATE_C_ACCEPT_OVERFLOWS },
+	[TCPSTATE_MIB_DROPS] = { LINUX_MIB_LISTENDROPS, TCPSTATE_C_LISTEN_DROPS },
+	[TCPSTATE_MIB_QFULL_DROPS] = { LINUX_MIB_TCPREQQFULLDROP,
+				       TCPSTATE_C_SYN_QUEUE_FULL_DROPS },
+	[TCPSTATE_MIB_COOKIES] = { LINUX_MIB_SYNCOOKIESSENT, TCPSTATE_C_SYNCOOKIES_SENT },
 };
 
 /* tcp_v6_conn_request() hands IPv4 SYNs to tcp_v4_conn_request(). */
@@ -38,7 +43,7 @@ static void tcpstate_mib_snapshot(struct tcpstate_mib_args *a)
 	unsigned int i;
 
 	for (i = 0; i < TCPSTATE_NR_MIBS; i++)
-		a->mib[i] = this_cpu_read(a->net->mib.net_statistics->mibs[tcpstate_mib_index[i]]);
+		a->mib[i] = this_cpu_read(a->net->mib.net_statistics->mibs[tcpstate_mibs[i].mib]);
 }
 
 /* Start watching a call on @listener; false if another one is watched. */
@@ -48,7 +53,8 @@ static bool tcpstate_listen_call_begin(struct tcpstate_mib_args *a,
 	if (!tcpstate_is_tcp(listener) || this_cpu_read(tcpstate_in_listen_call))
 		return false;
 	this_cpu_write(tcpstate_in_listen_call, true);
-	memset(&a->ev, 0, sizeof(a->ev));
+	a->skb = NULL;
+	a->req = NULL;
 	a->listener = listener;
 	a->net = sock_net(listener);
 	a->cpu = smp_processor_id();
@@ -73,14 +79,12 @@ static int tcpstate_listen_call_end(struct tcpstate_mib_args *a,
 		return 0;
 	memcpy(before, a->mib, sizeof(before));
 	tcpstate_mib_snapshot(a);
-	for (i = 0; i < TCPSTATE_NR_MIBS; i++)
+	for (i = 0; i < TCPSTATE_NR_MIBS; i++) {
 		delta[i] = a->mib[i] - before[i];
-
-	tcpstate_count(net, TCPSTATE_C_ACCEPT_OVERFLOWS, delta[TCPSTATE_MIB_OVERFLOWS]);
-	tcpstate_count(net, TCPSTATE_C_LISTEN_DROPS, delta[TCPSTATE_MIB_DROPS]);
-	tcpstate_count(net, TCPSTATE_C_SYN_QUEUE_FULL_DROPS,
-		       delta[TCPSTATE_MIB_QFULL_DROPS]);
-	tcpstate_count(net, TCPSTATE_C_SYNCOOKIES_SENT, delta[TCPSTATE_MIB_COOKIES]);
+		/* Nearly every call counts nothing: no write for those. */
+		if (delta[i])
+			tcpstate_count(net, tcpstate_mibs[i].counter, delta[i]);
+	}
 	*cookies = delta[TCPSTATE_MIB_COOKIES];
 
 	if (!delta[TCPSTATE_MIB_DROPS])
@@ -100,9 +104,14 @@ static void tcpstate_send_prepared(const struct tcpstate_mib_args *a, u16 type,
 	ev = tcpstate_event_begin(&buf, a->net, type);
 	if (!ev)
 		return;
-	*ev = a->ev;
-	ev->netns = a->net->ns.inum;
-	ev->type = type;
+	ev->peer_id = tcpstate_sock_id(a->listener);
+	if (a->skb)
+		tcpstate_event_tuple_skb(ev, a->skb);
+	if (a->req) {
+		ev->sock_id = tcpstate_sock_id(a->req);
+		ev->count = a->req->num_retrans;
+		tcpstate_event_tuple_common(ev, &a->req->__req_common);
+	}
 	ev->reason = reason;
 	if (reason == TCPSTATE_DROP_ACCEPT_QUEUE_FULL) {
 		ev->qlen = READ_ONCE(a->listener->sk_ack_backlog);
@@ -138,8 +147,7 @@ static int tcpstate_syn_call_begin(struct tcpstate_mib_args *a,
 {
 	if (!tcpstate_listen_call_begin(a, listener))
 		return 1;
-	a->ev.peer_id = tcpstate_sock_id(a->listener);
-	tcpstate_event_tuple_skb(&a->ev, skb);
+	a->skb = skb;
 	return 0;
 }
 
@@ -190,10 +198,7 @@ int tcpstate_syn_recv_sock_entry(struct kretprobe_instance *ri,
 
 	if (!tcpstate_listen_call_begin(a, (struct sock *)tcpstate_arg(regs, 0)))
 		return 1;
-	a->ev.sock_id = tcpstate_sock_id(req);
-	a->ev.peer_id = tcpstate_sock_id(a->listener);
-	a->ev.count = req->num_retrans;
-	tcpstate_event_tuple_common(&a->ev, &req->__req_common);
+	a->req = req;
 	return 0;
 }
 

@@ -143,7 +143,9 @@ int tcpstate_hash_add_ret(struct kretprobe_instance *ri,
  * Set while inet_csk_complete_hashdance() runs on this CPU (softirq):
  * where the compiler left its inet_csk_reqsk_queue_add() out of line (5.10)
  * that hook must not report the child a second time, and the queue drop
- * it calls (which finds @req already unhashed) is not the MPTCP one below.
+ * it calls finds @req already unhashed (its child replaced it: own_req)
+ * and is not the MPTCP one below, so that hook has nothing to report and
+ * gives its kretprobe instance back at once.
  */
 static DEFINE_PER_CPU(bool, tcpstate_in_complete);
 
@@ -257,6 +259,8 @@ int tcpstate_reqsk_drop_entry(struct kretprobe_instance *ri,
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
 
+	if (this_cpu_read(tcpstate_in_complete))
+		return 1;
 	a->listener = (struct sock *)tcpstate_arg(regs, 0);
 	a->req = (struct request_sock *)tcpstate_arg(regs, 1);
 	a->flag = tcpstate_arg(regs, 2) & 0xff;
@@ -299,6 +303,8 @@ int tcpstate_reqsk_unlink_entry(struct kretprobe_instance *ri,
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
 
+	if (this_cpu_read(tcpstate_in_complete))
+		return 1;
 	a->req = (struct request_sock *)tcpstate_arg(regs, 0);
 	a->listener = a->req->rsk_listener;
 	a->flag = this_cpu_read(tcpstate_req_expiring) == a->req;
@@ -329,7 +335,8 @@ static void tcpstate_reqsk_not_unlinked(const struct tcpstate_req_args *a)
 {
 	const struct tcpstate_replaced_req *r = this_cpu_ptr(&tcpstate_replaced);
 
-	if (this_cpu_read(tcpstate_in_complete) || r->req != a->req)
+	/* (Inside inet_csk_complete_hashdance() the entry gave up already.) */
+	if (r->req != a->req)
 		return;
 	/* tcp_check_req() holds the child and returns it. */
 	tcpstate_replaced_req_end(a->req, r->listener,
