@@ -15,8 +15,19 @@
 
 #include "internal.h"
 
+/*
+ * Each CPU adds to its own copy of the counters (this_cpu_add(): no atomic
+ * operation, no cache line written by two CPUs on the hooks' path); a read
+ * sums the copies. NULL once the namespace's exit has run (below).
+ */
+struct tcpstate_net_counts {
+	s64 value[TCPSTATE_NR_COUNTERS];
+};
+
 struct tcpstate_net {
-	atomic64_t counter[TCPSTATE_NR_COUNTERS];
+	struct tcpstate_net_counts __percpu *counts;
+	/* Taken off @counts by the namespace's exit, to be freed. */
+	struct tcpstate_net_counts __percpu *counts_dead;
 	u32 seed_gen;
 };
 
@@ -31,16 +42,39 @@ static struct tcpstate_net *tcpstate_net(const struct net *net)
 	return net_generic(net, tcpstate_net_id);
 }
 
+/*
+ * The hooks run with preemption off (an RCU read side): the counts they
+ * add to stay until tcpstate_net_exit_batch()'s grace period.
+ */
+static struct tcpstate_net_counts __percpu *tcpstate_net_counts(const struct net *net)
+{
+	return rcu_dereference_sched(tcpstate_net(net)->counts);
+}
+
 /* The gauges move through tcpstate_gauge_move() (seed.c) instead. */
 void tcpstate_count(const struct net *net, enum tcpstate_counter c, int delta)
 {
-	atomic64_add(delta, &tcpstate_net(net)->counter[c]);
+	struct tcpstate_net_counts __percpu *counts = tcpstate_net_counts(net);
+
+	if (counts)
+		this_cpu_add(counts->value[c], delta);
 }
 
+/* Called where no hook moves @c (seed.c). */
 void tcpstate_counter_set(const struct net *net, enum tcpstate_counter c,
 			  s64 value)
 {
-	atomic64_set(&tcpstate_net(net)->counter[c], value);
+	struct tcpstate_net_counts __percpu *counts;
+	int cpu;
+
+	rcu_read_lock_sched();
+	counts = tcpstate_net_counts(net);
+	if (counts) {
+		for_each_possible_cpu(cpu)
+			per_cpu_ptr(counts, cpu)->value[c] = 0;
+		this_cpu_ptr(counts)->value[c] = value;
+	}
+	rcu_read_unlock_sched();
 }
 
 u32 tcpstate_net_seed_gen(const struct net *net)
@@ -56,14 +90,22 @@ void tcpstate_net_set_seed_gen(const struct net *net, u32 gen)
 void tcpstate_counters_get(const struct net *net,
 			   struct tcpstate_counters *out)
 {
-	struct tcpstate_net *tn = tcpstate_net(net);
+	struct tcpstate_net_counts __percpu *counts;
 	unsigned int i;
+	int cpu;
 
 	memset(out, 0, sizeof(*out));
 	out->netns = net->ns.inum;
 	out->nr = TCPSTATE_NR_COUNTERS;
-	for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
-		out->value[i] = atomic64_read(&tn->counter[i]);
+	rcu_read_lock_sched();
+	counts = tcpstate_net_counts(net);
+	for_each_possible_cpu(cpu) {
+		if (!counts)
+			break;
+		for (i = 0; i < TCPSTATE_NR_COUNTERS; i++)
+			out->value[i] += READ_ONCE(per_cpu_ptr(counts, cpu)->value[i]);
+	}
+	rcu_read_unlock_sched();
 	/* Global figures, the same in every namespace. */
 	out->value[TCPSTATE_C_PROBES_MISSED] = tcpstate_kprobes_missed();
 	out->value[TCPSTATE_C_PROBES_MISSED_SINCE_SEED] =
@@ -84,9 +126,17 @@ static int tcpstate_proc_show(struct seq_file *seq, void *v)
 
 static int __net_init tcpstate_net_init(struct net *net)
 {
-	if (!proc_create_net_single("tcpstate", 0444, net->proc_net,
-				    tcpstate_proc_show, NULL))
+	struct tcpstate_net *tn = tcpstate_net(net);
+
+	tn->counts = alloc_percpu(struct tcpstate_net_counts);
+	if (!tn->counts)
 		return -ENOMEM;
+	if (!proc_create_net_single("tcpstate", 0444, net->proc_net,
+				    tcpstate_proc_show, NULL)) {
+		free_percpu(tn->counts);
+		tn->counts = NULL;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -96,13 +146,34 @@ static void __net_exit tcpstate_net_exit(struct net *net)
 }
 
 /*
- * The counters live in net_generic storage, which the kernel frees only
- * after every pernet exit method has run: TCP's own exit purges the
- * namespace's timewait socks after ours, and the hooks still count them.
+ * The namespace's counters go before TCP's own exit purges its timewait
+ * socks (pernet exits run in reverse order of registration, and tcpstate
+ * registers after TCP): the hooks see NULL and count nothing for a
+ * namespace nobody can read any more. Freed after a grace period, when
+ * no hook still adds to them.
+ */
+static void __net_exit tcpstate_net_exit_batch(struct list_head *net_exit_list)
+{
+	struct net *net;
+
+	list_for_each_entry(net, net_exit_list, exit_list) {
+		struct tcpstate_net *tn = tcpstate_net(net);
+
+		tn->counts_dead = rcu_replace_pointer(tn->counts, NULL, true);
+	}
+	synchronize_rcu();
+	list_for_each_entry(net, net_exit_list, exit_list)
+		free_percpu(tcpstate_net(net)->counts_dead);
+}
+
+/*
+ * The struct tcpstate_net lives in net_generic storage, which the kernel
+ * frees only after every pernet exit method has run.
  */
 static struct pernet_operations tcpstate_net_ops = {
 	.init = tcpstate_net_init,
 	.exit = tcpstate_net_exit,
+	.exit_batch = tcpstate_net_exit_batch,
 	.id = &tcpstate_net_id,
 	.size = sizeof(struct tcpstate_net),
 };
