@@ -52,15 +52,38 @@ int tb_has_addr(unsigned int family)
 	return family == AF_INET || family == AF_INET6;
 }
 
-static void tb_ipv4(struct textbuf *tb, const __u8 *addr)
+/* Room for "255.255.255.255:" and an unsigned int port. */
+#define IPV4_ENDPOINT_MAX	26
+
+/*
+ * Dotted IPv4 at @out; returns its length. Into a buffer of its own and
+ * then one tb_put(): a tb_put() per octet and per dot was seven copies
+ * for every address of every line.
+ */
+static size_t ipv4_text(char out[IPV4_ENDPOINT_MAX], const __u8 *addr)
 {
+	char *p = out;
 	int i;
 
 	for (i = 0; i < 4; i++) {
+		unsigned int v = addr[i];
+
 		if (i)
-			tb_put(tb, ".", 1);
-		tb_dec(tb, addr[i]);
+			*p++ = '.';
+		if (v >= 100)
+			*p++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*p++ = (char)('0' + v / 10 % 10);
+		*p++ = (char)('0' + v % 10);
 	}
+	return (size_t)(p - out);
+}
+
+static void tb_ipv4(struct textbuf *tb, const __u8 *addr)
+{
+	char text[IPV4_ENDPOINT_MAX];
+
+	tb_put(tb, text, ipv4_text(text, addr));
 }
 
 /* A 16-bit group in lower-case hex without leading zeros. */
@@ -140,6 +163,17 @@ void tb_endpoint(struct textbuf *tb, unsigned int family, const __u8 *addr,
 	if (!tb_has_addr(family)) {
 		tb_str(tb, "family=");
 		tb_dec(tb, family);
+		return;
+	}
+	if (family == AF_INET) {
+		char text[IPV4_ENDPOINT_MAX], digits[TCPSTATE_DEC_MAX];
+		size_t n = ipv4_text(text, addr);
+		const char *first = tcpstate_digits_dec(digits, port);
+		size_t ndigits = (size_t)(digits + sizeof(digits) - first);
+
+		text[n++] = ':';
+		memcpy(text + n, first, ndigits);
+		tb_put(tb, text, n + ndigits);
 		return;
 	}
 	if (family == AF_INET6)
