@@ -56,27 +56,58 @@ int tb_has_addr(unsigned int family)
 #define IPV4_ENDPOINT_MAX	26
 
 /*
- * Dotted IPv4 at @out; returns its length. Into a buffer of its own and
- * then one tb_put(): a tb_put() per octet and per dot was seven copies
- * for every address of every line.
+ * The decimal text of every octet, digits then NUL padding, and its
+ * length; built once. Two divisions and three tests an octet were a
+ * tenth of an event line's instructions.
  */
-static size_t ipv4_text(char out[IPV4_ENDPOINT_MAX], const __u8 *addr)
+struct octet_text {
+	char digits[4];
+	unsigned char len;
+};
+
+static const struct octet_text *octet_texts(void)
 {
-	char *p = out;
-	int i;
+	static struct octet_text table[256];
+	static int built;
+	unsigned int v;
 
-	for (i = 0; i < 4; i++) {
-		unsigned int v = addr[i];
+	if (built)
+		return table;
+	for (v = 0; v < 256; v++) {
+		struct octet_text *t = &table[v];
+		char *p = t->digits;
 
-		if (i)
-			*p++ = '.';
 		if (v >= 100)
 			*p++ = (char)('0' + v / 100);
 		if (v >= 10)
 			*p++ = (char)('0' + v / 10 % 10);
 		*p++ = (char)('0' + v % 10);
+		t->len = (unsigned char)(p - t->digits);
 	}
-	return (size_t)(p - out);
+	built = 1;
+	return table;
+}
+
+/*
+ * Dotted IPv4 at @out; returns its length. Into a buffer of its own and
+ * then one tb_put(): a tb_put() per octet and per dot was seven copies
+ * for every address of every line. Each octet's four bytes are copied
+ * whole (a store, not a call); only its length counts.
+ */
+static size_t ipv4_text(char out[IPV4_ENDPOINT_MAX], const __u8 *addr)
+{
+	const struct octet_text *octets = octet_texts();
+	char *p = out;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		const struct octet_text *t = &octets[addr[i]];
+
+		memcpy(p, t->digits, sizeof(t->digits));
+		p += t->len;
+		*p++ = '.';
+	}
+	return (size_t)(p - out) - 1;
 }
 
 static void tb_ipv4(struct textbuf *tb, const __u8 *addr)

@@ -148,6 +148,45 @@ TEST(ipv6_matches_inet_ntop)
 	ASSERT_EQ(0, mismatches);
 }
 
+/*
+ * IPv4 comes from a table of octet texts: every octet in every place, as
+ * inet_ntop() writes it, alone and in an endpoint (one copy of both).
+ */
+TEST(ipv4_every_octet_matches_inet_ntop)
+{
+	char buf[64], want[INET6_ADDRSTRLEN], want_ep[64];
+	unsigned int v, place;
+	__u8 addr[16];
+
+	for (v = 0; v < 256; v++) {
+		for (place = 0; place < 4; place++) {
+			memset(addr, 0, sizeof(addr));
+			addr[0] = 1;
+			addr[3] = 254;
+			addr[place] = (__u8)v;
+			ASSERT_NE(NULL, inet_ntop(AF_INET, addr, want,
+						  sizeof(want)));
+			ASSERT_EQ((int)strlen(want),
+				  tcpstate_format_addr(buf, sizeof(buf),
+						       AF_INET, addr));
+			ASSERT_STREQ(want, buf);
+			snprintf(want_ep, sizeof(want_ep), "%s:%u", want,
+				 v * 257);
+			ASSERT_EQ((int)strlen(want_ep),
+				  tcpstate_format_endpoint(buf, sizeof(buf),
+							   AF_INET, addr,
+							   v * 257));
+			ASSERT_STREQ(want_ep, buf);
+		}
+	}
+	/* A port past 16 bits, as the API lets through, is printed whole. */
+	memset(addr, 0xff, 4);
+	ASSERT_EQ((int)strlen("255.255.255.255:4294967295"),
+		  tcpstate_format_endpoint(buf, sizeof(buf), AF_INET, addr,
+					   4294967295U));
+	ASSERT_STREQ("255.255.255.255:4294967295", buf);
+}
+
 TEST(too_small_buffer_is_enospc)
 {
 	__u8 addr[16] = { 127, 0, 0, 1 };
