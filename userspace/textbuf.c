@@ -12,6 +12,15 @@
 #include "names.h"
 #include "textbuf.h"
 
+#define DIGIT_PAIRS_OF(t) \
+	t "0" t "1" t "2" t "3" t "4" t "5" t "6" t "7" t "8" t "9"
+
+const char tcpstate_digit_pairs[200] =
+	DIGIT_PAIRS_OF("0") DIGIT_PAIRS_OF("1") DIGIT_PAIRS_OF("2")
+	DIGIT_PAIRS_OF("3") DIGIT_PAIRS_OF("4") DIGIT_PAIRS_OF("5")
+	DIGIT_PAIRS_OF("6") DIGIT_PAIRS_OF("7") DIGIT_PAIRS_OF("8")
+	DIGIT_PAIRS_OF("9");
+
 void tb_put_cut(struct textbuf *tb, const char *s, size_t n)
 {
 	size_t room = (size_t)(tb->end - tb->p);

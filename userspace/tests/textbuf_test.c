@@ -187,6 +187,40 @@ TEST(ipv4_every_octet_matches_inet_ntop)
 	ASSERT_STREQ("255.255.255.255:4294967295", buf);
 }
 
+/*
+ * Decimal digits come two at a time from a table, 64-bit divisions only
+ * past 32 bits: every width, its edges (10^k - 1, 10^k, 2^32 +- 1), and
+ * numbers of every size, as "%llu".
+ */
+TEST(decimal_matches_printf)
+{
+	char buf[64], want[32];
+	unsigned long long v, p10 = 1;
+	unsigned int seed = 18, i;
+	struct textbuf tb;
+
+	for (i = 0; i < 300000; i++) {
+		if (i < 20 * 3) {
+			v = p10 + i % 3 - 1;	/* 10^k - 1, 10^k, 10^k + 1 */
+			if (i % 3 == 2)
+				p10 *= 10;
+		} else if (i < 20 * 3 + 4) {
+			v = (1ULL << 32) - 2 + (i - 60);
+		} else if (i == 20 * 3 + 4) {
+			v = ~0ULL;
+		} else {
+			v = (unsigned long long)rand_r(&seed) << 32 |
+			    (unsigned int)rand_r(&seed);
+			v >>= (unsigned int)rand_r(&seed) % 64;
+		}
+		snprintf(want, sizeof(want), "%llu", v);
+		tb_init(&tb, buf, sizeof(buf));
+		tb_dec(&tb, v);
+		ASSERT_EQ((int)strlen(want), tb_end(&tb));
+		ASSERT_STREQ(want, buf);
+	}
+}
+
 TEST(too_small_buffer_is_enospc)
 {
 	__u8 addr[16] = { 127, 0, 0, 1 };
