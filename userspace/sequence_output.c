@@ -284,7 +284,8 @@ int out_seq_text(char *buf, size_t len, const struct seq_record *rec,
 		tb_label(&tb, " err=", err);
 	if (rst_reason)
 		tb_label(&tb, " rst_reason=", rst_reason);
-	for (bit = 1, first = 1; bit; bit <<= 1) {
+	/* The bits set only: mostly none. */
+	for (bit = 1, first = 1; bit && bit <= rec->missing; bit <<= 1) {
 		const char *name;
 
 		if (!(rec->missing & bit))
