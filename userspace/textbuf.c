@@ -260,16 +260,22 @@ static __s64 real_ns_of(__u64 mono_ns, __s64 mono_to_real_ns)
 	return real_ns;
 }
 
-/* ".uuuuuu" of @real_ns. */
+/*
+ * ".uuuuuu" of @real_ns (never negative: real_ns_of()). In 32 bits, two
+ * digits at a time: every event line has one.
+ */
 static void tb_usec(struct textbuf *tb, __s64 real_ns)
 {
-	long long usec = real_ns % (__s64)NSEC_PER_SEC / (__s64)NSEC_PER_USEC;
+	unsigned int usec = (unsigned int)(real_ns % (__s64)NSEC_PER_SEC /
+					   (__s64)NSEC_PER_USEC);
 	char frac[7];
-	int i;
 
 	frac[0] = '.';
-	for (i = 6; i >= 1; i--, usec /= 10)
-		frac[i] = (char)('0' + usec % 10);
+	memcpy(frac + 5, &tcpstate_digit_pairs[2 * (usec % 100)], 2);
+	usec /= 100;
+	memcpy(frac + 3, &tcpstate_digit_pairs[2 * (usec % 100)], 2);
+	usec /= 100;
+	memcpy(frac + 1, &tcpstate_digit_pairs[2 * usec], 2);
 	tb_put(tb, frac, sizeof(frac));
 }
 

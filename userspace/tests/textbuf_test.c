@@ -233,6 +233,7 @@ TEST(too_small_buffer_is_enospc)
 
 TEST(time_is_wall_clock_with_microseconds)
 {
+	unsigned int usec;
 	char buf[32];
 
 	use_utc();
@@ -248,6 +249,16 @@ TEST(time_is_wall_clock_with_microseconds)
 	tcpstate_format_time(buf, sizeof(buf), WALL_BASE_NS + 2000001000ULL,
 			     -WALL_BASE_NS);
 	ASSERT_STREQ("00:00:02.000001", buf);
+
+	/* Every microsecond's digits (two at a time), as "%06u". */
+	for (usec = 0; usec < 1000000; usec++) {
+		char want[8];
+
+		tcpstate_format_time(buf, sizeof(buf), usec * 1000ULL + 999,
+				     WALL_BASE_NS);
+		snprintf(want, sizeof(want), "%06u", usec);
+		ASSERT_STREQ(want, buf + 9);
+	}
 }
 
 TEST(mono_to_real_offset_matches_the_clocks)
