@@ -11,7 +11,9 @@
 #                  run / events (setup included: < 0.1 % at the default
 #                  size), and the top functions, inclusive, per event
 #   syscalls/event strace -c -f: system calls / events, and the leading
-#                  ones. The fake answers poll() itself while events are
+#                  ones; and those while streaming (from the header's
+#                  write to the fake's SIGINT: no startup, no exit) /
+#                  events. The fake answers poll() itself while events are
 #                  left (the module's poll is a system call): poll()
 #                  calls/event, from callgrind, is beside it
 #   clock reads    clock_gettime() calls/event (vDSO: no system call)
@@ -135,7 +137,14 @@ measure() {
 	run strace -f -c -o "$work/strace" "$watch" -d /dev/null "$@" \
 		> /dev/null 2> /dev/null
 	sc=$(awk '$NF == "total" { print $(NF - 2) }' "$work/strace")
-	echo "syscalls/event $(per "$sc" "$events") ($sc system calls)"
+	# While streaming: from the header's write to the fake's SIGINT,
+	# without startup and exit (the heap given back a page at a time).
+	run strace -f -o "$work/trace" "$watch" -d /dev/null "$@" \
+		> /dev/null 2> /dev/null
+	sc_stream=$(awk '/ write\(1, / && !on { on = 1; next }
+		/--- SIGINT/ { exit } on && /^[0-9]+ +[a-z_0-9]+\(/ { n++ }
+		END { print n + 0 }' "$work/trace")
+	echo "syscalls/event $(per "$sc" "$events") ($sc system calls); while streaming $(per "$sc_stream" "$events") ($sc_stream)"
 	awk '/^ *[0-9.]+ / && $NF != "total" {
 		calls = NF == 6 ? $4 : $4; print "  " $NF " " calls }' \
 		"$work/strace" | sort -k2 -n -r | head -n 6
