@@ -27,10 +27,9 @@
 /*
  * Freed conns kept for the next ones, at most: a busy host begins and
  * ends connections by the thousand a second, three conns each (request
- * sock, client, server child), and malloc() and free() for each were a
- * tenth of the reader's time, with the heap's top trimmed and grown again
- * by brk() as they went. Enough for a batch's worth of churn; past it,
- * memory goes back to malloc.
+ * sock, client, server child), and a malloc() and a free() for each
+ * (0.2 allocations per event) is work a reused conn does not need. More
+ * than a batch's churn is rare; past it, memory goes back to malloc.
  */
 #define MAX_SPARE_CONNS	256
 
