@@ -66,8 +66,8 @@ int tb_has_addr(unsigned int family)
 
 /*
  * The decimal text of every octet, digits then NUL padding, and its
- * length; built once. Two divisions and three tests an octet were a
- * tenth of an event line's instructions.
+ * length; built once. Two divisions and three tests an octet were an
+ * eighth of an event line's instructions (-e).
  */
 struct octet_text {
 	char digits[4];
