@@ -131,7 +131,25 @@ void seq_conn_free(struct seq_engine *e, struct conn *c)
 	held_unlink(e, c);
 	lru_unlink(c);
 	e->nconns--;
+	if (e->nspare < MAX_SPARE_CONNS) {
+		c->lru_next = e->spare;
+		e->spare = c;
+		e->nspare++;
+		return;
+	}
 	free(c);
+}
+
+/* A conn's memory: a spare one, else malloc()'s. */
+static struct conn *conn_alloc(struct seq_engine *e)
+{
+	struct conn *c = e->spare;
+
+	if (!c)
+		return malloc(sizeof(*c));
+	e->spare = c->lru_next;
+	e->nspare--;
+	return c;
 }
 
 /* Reset @c to the start of a phase beginning at @ts. */
@@ -190,10 +208,10 @@ struct conn *seq_conn_new(struct seq_engine *e,
 
 	if (e->nconns >= e->max_conns)
 		evict_one(e);
-	c = malloc(sizeof(*c));
+	c = conn_alloc(e);
 	if (!c && e->nconns) {
 		evict_one(e);
-		c = malloc(sizeof(*c));
+		c = conn_alloc(e);
 	}
 	if (!c)
 		return NULL;
@@ -647,6 +665,10 @@ void seq_free(struct seq_engine *e)
 		return;
 	while ((c = e->lru.lru_next) != &e->lru)
 		seq_conn_free(e, c);
+	while ((c = e->spare)) {
+		e->spare = c->lru_next;
+		free(c);
+	}
 	free(e->buckets);
 	free(e);
 }

@@ -24,6 +24,15 @@
  */
 #define MAX_MIGRATING	64
 
+/*
+ * Freed conns kept for the next ones, at most: a busy host begins and
+ * ends connections by the thousand a second, three conns each (request
+ * sock, client, server child), and a malloc() and a free() for each
+ * (0.2 allocations per event) is work a reused conn does not need. More
+ * than a batch's churn is rare; past it, memory goes back to malloc.
+ */
+#define MAX_SPARE_CONNS	256
+
 enum role { ROLE_REQ, ROLE_SK, ROLE_TW, NR_ROLES };
 
 struct conn;
@@ -111,6 +120,8 @@ struct seq_engine {
 	unsigned int nmig;
 	struct conn held;	/* sentinel of the held list, oldest first */
 	unsigned long nheld;
+	struct conn *spare;	/* freed conns, chained by lru_next */
+	unsigned int nspare;
 	unsigned long nconns, max_conns, max_tracked;
 	unsigned long long loss_gen;
 	unsigned long long events, records, evicted;

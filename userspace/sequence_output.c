@@ -15,28 +15,53 @@
 
 _Static_assert(SEQ_NONE == ~0ULL, "tb_kv_ns() prints ~0 as null");
 
+/* @v in exactly @width digits, zero-padded, as "%0*llu" for v < 10^width. */
+static void tb_dec_fixed(struct textbuf *tb, unsigned long long v, int width)
+{
+	char digits[TCPSTATE_DEC_MAX];
+	int i;
+
+	for (i = width - 1; i >= 0; i--, v /= 10)
+		digits[i] = (char)('0' + v % 10);
+	tb_put(tb, digits, (size_t)width);
+}
+
+/* @ns as out_duration() writes it; @none for SEQ_NONE. */
+static void tb_duration(struct textbuf *tb, __u64 ns, const char *none)
+{
+	if (ns == SEQ_NONE) {
+		tb_str(tb, none);
+	} else if (ns < NSEC_PER_USEC) {
+		tb_dec(tb, ns);
+		tb_put(tb, "ns", 2);
+	} else if (ns < NSEC_PER_MSEC) {
+		tb_dec(tb, ns / NSEC_PER_USEC);
+		tb_put(tb, ".", 1);
+		tb_dec_fixed(tb, ns % NSEC_PER_USEC / 100, 1);
+		tb_put(tb, "us", 2);
+	} else if (ns < NSEC_PER_SEC) {
+		tb_dec(tb, ns / NSEC_PER_MSEC);
+		tb_put(tb, ".", 1);
+		tb_dec_fixed(tb, ns % NSEC_PER_MSEC / 10000, 2);
+		tb_put(tb, "ms", 2);
+	} else {
+		tb_dec(tb, ns / NSEC_PER_SEC);
+		tb_put(tb, ".", 1);
+		tb_dec_fixed(tb, ns % NSEC_PER_SEC / NSEC_PER_MSEC, 3);
+		tb_put(tb, "s", 1);
+	}
+}
+
+/*
+ * Built by hand, as the lines of sequences are (textbuf.h): printf's
+ * format parsing was most of the default reader's time per event.
+ */
 int out_duration(char *buf, size_t len, __u64 ns, const char *none)
 {
 	struct textbuf tb;
 
 	tb_init(&tb, buf, len);
-	if (ns == SEQ_NONE)
-		tb_str(&tb, none);
-	else if (ns < NSEC_PER_USEC)
-		tb_printf(&tb, "%lluns", (unsigned long long)ns);
-	else if (ns < NSEC_PER_MSEC)
-		tb_printf(&tb, "%llu.%lluus",
-			  (unsigned long long)(ns / NSEC_PER_USEC),
-			  (unsigned long long)(ns % NSEC_PER_USEC / 100));
-	else if (ns < NSEC_PER_SEC)
-		tb_printf(&tb, "%llu.%02llums",
-			  (unsigned long long)(ns / NSEC_PER_MSEC),
-			  (unsigned long long)(ns % NSEC_PER_MSEC / 10000));
-	else
-		tb_printf(&tb, "%llu.%03llus",
-			  (unsigned long long)(ns / NSEC_PER_SEC),
-			  (unsigned long long)(ns % NSEC_PER_SEC /
-					       NSEC_PER_MSEC));
+	tb_duration(&tb, ns, none);
 	return tb_end(&tb);
 }
 
@@ -146,7 +171,6 @@ int out_seq_header(char *buf, size_t len, const struct out_opts *o)
 
 static void tb_path(struct textbuf *tb, const struct seq_record *rec)
 {
-	char dur[32];
 	unsigned int i;
 
 	if (!rec->nsteps) {
@@ -159,18 +183,36 @@ static void tb_path(struct textbuf *tb, const struct seq_record *rec)
 			break;
 		/* A "..." step has no time of its own to show. */
 		if (rec->steps[i].state != SEQ_ST_GAP) {
-			out_duration(dur, sizeof(dur), rec->steps[i].ns, "?");
 			tb_put(tb, " ", 1);
-			tb_str(tb, dur);
+			tb_duration(tb, rec->steps[i].ns, "?");
 		}
 		tb_put(tb, " -> ", 4);
 	}
 }
 
+/* A name where the line used printf's "%s", which shows NULL so. */
+static void tb_name(struct textbuf *tb, const char *name)
+{
+	tb_str(tb, name ? name : "(null)");
+}
+
+/* " LABEL=NAME" */
+static void tb_label(struct textbuf *tb, const char *label, const char *name)
+{
+	tb_str(tb, label);
+	tb_name(tb, name);
+}
+
+/* A column, "%-*s " with @col where it began: padded, then a space. */
+static void tb_column_end(struct textbuf *tb, const char *col, int width)
+{
+	tb_pad_from(tb, col, width);
+	tb_put(tb, " ", 1);
+}
+
 int out_seq_text(char *buf, size_t len, const struct seq_record *rec,
 		 const struct out_opts *o)
 {
-	char when[32], local[64], remote[64], dur[32];
 	char unknown[TCPSTATE_UNKNOWN_MAX], errbuf[TCPSTATE_UNKNOWN_MAX];
 	char rstbuf[TCPSTATE_UNKNOWN_MAX];
 	const char *side = seq_side_name(rec->side);
@@ -181,50 +223,69 @@ int out_seq_text(char *buf, size_t len, const struct seq_record *rec,
 	const char *rst_reason = rst_reason_text(rec, rstbuf);
 	struct textbuf tb;
 	unsigned int bit;
+	const char *col;
 	int first;
 
 	tb_init(&tb, buf, len);
 	if (o->timestamps) {
-		tcpstate_format_time(when, sizeof(when), rec->end_ns,
-				     o->mono_to_real_ns);
-		tb_printf(&tb, "%-*s ", TCPSTATE_COL_TIME, when);
+		col = tb.p;
+		tb_time_local(&tb, rec->end_ns, o->mono_to_real_ns);
+		tb_column_end(&tb, col, TCPSTATE_COL_TIME);
 	}
-	tcpstate_format_endpoint(local, sizeof(local), rec->family,
-				 rec->saddr, rec->sport);
-	tcpstate_format_endpoint(remote, sizeof(remote), rec->family,
-				 rec->daddr, rec->dport);
-	out_duration(dur, sizeof(dur), rec->duration_ns, "-");
-	tb_printf(&tb, "%-*s %-*s %-*u %-*s %-*s %-*s ",
-		  OUT_COL_KIND, seq_kind_name(rec->kind),
-		  OUT_COL_SIDE, side ? side : "-",
-		  TCPSTATE_COL_NETNS, rec->netns,
-		  o->endpoint_width, local, o->endpoint_width, remote,
-		  OUT_COL_DURATION, dur);
+	col = tb.p;
+	tb_name(&tb, seq_kind_name(rec->kind));
+	tb_column_end(&tb, col, OUT_COL_KIND);
+	col = tb.p;
+	tb_str(&tb, side ? side : "-");
+	tb_column_end(&tb, col, OUT_COL_SIDE);
+	col = tb.p;
+	tb_dec(&tb, rec->netns);
+	tb_column_end(&tb, col, TCPSTATE_COL_NETNS);
+	col = tb.p;
+	tb_endpoint(&tb, rec->family, rec->saddr, rec->sport);
+	tb_column_end(&tb, col, o->endpoint_width);
+	col = tb.p;
+	tb_endpoint(&tb, rec->family, rec->daddr, rec->dport);
+	tb_column_end(&tb, col, o->endpoint_width);
+	col = tb.p;
+	tb_duration(&tb, rec->duration_ns, "-");
+	tb_column_end(&tb, col, OUT_COL_DURATION);
 	if (o->who)
 		tb_owner_text(&tb, record_owner(rec, o), o->owners);
 	tb_path(&tb, rec);
 
-	if (has_req(rec))
-		tb_printf(&tb, " retrans=%u", rec->synack_retrans);
-	if (rec->ack_drops)
-		tb_printf(&tb, " ack_drops=%u", rec->ack_drops);
+	if (has_req(rec)) {
+		tb_str(&tb, " retrans=");
+		tb_dec(&tb, rec->synack_retrans);
+	}
+	if (rec->ack_drops) {
+		tb_str(&tb, " ack_drops=");
+		tb_dec(&tb, rec->ack_drops);
+	}
 	if (rec->kind == SEQ_PASSIVE_OPEN && !has_req(rec) &&
 	    !(rec->missing & SEQ_MISS_START))
 		tb_str(&tb, " req=none");
-	if (queue)
-		tb_printf(&tb, " %sq=%u/%u", queue, rec->qlen, rec->qmax);
+	if (queue) {
+		tb_put(&tb, " ", 1);
+		tb_str(&tb, queue);
+		tb_str(&tb, "q=");
+		tb_dec(&tb, rec->qlen);
+		tb_put(&tb, "/", 1);
+		tb_dec(&tb, rec->qmax);
+	}
 	if (reason)
-		tb_printf(&tb, " reason=%s", reason);
+		tb_label(&tb, " reason=", reason);
 	if (rec->tw_substate)
-		tb_printf(&tb, " substate=%s",
-			  tcpstate_state_name(rec->tw_substate));
+		tb_label(&tb, " substate=",
+			 tcpstate_state_name(rec->tw_substate));
 	if (cause)
-		tb_printf(&tb, " cause=%s", cause);
+		tb_label(&tb, " cause=", cause);
 	if (err)
-		tb_printf(&tb, " err=%s", err);
+		tb_label(&tb, " err=", err);
 	if (rst_reason)
-		tb_printf(&tb, " rst_reason=%s", rst_reason);
-	for (bit = 1, first = 1; bit; bit <<= 1) {
+		tb_label(&tb, " rst_reason=", rst_reason);
+	/* The bits set only: mostly none. */
+	for (bit = 1, first = 1; bit && bit <= rec->missing; bit <<= 1) {
 		const char *name;
 
 		if (!(rec->missing & bit))

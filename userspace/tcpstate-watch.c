@@ -89,13 +89,28 @@ static int limit_reached(const struct watch *w)
 	return w->limit && w->shown >= w->limit;
 }
 
+/*
+ * @line as puts() writes it, @n its length from the out_* function that
+ * built it (-ENOSPC: cut, NUL-terminated all the same): its newline in
+ * place of the NUL, one copy, no strlen().
+ */
+static void put_line(char *line, int n)
+{
+	size_t len = n < 0 ? strlen(line) : (size_t)n;
+
+	line[len] = '\n';
+	fwrite(line, 1, len + 1, stdout);
+}
+
 /* Called by the engine for each completed phase. */
 static void on_record(const struct seq_record *rec, void *arg)
 {
 	struct watch *w = arg;
 	char line[OUT_LINE_MAX];
+	int n;
 
-	if (!filter_record(w->filter, rec, w->out.owners))
+	/* Without a filter every record passes: not worth a call. */
+	if (w->filtering && !filter_record(w->filter, rec, w->out.owners))
 		return;
 	/* -c counts what is shown; the summary sums up the same. */
 	if (!w->events_view && limit_reached(w) && !w->flushing)
@@ -111,10 +126,10 @@ static void on_record(const struct seq_record *rec, void *arg)
 		return;
 	}
 	if (w->json)
-		out_seq_json(line, sizeof(line), rec, &w->out);
+		n = out_seq_json(line, sizeof(line), rec, &w->out);
 	else
-		out_seq_text(line, sizeof(line), rec, &w->out);
-	puts(line);
+		n = out_seq_text(line, sizeof(line), rec, &w->out);
+	put_line(line, n);
 	if (!w->flushing)
 		w->shown++;
 }
@@ -131,17 +146,19 @@ static int on_event(const struct tcpstate_event *ev, void *arg)
 {
 	struct watch *w = arg;
 	char line[OUT_LINE_MAX];
+	int n;
 
 	w->read++;
 	/* Before anything is printed: the lines show what it teaches. */
 	if (w->out.owners)
 		owner_feed(w->out.owners, ev);
-	if (w->events_view && filter_event(w->filter, ev, w->out.owners)) {
+	if (w->events_view &&
+	    (!w->filtering || filter_event(w->filter, ev, w->out.owners))) {
 		if (w->json)
-			out_event_json(line, sizeof(line), ev, &w->out);
+			n = out_event_json(line, sizeof(line), ev, &w->out);
 		else
-			out_event_text(line, sizeof(line), ev, &w->out);
-		puts(line);
+			n = out_event_text(line, sizeof(line), ev, &w->out);
+		put_line(line, n);
 		w->shown++;
 	}
 	/* Family and netns never change during a connection: events of
@@ -358,6 +375,21 @@ static int export_prometheus(const struct options *opts)
 	return prom_export_run(&e);
 }
 
+/*
+ * Stdout into a file or a pipe: a buffer of 64 KiB rather than stdio's
+ * st_blksize (4 KiB for a pipe or /dev/null), so that a busy ring costs a
+ * write per 64 KiB of lines, not per 4 KiB (each a system call, dear
+ * under emulation); watch() still flushes once per batch, so a pipe sees
+ * each batch as soon as it is read. A terminal keeps its line buffering.
+ */
+static void buffer_output(void)
+{
+	static char buf[64 * 1024];
+
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, buf, _IOFBF, sizeof(buf));
+}
+
 /* Stdout went bad (a closed pipe, a full disk): nothing more to do. */
 static int flush_output(void)
 {
@@ -557,6 +589,8 @@ int main(int argc, char **argv)
 		return print_counters(&opts);
 	if (opts.reseed)
 		return reseed(&opts);
+	/* Before anything is written to stdout, as setvbuf() wants. */
+	buffer_output();
 
 	memset(&w, 0, sizeof(w));
 	w.filter = &opts.filter;

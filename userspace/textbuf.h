@@ -108,16 +108,38 @@ static inline void tb_pad_from(struct textbuf *tb, const char *col, int width)
 void tb_printf(struct textbuf *tb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* @v in decimal at the end of @digits, no NUL; returns the first digit. */
+/* "00" to "99": the two digits of each, in order (textbuf.c). */
+extern const char tcpstate_digit_pairs[200];
+
+/*
+ * @v in decimal at the end of @digits, no NUL; returns the first digit.
+ * Two digits a division, and 32-bit divisions once @v fits: a line has
+ * dozens of digits (the netns alone ten), one division each was a tenth
+ * of its instructions.
+ */
 static inline char *tcpstate_digits_dec(char digits[TCPSTATE_DEC_MAX],
 					unsigned long long v)
 {
 	char *p = digits + TCPSTATE_DEC_MAX;
+	unsigned int v32;
 
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v > 0xffffffffULL) {
+		p -= 2;
+		memcpy(p, &tcpstate_digit_pairs[2 * (v % 100)], 2);
+		v /= 100;
+	}
+	v32 = (unsigned int)v;
+	while (v32 >= 100) {
+		p -= 2;
+		memcpy(p, &tcpstate_digit_pairs[2 * (v32 % 100)], 2);
+		v32 /= 100;
+	}
+	if (v32 >= 10) {
+		p -= 2;
+		memcpy(p, &tcpstate_digit_pairs[2 * v32], 2);
+	} else {
+		*--p = (char)('0' + v32);
+	}
 	return p;
 }
 

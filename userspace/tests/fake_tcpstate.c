@@ -4,7 +4,8 @@
  * a tcpstate device, so that watch_test can run the real tcpstate-watch on
  * a host that cannot load the module. It answers:
  *
- *   TCPSTATE_IOC_GET_INFO      a valid ring of DATA_PAGES pages; the fd
+ *   TCPSTATE_IOC_GET_INFO      a valid ring of DATA_PAGES pages (or
+ *                              TCPSTATE_FAKE_DATA_PAGES); the fd
  *                              becomes "the device"
  *   TCPSTATE_IOC_GET_COUNTERS  on that fd: netns 4026531840 and
  *                              value[i] = (i + 1) * 1000 + calls * (i + 1),
@@ -60,6 +61,10 @@
  *   TCPSTATE_FAKE_FILTER_LOG=PATH  each filter set is appended to PATH as
  *                                  "netns=N family=F lports=A,B rports=C
  *                                  cgroup=ID"
+ *   TCPSTATE_FAKE_DATA_PAGES=N     a ring of N data pages (a power of two;
+ *                                  default DATA_PAGES), for reader_cost.sh
+ *                                  to drain batches as large as the
+ *                                  module's default ring gives
  *   TCPSTATE_FAKE_ABI=N            GET_INFO reports ABI version N, as a
  *                                  module of another ABI would (the
  *                                  layout of struct tcpstate_info is the
@@ -116,6 +121,14 @@ static long long now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+static size_t data_pages(void)
+{
+	const char *pages = getenv("TCPSTATE_FAKE_DATA_PAGES");
+	unsigned long n = pages && *pages ? strtoul(pages, NULL, 10) : 0;
+
+	return n && !(n & (n - 1)) ? n : DATA_PAGES;
+}
+
 static __u32 abi_version(void)
 {
 	const char *abi = getenv("TCPSTATE_FAKE_ABI");
@@ -131,7 +144,7 @@ static void fill_info(struct tcpstate_info *info)
 	info->abi_version = abi_version();
 	info->page_size = (__u32)page_size();
 	info->record_size = sizeof(struct tcpstate_event);
-	info->data_size = (__u64)page_size() * DATA_PAGES;
+	info->data_size = (__u64)page_size() * data_pages();
 	info->consumer_off = 0;
 	info->ctrl_off = (__u64)page_size();
 }
@@ -372,7 +385,7 @@ int ioctl(int fd, unsigned long req, ...)
 static void *map_ring(size_t len, int prot)
 {
 	const size_t page = (size_t)page_size();
-	const size_t data = page * DATA_PAGES;
+	const size_t data = page * data_pages();
 	unsigned char *area, *rw;
 	int mfd;
 

@@ -148,6 +148,79 @@ TEST(ipv6_matches_inet_ntop)
 	ASSERT_EQ(0, mismatches);
 }
 
+/*
+ * IPv4 comes from a table of octet texts: every octet in every place, as
+ * inet_ntop() writes it, alone and in an endpoint (one copy of both).
+ */
+TEST(ipv4_every_octet_matches_inet_ntop)
+{
+	char buf[64], want[INET6_ADDRSTRLEN], want_ep[64];
+	unsigned int v, place;
+	__u8 addr[16];
+
+	for (v = 0; v < 256; v++) {
+		for (place = 0; place < 4; place++) {
+			memset(addr, 0, sizeof(addr));
+			addr[0] = 1;
+			addr[3] = 254;
+			addr[place] = (__u8)v;
+			ASSERT_NE(NULL, inet_ntop(AF_INET, addr, want,
+						  sizeof(want)));
+			ASSERT_EQ((int)strlen(want),
+				  tcpstate_format_addr(buf, sizeof(buf),
+						       AF_INET, addr));
+			ASSERT_STREQ(want, buf);
+			snprintf(want_ep, sizeof(want_ep), "%s:%u", want,
+				 v * 257);
+			ASSERT_EQ((int)strlen(want_ep),
+				  tcpstate_format_endpoint(buf, sizeof(buf),
+							   AF_INET, addr,
+							   v * 257));
+			ASSERT_STREQ(want_ep, buf);
+		}
+	}
+	/* A port past 16 bits, as the API lets through, is printed whole. */
+	memset(addr, 0xff, 4);
+	ASSERT_EQ((int)strlen("255.255.255.255:4294967295"),
+		  tcpstate_format_endpoint(buf, sizeof(buf), AF_INET, addr,
+					   4294967295U));
+	ASSERT_STREQ("255.255.255.255:4294967295", buf);
+}
+
+/*
+ * Decimal digits come two at a time from a table, 64-bit divisions only
+ * past 32 bits: every width, its edges (10^k - 1, 10^k, 2^32 +- 1), and
+ * numbers of every size, as "%llu".
+ */
+TEST(decimal_matches_printf)
+{
+	char buf[64], want[32];
+	unsigned long long v, p10 = 1;
+	unsigned int seed = 18, i;
+	struct textbuf tb;
+
+	for (i = 0; i < 300000; i++) {
+		if (i < 20 * 3) {
+			v = p10 + i % 3 - 1;	/* 10^k - 1, 10^k, 10^k + 1 */
+			if (i % 3 == 2)
+				p10 *= 10;
+		} else if (i < 20 * 3 + 4) {
+			v = (1ULL << 32) - 2 + (i - 60);
+		} else if (i == 20 * 3 + 4) {
+			v = ~0ULL;
+		} else {
+			v = (unsigned long long)rand_r(&seed) << 32 |
+			    (unsigned int)rand_r(&seed);
+			v >>= (unsigned int)rand_r(&seed) % 64;
+		}
+		snprintf(want, sizeof(want), "%llu", v);
+		tb_init(&tb, buf, sizeof(buf));
+		tb_dec(&tb, v);
+		ASSERT_EQ((int)strlen(want), tb_end(&tb));
+		ASSERT_STREQ(want, buf);
+	}
+}
+
 TEST(too_small_buffer_is_enospc)
 {
 	__u8 addr[16] = { 127, 0, 0, 1 };
@@ -160,6 +233,7 @@ TEST(too_small_buffer_is_enospc)
 
 TEST(time_is_wall_clock_with_microseconds)
 {
+	unsigned int usec;
 	char buf[32];
 
 	use_utc();
@@ -175,6 +249,16 @@ TEST(time_is_wall_clock_with_microseconds)
 	tcpstate_format_time(buf, sizeof(buf), WALL_BASE_NS + 2000001000ULL,
 			     -WALL_BASE_NS);
 	ASSERT_STREQ("00:00:02.000001", buf);
+
+	/* Every microsecond's digits (two at a time), as "%06u". */
+	for (usec = 0; usec < 1000000; usec++) {
+		char want[8];
+
+		tcpstate_format_time(buf, sizeof(buf), usec * 1000ULL + 999,
+				     WALL_BASE_NS);
+		snprintf(want, sizeof(want), "%06u", usec);
+		ASSERT_STREQ(want, buf + 9);
+	}
 }
 
 TEST(mono_to_real_offset_matches_the_clocks)
