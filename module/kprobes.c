@@ -444,26 +444,27 @@ static int tcpstate_count_pre(struct kprobe *p, struct pt_regs *regs)
 	return ret;
 }
 
-static struct kretprobe *tcpstate_ri_kretprobe(struct kretprobe_instance *ri)
+/* The row of the kretprobe @ri is an instance of; NULL if it is going. */
+static struct tcpstate_hook *tcpstate_ri_hook(struct kretprobe_instance *ri)
 {
 #ifdef TCPSTATE_HAVE_GET_KRETPROBE
-	return get_kretprobe(ri);
+	struct kretprobe *rp = get_kretprobe(ri);
 #else
-	return ri->rp;
+	struct kretprobe *rp = ri->rp;
 #endif
+
+	return rp ? container_of(rp, struct tcpstate_hook, krp) : NULL;
 }
 
 static int tcpstate_count_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
-	struct kretprobe *rp = tcpstate_ri_kretprobe(ri);
+	struct tcpstate_hook *h = tcpstate_ri_hook(ri);
 	u64 since = local_clock();
-	struct tcpstate_hook *h;
 	int ret;
 
-	if (!rp)
+	if (!h)
 		return 0;
-	h = container_of(rp, struct tcpstate_hook, krp);
 	ret = h->entry_handler ? h->entry_handler(ri, regs) : 0;
 	tcpstate_hook_stat_add(&tcpstate_hook_stats[h - tcpstate_hooks], 1, since);
 	return ret;
@@ -476,14 +477,12 @@ static int tcpstate_count_entry(struct kretprobe_instance *ri,
 static int tcpstate_count_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
-	struct kretprobe *rp = tcpstate_ri_kretprobe(ri);
+	struct tcpstate_hook *h = tcpstate_ri_hook(ri);
 	u64 since = local_clock();
-	struct tcpstate_hook *h;
 	int ret;
 
-	if (!rp)
+	if (!h)
 		return 0;
-	h = container_of(rp, struct tcpstate_hook, krp);
 	ret = h->ret_handler(ri, regs);
 	tcpstate_hook_stat_add(&tcpstate_hook_stats[h - tcpstate_hooks], 0, since);
 	this_cpu_inc(tcpstate_hook_stats[h - tcpstate_hooks].rets);
