@@ -201,6 +201,10 @@ rec == "hook" {
 }
 
 rec == "hooks" {
+	if ("reader_ticks" in F && F["conns"] > 0 && F["captured"] > 0) {
+		add("hkreadercpu" SUBSEP F["threads"], F["reader_ticks"] * 1e6 / F["clk_tck"] / F["conns"])
+		add("hkreaderev" SUBSEP F["threads"], F["reader_ticks"] * 1e6 / F["clk_tck"] / F["captured"])
+	}
 	keep_rep("hk" SUBSEP F["variant"] SUBSEP F["threads"], F["rep"], F["rate"])
 	add("hkrate" SUBSEP F["variant"] SUBSEP F["threads"], F["rate"])
 	HOOKS_T[F["threads"]] = 1
@@ -458,6 +462,10 @@ function hooks_section(    t, i, name, kind, floor, tk, tr, ts, calls, rets, hns
 		c = paired("hk" SUBSEP "reader" SUBSEP t, "hk" SUBSEP "all" SUBSEP t, "us")
 		printf "%-44s %2d  ratio %.3f, reader +%.1f us/conn over the module (range %.1f..%.1f)\n",
 		       "tcpstate-watch (sequences): the loop", t, mr, c, LO, HI
+		if (N["hkreadercpu" SUBSEP t])
+			printf "%-44s %2d  %.1f us/conn (%.2f us/event), median of the rounds\n",
+			       "  the reader's own CPU time (/proc/PID/stat)", t, median("hkreadercpu" SUBSEP t),
+			       median("hkreaderev" SUBSEP t)
 		HKSUM[t] = total
 		HKBASE[t] = base
 	}
