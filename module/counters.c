@@ -44,11 +44,13 @@ static struct tcpstate_net *tcpstate_net(const struct net *net)
 
 /*
  * The hooks run with preemption off (an RCU read side): the counts they
- * add to stay until tcpstate_net_exit_batch()'s grace period.
+ * add to stay until tcpstate_net_exit_batch()'s grace period. (READ_ONCE,
+ * not rcu_dereference(): a per-CPU pointer is in another address space,
+ * which the RCU accessors' casts reject on kernels that name it.)
  */
 static struct tcpstate_net_counts __percpu *tcpstate_net_counts(const struct net *net)
 {
-	return rcu_dereference_sched(tcpstate_net(net)->counts);
+	return READ_ONCE(tcpstate_net(net)->counts);
 }
 
 /* The gauges move through tcpstate_gauge_move() (seed.c) instead. */
@@ -159,7 +161,8 @@ static void __net_exit tcpstate_net_exit_batch(struct list_head *net_exit_list)
 	list_for_each_entry(net, net_exit_list, exit_list) {
 		struct tcpstate_net *tn = tcpstate_net(net);
 
-		tn->counts_dead = rcu_replace_pointer(tn->counts, NULL, true);
+		tn->counts_dead = tn->counts;
+		WRITE_ONCE(tn->counts, NULL);
 	}
 	synchronize_rcu();
 	list_for_each_entry(net, net_exit_list, exit_list)
