@@ -170,9 +170,12 @@ END {
 			if (!stats(L["per" SUBSEP key]))
 				continue
 			line = sprintf("  T=%s %-7s %.2f us/conn", t, V[v], MED / (ipc * ghz * 1e3))
-			if (V[v] != "none" && stats(L["extra" SUBSEP key]))
+			if (V[v] != "none" && stats(L["extra" SUBSEP key])) {
+				ex = MED
+				base = none_of(t)
 				line = line sprintf(", extra %.3f us/conn (%.2f %% of none's instructions)",
-					MED / (ipc * ghz * 1e3), MED / none_of(t) * 100)
+					ex / (ipc * ghz * 1e3), ex / base * 100)
+			}
 			print line
 		}
 	}

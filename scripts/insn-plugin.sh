@@ -77,13 +77,13 @@ if [ ! -s "$hdr" ]; then
 			esac
 		fi
 	done <"$tmp/uris"
-	orig=$(ls "$tmp"/*.orig.tar.* 2>/dev/null | head -n 1)
+	orig=$(find "$tmp" -maxdepth 1 -name '*.orig.tar.*' | head -n 1)
 	[ -n "$orig" ] || die "apt names no .orig tarball for $src $ver"
 	mkdir -p "$tmp/x"
 	tar -xf "$orig" -C "$tmp/x" --wildcards '*/include/qemu/qemu-plugin.h' ||
 		die "no include/qemu/qemu-plugin.h in $(basename "$orig")"
 	# Debian's patches could change the header: say so if one does.
-	deb=$(ls "$tmp"/*.debian.tar.* 2>/dev/null | head -n 1)
+	deb=$(find "$tmp" -maxdepth 1 -name '*.debian.tar.*' | head -n 1)
 	if [ -n "$deb" ] && tar -xOf "$deb" --wildcards 'debian/patches/*' 2>/dev/null |
 		grep -q '^+++ .*include/qemu/qemu-plugin.h'; then
 		echo "$prog: warning: a Debian patch touches qemu-plugin.h; using the upstream one" >&2

@@ -84,10 +84,9 @@ variant_start() {
 }
 
 variant_stop() {
-	local i
 	if [ -n "$tpid" ]; then
 		kill -INT "$tpid"
-		for i in $(seq 1 500); do
+		for _ in $(seq 1 500); do
 			kill -0 "$tpid" 2>/dev/null || break
 			usleep 20000
 		done
@@ -97,7 +96,7 @@ variant_stop() {
 	fi
 	case $1 in
 	module | reader)
-		for i in $(seq 1 20); do
+		for _ in $(seq 1 20); do
 			rmmod tcpstate 2>/dev/null && return 0
 			usleep 100000
 		done
