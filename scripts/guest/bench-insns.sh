@@ -56,8 +56,7 @@ trap cleanup EXIT
 
 # Until PID has mapped /dev/tcpstate (it then holds the ring).
 wait_mapped() {
-	local i
-	for i in $(seq 1 400); do
+	for _ in $(seq 1 400); do
 		grep -q /dev/tcpstate "/proc/$1/maps" 2>/dev/null && return 0
 		kill -0 "$1" 2>/dev/null || return 1
 		usleep 20000
