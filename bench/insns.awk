@@ -70,6 +70,16 @@ file == 2 && $1 == "info" {
 	next
 }
 
+file == 2 && $1 == "check" {
+	kv($0)
+	if ((F["mark1"] in M) && (F["mark0"] in M)) {
+		cu = M[F["mark1"]] - M[F["mark0"]] - (K[F["mark1"]] - K[F["mark0"]])
+		check = sprintf("Count check: %d user instructions between two marks around %d turns of a 2-instruction loop (expected %d + a few: %+d)",
+			cu, F["loops"], 2 * F["loops"], cu - 2 * F["loops"])
+	}
+	next
+}
+
 file == 2 && $1 == "idle" {
 	kv($0)
 	if (!(F["mark1"] in M) || !(F["ctl1"] in M))
@@ -199,7 +209,9 @@ END {
 				printf " %s/T%s n/a", V[v], tl[i]
 			}
 		}
-	printf "\nBoots: %s s with the plugin, %s s without\n", boot_plugin,
+	if (check != "")
+		print check
+	printf "Boots: %s s with the plugin, %s s without\n", boot_plugin,
 		(boot_noplugin == "" ? "n/a" : boot_noplugin)
 	if (failed)
 		printf "WARNING: %d failed connect()s in the runs\n", failed

@@ -134,6 +134,17 @@ run() {
 	say "$v T=$thr rep $rep: $res"
 }
 
+# count_check: the plugin's count against a loop of known length
+# (insnmark N LOOPS: 2 * LOOPS user instructions between marks N, N + 1).
+count_check() {
+	local loops=10000000 a
+	markno=$((markno + 1))
+	a=$markno
+	markno=$((markno + 1))
+	$B/insnmark $a $loops || die "insnmark $a $loops"
+	out "check mark0=$a mark1=$markno loops=$loops"
+}
+
 # idle REP: 1 s and SETTLE s of nothing, no module.
 idle() {
 	local a b c d
@@ -161,6 +172,7 @@ sysctl -q -w net.ipv4.ip_local_port_range="40000 56383"
 # take one over.
 $B/connloop -t 2 -p -n 9000 -P $loop_port >/dev/null || die "connloop warm-up"
 
+count_check
 for r in $(seq 1 "$reps"); do
 	idle "$r"
 	for thr in ${threads//,/ }; do
