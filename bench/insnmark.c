@@ -5,17 +5,23 @@
  * EBX = N; the plugin then writes every vCPU's instruction totals with
  * mark N. Without the plugin (or on hardware) it does nothing visible.
  *
- * usage: insnmark N [LOOPS]
+ * usage: insnmark N
+ *        insnmark N loop LOOPS
+ *        insnmark N sleep USECS
  *
- * With LOOPS, a check of the count: marks N, runs LOOPS turns of a
- * two-instruction loop (dec, jnz) and marks N + 1, all in this process:
- * the user instructions between the two marks are 2 * LOOPS plus the
- * few around the loop.
+ * The two-mark forms mark N, do one thing and mark N + 1, all in this
+ * process, so that no process of the marks' own falls in the window.
+ * loop: a check of the count: LOOPS turns of a two-instruction loop (dec,
+ * jnz), 2 * LOOPS user instructions plus the few around it. sleep: the
+ * background, what the guest runs while this process sleeps USECS.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "insn_plugin/insnmark.h"
 
@@ -54,21 +60,38 @@ static int parse(const char *s, unsigned long long max, unsigned long long *val)
 	return 0;
 }
 
+static void usage(void)
+{
+	fprintf(stderr, "usage: insnmark N [loop LOOPS | sleep USECS]\n");
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
-	unsigned long long n, loops = 0;
+	unsigned long long n, arg = 0;
+	struct timespec ts;
 
-	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: insnmark N [LOOPS]\n");
-		return 2;
-	}
+	if (argc != 2 && argc != 4)
+		usage();
 	if (parse(argv[1], UINT32_MAX - 1, &n) ||
-	    (argc == 3 && parse(argv[2], UINT64_MAX, &loops)))
+	    (argc == 4 && parse(argv[3], UINT64_MAX / 1000, &arg)))
 		return 2;
-	mark((uint32_t)n);
-	if (argc == 3) {
-		spin(loops);
-		mark((uint32_t)n + 1);
+	if (argc == 2) {
+		mark((uint32_t)n);
+		return 0;
 	}
+	if (!strcmp(argv[2], "loop")) {
+		mark((uint32_t)n);
+		spin(arg);
+	} else if (!strcmp(argv[2], "sleep")) {
+		ts.tv_sec = arg / 1000000;
+		ts.tv_nsec = (long)(arg % 1000000) * 1000;
+		mark((uint32_t)n);
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+	} else {
+		usage();
+	}
+	mark((uint32_t)n + 1);
 	return 0;
 }

@@ -82,14 +82,10 @@ file == 2 && $1 == "check" {
 
 file == 2 && $1 == "idle" {
 	kv($0)
-	if (!(F["mark1"] in M) || !(F["ctl1"] in M))
+	if (!(F["mark1"] in M) || !(F["mark0"] in M))
 		next
-	i1 = M[F["mark1"]] - M[F["mark0"]]
-	ic = M[F["ctl1"]] - M[F["ctl0"]]
-	add("idle1", i1)
-	add("idlectl", ic)
-	# background instructions per second: what 1 s adds to a shorter sleep
-	add("bg", (i1 - ic) / (1 - settle_s))
+	add("bg", (M[F["mark1"]] - M[F["mark0"]]) / (F["usecs"] / 1e6))
+	add("bgk", (K[F["mark1"]] - K[F["mark0"]]) / (F["usecs"] / 1e6))
 	next
 }
 
@@ -189,9 +185,8 @@ END {
 			print line
 		}
 	}
-	printf "\nIdle (no module): %s insns in 1 s, %s in the %.1f s control;",
-		range("idle1", "%.0f"), range("idlectl", "%.0f"), settle_s
-	printf " background %s insns/s\n", range("bg", "%.0f")
+	printf "\nIdle, no module (1 s of one process's sleep): %s insns/s, of which kernel %s\n",
+		range("bg", "%.0f"), range("bgk", "%.0f")
 	printf "Control windows (same sleep, variant in place), insns:"
 	for (i = 1; i <= nt; i++)
 		for (v = 1; v <= 3; v++)
@@ -209,6 +204,7 @@ END {
 				printf " %s/T%s n/a", V[v], tl[i]
 			}
 		}
+	printf "\n"
 	if (check != "")
 		print check
 	printf "Boots: %s s with the plugin, %s s without\n", boot_plugin,

@@ -11,8 +11,8 @@
 # SETTLE, mark) and a loop window (mark, connloop, sleep SETTLE, mark):
 # the loop window less the control window is the loop's own work, the
 # reader's drain after the loop (its --latency is 0.1 s) included, the
-# marks' own process and the variant's background left out. Per round,
-# an idle window of 1 s beside the control's SETTLE gives the background
+# marks' own processes and the variant's background left out. Per round,
+# 1 s of nothing between two marks of one process gives the background
 # rate. Prints one "INSNS key=value ..." line per window.
 #
 # Arguments: REPS (default 5) CONNS (per thread, default 3000) THREADS
@@ -135,30 +135,26 @@ run() {
 }
 
 # count_check: the plugin's count against a loop of known length
-# (insnmark N LOOPS: 2 * LOOPS user instructions between marks N, N + 1).
+# (insnmark N loop LOOPS: 2 * LOOPS user instructions between marks N
+# and N + 1).
 count_check() {
 	local loops=10000000 a
 	markno=$((markno + 1))
 	a=$markno
 	markno=$((markno + 1))
-	$B/insnmark $a $loops || die "insnmark $a $loops"
+	$B/insnmark $a loop $loops || die "insnmark $a loop $loops"
 	out "check mark0=$a mark1=$markno loops=$loops"
 }
 
-# idle REP: 1 s and SETTLE s of nothing, no module.
+# idle REP: what the guest runs in 1 s of nothing, no module: marks
+# around one process's sleep (insnmark N sleep USECS).
 idle() {
-	local a b c d
-	mark
+	local a
+	markno=$((markno + 1))
 	a=$markno
-	usleep 1000000
-	mark
-	b=$markno
-	mark
-	c=$markno
-	usleep "$settle"
-	mark
-	d=$markno
-	out "idle rep=$1 mark0=$a mark1=$b secs=1 ctl0=$c ctl1=$d ctl_us=$settle"
+	markno=$((markno + 1))
+	$B/insnmark $a sleep 1000000 || die "insnmark $a sleep"
+	out "idle rep=$1 mark0=$a mark1=$markno usecs=1000000"
 }
 
 say "kernel $(uname -r), $(nproc) CPUs, $reps rounds, $conns connections per thread"
