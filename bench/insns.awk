@@ -48,17 +48,28 @@ function range(key, fmt) {
 
 FNR == 1 { file++ }
 
+# "mark N ncpu C total T0 T1 .. kernel K0 K1 .. [lib L0 L1 ..] host_ns H":
+# the sums over the vCPUs by mark number (LIB: a plugin without it: n/a).
 file == 1 && ($1 == "mark" || $1 == "exit") {
 	n = $4
-	tot = 0
-	kern = 0
-	for (i = 1; i <= n; i++) {
-		tot += $(5 + i)
-		kern += $(6 + n + i)
+	for (f = 5; f <= NF; f++) {
+		if ($f == "host_ns") {
+			H[$2] = $(f + 1)
+			continue
+		}
+		if ($f != "total" && $f != "kernel" && $f != "lib")
+			continue
+		sum = 0
+		for (i = 1; i <= n; i++)
+			sum += $(f + i)
+		if ($f == "total")
+			M[$2] = sum
+		else if ($f == "kernel")
+			K[$2] = sum
+		else
+			LIB[$2] = sum
+		f += n
 	}
-	M[$2] = tot
-	K[$2] = kern
-	H[$2] = $(8 + 2 * n)
 	next
 }
 
@@ -102,6 +113,12 @@ file == 2 && $1 == "run" {
 	kper = (K[F["mark1"]] - K[F["mark0"]] - (K[F["ctl1"]] - K[F["ctl0"]])) / F["conns"]
 	add("per" SUBSEP key, per)
 	add("kern" SUBSEP key, kper / per * 100)
+	if ((F["mark1"] in LIB) && (F["ctl1"] in LIB)) {
+		lper = (LIB[F["mark1"]] - LIB[F["mark0"]] - (LIB[F["ctl1"]] - LIB[F["ctl0"]])) / F["conns"]
+		add("lib" SUBSEP key, lper)
+		add("prog" SUBSEP key, per - kper - lper)
+		add("kabs" SUBSEP key, kper)
+	}
 	add("ctl" SUBSEP key, ctl)
 	add("us_plugin" SUBSEP key, F["secs"] / F["conns"] * 1e6)
 	P[F["rep"], key] = per
@@ -168,6 +185,20 @@ END {
 				add("rdr" SUBSEP t, P[r, "reader" SUBSEP t] - P[r, "module" SUBSEP t])
 		printf "  T=%s: %s insns/conn\n", t, range("rdr" SUBSEP t, "%.0f")
 	}
+	printf "\nWhere the instructions run, per connection (medians): kernel, shared libraries (libc...), the programs' own code:\n"
+	for (i = 1; i <= nt; i++)
+		for (v = 1; v <= 3; v++) {
+			key = V[v] SUBSEP tl[i]
+			if (!stats(L["lib" SUBSEP key])) {
+				printf "  T=%s %-7s n/a (marks without lib)\n", tl[i], V[v]
+				continue
+			}
+			lm = MED
+			stats(L["kabs" SUBSEP key])
+			km = MED
+			stats(L["prog" SUBSEP key])
+			printf "  T=%s %-7s kernel %.0f  lib %.0f  prog %.0f\n", tl[i], V[v], km, lm, MED
+		}
 	printf "\nAs hardware time at IPC %s, %s GHz (instructions / (IPC x clock)):\n", ipc, ghz
 	for (i = 1; i <= nt; i++) {
 		t = tl[i]

@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * insncount: a QEMU TCG plugin that counts the guest instructions each
- * vCPU executes, kernel and user apart, and writes the running totals to
+ * vCPU executes, kernel, shared libraries and programs apart, and writes
+ * the running totals to
  * a file whenever the guest asks for a mark (bench/insnmark):
  *
  *   cpuid with EAX = INSN_MARK_MAGIC, EBX = the mark's number
  *
  * Each mark appends one line, cumulative since boot:
  *
- *   mark N ncpu C total T0 T1 ... kernel K0 K1 ... host_ns H
+ *   mark N ncpu C total T0 T1 ... kernel K0 K1 ... lib L0 L1 ... host_ns H
  *
  * Counting is inline: every translated block adds its instruction count
  * to its vCPU's counter when it starts (a per-vCPU scoreboard, no call
- * out of generated code), into the kernel or the user counter by the
- * block's address (x86-64's upper half is the kernel's). Only cpuid
+ * out of generated code), into one of three by the block's address:
+ * x86-64's upper half is the kernel's; below it, from 0x7f0000000000 up,
+ * where Linux maps shared libraries (and the stack) under the default
+ * layout, "lib"; the rest, a PIE program's own text (0x55...), "prog",
+ * the total less the other two. Only cpuid
  * instructions get a callback, which reads RAX and RBX.
  *
  * A block is counted whole when it starts: an exception or interrupt
@@ -37,10 +41,12 @@
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 #define KERNEL_START 0xffff800000000000ULL
+#define MMAP_START 0x7f0000000000ULL
 #define MAX_VCPUS 64
 
 struct vcpu_count {
-	uint64_t user;
+	uint64_t prog;
+	uint64_t lib;
 	uint64_t kernel;
 };
 
@@ -50,7 +56,8 @@ struct vcpu_regs {
 };
 
 static struct qemu_plugin_scoreboard *counts;
-static qemu_plugin_u64 user_insns;
+static qemu_plugin_u64 prog_insns;
+static qemu_plugin_u64 lib_insns;
 static qemu_plugin_u64 kernel_insns;
 static struct vcpu_regs regs[MAX_VCPUS];
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -93,11 +100,15 @@ static void write_mark(const char *what, uint64_t n)
 	fprintf(out, "%s %" PRIu64 " ncpu %d total", what, n, nr_vcpus);
 	for (i = 0; i < nr_vcpus; i++)
 		fprintf(out, " %" PRIu64,
-			qemu_plugin_u64_get(user_insns, i) +
+			qemu_plugin_u64_get(prog_insns, i) +
+			qemu_plugin_u64_get(lib_insns, i) +
 			qemu_plugin_u64_get(kernel_insns, i));
 	fputs(" kernel", out);
 	for (i = 0; i < nr_vcpus; i++)
 		fprintf(out, " %" PRIu64, qemu_plugin_u64_get(kernel_insns, i));
+	fputs(" lib", out);
+	for (i = 0; i < nr_vcpus; i++)
+		fprintf(out, " %" PRIu64, qemu_plugin_u64_get(lib_insns, i));
 	fprintf(out, " host_ns %" PRIu64 "\n", host_ns());
 	fflush(out);
 	pthread_mutex_unlock(&out_lock);
@@ -120,12 +131,13 @@ static void cpuid_exec(unsigned int vcpu, void *udata)
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
 	size_t i, n = qemu_plugin_tb_n_insns(tb);
-	bool kernel = qemu_plugin_tb_vaddr(tb) >= KERNEL_START;
+	uint64_t pc = qemu_plugin_tb_vaddr(tb);
+	qemu_plugin_u64 counter = pc >= KERNEL_START ? kernel_insns :
+				  pc >= MMAP_START ? lib_insns : prog_insns;
 
 	(void)id;
 	qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(tb,
-		QEMU_PLUGIN_INLINE_ADD_U64,
-		kernel ? kernel_insns : user_insns, n);
+		QEMU_PLUGIN_INLINE_ADD_U64, counter, n);
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		uint8_t op[2];
@@ -206,8 +218,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
 		return -1;
 	}
 	counts = qemu_plugin_scoreboard_new(sizeof(struct vcpu_count));
-	user_insns = qemu_plugin_scoreboard_u64_in_struct(counts,
-		struct vcpu_count, user);
+	prog_insns = qemu_plugin_scoreboard_u64_in_struct(counts,
+		struct vcpu_count, prog);
+	lib_insns = qemu_plugin_scoreboard_u64_in_struct(counts,
+		struct vcpu_count, lib);
 	kernel_insns = qemu_plugin_scoreboard_u64_in_struct(counts,
 		struct vcpu_count, kernel);
 	qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
