@@ -47,6 +47,9 @@ trap 'rm -rf "$tmp"' EXIT
 vm_run() {
 	local out=$1 start rc=0
 	shift
+	if ! flock -n "$lock" true; then
+		echo "$prog: waiting for $lock (another VM runs)" >&2
+	fi
 	start=$(date +%s.%N)
 	# Plugins need TCG. The kernel arguments are scripts/bench.sh's.
 	TCPSTATE_ACCEL=tcg TCPSTATE_VM_QEMU_ARGS="$*" \
