@@ -20,7 +20,9 @@ under TCG (-accel tcg,thread=single), as QEMU 7.2 needed for guests that
 patch kernel code while other vCPUs run it (README, "The emulator").
 Environment: MEM, SMP (defaults for --mem, --smp), TCPSTATE_VM_TIMEOUT
 (default for --timeout), TCPSTATE_ACCEL=kvm|tcg (skip the KVM probe),
-TCPSTATE_VM_APPEND (extra kernel arguments, e.g. loglevel=7), KVER (kernel
+TCPSTATE_VM_APPEND (extra kernel arguments, e.g. loglevel=7),
+TCPSTATE_VM_QEMU_ARGS (extra QEMU arguments, split at spaces, e.g. a
+-plugin: scripts/bench-insns.sh), KVER (kernel
 version; default from scripts/kver.sh), TCPSTATE_KERNEL_IMAGE (the kernel to
 boot; default /boot/vmlinuz-\$KVER), TCPSTATE_MODULES_ROOT (where the guest's
 modules come from: ROOT/lib/modules/\$KVER, as kbuild's INSTALL_MOD_PATH
@@ -287,6 +289,9 @@ read_console() {
 	done
 }
 
+# Extra QEMU arguments (TCPSTATE_VM_QEMU_ARGS), one word each.
+read -r -a qemu_extra <<<"${TCPSTATE_VM_QEMU_ARGS:-}"
+
 # The serial console goes to a FIFO rather than a terminal: QEMU never
 # touches the host terminal's mode, stdin can be anything (CI's </dev/null),
 # and the reader sees EOF as soon as QEMU exits, even if QEMU fails early.
@@ -297,7 +302,7 @@ start=$SECONDS
 timeout -k 10 "$timeout" qemu-system-x86_64 -accel "$accel$tcg_thread" -cpu max \
 	-m "$mem" -smp "$smp" -display none -nodefaults -no-user-config \
 	-no-reboot -kernel "$kernel" -initrd "$tmp/initrd" -append "$append" \
-	-serial stdio -pidfile "$tmp/qemu.pid" \
+	-serial stdio -pidfile "$tmp/qemu.pid" ${qemu_extra[@]+"${qemu_extra[@]}"} \
 	</dev/null >"$tmp/console" 2>"$tmp/qemu.err" &
 tpid=$!
 qrc=0
