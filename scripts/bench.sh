@@ -5,8 +5,9 @@
 #
 # Environment: BENCH_REPS (default 5 runs per figure; medians are shown),
 # BENCH_LOOP_SECS (default 1.5, seconds per connection-loop run),
-# BENCH_PARTS (default all: memory,loop,micro,ring,drain,stall,seed; also
-# hooks, each hook's cost, when named: ~4 minutes more), BENCH_HOOKS_THREADS
+# BENCH_PARTS (default all: memory,loop,micro,ring,drain,stall,seed,hooks
+# (each hook's cost, ~4 minutes), insns (instructions per connection,
+# scripts/bench-insns.sh: two boots of its own, ~4 minutes)), BENCH_HOOKS_THREADS
 # (default 1,2: the loop's T for hooks), BENCH_HOOKS_UNHOOK (1: hooks also
 # times the loop with each hook left off, ~12 minutes more), and
 # vm-run.sh's own (TCPSTATE_VM_APPEND, ...).
@@ -18,7 +19,7 @@ top=$(pwd)
 
 reps=${BENCH_REPS:-5}
 secs=${BENCH_LOOP_SECS:-1.5}
-parts=${BENCH_PARTS:-memory,loop,micro,ring,drain,stall,seed}
+parts=${BENCH_PARTS:-memory,loop,micro,ring,drain,stall,seed,hooks,insns}
 BENCH_HOOKS_THREADS=${BENCH_HOOKS_THREADS:-1,2}
 log=$top/build/bench.log
 raw=$top/build/bench.raw
@@ -52,6 +53,7 @@ fi
 #   serialize the vCPUs, which real hardware (TSC clocksource) does not do.
 status=0
 TCPSTATE_VM_APPEND="${TCPSTATE_VM_APPEND:-} thash_entries=262144 tsc=reliable" \
+	flock /tmp/tcpstate-vm.lock \
 	scripts/vm-run.sh --timeout "${TCPSTATE_VM_TIMEOUT:-1500}" --mem "${MEM:-2048}" \
 	scripts/guest/bench.sh "$reps" "$secs" "$parts" "$BENCH_HOOKS_THREADS" \
 	"${BENCH_HOOKS_UNHOOK:-0}" >"$log" 2>&1 &
@@ -110,3 +112,11 @@ if [ "$status" -ne 0 ] || ! grep -qx done "$raw"; then
 	echo "bench: the VM run failed (status $status): see ${log#"$top"/}" >&2
 	exit 1
 fi
+# 7. Guest instructions per connection: two boots of their own, with and
+# without the insncount plugin (scripts/bench-insns.sh).
+case ,$parts, in
+*,insns,*)
+	echo >>"$txt"
+	echo "7. $(INSNS_REPS=$reps scripts/bench-insns.sh)" | tee -a "$txt"
+	;;
+esac

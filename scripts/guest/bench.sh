@@ -6,14 +6,14 @@
 # progress lines on stderr.
 #
 # Arguments: REPS (default 5) LOOP_SECS (default 1.5) PARTS (default all:
-# memory,loop,micro,ring,drain,stall,seed; hooks only when named)
+# memory,loop,micro,ring,drain,stall,seed,hooks)
 # HOOKS_THREADS (default 1,2: the loop's T for hooks) HOOKS_UNHOOK (1:
 # hooks also times the loop with each hook left off; default 0).
 set -u
 
 reps=${1:-5}
 loop_secs=${2:-1.5}
-parts=,${3:-memory,loop,micro,ring,drain,stall,seed},
+parts=,${3:-memory,loop,micro,ring,drain,stall,seed,hooks},
 hooks_threads=${4:-1,2}
 hooks_unhook=${5:-0}
 part() { case $parts in *,$1,*) return 0 ;; esac; return 1; }
