@@ -43,6 +43,7 @@ enum tcpstate_hook_alt {
 	TCPSTATE_ALT_NONE,
 	TCPSTATE_ALT_REQSK_UNLINK,
 	TCPSTATE_ALT_TW_HASHDANCE,
+	TCPSTATE_ALT_MPTCP_SYN,
 };
 
 struct tcpstate_hook {
@@ -127,12 +128,23 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 			   tcpstate_conn_request_entry, tcpstate_conn_request_ret,
 			   tcpstate_mib_args),
 	/*
-	 * What reaches it from neither of the two above: MPTCP listeners'
-	 * SYNs, through subflow_v{4,6}_conn_request().
+	 * MPTCP listeners' SYNs: subflow_v{4,6}_conn_request() (static, the
+	 * prototype of the two above, which their entry handler reads) call
+	 * tcp_conn_request() as those two do, after their own drop of a SYN
+	 * to a broadcast or multicast address. Where they cannot be hooked
+	 * (no MPTCP), tcp_conn_request() is, for every SYN: a second
+	 * kretprobe on plain TCP's, whose call is watched already.
 	 */
-	TCPSTATE_KRETPROBE("tcp_conn_request",
-			   tcpstate_tcp_conn_request_entry, tcpstate_conn_request_ret,
-			   tcpstate_mib_args),
+	TCPSTATE_KRETPROBE_ALT("subflow_v4_conn_request",
+			       tcpstate_conn_request_entry, tcpstate_conn_request_ret,
+			       tcpstate_mib_args, TCPSTATE_ALT_MPTCP_SYN),
+	TCPSTATE_KRETPROBE_ROW("subflow_v6_conn_request",
+			       tcpstate_conn_request_entry, tcpstate_conn_request_ret,
+			       tcpstate_mib_args, TCPSTATE_HOOK_WITH_PREVIOUS,
+			       TCPSTATE_ALT_NONE),
+	TCPSTATE_KRETPROBE_ALT("tcp_conn_request",
+			       tcpstate_tcp_conn_request_entry, tcpstate_conn_request_ret,
+			       tcpstate_mib_args, TCPSTATE_ALT_MPTCP_SYN),
 	TCPSTATE_KRETPROBE("tcp_v4_syn_recv_sock",
 			   tcpstate_syn_recv_sock_entry, tcpstate_syn_recv_sock_ret,
 			   tcpstate_mib_args),

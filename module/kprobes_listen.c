@@ -151,7 +151,10 @@ static int tcpstate_syn_call_begin(struct tcpstate_mib_args *a,
 	return 0;
 }
 
-/* int tcp_v{4,6}_conn_request(sk, skb): a SYN reached a TCP listener. */
+/*
+ * int tcp_v{4,6}_conn_request(sk, skb), and MPTCP's subflow_v{4,6}_
+ * conn_request(sk, skb): a SYN reached a TCP or MPTCP listener.
+ */
 int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
@@ -163,10 +166,10 @@ int tcpstate_conn_request_entry(struct kretprobe_instance *ri,
 /*
  * int tcp_conn_request(rsk_ops, af_ops, sk, skb): called by the two above,
  * whose call is watched already, and by MPTCP's subflow_v{4,6}_conn_request()
- * (an MPTCP listener's SYN), which counts nothing itself but for a SYN to a
- * broadcast, multicast or non-unicast address (tcp_listendrop()), as
- * tcp_v{4,6}_conn_request() does: hooking those two as well would need a
- * hook-table row that may be absent (no MPTCP), which the table lacks.
+ * (an MPTCP listener's SYN). Hooked only where those two cannot be (no
+ * MPTCP; the hook table's MPTCP_SYN rows): there an MPTCP listener's drop
+ * of a SYN to a broadcast or multicast address (tcp_listendrop() before
+ * tcp_conn_request()) is not seen.
  */
 int tcpstate_tcp_conn_request_entry(struct kretprobe_instance *ri,
 				    struct pt_regs *regs)

@@ -38,7 +38,7 @@ fi
 # the alternative too, the load must fail and say so. Bad names and a
 # required row skipped must fail the load clearly.
 tap_header
-tap_plan 4
+tap_plan 5
 # The kernel log since mark_log (never cleared: kernel-log-clean.sh reads
 # all of it at the end).
 mark_log() {
@@ -49,7 +49,8 @@ log_since() {
 }
 # first-row second-row suite
 for alt in "__inet_csk_reqsk_queue_drop reqsk_queue_unlink synq_test" \
-	   "inet_twsk_hashdance_schedule inet_twsk_hashdance timewait_test"; do
+	   "inet_twsk_hashdance_schedule inet_twsk_hashdance timewait_test" \
+	   "subflow_v4_conn_request tcp_conn_request mptcp_test"; do
 	set -- $alt
 	rmmod tcpstate 2>/dev/null
 	mark_log
