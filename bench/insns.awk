@@ -100,6 +100,18 @@ file == 2 && $1 == "idle" {
 	next
 }
 
+# The trap into a hook, per getppid() call, paired with none's of the
+# same round.
+file == 2 && $1 == "trap" {
+	kv($0)
+	if (!(F["mark1"] in M) || !(F["mark0"] in M) || F["calls"] <= 0)
+		next
+	TRAP[F["kind"], F["rep"]] = (M[F["mark1"]] - M[F["mark0"]]) / F["calls"]
+	if (F["kind"] != "none" && (("none", F["rep"]) in TRAP))
+		add("trap" SUBSEP F["kind"], TRAP[F["kind"], F["rep"]] - TRAP["none", F["rep"]])
+	next
+}
+
 file == 2 && $1 == "run" {
 	kv($0)
 	if (!(F["mark1"] in M) || !(F["ctl1"] in M) || F["conns"] <= 0) {
@@ -216,6 +228,10 @@ END {
 			print line
 		}
 	}
+	if ("trap" SUBSEP "kprobe" in L)
+		printf "\nThe trap into a hook (bench/hookcost_module on getppid(), handlers that do nothing),\ninstructions per call more than unhooked: kprobe %s, kretprobe %s, kretprobe whose entry gives\nthe instance back %s\n",
+			range("trap" SUBSEP "kprobe", "%.0f"), range("trap" SUBSEP "kretprobe", "%.0f"),
+			range("trap" SUBSEP "kretprobe_skip", "%.0f")
 	printf "\nIdle, no module (1 s of one process's sleep): %s insns/s, of which kernel %s\n",
 		range("bg", "%.0f"), range("bgk", "%.0f")
 	printf "Control windows (same sleep, variant in place), insns:"

@@ -31,7 +31,8 @@ log=$top/build/insns.log
 log0=$top/build/insns-noplugin.log
 txt=$top/build/insns.txt
 
-for f in bench/connloop bench/insnmark module/tcpstate.ko userspace/tcpstate-watch; do
+for f in bench/connloop bench/insnmark bench/getppidloop module/tcpstate.ko \
+	bench/hookcost_module/tcpstate_hookcost.ko userspace/tcpstate-watch; do
 	[ -f "$f" ] || {
 		echo "$prog: missing $f: run make first" >&2
 		exit 1

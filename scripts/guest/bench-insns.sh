@@ -25,6 +25,7 @@ threads=${3:-1,2}
 settle=${4:-500000}
 B=/tcpstate/bench
 KO=/tcpstate/module/tcpstate.ko
+HOOKCOST_KO=/tcpstate/bench/tcpstate_hookcost.ko
 # Every connect() takes over a timewait sock a connection of the warm-up
 # left on its tuple, as in scripts/guest/bench.sh's loop.
 loop_port=20000
@@ -157,6 +158,29 @@ idle() {
 	out "idle rep=$1 mark0=$a mark1=$markno usecs=1000000"
 }
 
+# trap_insns REP: the instructions of the trap into a hook, apart from its
+# handler: getppid() calls (bench/getppidloop) between two marks, with
+# the bench's trap-cost module hooking the call's entry as each KIND (as
+# scripts/guest/bench.sh's trap_run; none: not loaded). The runs' own
+# exec and exit cancel against none's.
+trap_calls=100000
+trap_insns() {
+	local kind m0
+	for kind in none kprobe kretprobe kretprobe_skip; do
+		if [ "$kind" != none ]; then
+			insmod $HOOKCOST_KO kind="$kind" || die "insmod $HOOKCOST_KO kind=$kind"
+		fi
+		mark
+		m0=$markno
+		taskset -c 0 $B/getppidloop -n $trap_calls >/dev/null || die "getppidloop"
+		mark
+		if [ "$kind" != none ]; then
+			rmmod tcpstate_hookcost || die "rmmod tcpstate_hookcost"
+		fi
+		out "trap kind=$kind rep=$1 mark0=$m0 mark1=$markno calls=$trap_calls"
+	done
+}
+
 say "kernel $(uname -r), $(nproc) CPUs, $reps rounds, $conns connections per thread"
 out "info kernel=$(uname -r) cpus=$(nproc) reps=$reps conns=$conns settle_us=$settle" \
 	"date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
@@ -171,6 +195,7 @@ $B/connloop -t 2 -p -n 9000 -P $loop_port >/dev/null || die "connloop warm-up"
 count_check
 for r in $(seq 1 "$reps"); do
 	idle "$r"
+	trap_insns "$r"
 	for thr in ${threads//,/ }; do
 		for v in none module reader; do
 			run "$v" "$thr" "$r"
