@@ -424,15 +424,21 @@ static int watch(struct tcpstate_reader *r, struct watch *w,
 		deadline = clock_mono_ns() + opts->duration_ms * NSEC_PER_MSEC;
 
 	while (!stop_requested) {
-		n = tcpstate_ring_drain(&r->ring, on_event, w);
 		/*
 		 * Closes held for an RST that did not come, and ladders
-		 * whose other end did not show, wait no longer than this.
+		 * whose other end did not show, wait no longer than this:
+		 * read before the drain, which sees every event reserved
+		 * before it. Read after, it would release a close whose RST
+		 * came in after the drain's start, on a drain that took
+		 * longer than the wait (a busy ring, an emulated CPU).
 		 */
+		const __u64 drain_start = clock_mono_ns();
+
+		n = tcpstate_ring_drain(&r->ring, on_event, w);
 		if (w->engine)
-			seq_tick(w->engine, clock_mono_ns());
+			seq_tick(w->engine, drain_start);
 		if (w->ladder)
-			ladder_tick(w->ladder, clock_mono_ns());
+			ladder_tick(w->ladder, drain_start);
 		/* One flush per batch keeps a busy ring from costing a write
 		 * per line, yet a pipe sees each batch without delay.
 		 */
