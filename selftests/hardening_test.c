@@ -975,7 +975,6 @@ TEST_F_TIMEOUT(hard, reader_stopped_books_balance, 120)
 struct mem_snap {
 	long long mem_free_kb, sunreclaim_kb;
 	long long kmalloc_bytes;	/* active objects of kmalloc-* caches */
-	long long tcp_sock_bytes;	/* ... of TCP's socket caches */
 	int ring_vmaps;			/* vmap areas of the ring's size */
 };
 
@@ -1009,57 +1008,20 @@ static long long kmalloc_slack_kb(void)
 	return v && *v ? atoll(v) : 256;
 }
 
-/*
- * The active objects' bytes of the caches /proc/slabinfo names as @names
- * (a list of names; one ending in '-' matches that prefix), or -1.
- */
-static long long slab_bytes(const char *const *names)
+static long long kmalloc_bytes(void)
 {
 	char line[512], name[64];
 	long long total = 0, active, num, size;
 	FILE *f = fopen("/proc/slabinfo", "r");
-	const char *const *n;
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f)) {
+	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%63s %lld %lld %lld", name, &active, &num,
-			   &size) != 4)
-			continue;
-		for (n = names; *n; n++) {
-			size_t len = strlen(*n);
-
-			if ((*n)[len - 1] == '-' ? !strncmp(name, *n, len) :
-						   !strcmp(name, *n)) {
-				total += active * size;
-				break;
-			}
-		}
-	}
+			   &size) == 4 && !strncmp(name, "kmalloc-", 8))
+			total += active * size;
 	fclose(f);
 	return total;
-}
-
-static long long kmalloc_bytes(void)
-{
-	static const char *const kmalloc[] = { "kmalloc-", NULL };
-
-	return slab_bytes(kmalloc);
-}
-
-/*
- * TCP's own sockets: the background traffic's timewait and request socks
- * live on after it stops (60 s), unreclaimable slab that tcpstate never
- * allocates and that SUnreclaim counts all the same.
- */
-static long long tcp_sock_bytes(void)
-{
-	static const char *const tcp[] = {
-		"TCP", "TCPv6", "tw_sock_TCP", "tw_sock_TCPv6",
-		"request_sock_TCP", "request_sock_TCPv6", NULL
-	};
-
-	return slab_bytes(tcp);
 }
 
 /* The ring of ring_size_kb=4096: 2 + 2 * 1024 pages, plus the guard page. */
@@ -1083,7 +1045,6 @@ static void mem_snap(struct mem_snap *m)
 	m->mem_free_kb = meminfo_kb("MemFree");
 	m->sunreclaim_kb = meminfo_kb("SUnreclaim");
 	m->kmalloc_bytes = kmalloc_bytes();
-	m->tcp_sock_bytes = tcp_sock_bytes();
 	m->ring_vmaps = ring_vmaps();
 }
 
@@ -1099,9 +1060,7 @@ static void mem_snap(struct mem_snap *m)
  *    likely), with the ring of 256 KiB or 2 MiB alike: noise, not the
  *    ring;
  *  - kmalloc: the kmalloc-* caches' active bytes may grow by at most
- *    256 KiB, SUnreclaim by at most 1 MiB once TCP's own socket caches
- *    are taken off (the traffic's timewait socks outlive it, 60 s: one CI
- *    run saw SUnreclaim grow 1.4 MiB with kmalloc-* +1 KiB). Per-CPU and partial slabs move
+ *    256 KiB, SUnreclaim by at most 1 MiB (per-CPU and partial slabs move
  *    by a few slabs between snapshots even at rest; a leak of one small
  *    object per cycle stays below this, the ring's page array and
  *    anything bigger than ~5 KiB per cycle does not).
@@ -1165,10 +1124,9 @@ TEST_F_TIMEOUT(hard, insmod_rmmod_cycles_no_leak, 600)
 	EXPECT_FALSE(module_loaded());
 
 	mem_snap(&after);
-	TH_LOG("MemFree %lld -> %lld kB, SUnreclaim %lld -> %lld kB, kmalloc-* %lld -> %lld B, TCP sockets %lld -> %lld B, ring vmaps %d -> %d",
+	TH_LOG("MemFree %lld -> %lld kB, SUnreclaim %lld -> %lld kB, kmalloc-* %lld -> %lld B, ring vmaps %d -> %d",
 	       before.mem_free_kb, after.mem_free_kb, before.sunreclaim_kb,
 	       after.sunreclaim_kb, before.kmalloc_bytes, after.kmalloc_bytes,
-	       before.tcp_sock_bytes, after.tcp_sock_bytes,
 	       before.ring_vmaps, after.ring_vmaps);
 	EXPECT_LE(0, before.ring_vmaps);
 	EXPECT_EQ(before.ring_vmaps, after.ring_vmaps);
@@ -1177,10 +1135,7 @@ TEST_F_TIMEOUT(hard, insmod_rmmod_cycles_no_leak, 600)
 	sh("cat /proc/meminfo | awk 'NR == FNR { b[$1] = $2; next } "
 	   "{ d = $2 - b[$1]; if (d > 1024 || d < -1024) print \"# meminfo \" $1 \" \" b[$1] \" -> \" $2 }' "
 	   "/tmp/hardening_meminfo.before - >&2");
-	/* Less what TCP's own sockets took: the traffic's, not tcpstate's. */
-	EXPECT_GE(1024, after.sunreclaim_kb - before.sunreclaim_kb -
-		  (before.tcp_sock_bytes >= 0 ?
-		   (after.tcp_sock_bytes - before.tcp_sock_bytes) / 1024 : 0));
+	EXPECT_GE(1024, after.sunreclaim_kb - before.sunreclaim_kb);
 	if (before.kmalloc_bytes >= 0)
 		EXPECT_GE(kmalloc_slack_kb() * 1024,
 			  after.kmalloc_bytes - before.kmalloc_bytes);
