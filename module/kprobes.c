@@ -107,6 +107,19 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 	TCPSTATE_KRETPROBE_ALT("reqsk_queue_unlink",
 			       tcpstate_reqsk_unlink_entry, tcpstate_reqsk_unlink_ret,
 			       tcpstate_req_args, TCPSTATE_ALT_REQSK_UNLINK),
+#ifdef TCPSTATE_HAVE_REQSK_MIGRATION
+	/*
+	 * The SYN-ACK timer: its request sock moved to another listener
+	 * (with the clone below), and, for reqsk_queue_unlink's hook, its
+	 * drops. Runs only when a SYN-ACK is due again, never per connection.
+	 */
+	TCPSTATE_KRETPROBE("reqsk_timer_handler",
+			   tcpstate_req_timer_entry, tcpstate_req_timer_ret,
+			   tcpstate_req_args),
+	TCPSTATE_KRETPROBE("inet_reqsk_clone",
+			   tcpstate_reqsk_clone_entry, tcpstate_reqsk_clone_ret,
+			   tcpstate_req_args),
+#else
 	/*
 	 * Tells reqsk_queue_unlink's hook the timer's drops, so only with it
 	 * (hooked just after it: a drop in between is not called an expiry).
@@ -115,9 +128,7 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 			       tcpstate_req_timer_entry, tcpstate_req_timer_ret,
 			       tcpstate_req_args, TCPSTATE_HOOK_WITH_PREVIOUS,
 			       TCPSTATE_ALT_NONE),
-	TCPSTATE_KRETPROBE("inet_ehash_insert",
-			   tcpstate_ehash_insert_entry, tcpstate_ehash_insert_ret,
-			   tcpstate_req_args),
+#endif
 	TCPSTATE_KRETPROBE("inet_csk_reqsk_queue_add",
 			   tcpstate_acceptq_add_entry, tcpstate_acceptq_add_ret,
 			   tcpstate_req_args),
@@ -226,8 +237,6 @@ TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add,
 TCPSTATE_ASSERT_PROTO(inet_csk_complete_hashdance,
 		      struct sock * (*)(struct sock *, struct sock *,
 					struct request_sock *, bool));
-TCPSTATE_ASSERT_PROTO(inet_ehash_insert,
-		      bool (*)(struct sock *, struct sock *, bool *));
 TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_add,
 		      struct sock * (*)(struct sock *, struct request_sock *, struct sock *));
 TCPSTATE_ASSERT_PROTO(tcp_v4_conn_request,

@@ -60,6 +60,13 @@ struct tcpstate_mib_args {
 	 */
 	const struct sk_buff *skb;
 	const struct request_sock *req;
+	/*
+	 * tcp_v{4,6}_syn_recv_sock(): the request sock the child is to
+	 * replace in the established hash (NULL: none, a SYN cookie's or
+	 * Fast Open's child), and where the call says whether it did.
+	 */
+	struct request_sock *req_unhash;
+	const bool *own_req;
 };
 
 /* kprobes_synq.c */
@@ -80,10 +87,13 @@ int tcpstate_reqsk_drop_ret(struct kretprobe_instance *ri,
 			    struct pt_regs *regs);
 int tcpstate_reqsk_unlink_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs);
-int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
-				struct pt_regs *regs);
-int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
-			      struct pt_regs *regs);
+void tcpstate_req_replaced(struct request_sock *req, struct sock *child);
+#ifdef TCPSTATE_HAVE_REQSK_MIGRATION
+int tcpstate_reqsk_clone_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs);
+int tcpstate_reqsk_clone_ret(struct kretprobe_instance *ri,
+			     struct pt_regs *regs);
+#endif
 int tcpstate_acceptq_add_entry(struct kretprobe_instance *ri,
 			       struct pt_regs *regs);
 int tcpstate_acceptq_add_ret(struct kretprobe_instance *ri,

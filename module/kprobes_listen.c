@@ -190,8 +190,14 @@ int tcpstate_conn_request_ret(struct kretprobe_instance *ri,
 }
 
 /*
- * struct sock *tcp_v{4,6}_syn_recv_sock(sk, skb, req, ...): the third ACK
- * (or a valid SYN cookie) asks for a child socket.
+ * struct sock *tcp_v{4,6}_syn_recv_sock(sk, skb, req, dst, req_unhash,
+ * own_req, ...): the third ACK (or a valid SYN cookie, or a Fast Open SYN)
+ * asks for a child socket. With @req_unhash (tcp_check_req()'s @req) the
+ * child takes its place in the established hash, inet_ehash_nolisten()
+ * telling in *@own_req whether it did: false when another CPU unlinked
+ * @req first. An IPv4 SYN's child of a dual-stack listener is made by
+ * tcp_v4_syn_recv_sock() inside tcp_v6_syn_recv_sock(), whose call is
+ * the one watched; both share @own_req.
  */
 int tcpstate_syn_recv_sock_entry(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
@@ -202,6 +208,8 @@ int tcpstate_syn_recv_sock_entry(struct kretprobe_instance *ri,
 	if (!tcpstate_listen_call_begin(a, (struct sock *)tcpstate_arg(regs, 0)))
 		return 1;
 	a->req = req;
+	a->req_unhash = (struct request_sock *)tcpstate_arg(regs, 4);
+	a->own_req = (const bool *)tcpstate_arg(regs, 5);
 	return 0;
 }
 
@@ -209,7 +217,11 @@ int tcpstate_syn_recv_sock_ret(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
 	struct tcpstate_mib_args *a = (void *)ri->data;
+	struct sock *child = (struct sock *)regs_return_value(regs);
 
+	/* The caller (tcp_check_req()) holds both, and the child locked. */
+	if (child && a->req_unhash && READ_ONCE(*a->own_req))
+		tcpstate_req_replaced(a->req_unhash, child);
 	tcpstate_listen_call_report(a, TCPSTATE_EV_ACK_DROP);
 	return 0;
 }

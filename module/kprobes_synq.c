@@ -152,7 +152,7 @@ static DEFINE_PER_CPU(bool, tcpstate_in_complete);
 /*
  * A request sock that its child replaced in the established hash: the
  * one place every completed handshake's request sock leaves it, so the
- * gauge moves there (tcpstate_ehash_insert_ret()), once, for plain TCP and
+ * gauge moves there (tcpstate_req_replaced()), once, for plain TCP and
  * MPTCP alike. Whether the child is kept is decided after, in the same
  * softirq on this CPU, by tcp_check_req(), in one of two ways, where its
  * SYN_RECV_END is sent (tcpstate_replaced_req_end()):
@@ -171,6 +171,24 @@ struct tcpstate_replaced_req {
 };
 
 static DEFINE_PER_CPU(struct tcpstate_replaced_req, tcpstate_replaced);
+
+/*
+ * @child replaced @req in the established hash (tcp_v{4,6}_syn_recv_sock()
+ * through inet_ehash_nolisten(), from tcp_check_req(), which holds both):
+ * the gauge moves here, once; what becomes of the child is told after.
+ */
+void tcpstate_req_replaced(struct request_sock *req, struct sock *child)
+{
+	struct tcpstate_replaced_req *r = this_cpu_ptr(&tcpstate_replaced);
+
+	if (!tcpstate_is_tcp(req->rsk_listener))
+		return;
+	tcpstate_gauge_move(sock_net(req->rsk_listener), TCPSTATE_C_SYN_RECV,
+			    req, -1);
+	r->req = req;
+	r->listener = req->rsk_listener;
+	r->child = child;
+}
 
 /* @req's SYN_RECV_END, if its child replaced it on this CPU just before. */
 static void tcpstate_replaced_req_end(const struct request_sock *req,
@@ -270,25 +288,150 @@ int tcpstate_reqsk_drop_entry(struct kretprobe_instance *ri,
 /*
  * The request sock whose timer is running on this CPU: where
  * __inet_csk_reqsk_queue_drop() does not exist (5.10), the unlink hook
- * below learns from it that the timer dropped the request sock.
+ * below learns from it that the timer dropped the request sock; where
+ * request socks migrate, the clone hook that the timer is moving it.
  */
 static DEFINE_PER_CPU(struct request_sock *, tcpstate_req_expiring);
+
+#ifdef TCPSTATE_HAVE_REQSK_MIGRATION
+/*
+ * A request sock whose listener closed, moved by its SYN-ACK timer to
+ * another listener of the SO_REUSEPORT group (net.ipv4.tcp_migrate_req):
+ * inet_reqsk_clone() makes the copy, and the timer's inet_ehash_insert()
+ * puts it in the old one's place, the move the kernel counts as
+ * TcpExt.TCPMigrateReqSuccess; or the timer drops both. Nothing hooks
+ * inet_ehash_insert(), called for every socket hashed: the timer's
+ * return tells from that count, on this CPU, whether the move was made.
+ * By then the old request sock and listener may be gone, so the two
+ * events are built at the clone, the queue lengths as the move leaves
+ * them. The SYN_RECV gauge does not move: one request sock takes
+ * another's place in the same bucket (seed.c's walk sees one of them).
+ */
+struct tcpstate_migration {
+	const struct request_sock *oreq;	/* NULL: none being moved */
+	const struct net *net;
+	unsigned long successes;	/* this CPU's TCPMigrateReqSuccess */
+	bool has_events;		/* no reader: counters only */
+	struct tcpstate_event end, start;
+};
+
+static DEFINE_PER_CPU(struct tcpstate_migration, tcpstate_migrating);
+
+static unsigned long tcpstate_migrate_successes(const struct net *net)
+{
+	return this_cpu_read(net->mib.net_statistics->mibs[LINUX_MIB_TCPMIGRATEREQSUCCESS]);
+}
+
+/*
+ * static struct request_sock *inet_reqsk_clone(req, sk): also called by
+ * inet_csk_complete_hashdance() and inet_csk_listen_stop(), whose copies
+ * never enter the established hash (nothing to report); only the
+ * timer's is followed.
+ */
+int tcpstate_reqsk_clone_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct tcpstate_req_args *a = (void *)ri->data;
+
+	a->req = (struct request_sock *)tcpstate_arg(regs, 0);
+	a->listener = (struct sock *)tcpstate_arg(regs, 1);
+	return this_cpu_read(tcpstate_req_expiring) != a->req ||
+	       !tcpstate_is_tcp(a->listener);
+}
+
+int tcpstate_reqsk_clone_ret(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	struct tcpstate_migration *m = this_cpu_ptr(&tcpstate_migrating);
+	struct tcpstate_req_args *a = (void *)ri->data;
+	struct request_sock *nreq = (struct request_sock *)regs_return_value(regs);
+	/* The timer holds @a->req, which holds the old listener. */
+	const struct sock *old = a->req->rsk_listener;
+	struct tcpstate_event *ev;
+
+	if (!nreq)
+		return 0;
+	m->oreq = a->req;
+	m->net = sock_net(old);
+	m->successes = tcpstate_migrate_successes(m->net);
+	m->has_events = false;
+	ev = tcpstate_req_event(&m->end, TCPSTATE_EV_SYN_RECV_END, a->req, old);
+	if (!ev)
+		return 0;
+	ev->reason = TCPSTATE_SRE_MIGRATED;
+	ev->peer_id = tcpstate_sock_id(nreq);
+	ev->qlen = tcpstate_synq_len_less_one(old);
+	ev->qmax = READ_ONCE(old->sk_max_ack_backlog);
+	/* The copy: the old one's tuple and ISNs, the new listener's queue. */
+	ev = tcpstate_req_event(&m->start, TCPSTATE_EV_SYN_RECV, a->req,
+				a->listener);
+	if (!ev)
+		return 0;
+	ev->sock_id = tcpstate_sock_id(nreq);
+	ev->count = 0;
+	ev->qlen = tcpstate_synq_len(a->listener) + 1;
+	ev->qmax = READ_ONCE(a->listener->sk_max_ack_backlog);
+	ev->iss = tcp_rsk(a->req)->snt_isn;
+	ev->irs = tcp_rsk(a->req)->rcv_isn;
+	ev->valid |= TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS;
+	m->has_events = true;
+	return 0;
+}
+
+/* At the timer's entry: nothing being moved yet. */
+static void tcpstate_migration_begin(void)
+{
+	this_cpu_write(tcpstate_migrating.oreq, NULL);
+}
+
+/* At the timer's return: the move, if it was made. */
+static void tcpstate_migration_end(const struct request_sock *oreq)
+{
+	struct tcpstate_migration *m = this_cpu_ptr(&tcpstate_migrating);
+
+	if (m->oreq != oreq)
+		return;
+	m->oreq = NULL;
+	if (tcpstate_migrate_successes(m->net) == m->successes)
+		return;
+	tcpstate_count(m->net, TCPSTATE_C_SYN_QUEUE_MIGRATED, 1);
+	tcpstate_count(m->net, TCPSTATE_C_SYN_QUEUE_ADDED, 1);
+	if (!m->has_events)
+		return;
+	tcpstate_event_send(m->net, &m->end);
+	tcpstate_event_send(m->net, &m->start);
+}
+#else
+static void tcpstate_migration_begin(void)
+{
+}
+
+static void tcpstate_migration_end(const struct request_sock *oreq)
+{
+}
+#endif
 
 /* static void reqsk_timer_handler(struct timer_list *t) */
 int tcpstate_req_timer_entry(struct kretprobe_instance *ri,
 			     struct pt_regs *regs)
 {
+	struct tcpstate_req_args *a = (void *)ri->data;
 	struct timer_list *t = (struct timer_list *)tcpstate_arg(regs, 0);
 
-	this_cpu_write(tcpstate_req_expiring,
-		       container_of(t, struct request_sock, rsk_timer));
+	a->req = container_of(t, struct request_sock, rsk_timer);
+	this_cpu_write(tcpstate_req_expiring, a->req);
+	tcpstate_migration_begin();
 	return 0;
 }
 
 int tcpstate_req_timer_ret(struct kretprobe_instance *ri,
 			   struct pt_regs *regs)
 {
+	struct tcpstate_req_args *a = (void *)ri->data;
+
 	this_cpu_write(tcpstate_req_expiring, NULL);
+	/* @a->req may be freed: only its address is compared. */
+	tcpstate_migration_end(a->req);
 	return 0;
 }
 
@@ -369,58 +512,6 @@ int tcpstate_reqsk_unlink_ret(struct kretprobe_instance *ri,
 		tcpstate_reqsk_unlinked(a, tcpstate_synq_len_less_one(a->listener));
 	else
 		tcpstate_reqsk_not_unlinked(a);
-	return 0;
-}
-
-/*
- * bool inet_ehash_insert(sk, osk, found_dup_sk) with @osk a request sock:
- * @sk replaces it. @sk is its child (*_syn_recv_sock() through
- * inet_ehash_nolisten(), from tcp_check_req()), or another request sock
- * when reqsk_timer_handler() migrates @osk to another SO_REUSEPORT
- * listener. Anything else returns at once.
- */
-int tcpstate_ehash_insert_entry(struct kretprobe_instance *ri,
-				struct pt_regs *regs)
-{
-	struct tcpstate_req_args *a = (void *)ri->data;
-	struct sock *nsk = (struct sock *)tcpstate_arg(regs, 0);
-	struct sock *osk = (struct sock *)tcpstate_arg(regs, 1);
-
-	if (!osk || osk->sk_state != TCP_NEW_SYN_RECV)
-		return 1;
-	a->req = inet_reqsk(osk);
-	a->listener = a->req->rsk_listener;
-	a->other = nsk;
-	a->flag = nsk->sk_state == TCP_NEW_SYN_RECV;
-	return !tcpstate_is_tcp(a->listener);
-}
-
-int tcpstate_ehash_insert_ret(struct kretprobe_instance *ri,
-			      struct pt_regs *regs)
-{
-	struct tcpstate_req_args *a = (void *)ri->data;
-	struct tcpstate_replaced_req *r;
-	struct request_sock *nreq;
-
-	if (!(regs_return_value(regs) & 0xff))
-		return 0;
-	if (!a->flag) {
-		/* The child took @req's place: the gauge moves here, once. */
-		tcpstate_gauge_move(sock_net(a->listener), TCPSTATE_C_SYN_RECV,
-				    a->req, -1);
-		r = this_cpu_ptr(&tcpstate_replaced);
-		r->req = a->req;
-		r->listener = a->listener;
-		r->child = a->other;
-		return 0;
-	}
-	/* reqsk_timer_handler() calls reqsk_queue_removed() after this. */
-	nreq = inet_reqsk(a->other);
-	tcpstate_report_syn_recv_end(a->req, a->listener, TCPSTATE_SRE_MIGRATED,
-				     tcpstate_sock_id(nreq),
-				     tcpstate_synq_len_less_one(a->listener));
-	/* The new request sock replaces the old one. */
-	tcpstate_report_syn_recv(nreq, nreq->rsk_listener);
 	return 0;
 }
 

@@ -435,6 +435,203 @@ TEST_F_TIMEOUT(half_open, expire, 60)
 }
 
 /*
+ * A listener of an SO_REUSEPORT group on @port, for @family's traffic to
+ * @addr (dual-stack when @mapped): fd or -errno.
+ */
+static int reuseport_listen(int family, bool mapped, const struct ts_addr *addr,
+			    unsigned short port)
+{
+	struct sockaddr_in6 any = {
+		.sin6_family = AF_INET6, .sin6_port = htons(port),
+		.sin6_addr = IN6ADDR_ANY_INIT,
+	};
+	int fd, one = 1, v6only = !mapped;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	fd = socket(mapped ? AF_INET6 : family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (mapped) {
+		memcpy(&ss, &any, sizeof(any));
+		len = sizeof(any);
+	} else {
+		len = ts_sockaddr(addr, port, &ss);
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    ((mapped || family == AF_INET6) &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+			sizeof(v6only))) ||
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* The ids of the first @n listeners on @port, in the order they listened. */
+static int listener_ids(const struct ev_log *log, unsigned short port,
+			__u64 *ids, int n)
+{
+	int i, found = 0;
+
+	for (i = 0; i < log->n && found < n; i++)
+		if (log->ev[i].type == TCPSTATE_EV_STATE &&
+		    log->ev[i].oldstate == TCP_CLOSE &&
+		    log->ev[i].newstate == TCP_LISTEN &&
+		    log->ev[i].sport == port)
+			ids[found++] = log->ev[i].sock_id;
+	return found;
+}
+
+/*
+ * N half-open connections to two listeners of an SO_REUSEPORT group, then
+ * the first closes: with net.ipv4.tcp_migrate_req, each of its request
+ * socks is moved by its next SYN-ACK timer to the second listener, a copy
+ * taking its place in the established hash, and expires there. Ground
+ * truth: TcpExt TCPMigrateReqSuccess and TCPMigrateReqFailure, the st 03
+ * rows, TCPSynRetrans.
+ */
+TEST_F_TIMEOUT(half_open, migrate, 60)
+{
+	struct ctx *x = &self->x;
+	const int n = 24, k = variant->synack_retries;
+	const int lfam = variant->mapped ? AF_INET6 : variant->family;
+	long long ok0, failed0, moved, failed;
+	__u64 listener[2];
+	int i, lfd0, rows;
+	char text[16];
+
+	if (sysctl_get("net.ipv4.tcp_migrate_req") < 0)
+		SKIP(return, "no net.ipv4.tcp_migrate_req: this kernel does not migrate request socks");
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_migrate_req", "1"));
+	snprintf(text, sizeof(text), "%d", k);
+	ASSERT_EQ(0, sysctl_set("net.ipv4.tcp_synack_retries", text));
+	lfd0 = reuseport_listen(variant->family, variant->mapped, &x->sink,
+				LISTEN_PORT);
+	ASSERT_LE(0, lfd0);
+	x->lfd = reuseport_listen(variant->family, variant->mapped, &x->sink,
+				  LISTEN_PORT);
+	ASSERT_LE(0, x->lfd);
+	snapshot_take(_metadata, &x->before, x->w.module);
+	ok0 = mib_get("TcpExt", "TCPMigrateReqSuccess");
+	failed0 = mib_get("TcpExt", "TCPMigrateReqFailure");
+	ASSERT_LE(0, ok0);
+	ASSERT_LE(0, failed0);
+
+	for (i = 1; i <= n; i++) {
+		struct ts_addr src;
+
+		spoof_addr(variant->family, i, &src);
+		ASSERT_EQ(0, raw_syn_send(&src, SPOOF_SPORT + i, &x->sink,
+					  LISTEN_PORT, 0x01000000U * i));
+	}
+	/* The first retransmit is 1 s away: none has moved yet. */
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(lfam, 3,
+					     LISTEN_PORT) == n, 5000));
+	ASSERT_EQ(n, proc_tcp_rows(lfam, 3, LISTEN_PORT));
+	ASSERT_EQ(ok0, mib_get("TcpExt", "TCPMigrateReqSuccess"));
+	close(lfd0);
+
+	/* Every request sock expires, moved or not, after 2^(k+1) - 1 s. */
+	EXPECT_TRUE(POLL_UNTIL(proc_tcp_rows(lfam, 3,
+					     LISTEN_PORT) == 0, 20000));
+	rows = proc_tcp_rows(lfam, 3, LISTEN_PORT);
+	ASSERT_EQ(0, rows);
+	snapshot_take(_metadata, &x->after, false);
+	moved = mib_get("TcpExt", "TCPMigrateReqSuccess") - ok0;
+	failed = mib_get("TcpExt", "TCPMigrateReqFailure") - failed0;
+	TH_LOG("TCPMigrateReqSuccess +%lld, TCPMigrateReqFailure +%lld, TCPSynRetrans +%lld",
+	       moved, failed, MDELTA(x, M_SYNRETRANS));
+	/*
+	 * The scenario: the reuseport hash gave the first listener some of
+	 * the N (none: 2^-24), each moved at its first retransmit.
+	 */
+	ASSERT_LT(0, moved);
+	ASSERT_GT(n, moved);
+	ASSERT_EQ(0, failed);
+	ASSERT_EQ(n * k, MDELTA(x, M_SYNRETRANS));
+	SKIP_IF_TRAFFIC_ONLY();
+
+	EXPECT_TRUE(POLL_UNTIL(counter_get(TCPSTATE_C_SYN_RECV) == 0, 2000))
+		TH_LOG("syn_recv gauge %llu after every request expired",
+		       counter_get(TCPSTATE_C_SYN_RECV));
+	snapshot_take(_metadata, &x->after, true);
+	EXPECT_EQ(0, x->after.c.v[TCPSTATE_C_SYN_RECV]);
+	EXPECT_EQ(moved, CDELTA(x, TCPSTATE_C_SYN_QUEUE_MIGRATED));
+	EXPECT_EQ(n + moved, CDELTA(x, TCPSTATE_C_SYN_QUEUE_ADDED));
+	EXPECT_EQ(n, CDELTA(x, TCPSTATE_C_SYN_QUEUE_EXPIRED));
+	EXPECT_EQ(0, CDELTA(x, TCPSTATE_C_SYN_QUEUE_DROPPED));
+	EXPECT_EQ(MDELTA(x, M_SYNRETRANS),
+		  CDELTA(x, TCPSTATE_C_SYNACK_RETRANS));
+	EXPECT_MIRRORS_AGREE(&x->before, &x->after);
+
+	/*
+	 * The ring: each move is the old request sock's end, naming its
+	 * copy, and the copy's SYN_RECV on the second listener, with the
+	 * same tuple; the copy expires there.
+	 */
+	if (!x->w.ring)
+		return;
+	EXPECT_TRUE(ev_log_wait_for(&x->w.reader, &x->log,
+				    TCPSTATE_EV_SYN_RECV_END, -1, n + moved,
+				    5000));
+	EXPECT_EQ(0, x->log.dropped);
+	ASSERT_EQ(2, listener_ids(&x->log, LISTEN_PORT, listener, 2));
+	EXPECT_EQ(n + moved, ev_count(&x->log, TCPSTATE_EV_SYN_RECV, -1));
+	EXPECT_EQ(moved, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END,
+				  TCPSTATE_SRE_MIGRATED));
+	EXPECT_EQ(n, ev_count(&x->log, TCPSTATE_EV_SYN_RECV_END,
+			      TCPSTATE_SRE_EXPIRED));
+	for (i = 0; i < x->log.n; i++) {
+		const struct tcpstate_event *end = &x->log.ev[i], *orig = NULL;
+		bool started = false, expired = false;
+		char buf[256];
+		int j;
+
+		if (end->type != TCPSTATE_EV_SYN_RECV_END ||
+		    end->reason != TCPSTATE_SRE_MIGRATED)
+			continue;
+		for (j = 0; j < i; j++)
+			if (x->log.ev[j].type == TCPSTATE_EV_SYN_RECV &&
+			    x->log.ev[j].sock_id == end->sock_id)
+				orig = &x->log.ev[j];
+		EXPECT_TRUE(orig && orig->peer_id == listener[0])
+			TH_LOG("%s: not queued on the first listener",
+			       ev_str(end, buf, sizeof(buf)));
+		if (!orig)
+			continue;
+		for (j = i + 1; j < x->log.n; j++) {
+			const struct tcpstate_event *e = &x->log.ev[j];
+
+			if (e->sock_id != end->peer_id)
+				continue;
+			if (e->type == TCPSTATE_EV_SYN_RECV) {
+				started = true;
+				EXPECT_EQ(listener[1], e->peer_id);
+				EXPECT_EQ(end->dport, e->dport);
+				EXPECT_EQ(0, memcmp(end->daddr, e->daddr,
+						    sizeof(e->daddr)));
+				EXPECT_EQ(orig->iss, e->iss);
+				EXPECT_EQ(orig->irs, e->irs);
+			} else if (e->type == TCPSTATE_EV_SYN_RECV_END) {
+				EXPECT_TRUE(started);
+				EXPECT_EQ(TCPSTATE_SRE_EXPIRED, e->reason);
+				EXPECT_EQ(listener[1], e->peer_id);
+				expired = true;
+			}
+		}
+		EXPECT_TRUE(started && expired)
+			TH_LOG("%s: copy started %d, expired %d",
+			       ev_str(end, buf, sizeof(buf)), started, expired);
+	}
+	if (_metadata->passed == 0)
+		ev_log_dump(_metadata, &x->log);
+}
+
+/*
  * N half-open connections whose retransmitted SYN-ACKs cannot be sent:
  * once queued, the route to their sources becomes a blackhole, so each
  * retransmit's route lookup fails in tcp_v{4,6}_send_synack().
