@@ -95,9 +95,15 @@ struct tcpstate_hook {
 	TCPSTATE_KRETPROBE_ALT(sym, entry, ret, args, TCPSTATE_ALT_NONE)
 
 static struct tcpstate_hook tcpstate_hooks[] = {
-	TCPSTATE_KRETPROBE("inet_csk_reqsk_queue_hash_add",
-			   tcpstate_hash_add_entry, tcpstate_hash_add_ret,
-			   tcpstate_req_args),
+	/*
+	 * A request sock queued: its first SYN-ACK's send. With attach=
+	 * kprobe, the rows that stand in for tcp:tcp_retransmit_synack
+	 * (below) hook these two already, and see it in their entry.
+	 */
+	TCPSTATE_KPROBE("tcp_v4_send_synack", tcpstate_send_synack,
+			TCPSTATE_HOOK_TRACEPOINT_MODE),
+	TCPSTATE_KPROBE("tcp_v6_send_synack", tcpstate_send_synack,
+			TCPSTATE_HOOK_TRACEPOINT_MODE),
 	TCPSTATE_KRETPROBE("inet_csk_complete_hashdance",
 			   tcpstate_complete_entry, tcpstate_complete_ret,
 			   tcpstate_req_args),
@@ -224,16 +230,6 @@ static struct tcpstate_hook tcpstate_hooks[] = {
 	static_assert(__same_type(&(fn), type),				\
 		      #fn "() is not the prototype tcpstate reads")
 
-#if defined(TCPSTATE_HAVE_HASH_ADD_BOOL) && defined(TCPSTATE_HAVE_HASH_ADD_TIMEOUT)
-TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add,
-		      bool (*)(struct sock *, struct request_sock *, unsigned long));
-#elif defined(TCPSTATE_HAVE_HASH_ADD_BOOL)
-TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add,
-		      bool (*)(struct sock *, struct request_sock *));
-#else
-TCPSTATE_ASSERT_PROTO(inet_csk_reqsk_queue_hash_add,
-		      void (*)(struct sock *, struct request_sock *, unsigned long));
-#endif
 TCPSTATE_ASSERT_PROTO(inet_csk_complete_hashdance,
 		      struct sock * (*)(struct sock *, struct sock *,
 					struct request_sock *, bool));

@@ -70,9 +70,8 @@ struct tcpstate_mib_args {
 };
 
 /* kprobes_synq.c */
-int tcpstate_hash_add_entry(struct kretprobe_instance *ri,
-			    struct pt_regs *regs);
-int tcpstate_hash_add_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
+void tcpstate_synack_sending(struct pt_regs *regs);
+int tcpstate_send_synack(struct kprobe *p, struct pt_regs *regs);
 int tcpstate_complete_entry(struct kretprobe_instance *ri,
 			    struct pt_regs *regs);
 int tcpstate_complete_ret(struct kretprobe_instance *ri, struct pt_regs *regs);

@@ -105,37 +105,30 @@ static u32 tcpstate_synq_len_less_one(const struct sock *listener)
 }
 
 /*
- * inet_csk_reqsk_queue_hash_add(sk, req, ...): bool since the fix for
- * duplicate request socks on identical SYNs (6.1.y by backport), void
- * before, when the insert could not fail. Kbuild tells which.
+ * int tcp_v{4,6}_send_synack(sk, dst, fl, req, foc, synack_type, syn_skb),
+ * at entry. tcp_conn_request() makes this call, with its cookie @foc and
+ * TCP_SYNACK_NORMAL, only once inet_csk_reqsk_queue_hash_add() put @req
+ * in the established hash and the listener's SYN queue; the SYN cookie
+ * and Fast Open first SYN-ACKs go with their own types, retransmits
+ * (tcp_rtx_synack()) with no @foc. So the first SYN-ACK's send is where
+ * a request sock is seen queued, the caller holding it, in the insert's
+ * softirq, with no kretprobe on the insert (MPTCP's subflow_v{4,6}_
+ * send_synack() call these two).
  */
-static bool tcpstate_hash_add_succeeded(struct pt_regs *regs)
+void tcpstate_synack_sending(struct pt_regs *regs)
 {
-#ifdef TCPSTATE_HAVE_HASH_ADD_BOOL
-	return regs_return_value(regs) & 0xff;
-#else
-	return true;
-#endif
+	struct sock *listener = (struct sock *)tcpstate_arg(regs, 0);
+
+	if (tcpstate_arg(regs, 4) &&
+	    (enum tcp_synack_type)tcpstate_arg(regs, 5) == TCP_SYNACK_NORMAL &&
+	    tcpstate_is_tcp(listener))
+		tcpstate_report_syn_recv((struct request_sock *)tcpstate_arg(regs, 3),
+					 listener);
 }
 
-int tcpstate_hash_add_entry(struct kretprobe_instance *ri,
-			    struct pt_regs *regs)
+int tcpstate_send_synack(struct kprobe *p, struct pt_regs *regs)
 {
-	struct tcpstate_req_args *a = (void *)ri->data;
-
-	a->listener = (struct sock *)tcpstate_arg(regs, 0);
-	a->req = (struct request_sock *)tcpstate_arg(regs, 1);
-	return !tcpstate_is_tcp(a->listener);
-}
-
-int tcpstate_hash_add_ret(struct kretprobe_instance *ri,
-			  struct pt_regs *regs)
-{
-	struct tcpstate_req_args *a = (void *)ri->data;
-
-	/* The caller holds @req; its timer is pinned to this CPU. */
-	if (tcpstate_hash_add_succeeded(regs))
-		tcpstate_report_syn_recv(a->req, a->listener);
+	tcpstate_synack_sending(regs);
 	return 0;
 }
 

@@ -162,12 +162,16 @@ int tcpstate_rtx_synack_ret(struct kretprobe_instance *ri,
 	return 0;
 }
 
-/* Only the send tcp_rtx_synack() makes: not the first SYN-ACK. */
+/*
+ * Only the send tcp_rtx_synack() makes is followed to its return; the
+ * first SYN-ACK's tells that its request sock is queued (kprobes_synq.c).
+ */
 int tcpstate_send_synack_entry(struct kretprobe_instance *ri,
 			       struct pt_regs *regs)
 {
 	struct tcpstate_req_args *a = (void *)ri->data;
 
+	tcpstate_synack_sending(regs);
 	*a = *this_cpu_ptr(&tcpstate_rtx_synack);
 	return !a->req;
 }
