@@ -11,6 +11,7 @@
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <net/inet_connection_sock.h>
+#include <net/inet_timewait_sock.h>
 #include <net/request_sock.h>
 #include <net/sock.h>
 
@@ -112,10 +113,19 @@ int tcpstate_syn_recv_sock_ret(struct kretprobe_instance *ri,
 int tcpstate_req_err_entry(struct kretprobe_instance *ri, struct pt_regs *regs);
 int tcpstate_req_err_ret(struct kretprobe_instance *ri, struct pt_regs *regs);
 
+/* Per-call data of tcp_timewait_state_process()'s kretprobe. */
+struct tcpstate_tw_args {
+	struct inet_timewait_sock *tw;
+};
+
 /* kprobes_timewait.c */
+int tcpstate_tw_hashdance_schedule(struct kprobe *p, struct pt_regs *regs);
 int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs);
 int tcpstate_tw_timer(struct kprobe *p, struct pt_regs *regs);
-int tcpstate_tw_segment_seen(struct kprobe *p, struct pt_regs *regs);
+int tcpstate_tw_segment_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs);
+int tcpstate_tw_segment_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs);
 int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs);
 int tcpstate_tw_kill(struct kprobe *p, struct pt_regs *regs);
 

@@ -21,7 +21,6 @@
 static DEFINE_PER_CPU(struct inet_timewait_sock *, tcpstate_tw_expiring);
 static DEFINE_PER_CPU(struct inet_timewait_sock *, tcpstate_tw_segment);
 static DEFINE_PER_CPU(bool, tcpstate_tw_segment_rst);
-static DEFINE_PER_CPU(u8, tcpstate_tw_segment_substate);
 
 static bool tcpstate_is_tcp_tw(const struct inet_timewait_sock *tw)
 {
@@ -43,26 +42,15 @@ static struct tcpstate_event *tcpstate_tw_event(struct tcpstate_event *buf,
 	return ev;
 }
 
-/*
- * inet_twsk_hashdance(tw, sk, hashinfo), or, since the timewait timer is
- * armed under the hash lock, inet_twsk_hashdance_schedule(tw, sk,
- * hashinfo, timeo): @tw takes over from @sk. The TIME_WAIT gauge moves in
- * __inet_twsk_schedule() instead: inet_twsk_hashdance_schedule() is
- * entered with BHs on, and the gauge must move in the BH-disabled section
- * of the hash insert (seed.c relies on it).
- */
-int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
+/* @tw takes over from @sk: its TIMEWAIT event. */
+static void tcpstate_tw_created(struct inet_timewait_sock *tw, struct sock *sk)
 {
-	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
-	struct sock *sk = (struct sock *)tcpstate_arg(regs, 1);
 	struct tcpstate_event buf, *ev;
 
-	if (!tcpstate_is_tcp(sk))
-		return 0;
 	tcpstate_count(sock_net(sk), TCPSTATE_C_TIMEWAIT_CREATED, 1);
 	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT, tw);
 	if (!ev)
-		return 0;
+		return;
 	ev->peer_id = tcpstate_sock_id(sk);
 	ev->oldstate = sk->sk_state;
 	/* From tcp_fin() in softirq, or from close() of an orphan-to-be. */
@@ -71,6 +59,40 @@ int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
 	ev->ack = READ_ONCE(tcp_sk(sk)->rcv_nxt);
 	ev->valid |= TCPSTATE_VALID_SEQ;
 	tcpstate_event_send(sock_net(sk), ev);
+}
+
+/*
+ * inet_twsk_hashdance_schedule(tw, sk, hashinfo, timeo) (6.10+): @tw takes
+ * over from @sk, its timer armed under the hash lock. It is entered with
+ * BHs on, and the TIME_WAIT gauge must move in the BH-disabled section of
+ * the hash insert (seed.c relies on it): __inet_twsk_schedule() inside it
+ * moves the gauge.
+ */
+int tcpstate_tw_hashdance_schedule(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
+	struct sock *sk = (struct sock *)tcpstate_arg(regs, 1);
+
+	if (tcpstate_is_tcp(sk))
+		tcpstate_tw_created(tw, sk);
+	return 0;
+}
+
+/*
+ * inet_twsk_hashdance(tw, sk, hashinfo), before 6.10: @tw takes over from
+ * @sk. tcp_time_wait() calls it with BHs off, just after arming the
+ * timewait timer (pinned to this CPU: it cannot fire before the insert),
+ * so the TIME_WAIT gauge moves here, before the insert, in its section.
+ */
+int tcpstate_tw_hashdance(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
+	struct sock *sk = (struct sock *)tcpstate_arg(regs, 1);
+
+	if (!tcpstate_is_tcp(sk))
+		return 0;
+	tcpstate_gauge_move(sock_net(sk), TCPSTATE_C_TIME_WAIT, tw, 1);
+	tcpstate_tw_created(tw, sk);
 	return 0;
 }
 
@@ -84,51 +106,62 @@ int tcpstate_tw_timer(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-/* tcp_timewait_state_process(tw, skb, th): a segment for @tw arrived. */
-int tcpstate_tw_segment_seen(struct kprobe *p, struct pt_regs *regs)
+/*
+ * enum tcp_tw_status tcp_timewait_state_process(tw, skb, th, ...): a
+ * segment for @tw arrived. Marked at entry, for inet_twsk_kill() (an RST
+ * may kill @tw); a timewait sock still in FIN_WAIT2 (an orphan's) is
+ * followed to the return: TCP_TW_ACK with @tw now in TIME_WAIT is the
+ * peer's FIN, taken (its rcv_nxt too) and acknowledged. The caller holds
+ * @tw until it has sent that ACK.
+ */
+int tcpstate_tw_segment_entry(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
 {
 	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
 	const struct tcphdr *th = (const struct tcphdr *)tcpstate_arg(regs, 2);
+	struct tcpstate_tw_args *a = (void *)ri->data;
 
 	this_cpu_write(tcpstate_tw_segment, tw);
 	this_cpu_write(tcpstate_tw_segment_rst, th->rst);
-	this_cpu_write(tcpstate_tw_segment_substate, tw->tw_substate);
+	if (READ_ONCE(tw->tw_substate) != TCP_FIN_WAIT2 || !tcpstate_is_tcp_tw(tw))
+		return 1;
+	a->tw = tw;
 	return 0;
 }
 
-/*
- * __inet_twsk_schedule(tw, timeo, rearm). Not rearmed: @tw is being
- * created, in the BH-disabled section that hashes it (tcp_time_wait()
- * before inet_twsk_hashdance(), or inet_twsk_hashdance_schedule() under
- * the hash lock), so the TIME_WAIT gauge moves here. Rearmed while a
- * segment for @tw is processed that found it in FIN_WAIT2 and left it in
- * TIME_WAIT: the peer's FIN (tcp_timewait_state_process()).
- */
-int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs)
+int tcpstate_tw_segment_ret(struct kretprobe_instance *ri,
+			    struct pt_regs *regs)
 {
-	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
+	struct tcpstate_tw_args *a = (void *)ri->data;
+	struct inet_timewait_sock *tw = a->tw;
 	struct tcpstate_event buf, *ev;
 
-	if (!(tcpstate_arg(regs, 2) & 0xff)) {
-		if (tcpstate_is_tcp_tw(tw))
-			tcpstate_gauge_move(twsk_net(tw), TCPSTATE_C_TIME_WAIT,
-					    tw, 1);
+	if ((int)regs_return_value(regs) != TCP_TW_ACK ||
+	    READ_ONCE(tw->tw_substate) != TCP_TIME_WAIT)
 		return 0;
-	}
-	if (this_cpu_read(tcpstate_tw_segment) != tw ||
-	    this_cpu_read(tcpstate_tw_segment_substate) != TCP_FIN_WAIT2 ||
-	    tw->tw_substate != TCP_TIME_WAIT || !tcpstate_is_tcp_tw(tw))
-		return 0;
-	this_cpu_write(tcpstate_tw_segment_substate, TCP_TIME_WAIT);
 	ev = tcpstate_tw_event(&buf, TCPSTATE_EV_TIMEWAIT_SUBSTATE, tw);
 	if (!ev)
 		return 0;
 	ev->oldstate = TCP_FIN_WAIT2;
-	/* tw_rcv_nxt took the peer's FIN before the timer was rearmed. */
 	ev->seq = READ_ONCE(tcp_twsk((struct sock *)tw)->tw_snd_nxt);
 	ev->ack = READ_ONCE(tcp_twsk((struct sock *)tw)->tw_rcv_nxt);
 	ev->valid |= TCPSTATE_VALID_SEQ;
 	tcpstate_event_send(twsk_net(tw), ev);
+	return 0;
+}
+
+/*
+ * __inet_twsk_schedule(tw, timeo, rearm), hooked with
+ * inet_twsk_hashdance_schedule() only. Not rearmed: @tw is being created,
+ * inside it, in the BH-disabled section that hashes it, so the TIME_WAIT
+ * gauge moves here.
+ */
+int tcpstate_tw_scheduled(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (struct inet_timewait_sock *)tcpstate_arg(regs, 0);
+
+	if (!(tcpstate_arg(regs, 2) & 0xff) && tcpstate_is_tcp_tw(tw))
+		tcpstate_gauge_move(twsk_net(tw), TCPSTATE_C_TIME_WAIT, tw, 1);
 	return 0;
 }
 

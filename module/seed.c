@@ -38,7 +38,8 @@
  *     the address holds at the end.
  *
  * The order within one sock: a timewait sock's insert is reported before
- * it is hashed (__inet_twsk_schedule(): before inet_twsk_hashdance(), or
+ * it is hashed (at inet_twsk_hashdance()'s entry, with BHs off and the
+ * timer pinned to this CPU just armed, or by __inet_twsk_schedule()
  * inside inet_twsk_hashdance_schedule() under the bucket lock) and it can
  * only be killed once its timer is armed there; its unlink is reported
  * on entering inet_twsk_kill(). A request sock's insert is reported after
