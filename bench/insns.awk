@@ -232,6 +232,8 @@ END {
 		printf "\nThe trap into a hook (bench/hookcost_module on getppid(), handlers that do nothing),\ninstructions per call more than unhooked: kprobe %s, kretprobe %s, kretprobe whose entry gives\nthe instance back %s\n",
 			range("trap" SUBSEP "kprobe", "%.0f"), range("trap" SUBSEP "kretprobe", "%.0f"),
 			range("trap" SUBSEP "kretprobe_skip", "%.0f")
+	if ("trap" SUBSEP "ftrace" in L)
+		printf "An ftrace callback at the same entry, the layer under a kprobe there (what an entry hook\nwould cost without the kprobe layer): %s\n", range("trap" SUBSEP "ftrace", "%.0f")
 	printf "\nIdle, no module (1 s of one process's sleep): %s insns/s, of which kernel %s\n",
 		range("bg", "%.0f"), range("bgk", "%.0f")
 	printf "Control windows (same sleep, variant in place), insns:"

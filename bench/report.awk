@@ -388,7 +388,7 @@ function micro_and_rest(    i, tr) {
 # kprobe or kretprobe ("trap"); beside them the module's and the reader's
 # cost as the loop measures them ("hooks"), and the unhook rows when run
 # (BENCH_HOOKS_UNHOOK=1). BENCH_PARTS=hooks.
-function hooks_section(    t, i, name, kind, floor, tk, tr, ts, calls, rets, hns, trap, us, total, mod, mr, c, base, nat, tcgpp, natpp, kf) {
+function hooks_section(    t, i, name, kind, floor, tk, tr, ts, tf, calls, rets, hns, trap, us, total, mod, mr, c, base, nat, tcgpp, natpp, kf) {
 	PT = 1
 	floor = N["clockfloor"] ? median("clockfloor") : 0
 	tk = paired("trap" SUBSEP "kprobe", "trap" SUBSEP "none", "diff")
@@ -404,6 +404,10 @@ function hooks_section(    t, i, name, kind, floor, tk, tr, ts, calls, rets, hns
 	printf "     kprobe (ftrace-based at a function entry)          %5.0f  (%s)\n", tk, TRAPRANGE["kprobe"]
 	printf "     kretprobe, the return trapped too                  %5.0f  (%s)\n", tr, TRAPRANGE["kretprobe"]
 	printf "     kretprobe, the entry handler gives the instance back %3.0f  (%s)\n", ts, TRAPRANGE["skip"]
+	if (N["trap" SUBSEP "ftrace"]) {
+		tf = paired("trap" SUBSEP "ftrace", "trap" SUBSEP "none", "diff")
+		printf "     an ftrace callback there, the layer under that kprobe %3.0f  (%.0f..%.0f)\n", tf, LO, HI
+	}
 	printf "     the clock reads timing a handler (debug_hits=1)      %3.0f  (taken off below)\n", floor
 	printf "   calls/c, rets/c: the hook's calls per connection, and a kretprobe's returns\n"
 	printf "   trapped (debug_hits=1, a run of its own); handler: its handlers' time per call,\n"

@@ -12,6 +12,11 @@
  *    do when the call is one they report;
  *  - kretprobe_skip: a kretprobe whose entry handler gives the instance
  *    back (returns 1), as tcpstate's do for calls they need not follow;
+ *  - ftrace: an ftrace_ops callback on the function's entry, the layer a
+ *    kprobe at a function entry sits on (kprobe_ftrace_handler() is such
+ *    a callback): what an entry hook costs without the kprobe layer. The
+ *    argument registers are saved (ftrace_regs, or pt_regs before 5.11),
+ *    as a hook reading its arguments needs;
  *  - kprobe_timed: a kprobe whose handler only times itself as
  *    tcpstate.ko's debug_hits=1 times a handler (local_clock() before and
  *    after): @ns / @hits is what that timing reads for no work, to be
@@ -25,9 +30,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/sched/clock.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 static char *symbol = "__x64_sys_getppid";
@@ -36,7 +43,7 @@ MODULE_PARM_DESC(symbol, "Function to hook (default __x64_sys_getppid)");
 
 static char *kind = "kprobe";
 module_param(kind, charp, 0444);
-MODULE_PARM_DESC(kind, "kprobe, kprobe_timed, kretprobe or kretprobe_skip (default kprobe)");
+MODULE_PARM_DESC(kind, "kprobe, kprobe_timed, kretprobe, kretprobe_skip or ftrace (default kprobe)");
 
 static atomic64_t hits = ATOMIC64_INIT(0);
 static atomic64_t ns = ATOMIC64_INIT(0);
@@ -91,6 +98,63 @@ static int hookcost_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+#ifdef HOOKCOST_HAVE_FTRACE_REGS
+static void hookcost_ftrace(unsigned long ip, unsigned long parent_ip,
+			    struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	atomic64_inc(&hits);
+}
+
+/* The argument registers are in ftrace_regs without asking (x86, 5.11+). */
+#define HOOKCOST_FTRACE_FLAGS	0
+#else
+static void hookcost_ftrace(unsigned long ip, unsigned long parent_ip,
+			    struct ftrace_ops *op, struct pt_regs *regs)
+{
+	atomic64_inc(&hits);
+}
+
+#define HOOKCOST_FTRACE_FLAGS	FTRACE_OPS_FL_SAVE_REGS
+#endif
+
+static struct ftrace_ops hookcost_ops = {
+	.func = hookcost_ftrace,
+	.flags = HOOKCOST_FTRACE_FLAGS,
+};
+
+static bool hookcost_is_ftrace;
+
+static void hookcost_ftrace_free_filter(void)
+{
+#ifdef HOOKCOST_HAVE_FTRACE_FREE_FILTER
+	ftrace_free_filter(&hookcost_ops);
+#endif
+}
+
+static int hookcost_ftrace_register(void)
+{
+	char *name;
+	int err;
+
+#ifndef HOOKCOST_HAVE_FTRACE_FREE_FILTER
+	/* Its filter could not be freed at rmmod (exported since 6.1.y). */
+	pr_err("kind=ftrace: this kernel does not export ftrace_free_filter()\n");
+	return -EOPNOTSUPP;
+#endif
+	/* ftrace_set_filter() takes a writable buffer. */
+	name = kstrdup(symbol, GFP_KERNEL);
+	if (!name)
+		return -ENOMEM;
+	err = ftrace_set_filter(&hookcost_ops, name, strlen(name), 1);
+	kfree(name);
+	if (err)
+		return err;
+	err = register_ftrace_function(&hookcost_ops);
+	if (err)
+		hookcost_ftrace_free_filter();
+	return err;
+}
+
 static struct kprobe hookcost_kp = {
 	.pre_handler = hookcost_pre,
 };
@@ -118,8 +182,11 @@ static int __init hookcost_init(void)
 		hookcost_skip = !strcmp(kind, "kretprobe_skip");
 		hookcost_krp.kp.symbol_name = symbol;
 		err = register_kretprobe(&hookcost_krp);
+	} else if (!strcmp(kind, "ftrace")) {
+		hookcost_is_ftrace = true;
+		err = hookcost_ftrace_register();
 	} else {
-		pr_err("kind=%s: not kprobe, kprobe_timed, kretprobe or kretprobe_skip\n",
+		pr_err("kind=%s: not kprobe, kprobe_timed, kretprobe, kretprobe_skip or ftrace\n",
 		       kind);
 		return -EINVAL;
 	}
@@ -130,10 +197,14 @@ static int __init hookcost_init(void)
 
 static void __exit hookcost_exit(void)
 {
-	if (hookcost_is_kretprobe)
+	if (hookcost_is_ftrace) {
+		unregister_ftrace_function(&hookcost_ops);
+		hookcost_ftrace_free_filter();
+	} else if (hookcost_is_kretprobe) {
 		unregister_kretprobe(&hookcost_krp);
-	else
+	} else {
 		unregister_kprobe(&hookcost_kp);
+	}
 }
 
 module_init(hookcost_init);
