@@ -34,7 +34,6 @@
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/sched/clock.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 
 static char *symbol = "__x64_sys_getppid";
@@ -133,7 +132,8 @@ static void hookcost_ftrace_free_filter(void)
 
 static int hookcost_ftrace_register(void)
 {
-	char *name;
+	struct kprobe probe = { };
+	unsigned long addr;
 	int err;
 
 #ifndef HOOKCOST_HAVE_FTRACE_FREE_FILTER
@@ -141,12 +141,17 @@ static int hookcost_ftrace_register(void)
 	pr_err("kind=ftrace: this kernel does not export ftrace_free_filter()\n");
 	return -EOPNOTSUPP;
 #endif
-	/* ftrace_set_filter() takes a writable buffer. */
-	name = kstrdup(symbol, GFP_KERNEL);
-	if (!name)
-		return -ENOMEM;
-	err = ftrace_set_filter(&hookcost_ops, name, strlen(name), 1);
-	kfree(name);
+	/*
+	 * The address a kprobe on @symbol takes: the same function (a
+	 * system call's __x64_sys_ name is an alias ftrace does not list).
+	 */
+	probe.symbol_name = symbol;
+	err = register_kprobe(&probe);
+	if (err)
+		return err;
+	addr = (unsigned long)probe.addr;
+	unregister_kprobe(&probe);
+	err = ftrace_set_filter_ip(&hookcost_ops, addr, 0, 1);
 	if (err)
 		return err;
 	err = register_ftrace_function(&hookcost_ops);
