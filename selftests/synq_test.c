@@ -233,17 +233,28 @@ static bool overflow_settled(struct __test_metadata *_metadata,
 	       x->after.c.v[TCPSTATE_C_SYN_RECV] == (unsigned long long)*rows;
 }
 
-static __u64 listener_id(const struct ev_log *log, unsigned short port)
+/* The ids of the first @n listeners on @port, in the order they listened. */
+static int listener_ids(const struct ev_log *log, unsigned short port,
+			__u64 *ids, int n)
 {
-	int i;
+	int i, found = 0;
 
-	for (i = 0; i < log->n; i++)
+	for (i = 0; i < log->n && found < n; i++)
 		if (log->ev[i].type == TCPSTATE_EV_STATE &&
 		    log->ev[i].oldstate == TCP_CLOSE &&
 		    log->ev[i].newstate == TCP_LISTEN &&
 		    log->ev[i].sport == port)
-			return log->ev[i].sock_id;
-	return 0;
+			ids[found++] = log->ev[i].sock_id;
+	return found;
+}
+
+/* The id of the listener on @port; 0 if it made no LISTEN event. */
+static __u64 listener_id(const struct ev_log *log, unsigned short port)
+{
+	__u64 id = 0;
+
+	listener_ids(log, port, &id, 1);
+	return id;
 }
 
 /*
@@ -469,21 +480,6 @@ static int reuseport_listen(int family, bool mapped, const struct ts_addr *addr,
 		return err;
 	}
 	return fd;
-}
-
-/* The ids of the first @n listeners on @port, in the order they listened. */
-static int listener_ids(const struct ev_log *log, unsigned short port,
-			__u64 *ids, int n)
-{
-	int i, found = 0;
-
-	for (i = 0; i < log->n && found < n; i++)
-		if (log->ev[i].type == TCPSTATE_EV_STATE &&
-		    log->ev[i].oldstate == TCP_CLOSE &&
-		    log->ev[i].newstate == TCP_LISTEN &&
-		    log->ev[i].sport == port)
-			ids[found++] = log->ev[i].sock_id;
-	return found;
 }
 
 /*
