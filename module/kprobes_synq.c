@@ -35,16 +35,16 @@ static struct tcpstate_event *tcpstate_req_event(struct tcpstate_event *buf,
 	return ev;
 }
 
-static void tcpstate_report_syn_recv(const struct request_sock *req,
-				     const struct sock *listener)
+/* The SYN_RECV event of @req, queued on @listener, built in @buf. */
+static struct tcpstate_event *tcpstate_syn_recv_event(struct tcpstate_event *buf,
+						      const struct request_sock *req,
+						      const struct sock *listener)
 {
-	struct tcpstate_event buf, *ev;
+	struct tcpstate_event *ev;
 
-	tcpstate_gauge_move(sock_net(listener), TCPSTATE_C_SYN_RECV, req, 1);
-	tcpstate_count(sock_net(listener), TCPSTATE_C_SYN_QUEUE_ADDED, 1);
-	ev = tcpstate_req_event(&buf, TCPSTATE_EV_SYN_RECV, req, listener);
+	ev = tcpstate_req_event(buf, TCPSTATE_EV_SYN_RECV, req, listener);
 	if (!ev)
-		return;
+		return NULL;
 	ev->count = 0;
 	ev->qlen = tcpstate_synq_len(listener);
 	ev->qmax = READ_ONCE(listener->sk_max_ack_backlog);
@@ -52,7 +52,19 @@ static void tcpstate_report_syn_recv(const struct request_sock *req,
 	ev->iss = tcp_rsk(req)->snt_isn;
 	ev->irs = tcp_rsk(req)->rcv_isn;
 	ev->valid |= TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS;
-	tcpstate_event_send(sock_net(listener), ev);
+	return ev;
+}
+
+static void tcpstate_report_syn_recv(const struct request_sock *req,
+				     const struct sock *listener)
+{
+	struct tcpstate_event buf, *ev;
+
+	tcpstate_gauge_move(sock_net(listener), TCPSTATE_C_SYN_RECV, req, 1);
+	tcpstate_count(sock_net(listener), TCPSTATE_C_SYN_QUEUE_ADDED, 1);
+	ev = tcpstate_syn_recv_event(&buf, req, listener);
+	if (ev)
+		tcpstate_event_send(sock_net(listener), ev);
 }
 
 /*
@@ -355,18 +367,15 @@ int tcpstate_reqsk_clone_ret(struct kretprobe_instance *ri,
 	ev->peer_id = tcpstate_sock_id(nreq);
 	ev->qlen = tcpstate_synq_len_less_one(old);
 	ev->qmax = READ_ONCE(old->sk_max_ack_backlog);
-	/* The copy: the old one's tuple and ISNs, the new listener's queue. */
-	ev = tcpstate_req_event(&m->start, TCPSTATE_EV_SYN_RECV, a->req,
-				a->listener);
+	/*
+	 * The copy: the old one's tuple and ISNs, on the new listener, whose
+	 * queue counts it once reqsk_queue_migrated() runs, after the clone.
+	 */
+	ev = tcpstate_syn_recv_event(&m->start, a->req, a->listener);
 	if (!ev)
 		return 0;
 	ev->sock_id = tcpstate_sock_id(nreq);
-	ev->count = 0;
-	ev->qlen = tcpstate_synq_len(a->listener) + 1;
-	ev->qmax = READ_ONCE(a->listener->sk_max_ack_backlog);
-	ev->iss = tcp_rsk(a->req)->snt_isn;
-	ev->irs = tcp_rsk(a->req)->rcv_isn;
-	ev->valid |= TCPSTATE_VALID_ISS | TCPSTATE_VALID_IRS;
+	ev->qlen++;
 	m->has_events = true;
 	return 0;
 }
