@@ -388,7 +388,7 @@ function micro_and_rest(    i, tr) {
 # kprobe or kretprobe ("trap"); beside them the module's and the reader's
 # cost as the loop measures them ("hooks"), and the unhook rows when run
 # (BENCH_HOOKS_UNHOOK=1). BENCH_PARTS=hooks.
-function hooks_section(    t, i, name, kind, floor, tk, tr, ts, tf, calls, rets, hns, trap, us, total, mod, mr, c, base, nat, tcgpp, natpp, kf) {
+function hooks_section(    t, i, name, kind, floor, tk, tr, ts, tf, tfr, calls, rets, hns, trap, us, total, mod, mr, c, base, nat, tcgpp, natpp, kf) {
 	PT = 1
 	floor = N["clockfloor"] ? median("clockfloor") : 0
 	tk = paired("trap" SUBSEP "kprobe", "trap" SUBSEP "none", "diff")
@@ -407,6 +407,10 @@ function hooks_section(    t, i, name, kind, floor, tk, tr, ts, tf, calls, rets,
 	if (N["trap" SUBSEP "ftrace"]) {
 		tf = paired("trap" SUBSEP "ftrace", "trap" SUBSEP "none", "diff")
 		printf "     an ftrace callback there, the layer under that kprobe %3.0f  (%.0f..%.0f)\n", tf, LO, HI
+	}
+	if (N["trap" SUBSEP "ftrace_regs"]) {
+		tfr = paired("trap" SUBSEP "ftrace_regs", "trap" SUBSEP "none", "diff")
+		printf "     the same, every register saved (tcpstate's ftrace hooks) %3.0f  (%.0f..%.0f)\n", tfr, LO, HI
 	}
 	printf "     the clock reads timing a handler (debug_hits=1)      %3.0f  (taken off below)\n", floor
 	printf "   calls/c, rets/c: the hook's calls per connection, and a kretprobe's returns\n"
@@ -430,6 +434,8 @@ function hooks_section(    t, i, name, kind, floor, tk, tr, ts, tf, calls, rets,
 				hns = 0
 			if (kind == "kprobe")
 				trap = tk
+			else if (kind == "ftrace")
+				trap = tfr
 			else if (kind == "kretprobe")
 				trap = calls > 0 ? (rets * tr + (calls - rets) * ts) / calls : 0
 			else

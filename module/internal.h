@@ -2,6 +2,7 @@
 #ifndef _TCPSTATE_INTERNAL_H
 #define _TCPSTATE_INTERNAL_H
 
+#include <linux/moduleparam.h>
 #include <linux/types.h>
 
 #include "ring.h"
@@ -90,6 +91,18 @@ struct tcpstate_hook_stat {
 	unsigned long rets;	/* a kretprobe's returns trapped */
 	u64 ns;
 };
+
+/*
+ * A module parameter that names one of a few choices (attach=, entry_hook=):
+ * @value indexes @names. Set and shown by tcpstate_choice_ops (main.c).
+ */
+struct tcpstate_choice {
+	int value;
+	const char *const *names;
+	unsigned int nr_names;
+};
+
+extern const struct kernel_param_ops tcpstate_choice_ops;
 
 /* tracepoints.c */
 bool tcpstate_tracepoints_present(void);

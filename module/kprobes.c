@@ -7,17 +7,24 @@
  * changes, SYN-ACK retransmits and RSTs) is one row, with
  * its handlers (kprobes_*.c), which kernels have it under which name, and
  * the prototype the handlers read its arguments by. Also what registers
- * the table, shows it (/sys/class/misc/tcpstate/hooks), skip_hooks=, and
- * the bench's debug_unhook= and debug_hits= (main.c) for its rows.
+ * the table (a row that needs only its function's entry as an ftrace
+ * callback where the kernel lets a module, entry_hook=), shows it
+ * (/sys/class/misc/tcpstate/hooks), skip_hooks=, and the bench's
+ * debug_unhook= and debug_hits= (main.c) for its rows.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
+#if defined(TCPSTATE_HAVE_FTRACE_ENTRY) && defined(CONFIG_DYNAMIC_FTRACE_WITH_REGS)
+#include <linux/trace_recursion.h>
+#define TCPSTATE_FTRACE_ENTRY
+#endif
 #include <net/inet_connection_sock.h>
 #include <net/inet_timewait_sock.h>
 #include <net/request_sock.h>
@@ -54,6 +61,14 @@ struct tcpstate_hook {
 	bool skipped;		/* named by skip_hooks= */
 	bool unhooked;		/* named by debug_unhook= */
 	bool left_off;		/* would be hooked, but for debug_unhook= */
+	/*
+	 * A kprobe row hooked by tcpstate_ftrace_ops at @ftrace_ip, its
+	 * kprobe registered disabled (where the address came from, and the
+	 * fallback); @ftrace_missed: calls its handler could not take.
+	 */
+	bool via_ftrace;
+	unsigned long ftrace_ip;
+	atomic_long_t ftrace_missed;
 	/* The row's own handlers while debug_hits= counts its calls. */
 	union {
 		kprobe_pre_handler_t pre_handler;
@@ -376,6 +391,196 @@ MODULE_PARM_DESC(skip_hooks,
 		 "Comma-separated hook functions not to probe, so that the next alternative is taken (default: none)");
 
 /*
+ * entry_hook=: how a kprobe row (one that needs only its function's entry)
+ * is hooked. A kprobe at a function's entry on x86 is an ftrace callback
+ * (kprobe_ftrace_handler()) with the kprobe layer on top; a callback of
+ * tcpstate's own costs under half of it (docs/performance.md, "Entry hooks
+ * as ftrace callbacks"). auto: ftrace where the kernel lets a module
+ * (ftrace_regs with every register saved, a recursion guard), kprobes
+ * elsewhere; ftrace: that, or the load fails; kprobe: kprobes.
+ */
+enum tcpstate_entry_hook {
+	TCPSTATE_ENTRY_AUTO,
+	TCPSTATE_ENTRY_FTRACE,
+	TCPSTATE_ENTRY_KPROBE,
+};
+
+static const char *const tcpstate_entry_hook_names[] = {
+	[TCPSTATE_ENTRY_AUTO] = "auto",
+	[TCPSTATE_ENTRY_FTRACE] = "ftrace",
+	[TCPSTATE_ENTRY_KPROBE] = "kprobe",
+};
+
+static struct tcpstate_choice entry_hook = {
+	.value = TCPSTATE_ENTRY_AUTO,
+	.names = tcpstate_entry_hook_names,
+	.nr_names = ARRAY_SIZE(tcpstate_entry_hook_names),
+};
+module_param_cb(entry_hook, &tcpstate_choice_ops, &entry_hook, 0444);
+__MODULE_PARM_TYPE(entry_hook, "charp");
+MODULE_PARM_DESC(entry_hook,
+		 "How hooks on a function's entry are made: auto (ftrace callbacks where the kernel allows, else kprobes), ftrace, or kprobe");
+
+#ifdef TCPSTATE_FTRACE_ENTRY
+/*
+ * The rows hooked through tcpstate_ftrace_ops, whose filter holds their
+ * functions' entries. Written before the ops is registered and after it is
+ * unregistered only.
+ */
+static struct tcpstate_hook *tcpstate_ftrace_rows[ARRAY_SIZE(tcpstate_hooks)];
+static unsigned int tcpstate_nr_ftrace_rows;
+static bool tcpstate_ftrace_registered;
+
+/*
+ * Every row at @ip gets the call, with the registers its kprobe handler
+ * would have been given, in the context its kprobe would have run in
+ * (preemption off). A call recursing into these hooks in the same context
+ * (a handler reaching a hooked function) is counted, as a kprobe counts
+ * one in nmissed.
+ */
+static void tcpstate_ftrace_entry(unsigned long ip, unsigned long parent_ip,
+				  struct ftrace_ops *op,
+				  struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	unsigned int i;
+	int bit;
+
+	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	/* Promised by the lock since 5.15; made sure of before that. */
+	preempt_disable_notrace();
+	for (i = 0; i < tcpstate_nr_ftrace_rows; i++) {
+		struct tcpstate_hook *h = tcpstate_ftrace_rows[i];
+
+		if (h->ftrace_ip != ip)
+			continue;
+		if (bit < 0 || !regs)
+			atomic_long_inc(&h->ftrace_missed);
+		else
+			h->kp.pre_handler(&h->kp, regs);
+	}
+	preempt_enable_notrace();
+	if (bit >= 0)
+		ftrace_test_recursion_unlock(bit);
+}
+
+/* SAVE_REGS: the handlers read a kprobe's full pt_regs. */
+static struct ftrace_ops tcpstate_ftrace_ops = {
+	.func = tcpstate_ftrace_entry,
+	.flags = FTRACE_OPS_FL_SAVE_REGS,
+};
+
+/*
+ * Hooks @h through the ftrace ops (registered once every row is added),
+ * at the address its kprobe, registered disabled, resolved to: the
+ * function's ftrace call site, where a kprobe would sit on ftrace too.
+ */
+static int tcpstate_ftrace_add(struct tcpstate_hook *h)
+{
+	unsigned long ip = (unsigned long)h->kp.addr;
+	int err;
+
+	err = ftrace_set_filter_ip(&tcpstate_ftrace_ops, ip, 0, 0);
+	if (err)
+		return err;
+	h->ftrace_ip = ip;
+	h->via_ftrace = true;
+	tcpstate_ftrace_rows[tcpstate_nr_ftrace_rows++] = h;
+	return 0;
+}
+
+/*
+ * Empties the filter of an unregistered ops, one address at a time (the
+ * last removal leaves it the empty hash, nothing allocated): the same on
+ * every kernel, where ftrace_free_filter() is not exported everywhere.
+ */
+static void tcpstate_ftrace_clear(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < tcpstate_nr_ftrace_rows; i++) {
+		struct tcpstate_hook *h = tcpstate_ftrace_rows[i];
+
+		ftrace_set_filter_ip(&tcpstate_ftrace_ops, h->ftrace_ip, 1, 0);
+		h->via_ftrace = false;
+	}
+	tcpstate_nr_ftrace_rows = 0;
+}
+
+/*
+ * Starts the callbacks for the rows added; where the kernel refuses and
+ * entry_hook=auto, their kprobes instead.
+ */
+static int tcpstate_ftrace_start(void)
+{
+	unsigned int i;
+	int err;
+
+	if (!tcpstate_nr_ftrace_rows)
+		return 0;
+	err = register_ftrace_function(&tcpstate_ftrace_ops);
+	tcpstate_ftrace_registered = !err;
+	if (!err || entry_hook.value == TCPSTATE_ENTRY_FTRACE) {
+		if (err)
+			pr_err("entry_hook=ftrace: register_ftrace_function: %d\n",
+			       err);
+		return err;
+	}
+	pr_info("entry hooks are kprobes: register_ftrace_function: %d\n", err);
+	for (i = 0; i < tcpstate_nr_ftrace_rows; i++) {
+		err = enable_kprobe(&tcpstate_ftrace_rows[i]->kp);
+		if (err)
+			return err;
+	}
+	tcpstate_ftrace_clear();
+	return 0;
+}
+
+static void tcpstate_ftrace_stop(void)
+{
+	/* Returns once no callback runs (RCU tasks, for a module's ops). */
+	if (tcpstate_ftrace_registered)
+		unregister_ftrace_function(&tcpstate_ftrace_ops);
+	tcpstate_ftrace_registered = false;
+	tcpstate_ftrace_clear();
+}
+#else
+static int tcpstate_ftrace_add(struct tcpstate_hook *h)
+{
+	return -EOPNOTSUPP;
+}
+
+static int tcpstate_ftrace_start(void)
+{
+	return 0;
+}
+
+static void tcpstate_ftrace_stop(void)
+{
+}
+#endif
+
+/*
+ * Whether the kprobe rows are to be ftrace callbacks; fails the load if
+ * entry_hook=ftrace and this kernel has none a module can use.
+ */
+static int tcpstate_entry_via_ftrace(bool *via_ftrace)
+{
+	*via_ftrace = false;
+	if (entry_hook.value == TCPSTATE_ENTRY_KPROBE)
+		return 0;
+#ifdef TCPSTATE_FTRACE_ENTRY
+	*via_ftrace = true;
+	return 0;
+#else
+	if (entry_hook.value == TCPSTATE_ENTRY_AUTO)
+		return 0;
+	pr_err("entry_hook=ftrace: this kernel gives a module no ftrace callback with registers (ftrace_regs, trace_recursion.h, DYNAMIC_FTRACE_WITH_REGS)\n");
+	return -EOPNOTSUPP;
+#endif
+}
+
+/*
  * debug_unhook= (main.c): rows named NAME are left unhooked, @name's whole
  * hook point (its alternative run, and a row hooked only with it) with
  * them. Returns how many rows are named so; a NULL @name clears every
@@ -553,20 +758,28 @@ static bool tcpstate_alt_after(const struct tcpstate_hook *h)
 /*
  * Hits the kernel did not hand to @h's handlers: a kprobe that fired while
  * another kprobe's handler ran on its CPU (also counted in a kretprobe's
- * kp), a kretprobe with no free instance. Read without a lock: each count
- * only grows.
+ * kp), a kretprobe with no free instance, an ftrace callback recursing.
+ * Read without a lock: each count only grows.
  */
 static unsigned long tcpstate_hook_missed(const struct tcpstate_hook *h)
 {
 	if (h->is_kretprobe)
 		return READ_ONCE(h->krp.kp.nmissed) +
 		       (unsigned int)READ_ONCE(h->krp.nmissed);
-	return READ_ONCE(h->kp.nmissed);
+	return READ_ONCE(h->kp.nmissed) + atomic_long_read(&h->ftrace_missed);
+}
+
+/* How the row is hooked, as the hooks file names it. */
+static const char *tcpstate_hook_kind(const struct tcpstate_hook *h)
+{
+	if (h->is_kretprobe)
+		return "kretprobe";
+	return h->via_ftrace ? "ftrace" : "kprobe";
 }
 
 /*
- * One line per hooked function, "kprobe NAME missed=N" or "kretprobe NAME
- * missed=N": N is what that hook adds to tcpstate_kprobes_missed(), so
+ * One line per hooked function, "KIND NAME missed=N", KIND kprobe,
+ * kretprobe or ftrace: N is what that hook adds to tcpstate_kprobes_missed(), so
  * that a reader finds which hook missed. With debug_hits=, " hits=N ns=T"
  * too (calls of the function, time in its handlers), and a kretprobe's
  * " rets=R" (returns trapped); "kprobe NAME unhooked" for a row debug_unhook=
@@ -581,13 +794,13 @@ ssize_t tcpstate_kprobes_show(char *buf, ssize_t at)
 
 		if (h->left_off)
 			at += sysfs_emit_at(buf, at, "%s %s unhooked\n",
-					    h->is_kretprobe ? "kretprobe" : "kprobe",
+					    tcpstate_hook_kind(h),
 					    tcpstate_hook_name(h));
 		if (!h->registered)
 			continue;
 		at += sysfs_emit_at(buf, at, "%s %s missed=%lu",
-				    h->is_kretprobe ? "kretprobe" : "kprobe",
-				    tcpstate_hook_name(h), tcpstate_hook_missed(h));
+				    tcpstate_hook_kind(h), tcpstate_hook_name(h),
+				    tcpstate_hook_missed(h));
 		if (tcpstate_hook_stats)
 			at = tcpstate_hook_stat_show(buf, at,
 						     &tcpstate_hook_stats[i],
@@ -610,9 +823,10 @@ unsigned long tcpstate_kprobes_missed(void)
 }
 
 /*
- * Unhooks every registered row in two batches, kprobes and kretprobes:
- * each batch waits for one grace period, where unregistering one by one
- * waited for one per hook. Called at load (on error) and unload only.
+ * Unhooks every registered row: the ftrace callbacks, then two batches,
+ * kprobes (the ftrace rows' disabled ones too) and kretprobes: each batch
+ * waits for one grace period, where unregistering one by one waited for
+ * one per hook. Called at load (on error) and unload only.
  */
 void tcpstate_kprobes_detach(void)
 {
@@ -621,6 +835,7 @@ void tcpstate_kprobes_detach(void)
 	int nr_krps = 0, nr_kps = 0;
 	unsigned int i;
 
+	tcpstate_ftrace_stop();
 	for (i = 0; i < ARRAY_SIZE(tcpstate_hooks); i++) {
 		struct tcpstate_hook *h = &tcpstate_hooks[i];
 
@@ -652,9 +867,13 @@ void tcpstate_kprobes_detach(void)
 /* @kprobe_mode: also hook what the tracepoints would report. */
 int tcpstate_kprobes_attach(bool kprobe_mode)
 {
+	bool via_ftrace;
 	unsigned int i;
 	int err;
 
+	err = tcpstate_entry_via_ftrace(&via_ftrace);
+	if (err)
+		return err;
 	if (tcpstate_debug_hits) {
 		tcpstate_hook_stats = __alloc_percpu(sizeof(*tcpstate_hook_stats) *
 						     ARRAY_SIZE(tcpstate_hooks),
@@ -683,13 +902,27 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 		} else {
 			if (tcpstate_hook_stats)
 				tcpstate_hook_count(h);
-			if (h->is_kretprobe)
+			if (h->is_kretprobe) {
 				err = register_kretprobe(&h->krp);
-			else
+			} else {
+				if (via_ftrace)
+					h->kp.flags |= KPROBE_FLAG_DISABLED;
 				err = register_kprobe(&h->kp);
+			}
 		}
 		if (!err) {
 			h->registered = true;
+			if (!h->is_kretprobe && via_ftrace &&
+			    tcpstate_ftrace_add(h)) {
+				/* Not at an ftrace call site: an int3 kprobe. */
+				err = entry_hook.value == TCPSTATE_ENTRY_FTRACE ?
+				      -EOPNOTSUPP : enable_kprobe(&h->kp);
+				if (err) {
+					pr_err("cannot hook %s with ftrace: %d\n",
+					       tcpstate_hook_name(h), err);
+					goto out_detach;
+				}
+			}
 			if (h->alt && tcpstate_alt_first(h) != h)
 				pr_info("hooked %s: this kernel has no %s%s\n",
 					tcpstate_hook_name(h),
@@ -710,6 +943,9 @@ int tcpstate_kprobes_attach(bool kprobe_mode)
 		       " (not in this kernel, or not probeable)" : "");
 		goto out_detach;
 	}
+	err = tcpstate_ftrace_start();
+	if (err)
+		goto out_detach;
 	return 0;
 
 out_detach:

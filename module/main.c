@@ -67,31 +67,45 @@ static const char *const tcpstate_attach_names[] = {
 	[TCPSTATE_ATTACH_KPROBE] = "kprobe",
 };
 
-static int attach = TCPSTATE_ATTACH_AUTO;
+static struct tcpstate_choice attach = {
+	.value = TCPSTATE_ATTACH_AUTO,
+	.names = tcpstate_attach_names,
+	.nr_names = ARRAY_SIZE(tcpstate_attach_names),
+};
 
-static int tcpstate_set_attach(const char *val, const struct kernel_param *kp)
+static int tcpstate_set_choice(const char *val, const struct kernel_param *kp)
 {
-	int i = sysfs_match_string(tcpstate_attach_names, val);
+	struct tcpstate_choice *choice = kp->arg;
+	int i = __sysfs_match_string(choice->names, choice->nr_names, val);
 
 	if (i < 0) {
-		pr_err("attach=%s: must be auto, tracepoint or kprobe\n", val);
+		char list[64];
+		int at = 0, j;
+
+		for (j = 0; j < choice->nr_names; j++)
+			at += scnprintf(list + at, sizeof(list) - at, "%s%s",
+					!j ? "" : j + 1 < choice->nr_names ?
+					", " : " or ", choice->names[j]);
+		pr_err("%s=%s: must be %s\n", kp->name, val, list);
 		return -EINVAL;
 	}
-	*(int *)kp->arg = i;
+	choice->value = i;
 	return 0;
 }
 
-static int tcpstate_get_attach(char *buf, const struct kernel_param *kp)
+static int tcpstate_get_choice(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%s\n", tcpstate_attach_names[*(int *)kp->arg]);
+	const struct tcpstate_choice *choice = kp->arg;
+
+	return sysfs_emit(buf, "%s\n", choice->names[choice->value]);
 }
 
-static const struct kernel_param_ops tcpstate_attach_ops = {
-	.set = tcpstate_set_attach,
-	.get = tcpstate_get_attach,
+const struct kernel_param_ops tcpstate_choice_ops = {
+	.set = tcpstate_set_choice,
+	.get = tcpstate_get_choice,
 };
 
-module_param_cb(attach, &tcpstate_attach_ops, &attach, 0444);
+module_param_cb(attach, &tcpstate_choice_ops, &attach, 0444);
 __MODULE_PARM_TYPE(attach, "charp");
 MODULE_PARM_DESC(attach,
 		 "How state changes, SYN-ACK retransmits and RSTs are hooked: auto (tracepoints if the kernel has them, else kprobes), tracepoint, or kprobe");
@@ -160,8 +174,8 @@ static int tcpstate_attach_hooks(void)
 {
 	int err;
 
-	tcpstate_use_tracepoints = attach == TCPSTATE_ATTACH_TRACEPOINT ||
-		(attach == TCPSTATE_ATTACH_AUTO && tcpstate_tracepoints_present());
+	tcpstate_use_tracepoints = attach.value == TCPSTATE_ATTACH_TRACEPOINT ||
+		(attach.value == TCPSTATE_ATTACH_AUTO && tcpstate_tracepoints_present());
 	if (tcpstate_use_tracepoints) {
 		err = tcpstate_tracepoints_attach();
 		if (err)

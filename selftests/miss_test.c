@@ -86,7 +86,8 @@ static void nest_unload(void)
 
 /*
  * The sum of the "missed=N" columns of the hooks file (tracepoints have
- * none: they never miss); -1 if unreadable or a kprobe line has none.
+ * none: they never miss); -1 if unreadable or another hook's line (kprobe,
+ * kretprobe, ftrace) has none.
  */
 static long long hooks_missed_sum(void)
 {
@@ -97,7 +98,7 @@ static long long hooks_missed_sum(void)
 		return -1;
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "kprobe ", 7) && strncmp(line, "kretprobe ", 10))
+		if (!strncmp(line, "tracepoint ", 11))
 			continue;
 		m = strstr(line, " missed=");
 		if (!m) {

@@ -17,6 +17,8 @@
  *    a callback): what an entry hook costs without the kprobe layer. The
  *    argument registers are saved (ftrace_regs, or pt_regs before 5.11),
  *    as a hook reading its arguments needs;
+ *  - ftrace_regs: the same with FTRACE_OPS_FL_SAVE_REGS, every register
+ *    saved in a pt_regs, as a kprobe's handler gets them;
  *  - kprobe_timed: a kprobe whose handler only times itself as
  *    tcpstate.ko's debug_hits=1 times a handler (local_clock() before and
  *    after): @ns / @hits is what that timing reads for no work, to be
@@ -42,7 +44,7 @@ MODULE_PARM_DESC(symbol, "Function to hook (default __x64_sys_getppid)");
 
 static char *kind = "kprobe";
 module_param(kind, charp, 0444);
-MODULE_PARM_DESC(kind, "kprobe, kprobe_timed, kretprobe, kretprobe_skip or ftrace (default kprobe)");
+MODULE_PARM_DESC(kind, "kprobe, kprobe_timed, kretprobe, kretprobe_skip, ftrace or ftrace_regs (default kprobe)");
 
 static atomic64_t hits = ATOMIC64_INIT(0);
 static atomic64_t ns = ATOMIC64_INIT(0);
@@ -187,11 +189,13 @@ static int __init hookcost_init(void)
 		hookcost_skip = !strcmp(kind, "kretprobe_skip");
 		hookcost_krp.kp.symbol_name = symbol;
 		err = register_kretprobe(&hookcost_krp);
-	} else if (!strcmp(kind, "ftrace")) {
+	} else if (!strcmp(kind, "ftrace") || !strcmp(kind, "ftrace_regs")) {
 		hookcost_is_ftrace = true;
+		if (!strcmp(kind, "ftrace_regs"))
+			hookcost_ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
 		err = hookcost_ftrace_register();
 	} else {
-		pr_err("kind=%s: not kprobe, kprobe_timed, kretprobe, kretprobe_skip or ftrace\n",
+		pr_err("kind=%s: not kprobe, kprobe_timed, kretprobe, kretprobe_skip, ftrace or ftrace_regs\n",
 		       kind);
 		return -EINVAL;
 	}

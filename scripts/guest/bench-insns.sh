@@ -166,10 +166,10 @@ idle() {
 trap_calls=100000
 trap_insns() {
 	local kind m0
-	for kind in none kprobe kretprobe kretprobe_skip ftrace; do
+	for kind in none kprobe kretprobe kretprobe_skip ftrace ftrace_regs; do
 		if [ "$kind" != none ] && ! insmod $HOOKCOST_KO kind="$kind"; then
 			# ftrace: not where the kernel does not give modules all it needs.
-			[ "$kind" = ftrace ] || die "insmod $HOOKCOST_KO kind=$kind"
+			case $kind in ftrace*) ;; *) die "insmod $HOOKCOST_KO kind=$kind" ;; esac
 			continue
 		fi
 		mark

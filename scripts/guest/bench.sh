@@ -398,8 +398,8 @@ hooks_run() {
 trap_run() {
 	local kind=$1 rep=$2 res ns hits= timed= calls=200000
 	if [ "$kind" != none ] && ! insmod $HOOKCOST_KO kind="$kind"; then
-		[ "$kind" = ftrace ] || die "insmod $HOOKCOST_KO kind=$kind"
-		say "trap ftrace: not on this kernel (dmesg: $(dmesg | tail -1))"
+		case $kind in ftrace*) ;; *) die "insmod $HOOKCOST_KO kind=$kind" ;; esac
+		say "trap $kind: not on this kernel (dmesg: $(dmesg | tail -1))"
 		return 0
 	fi
 	res=$(taskset -c 0 $B/getppidloop -n $calls) || die "getppidloop: $res"
@@ -780,7 +780,7 @@ if part hooks; then
 		done
 	fi
 	for r in $(seq 1 "$reps"); do
-		for kind in none kprobe kprobe_timed kretprobe kretprobe_skip ftrace; do
+		for kind in none kprobe kprobe_timed kretprobe kretprobe_skip ftrace ftrace_regs; do
 			trap_run "$kind" "$r"
 		done
 		for thr in ${hooks_threads//,/ }; do

@@ -55,7 +55,7 @@ for alt in "__inet_csk_reqsk_queue_drop reqsk_queue_unlink synq_test" \
 	rmmod tcpstate 2>/dev/null
 	mark_log
 	if insmod "$KO" skip_hooks="$1" 2>/dev/null; then
-		if grep -qE "^k[a-z]*probe $2 missed=[0-9]+$" /sys/class/misc/tcpstate/hooks; then
+		if grep -qE "^(k[a-z]*probe|ftrace) $2 missed=[0-9]+$" /sys/class/misc/tcpstate/hooks; then
 			tap_ok "skip_hooks=$1: $2 hooked in its place; $3 follows"
 			./"$3" || status=1
 		else
@@ -104,13 +104,62 @@ if insmod "$KO" debug_hits=1 debug_unhook=inet_sock_set_state,tcp_req_err; then
 	printf '%s\n' "$hooks" | grep -qx 'tracepoint inet_sock_set_state unhooked' &&
 		printf '%s\n' "$hooks" | grep -qx 'kretprobe tcp_req_err unhooked' &&
 		! printf '%s\n' "$hooks" | grep -Eq '^(tracepoint inet_sock_set_state|kretprobe tcp_req_err) (missed|hits)=' &&
-		[ "$(printf '%s\n' "$hooks" | grep -cE '^(tracepoint [a-z_]+|k(ret)?probe [a-z0-9_.]+ missed=[0-9]+) hits=[0-9]+ ns=[0-9]+( rets=[0-9]+)?$')" = \
+		[ "$(printf '%s\n' "$hooks" | grep -cE '^(tracepoint [a-z_]+|(k(ret)?probe|ftrace) [a-z0-9_.]+ missed=[0-9]+) hits=[0-9]+ ns=[0-9]+( rets=[0-9]+)?$')" = \
 		  "$(printf '%s\n' "$hooks" | grep -vc ' unhooked$')" ] &&
 		log_since | grep -q "debug_unhook=inet_sock_set_state,tcp_req_err: events incomplete"
 	tap_result $? "debug_unhook= leaves a tracepoint and a required row off, saying so; debug_hits=1 counts every other hook"
 else
 	log_since | tap_diag
 	tap_fail "insmod debug_hits=1 debug_unhook=inet_sock_set_state,tcp_req_err"
+fi
+# entry_hook=: the hook table's entry-only rows as tcpstate's own ftrace
+# callbacks (auto, where the kernel lets a module) or as kprobes. Where
+# auto took ftrace, the suites that cover those rows (the SYN-ACK send;
+# timewait creation, timer and kill; the RSTs beside tcp:tcp_send_reset
+# before 6.10) run again with kprobes; entry_hook=ftrace loads exactly
+# where auto took ftrace, or fails saying why; a bad value fails clearly.
+tap_header
+tap_plan 4
+hooks_count() {
+	grep -cE "$1" /sys/class/misc/tcpstate/hooks
+}
+rmmod tcpstate 2>/dev/null
+mark_log
+! insmod "$KO" entry_hook=sometimes 2>/dev/null &&
+	log_since | grep -q "entry_hook=sometimes: must be auto, ftrace or kprobe" &&
+	! grep -q '^tcpstate ' /proc/modules
+tap_result $? "entry_hook=sometimes fails insmod with a clear message"
+insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
+auto_ftrace=$(hooks_count '^ftrace ')
+auto_kprobe=$(hooks_count '^kprobe ')
+rmmod tcpstate
+mark_log
+if insmod "$KO" entry_hook=ftrace 2>/dev/null; then
+	[ "$auto_ftrace" -gt 0 ] && [ "$auto_kprobe" = 0 ] &&
+		[ "$(hooks_count '^ftrace [a-z0-9_.]+ missed=[0-9]+$')" = "$auto_ftrace" ] &&
+		[ "$(hooks_count '^kprobe ')" = 0 ]
+	tap_result $? "entry_hook=ftrace: the $auto_ftrace entry hooks are ftrace callbacks, as with auto"
+else
+	[ "$auto_ftrace" = 0 ] &&
+		log_since | grep -q "entry_hook=ftrace: this kernel gives a module no ftrace callback"
+	tap_result $? "entry_hook=ftrace fails where auto took kprobes, saying why"
+fi
+rmmod tcpstate 2>/dev/null
+if insmod "$KO" entry_hook=kprobe; then
+	[ "$(hooks_count '^ftrace ')" = 0 ] &&
+		[ "$(hooks_count '^kprobe [a-z0-9_.]+ missed=[0-9]+$')" = $((auto_ftrace + auto_kprobe)) ]
+	tap_result $? "entry_hook=kprobe: the $((auto_ftrace + auto_kprobe)) entry hooks are kprobes"
+	if [ "$auto_ftrace" -gt 0 ]; then
+		tap_ok "entry_hook=kprobe: synq_test, timewait_test and causes_test follow"
+		for t in synq_test timewait_test causes_test; do
+			./$t || status=1
+		done
+	else
+		tap_skip "entry_hook=kprobe: synq_test, timewait_test and causes_test" "auto took kprobes here: they ran so above"
+	fi
+else
+	tap_fail "insmod entry_hook=kprobe"
+	tap_fail "entry_hook=kprobe: synq_test, timewait_test and causes_test"
 fi
 rmmod tcpstate 2>/dev/null
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
@@ -157,8 +206,8 @@ count() {
 	case "$(count ' tcp_v[46]_send_reset missed=[0-9]+$')" in 0|2) true ;; *) false ;; esac &&
 	[ "$(count ' (inet_twsk_hashdance|inet_twsk_hashdance_schedule) missed=[0-9]+$')" = 1 ] &&
 	[ "$(count ' (__inet_csk_reqsk_queue_drop|reqsk_queue_unlink) missed=[0-9]+$')" = 1 ] &&
-	[ "$(count '^k(ret)?probe [a-z0-9_.]+ missed=[0-9]+$')" = "$(count '^k')" ]
-tap_result $? "hooks: four tracepoints, one timewait-creation and one request-unlink hook, each kprobe's missed= count"
+	[ "$(count '^(k(ret)?probe|ftrace) [a-z0-9_.]+ missed=[0-9]+$')" = "$(count '^(k|ftrace)')" ]
+tap_result $? "hooks: four tracepoints, one timewait-creation and one request-unlink hook, each kprobe's and ftrace callback's missed= count"
 
 # A kernel complaint anywhere in the run fails it.
 /tcpstate/guest/kernel-log-clean.sh || status=1
