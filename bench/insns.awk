@@ -163,12 +163,17 @@ END {
 			if (tl[j] + 0 < tl[i] + 0) {
 				x = tl[i]; tl[i] = tl[j]; tl[j] = x
 			}
-	split("none module reader", V, " ")
+	# The variants measured (kprobes, entry_hook=kprobe, since 2026-12-07).
+	nv = 0
+	split("none module kprobes reader", VALL, " ")
+	for (v = 1; v <= 4; v++)
+		if (("per" SUBSEP VALL[v] SUBSEP tl[1]) in L)
+			V[++nv] = VALL[v]
 	for (i = 1; i <= nt; i++) {
 		t = tl[i]
 		stats(L["per" SUBSEP "none" SUBSEP t])
 		none_med = MED
-		for (v = 1; v <= 3; v++) {
+		for (v = 1; v <= nv; v++) {
 			key = V[v] SUBSEP t
 			extra = "-"
 			ratio = "-"
@@ -197,9 +202,19 @@ END {
 				add("rdr" SUBSEP t, P[r, "reader" SUBSEP t] - P[r, "module" SUBSEP t])
 		printf "  T=%s: %s insns/conn\n", t, range("rdr" SUBSEP t, "%.0f")
 	}
+	if (("per" SUBSEP "kprobes" SUBSEP tl[1]) in L) {
+		printf "\nThe entry hooks as ftrace callbacks (module: entry_hook=auto) against kprobes\n(kprobes: entry_hook=kprobe), module - kprobes paired by round:\n"
+		for (i = 1; i <= nt; i++) {
+			t = tl[i]
+			for (r = 1; r <= 100; r++)
+				if ((r, "kprobes" SUBSEP t) in P && (r, "module" SUBSEP t) in P)
+					add("ftk" SUBSEP t, P[r, "module" SUBSEP t] - P[r, "kprobes" SUBSEP t])
+			printf "  T=%s: %s insns/conn\n", t, range("ftk" SUBSEP t, "%.0f")
+		}
+	}
 	printf "\nWhere the instructions run, per connection (medians): kernel, shared libraries (libc...), the programs' own code:\n"
 	for (i = 1; i <= nt; i++)
-		for (v = 1; v <= 3; v++) {
+		for (v = 1; v <= nv; v++) {
 			key = V[v] SUBSEP tl[i]
 			if (!stats(L["lib" SUBSEP key])) {
 				printf "  T=%s %-7s n/a (marks without lib)\n", tl[i], V[v]
@@ -214,7 +229,7 @@ END {
 	printf "\nAs hardware time at IPC %s, %s GHz (instructions / (IPC x clock)):\n", ipc, ghz
 	for (i = 1; i <= nt; i++) {
 		t = tl[i]
-		for (v = 1; v <= 3; v++) {
+		for (v = 1; v <= nv; v++) {
 			key = V[v] SUBSEP t
 			if (!stats(L["per" SUBSEP key]))
 				continue
@@ -240,12 +255,12 @@ END {
 		range("bg", "%.0f"), range("bgk", "%.0f")
 	printf "Control windows (same sleep, variant in place), insns:"
 	for (i = 1; i <= nt; i++)
-		for (v = 1; v <= 3; v++)
+		for (v = 1; v <= nv; v++)
 			printf " %s/T%s %s", V[v], tl[i], (stats(L["ctl" SUBSEP V[v] SUBSEP tl[i]]) ? sprintf("%.0f", MED) : "n/a")
 	printf "\n"
 	printf "Plugin slowdown: per-connection time with / without the plugin (medians):"
 	for (i = 1; i <= nt; i++)
-		for (v = 1; v <= 3; v++) {
+		for (v = 1; v <= nv; v++) {
 			key = V[v] SUBSEP tl[i]
 			if (stats(L["us_native" SUBSEP key])) {
 				n0 = MED

@@ -62,12 +62,11 @@ struct tcpstate_hook {
 	bool unhooked;		/* named by debug_unhook= */
 	bool left_off;		/* would be hooked, but for debug_unhook= */
 	/*
-	 * A kprobe row hooked by tcpstate_ftrace_ops at @ftrace_ip, its
-	 * kprobe registered disabled (where the address came from, and the
-	 * fallback); @ftrace_missed: calls its handler could not take.
+	 * A kprobe row hooked by tcpstate_ftrace_ops, its kprobe registered
+	 * disabled (where the address came from, and the fallback);
+	 * @ftrace_missed: calls its handler could not take.
 	 */
 	bool via_ftrace;
-	unsigned long ftrace_ip;
 	atomic_long_t ftrace_missed;
 	/* The row's own handlers while debug_hits= counts its calls. */
 	union {
@@ -424,42 +423,50 @@ MODULE_PARM_DESC(entry_hook,
 #ifdef TCPSTATE_FTRACE_ENTRY
 /*
  * The rows hooked through tcpstate_ftrace_ops, whose filter holds their
- * functions' entries. Written before the ops is registered and after it is
- * unregistered only.
+ * functions' entries, at most one row a function; the entries apart, so
+ * that the callback's search reads one word a row. Written before the ops
+ * is registered and after it is unregistered only.
  */
 static struct tcpstate_hook *tcpstate_ftrace_rows[ARRAY_SIZE(tcpstate_hooks)];
+static unsigned long tcpstate_ftrace_ips[ARRAY_SIZE(tcpstate_hooks)];
 static unsigned int tcpstate_nr_ftrace_rows;
 static bool tcpstate_ftrace_registered;
 
 /*
- * Every row at @ip gets the call, with the registers its kprobe handler
+ * The row at @ip gets the call, with the registers its kprobe handler
  * would have been given, in the context its kprobe would have run in
- * (preemption off). A call recursing into these hooks in the same context
- * (a handler reaching a hooked function) is counted, as a kprobe counts
- * one in nmissed.
+ * (preemption off: the recursion lock turns it off since 5.15, Kbuild
+ * tells). A call recursing into these hooks in the same context (a
+ * handler reaching a hooked function) is counted, as a kprobe counts one
+ * in nmissed.
  */
 static void tcpstate_ftrace_entry(unsigned long ip, unsigned long parent_ip,
 				  struct ftrace_ops *op,
 				  struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct tcpstate_hook *h;
 	unsigned int i;
 	int bit;
 
+	for (i = 0; i < tcpstate_nr_ftrace_rows; i++)
+		if (tcpstate_ftrace_ips[i] == ip)
+			break;
+	if (i == tcpstate_nr_ftrace_rows)
+		return;
+	h = tcpstate_ftrace_rows[i];
 	bit = ftrace_test_recursion_trylock(ip, parent_ip);
-	/* Promised by the lock since 5.15; made sure of before that. */
-	preempt_disable_notrace();
-	for (i = 0; i < tcpstate_nr_ftrace_rows; i++) {
-		struct tcpstate_hook *h = tcpstate_ftrace_rows[i];
-
-		if (h->ftrace_ip != ip)
-			continue;
-		if (bit < 0 || !regs)
-			atomic_long_inc(&h->ftrace_missed);
-		else
-			h->kp.pre_handler(&h->kp, regs);
+	if (bit < 0 || !regs) {
+		atomic_long_inc(&h->ftrace_missed);
+	} else {
+#ifndef TCPSTATE_HAVE_FTRACE_LOCK_PREEMPT
+		preempt_disable_notrace();
+#endif
+		h->kp.pre_handler(&h->kp, regs);
+#ifndef TCPSTATE_HAVE_FTRACE_LOCK_PREEMPT
+		preempt_enable_notrace();
+#endif
 	}
-	preempt_enable_notrace();
 	if (bit >= 0)
 		ftrace_test_recursion_unlock(bit);
 }
@@ -478,14 +485,19 @@ static struct ftrace_ops tcpstate_ftrace_ops = {
 static int tcpstate_ftrace_add(struct tcpstate_hook *h)
 {
 	unsigned long ip = (unsigned long)h->kp.addr;
+	unsigned int i;
 	int err;
 
+	/* A second row on a function is its kprobe (none in this table). */
+	for (i = 0; i < tcpstate_nr_ftrace_rows; i++)
+		if (tcpstate_ftrace_ips[i] == ip)
+			return -EEXIST;
 	err = ftrace_set_filter_ip(&tcpstate_ftrace_ops, ip, 0, 0);
 	if (err)
 		return err;
-	h->ftrace_ip = ip;
 	h->via_ftrace = true;
-	tcpstate_ftrace_rows[tcpstate_nr_ftrace_rows++] = h;
+	tcpstate_ftrace_rows[tcpstate_nr_ftrace_rows] = h;
+	tcpstate_ftrace_ips[tcpstate_nr_ftrace_rows++] = ip;
 	return 0;
 }
 
@@ -499,10 +511,9 @@ static void tcpstate_ftrace_clear(void)
 	unsigned int i;
 
 	for (i = 0; i < tcpstate_nr_ftrace_rows; i++) {
-		struct tcpstate_hook *h = tcpstate_ftrace_rows[i];
-
-		ftrace_set_filter_ip(&tcpstate_ftrace_ops, h->ftrace_ip, 1, 0);
-		h->via_ftrace = false;
+		ftrace_set_filter_ip(&tcpstate_ftrace_ops, tcpstate_ftrace_ips[i],
+				     1, 0);
+		tcpstate_ftrace_rows[i]->via_ftrace = false;
 	}
 	tcpstate_nr_ftrace_rows = 0;
 }

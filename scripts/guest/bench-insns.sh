@@ -1,8 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM for scripts/bench-insns.sh: the bench's connection
-# loop (bench/connloop) with no module, with tcpstate.ko and no reader,
-# and with tcpstate.ko and tcpstate-watch >/dev/null (the default reader,
+# loop (bench/connloop) with no module, with tcpstate.ko and no reader
+# (and again with its entry hooks as kprobes, entry_hook=kprobe: what the
+# ftrace callbacks save), and with tcpstate.ko and tcpstate-watch
+# >/dev/null (the default reader,
 # as scripts/guest/bench.sh's watch-seq), each window between two marks
 # for the insncount QEMU plugin (bench/insnmark: a cpuid the plugin
 # watches; without the plugin a mark does nothing).
@@ -74,6 +76,7 @@ variant_start() {
 	case $1 in
 	none) ;;
 	module) insmod "$KO" || die "insmod $KO" ;;
+	kprobes) insmod "$KO" entry_hook=kprobe || die "insmod $KO entry_hook=kprobe" ;;
 	reader)
 		insmod "$KO" || die "insmod $KO"
 		tcpstate-watch >/dev/null 2>/tmp/watch.err &
@@ -95,7 +98,7 @@ variant_stop() {
 		tpid=
 	fi
 	case $1 in
-	module | reader)
+	module | kprobes | reader)
 		for _ in $(seq 1 20); do
 			rmmod tcpstate 2>/dev/null && return 0
 			usleep 100000
@@ -199,7 +202,7 @@ for r in $(seq 1 "$reps"); do
 	idle "$r"
 	trap_insns "$r"
 	for thr in ${threads//,/ }; do
-		for v in none module reader; do
+		for v in none module kprobes reader; do
 			run "$v" "$thr" "$r"
 		done
 	done
