@@ -40,6 +40,19 @@ function add(key, v) {
 	L[key] = (key in L) ? L[key] " " v : v
 }
 
+# For each T (tl[1..nt]), the median [range] of variant A's instructions
+# per connection less B's, paired by round.
+function print_paired(a, b,    i, t, r, key) {
+	for (i = 1; i <= nt; i++) {
+		t = tl[i]
+		key = "paired" SUBSEP a SUBSEP b SUBSEP t
+		for (r = 1; r <= 100; r++)
+			if ((r, a SUBSEP t) in P && (r, b SUBSEP t) in P)
+				add(key, P[r, a SUBSEP t] - P[r, b SUBSEP t])
+		printf "  T=%s: %s insns/conn\n", t, range(key, "%.0f")
+	}
+}
+
 function range(key, fmt) {
 	if (!(key in L) || !stats(L[key]))
 		return "n/a"
@@ -195,22 +208,10 @@ END {
 		}
 	}
 	printf "\nThe reader's own share: reader - module, paired by round:\n"
-	for (i = 1; i <= nt; i++) {
-		t = tl[i]
-		for (r = 1; r <= 100; r++)
-			if ((r, "reader" SUBSEP t) in P && (r, "module" SUBSEP t) in P)
-				add("rdr" SUBSEP t, P[r, "reader" SUBSEP t] - P[r, "module" SUBSEP t])
-		printf "  T=%s: %s insns/conn\n", t, range("rdr" SUBSEP t, "%.0f")
-	}
+	print_paired("reader", "module")
 	if (("per" SUBSEP "kprobes" SUBSEP tl[1]) in L) {
 		printf "\nThe entry hooks as ftrace callbacks (module: entry_hook=auto) against kprobes\n(kprobes: entry_hook=kprobe), module - kprobes paired by round:\n"
-		for (i = 1; i <= nt; i++) {
-			t = tl[i]
-			for (r = 1; r <= 100; r++)
-				if ((r, "kprobes" SUBSEP t) in P && (r, "module" SUBSEP t) in P)
-					add("ftk" SUBSEP t, P[r, "module" SUBSEP t] - P[r, "kprobes" SUBSEP t])
-			printf "  T=%s: %s insns/conn\n", t, range("ftk" SUBSEP t, "%.0f")
-		}
+		print_paired("module", "kprobes")
 	}
 	printf "\nWhere the instructions run, per connection (medians): kernel, shared libraries (libc...), the programs' own code:\n"
 	for (i = 1; i <= nt; i++)

@@ -47,6 +47,16 @@ mark_log() {
 log_since() {
 	dmesg | tail -n +$((log_mark + 1))
 }
+# insmod_refused "PARAM=VALUE..." MESSAGE: the load with these parameters
+# fails, the kernel log says MESSAGE (a grep pattern), and nothing stays
+# loaded.
+insmod_refused() {
+	rmmod tcpstate 2>/dev/null
+	mark_log
+	! insmod "$KO" $1 2>/dev/null &&
+		log_since | grep -q "$2" &&
+		! grep -q '^tcpstate ' /proc/modules
+}
 # first-row second-row suite
 for alt in "__inet_csk_reqsk_queue_drop reqsk_queue_unlink synq_test" \
 	   "inet_twsk_hashdance_schedule inet_twsk_hashdance timewait_test" \
@@ -68,16 +78,9 @@ for alt in "__inet_csk_reqsk_queue_drop reqsk_queue_unlink synq_test" \
 		tap_fail "skip_hooks=$1: neither loaded with $2 nor said why not"
 	fi
 done
-rmmod tcpstate 2>/dev/null
-mark_log
-! insmod "$KO" skip_hooks=no_such_function 2>/dev/null &&
-	log_since | grep -q "skip_hooks: no hook named 'no_such_function'"
+insmod_refused skip_hooks=no_such_function "skip_hooks: no hook named 'no_such_function'"
 tap_result $? "skip_hooks=no_such_function fails insmod with a clear message"
-rmmod tcpstate 2>/dev/null
-mark_log
-! insmod "$KO" skip_hooks=tcp_req_err 2>/dev/null &&
-	log_since | grep -q "cannot hook tcp_req_err: -2 (skip_hooks)" &&
-	! grep -q '^tcpstate ' /proc/modules
+insmod_refused skip_hooks=tcp_req_err "cannot hook tcp_req_err: -2 (skip_hooks)"
 tap_result $? "skip_hooks=tcp_req_err (no alternative) fails insmod with a clear message"
 rmmod tcpstate 2>/dev/null
 # The bench's debug parameters (docs/performance.md, "What each hook
@@ -85,16 +88,9 @@ rmmod tcpstate 2>/dev/null
 # hooks off, say so, and count every other hook's calls.
 tap_header
 tap_plan 3
-mark_log
-! insmod "$KO" debug_unhook=no_such_function 2>/dev/null &&
-	log_since | grep -q "debug_unhook: no hook named 'no_such_function'" &&
-	! grep -q '^tcpstate ' /proc/modules
+insmod_refused debug_unhook=no_such_function "debug_unhook: no hook named 'no_such_function'"
 tap_result $? "debug_unhook=no_such_function fails insmod with a clear message"
-rmmod tcpstate 2>/dev/null
-mark_log
-! insmod "$KO" debug_hits=maybe 2>/dev/null &&
-	log_since | grep -q "invalid for parameter .debug_hits" &&
-	! grep -q '^tcpstate ' /proc/modules
+insmod_refused debug_hits=maybe "invalid for parameter .debug_hits"
 tap_result $? "debug_hits=maybe fails insmod with a clear message"
 rmmod tcpstate 2>/dev/null
 mark_log
@@ -123,11 +119,7 @@ tap_plan 4
 hooks_count() {
 	grep -cE "$1" /sys/class/misc/tcpstate/hooks
 }
-rmmod tcpstate 2>/dev/null
-mark_log
-! insmod "$KO" entry_hook=sometimes 2>/dev/null &&
-	log_since | grep -q "entry_hook=sometimes: must be auto, ftrace or kprobe" &&
-	! grep -q '^tcpstate ' /proc/modules
+insmod_refused entry_hook=sometimes "entry_hook=sometimes: must be auto, ftrace or kprobe"
 tap_result $? "entry_hook=sometimes fails insmod with a clear message"
 insmod "$KO" || { echo "Bail out! insmod $KO failed"; exit 1; }
 auto_ftrace=$(hooks_count '^ftrace ')
