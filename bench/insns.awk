@@ -252,6 +252,8 @@ END {
 		printf "An ftrace callback at the same entry, the layer under a kprobe there (what an entry hook\nwould cost without the kprobe layer): %s\n", range("trap" SUBSEP "ftrace", "%.0f")
 	if ("trap" SUBSEP "ftrace_regs" in L)
 		printf "The same callback with every register saved (FTRACE_OPS_FL_SAVE_REGS, a pt_regs as a kprobe\nhandler gets): %s\n", range("trap" SUBSEP "ftrace_regs", "%.0f")
+	if ("trap" SUBSEP "fprobe" in L)
+		printf "An fprobe (ftrace's entry and exit hook), the return trapped: %s; its entry handler declining\nthe return: %s\n", range("trap" SUBSEP "fprobe", "%.0f"), range("trap" SUBSEP "fprobe_skip", "%.0f")
 	printf "\nIdle, no module (1 s of one process's sleep): %s insns/s, of which kernel %s\n",
 		range("bg", "%.0f"), range("bgk", "%.0f")
 	printf "Control windows (same sleep, variant in place), insns:"

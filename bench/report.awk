@@ -412,6 +412,12 @@ function hooks_section(    t, i, name, kind, floor, tk, tr, ts, tf, tfr, calls, 
 		tfr = paired("trap" SUBSEP "ftrace_regs", "trap" SUBSEP "none", "diff")
 		printf "     the same, every register saved (tcpstate's ftrace hooks) %3.0f  (%.0f..%.0f)\n", tfr, LO, HI
 	}
+	if (N["trap" SUBSEP "fprobe"]) {
+		printf "     an fprobe there, its return trapped                %5.0f  (%.0f..%.0f)\n",
+			paired("trap" SUBSEP "fprobe", "trap" SUBSEP "none", "diff"), LO, HI
+		printf "     an fprobe, its entry handler declining the return  %5.0f  (%.0f..%.0f)\n",
+			paired("trap" SUBSEP "fprobe_skip", "trap" SUBSEP "none", "diff"), LO, HI
+	}
 	printf "     the clock reads timing a handler (debug_hits=1)      %3.0f  (taken off below)\n", floor
 	printf "   calls/c, rets/c: the hook's calls per connection, and a kretprobe's returns\n"
 	printf "   trapped (debug_hits=1, a run of its own); handler: its handlers' time per call,\n"

@@ -19,6 +19,10 @@
  *    as a hook reading its arguments needs;
  *  - ftrace_regs: the same with FTRACE_OPS_FL_SAVE_REGS, every register
  *    saved in a pt_regs, as a kprobe's handler gets them;
+ *  - fprobe, fprobe_skip: an fprobe (ftrace's entry and exit hook, where
+ *    the kernel builds and exports it: CONFIG_FPROBE, 6.12 and 7.3 of the
+ *    matrix), its return trapped or, its entry handler returning 1, not:
+ *    what an exit hook would cost there instead of a kretprobe;
  *  - kprobe_timed: a kprobe whose handler only times itself as
  *    tcpstate.ko's debug_hits=1 times a handler (local_clock() before and
  *    after): @ns / @hits is what that timing reads for no work, to be
@@ -32,6 +36,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#ifdef HOOKCOST_HAVE_FPROBE
+#include <linux/fprobe.h>
+#endif
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
@@ -44,7 +51,7 @@ MODULE_PARM_DESC(symbol, "Function to hook (default __x64_sys_getppid)");
 
 static char *kind = "kprobe";
 module_param(kind, charp, 0444);
-MODULE_PARM_DESC(kind, "kprobe, kprobe_timed, kretprobe, kretprobe_skip, ftrace or ftrace_regs (default kprobe)");
+MODULE_PARM_DESC(kind, "kprobe, kprobe_timed, kretprobe, kretprobe_skip, ftrace, ftrace_regs, fprobe or fprobe_skip (default kprobe)");
 
 static atomic64_t hits = ATOMIC64_INIT(0);
 static atomic64_t ns = ATOMIC64_INIT(0);
@@ -132,9 +139,26 @@ static void hookcost_ftrace_free_filter(void)
 #endif
 }
 
+/*
+ * The address a kprobe on @symbol takes, its ftrace call site: the same
+ * function (a system call's __x64_sys_ name is an alias ftrace does not
+ * list).
+ */
+static int hookcost_symbol_addr(unsigned long *addr)
+{
+	struct kprobe probe = { .symbol_name = symbol };
+	int err;
+
+	err = register_kprobe(&probe);
+	if (err)
+		return err;
+	*addr = (unsigned long)probe.addr;
+	unregister_kprobe(&probe);
+	return 0;
+}
+
 static int hookcost_ftrace_register(void)
 {
-	struct kprobe probe = { };
 	unsigned long addr;
 	int err;
 
@@ -143,16 +167,9 @@ static int hookcost_ftrace_register(void)
 	pr_err("kind=ftrace: this kernel does not export ftrace_free_filter()\n");
 	return -EOPNOTSUPP;
 #endif
-	/*
-	 * The address a kprobe on @symbol takes: the same function (a
-	 * system call's __x64_sys_ name is an alias ftrace does not list).
-	 */
-	probe.symbol_name = symbol;
-	err = register_kprobe(&probe);
+	err = hookcost_symbol_addr(&addr);
 	if (err)
 		return err;
-	addr = (unsigned long)probe.addr;
-	unregister_kprobe(&probe);
 	err = ftrace_set_filter_ip(&hookcost_ops, addr, 0, 1);
 	if (err)
 		return err;
@@ -161,6 +178,63 @@ static int hookcost_ftrace_register(void)
 		hookcost_ftrace_free_filter();
 	return err;
 }
+
+#ifdef HOOKCOST_HAVE_FPROBE
+/* The fprobe handlers' registers: struct ftrace_regs since 6.14. */
+#ifdef HOOKCOST_FPROBE_FTRACE_REGS
+#define hookcost_fprobe_regs	ftrace_regs
+#else
+#define hookcost_fprobe_regs	pt_regs
+#endif
+
+static int hookcost_fprobe_entry(struct fprobe *fp, unsigned long entry_ip,
+				 unsigned long ret_ip,
+				 struct hookcost_fprobe_regs *regs, void *entry_data)
+{
+	atomic64_inc(&hits);
+	return hookcost_skip;
+}
+
+static void hookcost_fprobe_exit(struct fprobe *fp, unsigned long entry_ip,
+				 unsigned long ret_ip,
+				 struct hookcost_fprobe_regs *regs, void *entry_data)
+{
+}
+
+static struct fprobe hookcost_fp = {
+	.entry_handler = hookcost_fprobe_entry,
+	.exit_handler = hookcost_fprobe_exit,
+	.entry_data_size = HOOKCOST_DATA_SIZE,
+};
+
+static int hookcost_fprobe_register(void)
+{
+	unsigned long addr;
+	int err;
+
+	err = hookcost_symbol_addr(&addr);
+	if (err)
+		return err;
+	return register_fprobe_ips(&hookcost_fp, &addr, 1);
+}
+
+static void hookcost_fprobe_unregister(void)
+{
+	unregister_fprobe(&hookcost_fp);
+}
+#else
+static int hookcost_fprobe_register(void)
+{
+	pr_err("kind=fprobe: this kernel gives modules no fprobe\n");
+	return -EOPNOTSUPP;
+}
+
+static void hookcost_fprobe_unregister(void)
+{
+}
+#endif
+
+static bool hookcost_is_fprobe;
 
 static struct kprobe hookcost_kp = {
 	.pre_handler = hookcost_pre,
@@ -194,8 +268,12 @@ static int __init hookcost_init(void)
 		if (!strcmp(kind, "ftrace_regs"))
 			hookcost_ops.flags |= FTRACE_OPS_FL_SAVE_REGS;
 		err = hookcost_ftrace_register();
+	} else if (!strcmp(kind, "fprobe") || !strcmp(kind, "fprobe_skip")) {
+		hookcost_is_fprobe = true;
+		hookcost_skip = !strcmp(kind, "fprobe_skip");
+		err = hookcost_fprobe_register();
 	} else {
-		pr_err("kind=%s: not kprobe, kprobe_timed, kretprobe, kretprobe_skip, ftrace or ftrace_regs\n",
+		pr_err("kind=%s: not kprobe, kprobe_timed, kretprobe, kretprobe_skip, ftrace, ftrace_regs, fprobe or fprobe_skip\n",
 		       kind);
 		return -EINVAL;
 	}
@@ -209,6 +287,8 @@ static void __exit hookcost_exit(void)
 	if (hookcost_is_ftrace) {
 		unregister_ftrace_function(&hookcost_ops);
 		hookcost_ftrace_free_filter();
+	} else if (hookcost_is_fprobe) {
+		hookcost_fprobe_unregister();
 	} else if (hookcost_is_kretprobe) {
 		unregister_kretprobe(&hookcost_krp);
 	} else {

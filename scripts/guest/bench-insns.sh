@@ -169,10 +169,10 @@ idle() {
 trap_calls=100000
 trap_insns() {
 	local kind m0
-	for kind in none kprobe kretprobe kretprobe_skip ftrace ftrace_regs; do
+	for kind in none kprobe kretprobe kretprobe_skip ftrace ftrace_regs fprobe fprobe_skip; do
 		if [ "$kind" != none ] && ! insmod $HOOKCOST_KO kind="$kind"; then
-			# ftrace: not where the kernel does not give modules all it needs.
-			case $kind in ftrace*) ;; *) die "insmod $HOOKCOST_KO kind=$kind" ;; esac
+			# ftrace, fprobe: not where the kernel does not give modules all they need.
+			case $kind in ftrace* | fprobe*) ;; *) die "insmod $HOOKCOST_KO kind=$kind" ;; esac
 			continue
 		fi
 		mark

@@ -394,11 +394,12 @@ hooks_run() {
 # trap_run KIND REP: one getppid() call's time on CPU 0 with the bench's
 # trap-cost module hooking its entry as KIND (none: not loaded); the
 # module's hits must count every call, or the figure is not a trap's.
-# ftrace, where the kernel does not give modules all it needs, is left out.
+# ftrace and fprobe, where the kernel does not give modules all they need,
+# are left out.
 trap_run() {
 	local kind=$1 rep=$2 res ns hits= timed= calls=200000
 	if [ "$kind" != none ] && ! insmod $HOOKCOST_KO kind="$kind"; then
-		case $kind in ftrace*) ;; *) die "insmod $HOOKCOST_KO kind=$kind" ;; esac
+		case $kind in ftrace* | fprobe*) ;; *) die "insmod $HOOKCOST_KO kind=$kind" ;; esac
 		say "trap $kind: not on this kernel (dmesg: $(dmesg | tail -1))"
 		return 0
 	fi
@@ -780,7 +781,7 @@ if part hooks; then
 		done
 	fi
 	for r in $(seq 1 "$reps"); do
-		for kind in none kprobe kprobe_timed kretprobe kretprobe_skip ftrace ftrace_regs; do
+		for kind in none kprobe kprobe_timed kretprobe kretprobe_skip ftrace ftrace_regs fprobe fprobe_skip; do
 			trap_run "$kind" "$r"
 		done
 		for thr in ${hooks_threads//,/ }; do
