@@ -204,7 +204,6 @@ static void hookcost_fprobe_exit(struct fprobe *fp, unsigned long entry_ip,
 static struct fprobe hookcost_fp = {
 	.entry_handler = hookcost_fprobe_entry,
 	.exit_handler = hookcost_fprobe_exit,
-	.entry_data_size = HOOKCOST_DATA_SIZE,
 };
 
 static int hookcost_fprobe_register(void)
@@ -215,6 +214,12 @@ static int hookcost_fprobe_register(void)
 	err = hookcost_symbol_addr(&addr);
 	if (err)
 		return err;
+	hookcost_fp.entry_data_size = HOOKCOST_DATA_SIZE;
+#ifdef MAX_FPROBE_DATA_SIZE
+	/* At most 15 words since 6.14. */
+	hookcost_fp.entry_data_size = min_t(size_t, HOOKCOST_DATA_SIZE,
+					    MAX_FPROBE_DATA_SIZE);
+#endif
 	return register_fprobe_ips(&hookcost_fp, &addr, 1);
 }
 
